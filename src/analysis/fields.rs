@@ -1,0 +1,316 @@
+//! tshark field names and the exact text `tshark -T fields` prints for them.
+
+use std::net::IpAddr;
+
+use super::packet::{IpInfo, LinkInfo, Packet};
+use super::tcp::WinScale;
+
+/// The fields of the standard per-packet CSV export.
+pub const CSV_FIELDS: &[&str] = &[
+    "frame.number",
+    "frame.time_relative",
+    "eth.src",
+    "eth.dst",
+    "ip.src",
+    "ip.dst",
+    "tcp.srcport",
+    "tcp.dstport",
+    "udp.srcport",
+    "udp.dstport",
+    "tcp.stream",
+    "tcp.flags.str",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.len",
+    "tcp.window_size_value",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "_ws.col.info",
+];
+
+/// Every field name [`Packet::field`] understands (column fields in their
+/// lowercase spelling; the tshark 4.0 spellings `_ws.col.Info` and
+/// `_ws.col.Protocol` are accepted too).
+pub const SUPPORTED_FIELDS: &[&str] = &[
+    "frame.number",
+    "frame.time_relative",
+    "frame.len",
+    "frame.cap_len",
+    "eth.src",
+    "eth.dst",
+    "eth.type",
+    "arp.opcode",
+    "arp.src.hw_mac",
+    "arp.src.proto_ipv4",
+    "arp.dst.hw_mac",
+    "arp.dst.proto_ipv4",
+    "ip.src",
+    "ip.dst",
+    "ip.id",
+    "ip.ttl",
+    "ip.flags.df",
+    "ip.flags.mf",
+    "ip.frag_offset",
+    "ip.proto",
+    "ip.len",
+    "ip.hdr_len",
+    "ipv6.src",
+    "ipv6.dst",
+    "ipv6.hlim",
+    "ipv6.nxt",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.stream",
+    "tcp.flags",
+    "tcp.flags.str",
+    "tcp.flags.syn",
+    "tcp.flags.ack",
+    "tcp.flags.fin",
+    "tcp.flags.reset",
+    "tcp.flags.push",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.nxtseq",
+    "tcp.len",
+    "tcp.hdr_len",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.window_size_value",
+    "tcp.window_size",
+    "tcp.window_size_scalefactor",
+    "tcp.checksum",
+    "tcp.urgent_pointer",
+    "tcp.options.mss_val",
+    "tcp.options.wscale.shift",
+    "tcp.options.wscale.multiplier",
+    "tcp.options.timestamp.tsval",
+    "tcp.options.timestamp.tsecr",
+    "udp.srcport",
+    "udp.dstport",
+    "udp.length",
+    "icmp.type",
+    "icmp.code",
+    "icmp.ident",
+    "icmp.seq",
+    "icmp.seq_le",
+    "_ws.col.info",
+    "_ws.col.protocol",
+];
+
+/// Formats a MAC address as tshark does: lowercase, colon separated.
+pub fn fmt_mac(mac: &[u8]) -> String {
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Formats nanoseconds as seconds with 9 decimals ("0.000110000").
+pub fn fmt_seconds(ns: i128) -> String {
+    let sign = if ns < 0 { "-" } else { "" };
+    let abs = ns.unsigned_abs();
+    format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
+}
+
+/// tshark's 12-character flag string: reserved×3, AE, CWR, ECE, URG, ACK, PSH, RST, SYN, FIN.
+pub fn tcp_flags_str(flags: u16) -> String {
+    const LETTERS: [char; 12] = ['R', 'R', 'R', 'A', 'C', 'E', 'U', 'A', 'P', 'R', 'S', 'F'];
+    LETTERS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if flags & (0x800 >> i) != 0 {
+                *c
+            } else {
+                '\u{b7}'
+            }
+        })
+        .collect()
+}
+
+fn bit(b: bool) -> String {
+    if b { "1" } else { "0" }.to_string()
+}
+
+/// IPv4 headers of the packet in tshark order: outer first, then the one
+/// quoted inside an ICMP error.
+fn ipv4_layers(p: &Packet) -> Vec<&IpInfo> {
+    let mut v: Vec<&IpInfo> = p.ip.iter().filter(|ip| ip.version == 4).collect();
+    if let Some(q) = p.icmp.as_ref().and_then(|i| i.quote.as_ref()) {
+        v.push(&q.ip);
+    }
+    v
+}
+
+fn join_ipv4<F: Fn(&IpInfo) -> String>(p: &Packet, f: F) -> Option<String> {
+    let v: Vec<String> = ipv4_layers(p).into_iter().map(f).collect();
+    if v.is_empty() {
+        None
+    } else {
+        Some(v.join(","))
+    }
+}
+
+fn ip_text(a: &IpAddr) -> String {
+    a.to_string()
+}
+
+impl Packet {
+    /// Ports of a TCP (6) or UDP (17) header cut short by the snap length.
+    fn cut_ports(&self, proto: u8) -> Option<(u16, u16)> {
+        self.truncated_ports
+            .filter(|(p, _, _)| *p == proto)
+            .map(|(_, s, d)| (s, d))
+    }
+
+    /// The text `tshark -T fields -e NAME` prints for this frame, or `None`
+    /// when tshark prints nothing (or the field is not supported).
+    pub fn field(&self, name: &str) -> Option<String> {
+        let tcp = self.tcp.as_ref();
+        let quote = self.icmp.as_ref().and_then(|i| i.quote.as_ref());
+        let quote_ports = |proto: u8| {
+            quote
+                .filter(|q| q.ip.protocol == proto)
+                .and_then(|q| q.ports)
+        };
+        match name {
+            "frame.number" => Some(self.number.to_string()),
+            "frame.time_relative" => Some(fmt_seconds(self.time_relative)),
+            "frame.len" => Some(self.len.to_string()),
+            "frame.cap_len" => Some(self.caplen.to_string()),
+            "eth.src" | "eth.dst" | "eth.type" => match &self.link {
+                LinkInfo::Ethernet {
+                    src,
+                    dst,
+                    ethertype,
+                    ..
+                } => Some(match name {
+                    "eth.src" => fmt_mac(src),
+                    "eth.dst" => fmt_mac(dst),
+                    _ => format!("0x{ethertype:04x}"),
+                }),
+                _ => None,
+            },
+            "arp.opcode" => self.arp.as_ref().map(|a| a.opcode.to_string()),
+            "arp.src.hw_mac" => self.arp.as_ref().map(|a| fmt_mac(&a.sender_mac)),
+            "arp.src.proto_ipv4" => self.arp.as_ref().map(|a| a.sender_ip.to_string()),
+            "arp.dst.hw_mac" => self.arp.as_ref().map(|a| fmt_mac(&a.target_mac)),
+            "arp.dst.proto_ipv4" => self.arp.as_ref().map(|a| a.target_ip.to_string()),
+            "ip.src" => join_ipv4(self, |ip| ip_text(&ip.src)),
+            "ip.dst" => join_ipv4(self, |ip| ip_text(&ip.dst)),
+            "ip.id" => join_ipv4(self, |ip| format!("0x{:04x}", ip.id)),
+            "ip.ttl" => join_ipv4(self, |ip| ip.ttl.to_string()),
+            "ip.flags.df" => join_ipv4(self, |ip| bit(ip.df)),
+            "ip.flags.mf" => join_ipv4(self, |ip| bit(ip.mf)),
+            "ip.frag_offset" => join_ipv4(self, |ip| (ip.frag_offset / 8).to_string()),
+            "ip.proto" => join_ipv4(self, |ip| ip.protocol.to_string()),
+            "ip.len" => join_ipv4(self, |ip| ip.total_len.to_string()),
+            "ip.hdr_len" => join_ipv4(self, |ip| ip.header_len.to_string()),
+            "ipv6.src" | "ipv6.dst" | "ipv6.hlim" | "ipv6.nxt" => {
+                let ip = self.ip.as_ref().filter(|ip| ip.version == 6)?;
+                Some(match name {
+                    "ipv6.src" => ip_text(&ip.src),
+                    "ipv6.dst" => ip_text(&ip.dst),
+                    "ipv6.hlim" => ip.ttl.to_string(),
+                    _ => ip.protocol.to_string(),
+                })
+            }
+            "tcp.srcport" => tcp
+                .map(|t| t.src_port)
+                .or(self.cut_ports(6).map(|p| p.0))
+                .or(quote_ports(6).map(|p| p.0))
+                .map(|v| v.to_string()),
+            "tcp.dstport" => tcp
+                .map(|t| t.dst_port)
+                .or(self.cut_ports(6).map(|p| p.1))
+                .or(quote_ports(6).map(|p| p.1))
+                .map(|v| v.to_string()),
+            "tcp.seq" => tcp
+                .map(|t| t.seq)
+                .or(quote.filter(|q| q.ip.protocol == 6).and_then(|q| q.tcp_seq))
+                .map(|v| v.to_string()),
+            "udp.srcport" => self
+                .udp
+                .map(|u| u.src_port)
+                .or(self.cut_ports(17).map(|p| p.0))
+                .or(quote_ports(17).map(|p| p.0))
+                .map(|v| v.to_string()),
+            "udp.dstport" => self
+                .udp
+                .map(|u| u.dst_port)
+                .or(self.cut_ports(17).map(|p| p.1))
+                .or(quote_ports(17).map(|p| p.1))
+                .map(|v| v.to_string()),
+            "udp.length" => self
+                .udp
+                .map(|u| u.length)
+                .or(quote.and_then(|q| q.udp_length))
+                .map(|v| v.to_string()),
+            "icmp.type" => self.icmp.as_ref().map(|i| i.icmp_type.to_string()),
+            "icmp.code" => self.icmp.as_ref().map(|i| i.code.to_string()),
+            "icmp.ident" => self
+                .icmp
+                .as_ref()
+                .and_then(|i| i.echo_id)
+                .map(|v| v.to_string()),
+            "icmp.seq" => self
+                .icmp
+                .as_ref()
+                .and_then(|i| i.echo_seq)
+                .map(|v| v.to_string()),
+            "icmp.seq_le" => self
+                .icmp
+                .as_ref()
+                .and_then(|i| i.echo_seq)
+                .map(|v| v.swap_bytes().to_string()),
+            "_ws.col.info" | "_ws.col.Info" => Some(self.info.clone()),
+            "_ws.col.protocol" | "_ws.col.Protocol" => Some(self.protocol.clone()),
+            _ => {
+                let t = tcp?;
+                let opts = &t.options;
+                let v = match name {
+                    "tcp.stream" => t.stream.to_string(),
+                    "tcp.flags" => format!("0x{:04x}", t.flags & 0x0fff),
+                    "tcp.flags.str" => tcp_flags_str(t.flags),
+                    "tcp.flags.syn" => bit(t.flags & 0x002 != 0),
+                    "tcp.flags.ack" => bit(t.flags & 0x010 != 0),
+                    "tcp.flags.fin" => bit(t.flags & 0x001 != 0),
+                    "tcp.flags.reset" => bit(t.flags & 0x004 != 0),
+                    "tcp.flags.push" => bit(t.flags & 0x008 != 0),
+                    "tcp.ack" => t.ack.to_string(),
+                    "tcp.nxtseq" => t.nxtseq.to_string(),
+                    "tcp.len" => t.len.to_string(),
+                    "tcp.hdr_len" => t.header_len.to_string(),
+                    "tcp.seq_raw" => t.seq_raw.to_string(),
+                    "tcp.ack_raw" => t.ack_raw.to_string(),
+                    "tcp.window_size_value" => t.window_value.to_string(),
+                    "tcp.window_size" => t
+                        .window_size
+                        .unwrap_or(u32::from(t.window_value))
+                        .to_string(),
+                    "tcp.window_size_scalefactor" => {
+                        if t.flags & 0x002 != 0 {
+                            return None;
+                        }
+                        match t.win_scale {
+                            WinScale::Unknown => "-1".to_string(),
+                            WinScale::NoScaling => "-2".to_string(),
+                            WinScale::Shift(s) => (1u32 << s).to_string(),
+                        }
+                    }
+                    "tcp.checksum" => format!("0x{:04x}", t.checksum),
+                    "tcp.urgent_pointer" => t.urgent.to_string(),
+                    "tcp.options.mss_val" => opts.mss?.to_string(),
+                    "tcp.options.wscale.shift" => opts.wscale?.to_string(),
+                    "tcp.options.wscale.multiplier" => {
+                        (1u32 << u32::from(opts.wscale?.min(14))).to_string()
+                    }
+                    "tcp.options.timestamp.tsval" => opts.timestamps?.0.to_string(),
+                    "tcp.options.timestamp.tsecr" => opts.timestamps?.1.to_string(),
+                    _ => return None,
+                };
+                Some(v)
+            }
+        }
+    }
+}

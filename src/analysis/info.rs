@@ -1,0 +1,252 @@
+//! The Protocol and Info columns, worded as tshark 4.0 prints them.
+
+use std::fmt::Write;
+
+use super::fields::fmt_mac;
+use super::packet::{ArpInfo, IcmpInfo, Packet, TcpInfo};
+use crate::wire::{TcpOption, tcp_flags};
+
+/// Computes `(protocol, info)` for a packet whose other fields are filled in.
+pub fn columns(p: &Packet) -> (String, String) {
+    let (protocol, mut info) = base_columns(p);
+    if let Some(n) = p.echo_request_frame {
+        let _ = write!(info, " (request in {n})");
+    }
+    if p.cut_short && (p.tcp.is_some() || p.udp.is_some() || p.icmp.is_some()) {
+        info.push_str("[Packet size limited during capture]");
+    }
+    (protocol, info)
+}
+
+fn base_columns(p: &Packet) -> (String, String) {
+    if let Some(arp) = &p.arp {
+        return ("ARP".to_string(), arp_info(arp));
+    }
+    if let Some(ip) = &p.ip {
+        let ip_proto = if ip.version == 4 { "IPv4" } else { "IPv6" };
+        if ip.version == 4 && (ip.mf || ip.frag_offset > 0) {
+            return (
+                ip_proto.to_string(),
+                format!(
+                    "Fragmented IP protocol (proto={} {}, off={}, ID={:04x})",
+                    ip_proto_name(ip.protocol),
+                    ip.protocol,
+                    ip.frag_offset,
+                    ip.id
+                ),
+            );
+        }
+        if let Some(tcp) = &p.tcp {
+            return ("TCP".to_string(), tcp_info(tcp));
+        }
+        if let Some(udp) = &p.udp {
+            return (
+                "UDP".to_string(),
+                format!(
+                    "{} → {} Len={}",
+                    udp.src_port,
+                    udp.dst_port,
+                    udp.length.saturating_sub(8)
+                ),
+            );
+        }
+        if let Some(icmp) = &p.icmp {
+            return ("ICMP".to_string(), icmp_info(icmp, ip.ttl));
+        }
+        if let Some((proto, sp, dp)) = p.truncated_ports {
+            let name = if proto == 6 { "TCP" } else { "UDP" };
+            return (
+                name.to_string(),
+                format!("{sp} → {dp}[Packet size limited during capture]"),
+            );
+        }
+        if p.error.is_some() {
+            return (
+                ip_proto.to_string(),
+                "[Packet size limited during capture]".to_string(),
+            );
+        }
+        return (ip_proto.to_string(), String::new());
+    }
+    match &p.error {
+        Some(e) => ("Malformed".to_string(), e.clone()),
+        None => (String::new(), String::new()),
+    }
+}
+
+/// Wireshark's short name of an IP protocol number.
+pub fn ip_proto_name(proto: u8) -> &'static str {
+    match proto {
+        1 => "ICMP",
+        2 => "IGMP",
+        6 => "TCP",
+        17 => "UDP",
+        41 => "IPv6",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        132 => "SCTP",
+        _ => "Unknown",
+    }
+}
+
+/// The bracketed flag list of the TCP Info column, e.g. "SYN, ACK".
+pub fn tcp_flag_names(flags: u16) -> String {
+    const NAMES: [(u16, &str); 10] = [
+        (tcp_flags::FIN, "FIN"),
+        (tcp_flags::SYN, "SYN"),
+        (tcp_flags::RST, "RST"),
+        (tcp_flags::PSH, "PSH"),
+        (tcp_flags::ACK, "ACK"),
+        (tcp_flags::URG, "URG"),
+        (tcp_flags::ECE, "ECE"),
+        (tcp_flags::CWR, "CWR"),
+        (tcp_flags::NS, "AE"),
+        (tcp_flags::RESERVED, "Reserved"),
+    ];
+    let names: Vec<&str> = NAMES
+        .iter()
+        .filter(|(bit, _)| flags & bit != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if names.is_empty() {
+        "<None>".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn tcp_info(t: &TcpInfo) -> String {
+    let mut s = super::seq_analysis::info_prefix(&t.analysis);
+    let _ = write!(
+        s,
+        "{} → {} [{}] Seq={}",
+        t.src_port,
+        t.dst_port,
+        tcp_flag_names(t.flags),
+        t.seq
+    );
+    if t.flags & tcp_flags::ACK != 0 {
+        let _ = write!(s, " Ack={}", t.ack);
+    }
+    let win = t.window_size.unwrap_or(u32::from(t.window_value));
+    let _ = write!(s, " Win={win}");
+    if t.flags & tcp_flags::URG != 0 {
+        let _ = write!(s, " Urg={}", t.urgent);
+    }
+    let _ = write!(s, " Len={}", t.len);
+    let sack_base = if t.flags & tcp_flags::ACK != 0 {
+        t.ack_raw.wrapping_sub(t.ack)
+    } else {
+        0
+    };
+    for opt in &t.options.raw {
+        match opt {
+            TcpOption::Mss(v) => {
+                let _ = write!(s, " MSS={v}");
+            }
+            TcpOption::WindowScale(shift) => {
+                let mult = 1u64 << u32::from((*shift).min(14));
+                let _ = write!(s, " WS={mult}");
+            }
+            TcpOption::SackPermitted => s.push_str(" SACK_PERM"),
+            TcpOption::Timestamps(val, ecr) => {
+                let _ = write!(s, " TSval={val} TSecr={ecr}");
+            }
+            TcpOption::Sack(blocks) => {
+                for (l, r) in blocks {
+                    let _ = write!(
+                        s,
+                        " SLE={} SRE={}",
+                        l.wrapping_sub(sack_base),
+                        r.wrapping_sub(sack_base)
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+fn arp_info(a: &ArpInfo) -> String {
+    let no_target_mac = a.target_mac == [0; 6];
+    match a.opcode {
+        1 if no_target_mac && a.sender_ip.is_unspecified() => {
+            format!("Who has {}? (ARP Probe)", a.target_ip)
+        }
+        1 if no_target_mac && a.sender_ip == a.target_ip => {
+            format!("ARP Announcement for {}", a.sender_ip)
+        }
+        1 if a.sender_ip == a.target_ip => format!("Gratuitous ARP for {} (Request)", a.sender_ip),
+        1 => format!("Who has {}? Tell {}", a.target_ip, a.sender_ip),
+        2 if a.sender_ip == a.target_ip => format!("Gratuitous ARP for {} (Reply)", a.sender_ip),
+        2 => format!("{} is at {}", a.sender_ip, fmt_mac(&a.sender_mac)),
+        op => format!("Unknown ARP opcode 0x{op:04x}"),
+    }
+}
+
+fn icmp_type_name(t: u8) -> &'static str {
+    match t {
+        0 => "Echo (ping) reply",
+        3 => "Destination unreachable",
+        4 => "Source quench (flow control)",
+        5 => "Redirect",
+        8 => "Echo (ping) request",
+        9 => "Router advertisement",
+        10 => "Router solicitation",
+        11 => "Time-to-live exceeded",
+        12 => "Parameter problem",
+        13 => "Timestamp request",
+        14 => "Timestamp reply",
+        _ => "Unknown ICMP (obsolete or malformed?)",
+    }
+}
+
+fn icmp_code_name(t: u8, c: u8) -> Option<&'static str> {
+    let name = match (t, c) {
+        (3, 0) => "Network unreachable",
+        (3, 1) => "Host unreachable",
+        (3, 2) => "Protocol unreachable",
+        (3, 3) => "Port unreachable",
+        (3, 4) => "Fragmentation needed",
+        (3, 5) => "Source route failed",
+        (3, 6) => "Destination network unknown",
+        (3, 7) => "Destination host unknown",
+        (3, 8) => "Source host isolated",
+        (3, 9) => "Network administratively prohibited",
+        (3, 10) => "Host administratively prohibited",
+        (3, 11) => "Network unreachable for TOS",
+        (3, 12) => "Host unreachable for TOS",
+        (3, 13) => "Communication administratively filtered",
+        (3, 14) => "Host precedence violation",
+        (3, 15) => "Precedence cutoff in effect",
+        (5, 0) => "Redirect for network",
+        (5, 1) => "Redirect for host",
+        (5, 2) => "Redirect for TOS and network",
+        (5, 3) => "Redirect for TOS and host",
+        (11, 0) => "Time to live exceeded in transit",
+        (11, 1) => "Fragment reassembly time exceeded",
+        (12, 0) => "Pointer indicates the error",
+        (12, 1) => "Required option missing",
+        (12, 2) => "Bad length",
+        _ => return None,
+    };
+    Some(name)
+}
+
+fn icmp_info(i: &IcmpInfo, ttl: u8) -> String {
+    let mut s = format!("{:<20}", icmp_type_name(i.icmp_type));
+    if let Some(code) = icmp_code_name(i.icmp_type, i.code) {
+        let _ = write!(s, " ({code})");
+    }
+    if let (Some(id), Some(seq)) = (i.echo_id, i.echo_seq) {
+        let _ = write!(
+            s,
+            " id=0x{id:04x}, seq={seq}/{}, ttl={ttl}",
+            seq.swap_bytes()
+        );
+    }
+    s
+}

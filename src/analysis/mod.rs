@@ -1,0 +1,252 @@
+//! Packets as Wireshark shows them: a streaming analyzer that turns captured
+//! frames into [`Packet`] records whose fields equal tshark's output.
+
+mod echo;
+mod fields;
+mod info;
+mod packet;
+mod seq_analysis;
+mod tcp;
+
+use std::net::SocketAddr;
+
+pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, tcp_flags_str};
+pub use info::{ip_proto_name, tcp_flag_names};
+pub use packet::{
+    ArpInfo, IcmpInfo, IcmpQuoteInfo, IpInfo, LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions,
+    UdpInfo,
+};
+pub use seq_analysis::{SeqVerdict, flags as analysis_flags, info_prefix};
+pub use tcp::{TcpStream, WinScale, relative};
+
+use crate::wire::{self, LinkRepr, LinkType, NetRepr, TcpOption, TransportRepr};
+
+/// Streaming analyzer: feed frames in capture order with [`Analyzer::push`].
+/// It keeps per-connection state only, so it can process very large files.
+#[derive(Debug)]
+pub struct Analyzer {
+    link: LinkType,
+    count: u64,
+    first_ts: Option<i128>,
+    tcp: tcp::TcpTracker,
+    echo: echo::EchoMatcher,
+}
+
+impl Analyzer {
+    /// Creates an analyzer for frames of the given link type.
+    pub fn new(link: LinkType) -> Self {
+        Analyzer {
+            link,
+            count: 0,
+            first_ts: None,
+            tcp: tcp::TcpTracker::default(),
+            echo: echo::EchoMatcher::default(),
+        }
+    }
+
+    /// The link type frames are decoded with.
+    pub fn link(&self) -> LinkType {
+        self.link
+    }
+
+    /// Decodes and analyzes the next frame; frames are numbered from 1.
+    /// A frame that does not decode still yields a [`Packet`] with `error` set.
+    pub fn push(&mut self, frame: &RawFrame) -> Packet {
+        self.count += 1;
+        let ts = i128::from(frame.ts_sec) * 1_000_000_000 + i128::from(frame.ts_nsec);
+        let first = *self.first_ts.get_or_insert(ts);
+        let decoded = wire::decode(self.link, &frame.data);
+
+        let mut p = Packet {
+            number: self.count,
+            ts_sec: frame.ts_sec,
+            ts_nsec: frame.ts_nsec,
+            time_relative: ts - first,
+            len: frame.orig_len,
+            caplen: u32::try_from(frame.data.len()).unwrap_or(u32::MAX),
+            link: link_info(&decoded.link),
+            arp: None,
+            ip: None,
+            tcp: None,
+            udp: None,
+            icmp: None,
+            truncated_ports: None,
+            payload: decoded.payload,
+            cut_short: matches!(
+                &decoded.error,
+                Some(wire::WireError::Truncated { layer, .. }) if layer.ends_with("payload")
+            ),
+            echo_request_frame: None,
+            error: decoded.error.map(|e| e.to_string()),
+            protocol: String::new(),
+            info: String::new(),
+        };
+        match decoded.net {
+            Some(NetRepr::Arp(a)) => {
+                p.arp = Some(ArpInfo {
+                    opcode: a.opcode,
+                    sender_mac: a.sender_mac,
+                    sender_ip: a.sender_ip,
+                    target_mac: a.target_mac,
+                    target_ip: a.target_ip,
+                })
+            }
+            Some(NetRepr::Ip(ip)) => p.ip = Some(ip_info(&ip)),
+            None => {}
+        }
+        match decoded.transport {
+            Some(TransportRepr::Tcp(t)) => {
+                if let Some(ip) = &p.ip {
+                    let src = SocketAddr::new(ip.src, t.src_port);
+                    let dst = SocketAddr::new(ip.dst, t.dst_port);
+                    let a = self.tcp.process(p.number, ts, src, dst, &t);
+                    p.tcp = Some(tcp_info(&t, &a));
+                }
+            }
+            Some(TransportRepr::Udp(u)) => {
+                p.udp = Some(UdpInfo {
+                    src_port: u.src_port,
+                    dst_port: u.dst_port,
+                    length: u.length,
+                })
+            }
+            Some(TransportRepr::Icmpv4(i)) => {
+                let echo = matches!(i.icmp_type, 0 | 8);
+                p.icmp = Some(IcmpInfo {
+                    icmp_type: i.icmp_type,
+                    code: i.code,
+                    echo_id: echo.then(|| i.echo_id()),
+                    echo_seq: echo.then(|| i.echo_seq()),
+                    quote: i.quote.map(|q| IcmpQuoteInfo {
+                        ip: ip_info(&q.ip),
+                        ports: q.ports,
+                        tcp_seq: q.tcp_seq,
+                        udp_length: q.udp_length,
+                    }),
+                });
+            }
+            Some(TransportRepr::Truncated { protocol, ports }) => {
+                p.truncated_ports = ports.map(|(s, d)| (protocol, s, d));
+            }
+            None => {}
+        }
+        if let (Some(ip), Some(icmp)) = (&p.ip, &p.icmp) {
+            p.echo_request_frame = self.echo.observe(p.number, ip, icmp);
+        }
+        let (protocol, info) = info::columns(&p);
+        p.protocol = protocol;
+        p.info = info;
+        p
+    }
+
+    /// Summaries of the TCP streams seen so far, in `tcp.stream` order.
+    pub fn streams(&self) -> &[TcpStream] {
+        self.tcp.streams()
+    }
+
+    /// Ends the analysis and returns the TCP stream summaries.
+    pub fn finish(self) -> Vec<TcpStream> {
+        self.tcp.into_streams()
+    }
+}
+
+/// A whole capture analyzed in memory: convenient for small lab captures.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// Link type of the capture.
+    pub link: LinkType,
+    /// Every frame, in capture order.
+    pub packets: Vec<Packet>,
+    /// TCP stream summaries, in `tcp.stream` order.
+    pub streams: Vec<TcpStream>,
+}
+
+impl Trace {
+    /// Runs an [`Analyzer`] over all frames and collects the results.
+    pub fn analyze<'a>(link: LinkType, frames: impl IntoIterator<Item = &'a RawFrame>) -> Trace {
+        let mut analyzer = Analyzer::new(link);
+        let packets = frames.into_iter().map(|f| analyzer.push(f)).collect();
+        Trace {
+            link,
+            packets,
+            streams: analyzer.finish(),
+        }
+    }
+}
+
+fn link_info(link: &LinkRepr) -> LinkInfo {
+    match link {
+        LinkRepr::Ethernet(e) => LinkInfo::Ethernet {
+            src: e.src,
+            dst: e.dst,
+            ethertype: e.ethertype,
+            vlan: e.vlan,
+        },
+        LinkRepr::LinuxSll(s) => LinkInfo::Sll {
+            version: s.version,
+            packet_type: s.packet_type,
+            addr: s.addr.clone(),
+            protocol: s.protocol,
+        },
+        LinkRepr::Null { family } => LinkInfo::Null { family: *family },
+        LinkRepr::Raw => LinkInfo::None,
+    }
+}
+
+fn ip_info(ip: &wire::IpRepr) -> IpInfo {
+    IpInfo {
+        version: ip.version,
+        src: ip.src,
+        dst: ip.dst,
+        ttl: ip.ttl,
+        id: ip.id,
+        df: ip.df,
+        mf: ip.mf,
+        frag_offset: ip.frag_offset,
+        protocol: ip.protocol,
+        total_len: ip.total_len,
+        header_len: ip.header_len,
+    }
+}
+
+fn tcp_info(t: &wire::TcpRepr, a: &tcp::SegmentAnalysis) -> TcpInfo {
+    let mut options = TcpOptions {
+        raw: t.options.clone(),
+        ..TcpOptions::default()
+    };
+    for o in &t.options {
+        match o {
+            TcpOption::Mss(v) => options.mss = Some(*v),
+            TcpOption::WindowScale(s) => options.wscale = Some(*s),
+            TcpOption::SackPermitted => options.sack_perm = true,
+            TcpOption::Timestamps(v, e) => options.timestamps = Some((*v, *e)),
+            TcpOption::Sack(b) => options.sack_blocks.extend_from_slice(b),
+            TcpOption::Unknown { kind, .. } => options.unknown_kinds.push(*kind),
+            TcpOption::EndOfList | TcpOption::Nop | TcpOption::Malformed { .. } => {}
+        }
+    }
+    TcpInfo {
+        src_port: t.src_port,
+        dst_port: t.dst_port,
+        stream: a.stream,
+        flags: t.flags,
+        seq_raw: t.seq,
+        ack_raw: t.ack,
+        seq: a.seq,
+        ack: a.ack,
+        nxtseq: a.nxtseq,
+        len: t.payload_len,
+        header_len: t.data_offset.saturating_mul(4),
+        window_value: t.window,
+        window_size: a.window_size,
+        win_scale: a.win_scale,
+        checksum: t.checksum,
+        urgent: t.urgent,
+        options,
+        port_reused: a.port_reused,
+        analysis: a.analysis,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,228 @@
+//! A libpcap live capture running on its own thread, stopped with a bounded drain.
+
+use super::{CaptureError, CaptureStats, Captured};
+use crate::analysis::RawFrame;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How to open a live capture.
+#[derive(Debug, Clone)]
+pub struct CaptureConfig {
+    /// Interface name, e.g. `lo`.
+    pub iface: String,
+    /// BPF capture filter ("" captures everything).
+    pub filter: String,
+    /// Longest frame prefix kept.
+    pub snaplen: u32,
+    /// Kernel buffer size in bytes: large, so bursts on loopback are not dropped.
+    pub buffer_bytes: u32,
+    /// On stop, wait until no packet arrived for this long (catches a delayed ACK, ~40 ms).
+    pub settle: Duration,
+    /// On stop, never drain for longer than this, even under steady traffic.
+    pub max_drain: Duration,
+    /// Frames kept at most; later frames are counted as truncated, not stored.
+    pub max_frames: usize,
+}
+
+impl CaptureConfig {
+    /// A configuration with labrun's defaults for `iface` and `filter`.
+    pub fn new(iface: &str, filter: &str) -> Self {
+        CaptureConfig {
+            iface: iface.to_string(),
+            filter: filter.to_string(),
+            snaplen: 65535,
+            buffer_bytes: 64 << 20,
+            settle: Duration::from_millis(100),
+            max_drain: Duration::from_secs(2),
+            max_frames: 2_000_000,
+        }
+    }
+}
+
+/// A running capture; [`LiveCapture::stop`] ends it and returns the frames.
+#[derive(Debug)]
+pub struct LiveCapture {
+    config: CaptureConfig,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Result<Captured, CaptureError>>>,
+}
+
+/// How often the capture thread wakes up to look at the stop flag.
+const POLL_MS: i32 = 10;
+
+impl LiveCapture {
+    /// Opens the interface with the filter in immediate mode and starts collecting.
+    ///
+    /// When this returns the capture is armed: traffic sent afterwards is seen.
+    pub fn start(config: CaptureConfig) -> Result<Self, CaptureError> {
+        let cap = open(&config)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let cfg = config.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("capture-{}", config.iface))
+            .spawn(move || collect(cap, &cfg, &flag))
+            .map_err(|e| CaptureError::Read {
+                iface: config.iface.clone(),
+                message: format!("cannot start the capture thread: {e}"),
+            })?;
+        Ok(LiveCapture {
+            config,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// The configuration this capture was opened with.
+    pub fn config(&self) -> &CaptureConfig {
+        &self.config
+    }
+
+    /// Stops the capture: drains the kernel buffer, waits for quiet, returns every frame.
+    pub fn stop(mut self) -> Result<Captured, CaptureError> {
+        self.stop.store(true, Ordering::SeqCst);
+        let iface = self.config.iface.clone();
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| CaptureError::Thread(iface))?,
+            None => Err(CaptureError::Thread(iface)),
+        }
+    }
+}
+
+impl Drop for LiveCapture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn open(config: &CaptureConfig) -> Result<pcap::Capture<pcap::Active>, CaptureError> {
+    let open_err = |e: pcap::Error| {
+        let message = e.to_string();
+        let hint = if message.contains("ermission") || message.contains("not permitted") {
+            "\n  capturing needs root or the capabilities cap_net_raw,cap_net_admin: run as root, or `sudo setcap cap_net_raw,cap_net_admin+ep $(which labrun)`".to_string()
+        } else if message.contains("No such device") || message.contains("doesn't exist") {
+            "\n  list the interfaces with `ip link` (Linux) or `ifconfig` (macOS)".to_string()
+        } else {
+            String::new()
+        };
+        CaptureError::Open {
+            iface: config.iface.clone(),
+            message,
+            hint,
+        }
+    };
+    let snaplen = i32::try_from(config.snaplen).unwrap_or(65535);
+    let buffer = i32::try_from(config.buffer_bytes).unwrap_or(i32::MAX);
+    let cap = pcap::Capture::from_device(config.iface.as_str())
+        .map_err(open_err)?
+        .immediate_mode(true)
+        .timeout(POLL_MS)
+        .snaplen(snaplen)
+        .buffer_size(buffer)
+        .precision(pcap::Precision::Nano)
+        .open()
+        .map_err(open_err)?;
+    // Non-blocking reads plus our own poll: libpcap's own timeout does not reliably return
+    // in immediate mode on Linux (TPACKET_V3), and the stop flag must be seen promptly.
+    let mut cap = cap.setnonblock().map_err(open_err)?;
+    if !config.filter.is_empty() {
+        cap.filter(&config.filter, true)
+            .map_err(|e| CaptureError::Filter {
+                filter: config.filter.clone(),
+                message: e.to_string(),
+            })?;
+    }
+    Ok(cap)
+}
+
+fn collect(
+    mut cap: pcap::Capture<pcap::Active>,
+    config: &CaptureConfig,
+    stop: &AtomicBool,
+) -> Result<Captured, CaptureError> {
+    let dlt = u32::try_from(cap.get_datalink().0).unwrap_or(0);
+    let mut frames = Vec::new();
+    let mut truncated = 0u32;
+    let mut last_packet = Instant::now();
+    let mut stop_at: Option<Instant> = None;
+    loop {
+        match cap.next_packet() {
+            Ok(p) => {
+                last_packet = Instant::now();
+                if frames.len() < config.max_frames {
+                    frames.push(RawFrame {
+                        // time_t is i64 here but narrower on some platforms.
+                        #[allow(clippy::unnecessary_cast)]
+                        ts_sec: p.header.ts.tv_sec as i64,
+                        // With nanosecond precision libpcap puts nanoseconds in tv_usec.
+                        ts_nsec: u32::try_from(p.header.ts.tv_usec).unwrap_or(0),
+                        orig_len: p.header.len,
+                        data: p.data.to_vec(),
+                    });
+                } else {
+                    truncated = truncated.saturating_add(1);
+                }
+            }
+            Err(pcap::Error::TimeoutExpired) => wait_readable(&cap, POLL_MS),
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(e) => {
+                return Err(CaptureError::Read {
+                    iface: config.iface.clone(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            let since = *stop_at.get_or_insert(now);
+            let quiet = now.duration_since(last_packet) >= config.settle
+                && now.duration_since(since) >= Duration::from_millis(u64::from(POLL_MS as u32));
+            if quiet || now.duration_since(since) >= config.max_drain {
+                break;
+            }
+        }
+    }
+    let stats = cap.stats().map(|s| CaptureStats {
+        received: s.received,
+        dropped: s.dropped,
+        if_dropped: s.if_dropped,
+        truncated,
+    });
+    Ok(Captured {
+        iface: config.iface.clone(),
+        filter: config.filter.clone(),
+        dlt,
+        snaplen: config.snaplen,
+        frames,
+        stats: stats.unwrap_or(CaptureStats {
+            truncated,
+            ..CaptureStats::default()
+        }),
+    })
+}
+
+/// Waits until the capture has packets or `ms` milliseconds pass.
+#[cfg(unix)]
+fn wait_readable(cap: &pcap::Capture<pcap::Active>, ms: i32) {
+    use std::os::unix::io::AsRawFd;
+    let mut fds = [libc::pollfd {
+        fd: cap.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: one valid pollfd for the duration of the call.
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), 1, ms);
+    }
+}
+
+/// Waits a little before reading again (no pollable descriptor on this platform).
+#[cfg(not(unix))]
+fn wait_readable(_cap: &pcap::Capture<pcap::Active>, ms: i32) {
+    std::thread::sleep(Duration::from_millis(u64::from(ms.unsigned_abs())));
+}

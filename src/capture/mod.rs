@@ -1,0 +1,84 @@
+//! Live packet capture with libpcap on its own thread, and pcap files.
+//!
+//! A capture is opened (interface, BPF filter, immediate mode) before the script's traffic
+//! starts, collects frames on a thread, and on [`LiveCapture::stop`] drains what the kernel
+//! still holds and waits for the wire to go quiet, so the last ACK of a close is never lost.
+
+mod live;
+mod pcapfile;
+
+pub use live::{CaptureConfig, LiveCapture};
+pub use pcapfile::{PCAP_NSEC_MAGIC, write_pcap};
+
+use crate::analysis::RawFrame;
+
+/// The capture layer's error.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// libpcap refused to open the interface (missing privilege, unknown interface, ...).
+    #[error("cannot capture on `{iface}`: {message}{hint}")]
+    Open {
+        /// The interface asked for.
+        iface: String,
+        /// libpcap's message.
+        message: String,
+        /// What to do about it, if we know.
+        hint: String,
+    },
+    /// The BPF filter does not compile.
+    #[error("bad capture filter `{filter}`: {message}")]
+    Filter {
+        /// The filter text.
+        filter: String,
+        /// libpcap's message.
+        message: String,
+    },
+    /// libpcap failed while reading packets.
+    #[error("capture on `{iface}` failed: {message}")]
+    Read {
+        /// The interface.
+        iface: String,
+        /// libpcap's message.
+        message: String,
+    },
+    /// The capture thread panicked (a bug in labrun).
+    #[error("the capture thread on `{0}` stopped unexpectedly")]
+    Thread(String),
+}
+
+/// libpcap's counters for a finished live capture.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    /// Packets libpcap saw (on `lo` every packet counts twice: outgoing and incoming copy).
+    pub received: u32,
+    /// Packets dropped because the capture buffer was full.
+    pub dropped: u32,
+    /// Packets the interface or driver dropped.
+    pub if_dropped: u32,
+    /// Frames labrun stopped storing because the capture hit its frame limit.
+    pub truncated: u32,
+}
+
+impl CaptureStats {
+    /// True when any packet was lost: the capture does not show everything that crossed the wire.
+    pub fn lost_any(&self) -> bool {
+        self.dropped > 0 || self.if_dropped > 0 || self.truncated > 0
+    }
+}
+
+/// The result of a stopped capture: what was seen, where, and how completely.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// The interface captured on.
+    pub iface: String,
+    /// The BPF filter used ("" for none).
+    pub filter: String,
+    /// libpcap's link-layer type (DLT), needed to decode and to write the pcap.
+    pub dlt: u32,
+    /// Snapshot length: the longest frame prefix kept.
+    pub snaplen: u32,
+    /// The frames, in capture order.
+    pub frames: Vec<RawFrame>,
+    /// libpcap's counters.
+    pub stats: CaptureStats,
+}

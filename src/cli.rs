@@ -1,0 +1,165 @@
+//! Command-line arguments (clap) and what each command prints.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use labrun::report::Student;
+use labrun::runner::{self, NetworkChoice, RunError, RunOptions};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  labrun labs/chat.rhai --student \"20215120807 Li Yihang\"
+  labrun labs/chat.rhai --out my-report -- port=9000
+  labrun check labs/*.rhai
+  labrun list
+
+Exit codes: 0 the lab ran and all its checks passed, 1 a check failed,
+2 a usage, script or environment error.";
+
+/// Run TCP/IP lab exercises as scripts: real sockets, a real capture, a report.
+#[derive(Debug, Parser)]
+#[command(name = "labrun", version, about, after_help = EXAMPLES)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a lab script and write its report (the same as `labrun FILE`).
+    #[command(after_help = EXAMPLES)]
+    Run(RunArgs),
+    /// Compile lab scripts without running them.
+    Check {
+        /// Lab scripts to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the labs that ship with labrun.
+    List,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The lab script, e.g. labs/chat.rhai.
+    file: Option<PathBuf>,
+    /// Write report.md, packets.csv and capture.pcap into DIR (default: reports/<lab>-<time>/).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The student, "ID NAME", e.g. "20215120807 Li Yihang".
+    #[arg(long, value_name = "\"ID NAME\"")]
+    student: Option<String>,
+    /// Capture on this interface instead of the lab host's own.
+    #[arg(long, value_name = "IFACE")]
+    iface: Option<String>,
+    /// Arguments for the script after `--`, as key=value; the script sees them in `args`.
+    #[arg(last = true, value_name = "KEY=VALUE")]
+    script_args: Vec<String>,
+}
+
+/// Parses the command line, runs the command, returns the exit code.
+pub fn main() -> Result<u8> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Check { files }) => check(&files),
+        Some(Command::List) => list(),
+        None => run(cli.run),
+    }
+}
+
+fn run(args: RunArgs) -> Result<u8> {
+    let Some(script) = args.file else {
+        bail!("no lab given: try `labrun labs/chat.rhai`, or `labrun list` to see the labs");
+    };
+    let student = match &args.student {
+        Some(s) => Some(Student::parse(s).with_context(|| {
+            format!("--student needs \"ID NAME\", e.g. \"20215120807 Li Yihang\"; got {s:?}")
+        })?),
+        None => None,
+    };
+    let mut kv = Vec::new();
+    for a in &args.script_args {
+        match a.split_once('=') {
+            Some((k, v)) if !k.is_empty() => kv.push((k.to_string(), v.to_string())),
+            _ => bail!("script arguments are key=value, got {a:?}"),
+        }
+    }
+    let opts = RunOptions {
+        script,
+        out: args.out,
+        reports_base: PathBuf::from("reports"),
+        student,
+        args: kv,
+        network: NetworkChoice { iface: args.iface },
+        limits: Default::default(),
+    };
+    let outcome = match runner::run(&opts) {
+        Ok(o) => o,
+        Err(RunError::Syntax(e)) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let r = &outcome.report;
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    let passed = r.checks.len() - r.failed();
+    println!(
+        "{}: {} steps, {} of {} checks passed ({:.1} s)",
+        r.header.lab,
+        r.steps(),
+        passed,
+        r.checks.len(),
+        outcome.elapsed.as_secs_f64()
+    );
+    for c in &r.checks {
+        let mark = if c.passed { "PASS" } else { "FAIL" };
+        print!("  {mark}  {}", c.what);
+        if let Some(d) = c.detail.as_ref().filter(|_| !c.passed) {
+            print!(" — {d}");
+        }
+        if let Some(f) = c.filter.as_ref().filter(|_| !c.passed) {
+            print!("  [wireshark: {f}]");
+        }
+        println!();
+    }
+    if let Some(w) = &outcome.written {
+        println!("report: {}/ ({})", w.dir.display(), w.files.join(", "));
+    }
+    if let Some(e) = &outcome.error {
+        eprintln!("error: {e}");
+    }
+    Ok(u8::try_from(outcome.exit_code()).unwrap_or(2))
+}
+
+fn check(files: &[PathBuf]) -> Result<u8> {
+    let mut bad = 0;
+    for f in files {
+        match runner::check(f) {
+            Ok(()) => println!("ok    {}", f.display()),
+            Err(e) => {
+                bad += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    Ok(if bad == 0 { 0 } else { 2 })
+}
+
+fn list() -> Result<u8> {
+    let dir = labrun::labs::labs_dir()
+        .context("no labs directory found (run from the labrun folder, or set LABRUN_LABS)")?;
+    let labs =
+        labrun::labs::list(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    let width = labs.iter().map(|l| l.name.len()).max().unwrap_or(0);
+    for l in labs {
+        println!("{:width$}  {}  ({})", l.name, l.title, l.path.display());
+    }
+    Ok(0)
+}

@@ -1,0 +1,25 @@
+//! labrun: TCP/IP lab exercises as scripts.
+//!
+//! A Rhai script drives real kernel sockets and a real libpcap capture; labrun decodes what
+//! crossed the wire exactly as Wireshark would and writes a submission-ready report.
+//!
+//! Layers, each in its own module:
+//! - [`runner`]: loads a lab, sets up the engine and its limits, runs it, writes the report;
+//! - [`script`]: the functions and types a lab script can use;
+//! - [`network`]: the lab's hosts and the rule of where traffic may go;
+//! - [`sockets`]: kernel sockets with deadlines and inspectable errors;
+//! - [`capture`]: live libpcap capture on a thread, and pcap files;
+//! - [`wire`]: link-layer and header decoding;
+//! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
+//! - [`report`]: report.md, packets.csv and capture.pcap, written atomically.
+
+pub mod analysis;
+pub mod capture;
+pub mod labs;
+pub mod network;
+pub mod report;
+pub mod runner;
+pub mod script;
+pub mod sockets;
+pub mod util;
+pub mod wire;

@@ -1,0 +1,168 @@
+//! The report a lab run produces: its model, and writers for Markdown, CSV and pcap.
+//!
+//! The runner fills a [`Report`] while the script runs; [`output::write_report`] turns it
+//! into a directory (report.md, packets.csv, capture.pcap) atomically, never overwriting.
+
+mod csv_out;
+mod markdown;
+mod output;
+
+pub use csv_out::write_packets_csv;
+pub use markdown::{packet_table, render_markdown, table};
+pub use output::{OutputError, Written, default_report_dir, write_report};
+
+use crate::analysis::Trace;
+use crate::capture::Captured;
+
+/// Who submits the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Student {
+    /// Student number, e.g. `20215120807`.
+    pub id: String,
+    /// Name, e.g. `Li Yihang`.
+    pub name: String,
+}
+
+impl Student {
+    /// Parses `"ID NAME..."`: the first word is the ID, the rest the name.
+    pub fn parse(text: &str) -> Option<Student> {
+        let text = text.trim();
+        let (id, name) = text.split_once(char::is_whitespace)?;
+        let name = name.trim();
+        (!id.is_empty() && !name.is_empty()).then(|| Student {
+            id: id.to_string(),
+            name: name.to_string(),
+        })
+    }
+}
+
+/// One thing the report shows, in the order the script produced it.
+#[derive(Debug, Clone)]
+pub enum Block {
+    /// A step the lab performed (`step("...")`).
+    Step(String),
+    /// A titled section of Markdown text.
+    Section {
+        /// Heading.
+        title: String,
+        /// Markdown body.
+        body: String,
+    },
+    /// A paragraph of Markdown text.
+    Note(String),
+    /// A table with a header row.
+    Table {
+        /// Column names.
+        headers: Vec<String>,
+        /// Rows of cells.
+        rows: Vec<Vec<String>>,
+    },
+}
+
+/// The outcome of one `expect(...)`.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// What is checked, in the lab manual's words.
+    pub what: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// On failure: what was expected and what was seen.
+    pub detail: Option<String>,
+    /// The Wireshark display filter that shows the evidence.
+    pub filter: Option<String>,
+    /// `file:line` of the `expect` call.
+    pub at: String,
+}
+
+/// A capture the lab made, with its analysis.
+#[derive(Debug, Clone)]
+pub struct CaptureRecord {
+    /// File stem: `capture` for the first capture, `capture-NAME` for others.
+    pub name: String,
+    /// The frames and counters.
+    pub captured: Captured,
+    /// The decoded packets and streams.
+    pub trace: Trace,
+}
+
+impl CaptureRecord {
+    /// The pcap file name, e.g. `capture.pcap`.
+    pub fn pcap_file(&self) -> String {
+        format!("{}.pcap", self.name)
+    }
+
+    /// The CSV file name: `packets.csv` for the main capture, `packets-NAME.csv` otherwise.
+    pub fn csv_file(&self) -> String {
+        match self.name.strip_prefix("capture-") {
+            Some(rest) => format!("packets-{rest}.csv"),
+            None => "packets.csv".to_string(),
+        }
+    }
+}
+
+/// Facts about the run printed in the report header.
+#[derive(Debug, Clone, Default)]
+pub struct Header {
+    /// Lab name (the script's file stem).
+    pub lab: String,
+    /// The lab's title (its first comment line).
+    pub title: String,
+    /// The script's path as given.
+    pub script: String,
+    /// The student, when given.
+    pub student: Option<Student>,
+    /// Local start time, `YYYY-mm-dd HH:MM:SS`.
+    pub date: String,
+    /// labrun's version.
+    pub labrun_version: String,
+    /// Where the lab ran, e.g. `loopback (lo)`.
+    pub network: String,
+    /// Host names and their addresses, e.g. `client 127.0.0.1`.
+    pub hosts: Vec<String>,
+}
+
+/// Everything a run produced, ready to be written.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Header facts.
+    pub header: Header,
+    /// Steps, sections, notes and tables in script order.
+    pub blocks: Vec<Block>,
+    /// The checks in order.
+    pub checks: Vec<Check>,
+    /// The captures in the order they were started.
+    pub captures: Vec<CaptureRecord>,
+    /// Warnings the reader must see (dropped packets, a capture the script never stopped, ...).
+    pub warnings: Vec<String>,
+    /// The script error that ended the run early, if any.
+    pub error: Option<String>,
+}
+
+impl Report {
+    /// Number of checks that failed.
+    pub fn failed(&self) -> usize {
+        self.checks.iter().filter(|c| !c.passed).count()
+    }
+
+    /// Number of steps recorded.
+    pub fn steps(&self) -> usize {
+        self.blocks
+            .iter()
+            .filter(|b| matches!(b, Block::Step(_)))
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn student_splits_id_from_name() {
+        let s = Student::parse("20215120807 Li Yihang").unwrap();
+        assert_eq!(s.id, "20215120807");
+        assert_eq!(s.name, "Li Yihang");
+        assert!(Student::parse("nospace").is_none());
+        assert!(Student::parse("   ").is_none());
+    }
+}

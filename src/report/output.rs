@@ -1,0 +1,174 @@
+//! Writing a report directory atomically, never overwriting an earlier report.
+
+use super::{Report, render_markdown, write_packets_csv};
+use crate::capture::write_pcap;
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The report writer's error.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// The destination already holds a report file.
+    #[error(
+        "refusing to overwrite {0}: it holds an earlier report (choose another --out, or move it away)"
+    )]
+    Exists(PathBuf),
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+/// What was written and where.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The report directory.
+    pub dir: PathBuf,
+    /// File names inside it, in writing order.
+    pub files: Vec<String>,
+}
+
+/// `reports/<lab>-<YYYYmmdd-HHMMSS>` under `base`.
+pub fn default_report_dir(base: &Path, lab: &str) -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    base.join(format!("{lab}-{stamp}"))
+}
+
+fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes report.md and each capture's pcap and CSV into `dest`.
+///
+/// With `exact` (the user's `--out`), `dest` is used as named and any existing report
+/// file in it is an error; otherwise a taken `dest` gets a `-2`, `-3`, ... suffix.
+/// Files are built in a temporary directory beside `dest` and renamed into place, so a
+/// crash never leaves a half-written report.
+pub fn write_report(report: &Report, dest: &Path, exact: bool) -> Result<Written, OutputError> {
+    let files = file_list(report);
+    let dest = if exact {
+        for f in &files {
+            let p = dest.join(f);
+            if p.exists() {
+                return Err(OutputError::Exists(p));
+            }
+        }
+        dest.to_path_buf()
+    } else {
+        free_name(dest)
+    };
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io_at(&parent))?;
+    let tmp = parent.join(format!(
+        ".labrun-tmp-{}-{}",
+        std::process::id(),
+        dest.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
+    let result = fill(report, &tmp).and_then(|()| place(&tmp, &dest, &files));
+    let _ = fs::remove_dir_all(&tmp);
+    result.map(|()| Written { dir: dest, files })
+}
+
+fn file_list(report: &Report) -> Vec<String> {
+    let mut files = vec!["report.md".to_string()];
+    for c in &report.captures {
+        files.push(c.csv_file());
+        files.push(c.pcap_file());
+    }
+    files
+}
+
+fn free_name(dest: &Path) -> PathBuf {
+    if !dest.exists() {
+        return dest.to_path_buf();
+    }
+    let base = dest.as_os_str().to_string_lossy().into_owned();
+    (2..)
+        .map(|n| PathBuf::from(format!("{base}-{n}")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dest.to_path_buf())
+}
+
+fn create(path: &Path) -> Result<BufWriter<fs::File>, OutputError> {
+    fs::File::create(path)
+        .map(BufWriter::new)
+        .map_err(io_at(path))
+}
+
+fn fill(report: &Report, dir: &Path) -> Result<(), OutputError> {
+    let md = dir.join("report.md");
+    let mut out = create(&md)?;
+    out.write_all(render_markdown(report).as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(io_at(&md))?;
+    for c in &report.captures {
+        let csv = dir.join(c.csv_file());
+        write_packets_csv(create(&csv)?, &c.trace).map_err(io_at(&csv))?;
+        let pcap = dir.join(c.pcap_file());
+        write_pcap(
+            create(&pcap)?,
+            c.captured.dlt,
+            c.captured.snaplen,
+            &c.captured.frames,
+        )
+        .map_err(io_at(&pcap))?;
+    }
+    Ok(())
+}
+
+fn place(tmp: &Path, dest: &Path, files: &[String]) -> Result<(), OutputError> {
+    if !dest.exists() {
+        return fs::rename(tmp, dest).map_err(io_at(dest));
+    }
+    for f in files {
+        let to = dest.join(f);
+        if to.exists() {
+            return Err(OutputError::Exists(to));
+        }
+        fs::rename(tmp.join(f), &to).map_err(io_at(&to))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = Report::default();
+        let a = write_report(&report, &dir.path().join("r"), false).unwrap();
+        let b = write_report(&report, &dir.path().join("r"), false).unwrap();
+        assert_ne!(a.dir, b.dir);
+        assert!(b.dir.ends_with("r-2"));
+        assert!(b.dir.join("report.md").exists());
+        let err = write_report(&report, &dir.path().join("r"), true).unwrap_err();
+        assert!(matches!(err, OutputError::Exists(_)));
+        // An empty existing directory given with --out is fine.
+        fs::create_dir(dir.path().join("empty")).unwrap();
+        write_report(&report, &dir.path().join("empty"), true).unwrap();
+        assert!(dir.path().join("empty/report.md").exists());
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".labrun-tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+}

@@ -1,0 +1,278 @@
+//! Running a lab: load the script, set up the engine and its limits, run it, write the report.
+
+mod errors;
+mod limits;
+mod state;
+
+pub use errors::{ScriptError, from_eval, from_parse};
+pub use limits::Limits;
+pub use state::{NetworkChoice, PendingCapture, RunHandle, RunState};
+
+use crate::report::{self, Block, Report, Student, Written};
+use indicatif::{ProgressBar, ProgressStyle};
+use rhai::{Dynamic, Engine, Map, OptimizationLevel, Scope};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The runner's error: anything that stops a lab before its checks could decide.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The script file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The path given.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The script does not compile.
+    #[error("{0}")]
+    Syntax(ScriptError),
+    /// The report could not be written.
+    #[error(transparent)]
+    Output(#[from] report::OutputError),
+}
+
+/// What to run and how.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The lab script.
+    pub script: PathBuf,
+    /// Exact output directory (`--out`); `None` writes `reports/<lab>-<time>/`.
+    pub out: Option<PathBuf>,
+    /// Base directory of default report directories.
+    pub reports_base: PathBuf,
+    /// The student (`--student "ID NAME"`).
+    pub student: Option<Student>,
+    /// Script arguments (`-- key=value ...`).
+    pub args: Vec<(String, String)>,
+    /// Network choice.
+    pub network: NetworkChoice,
+    /// Engine limits.
+    pub limits: Limits,
+}
+
+/// The result of a run that got as far as executing the script.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The report as built (also written, see `written`).
+    pub report: Report,
+    /// Where the report went, when one was written.
+    pub written: Option<Written>,
+    /// The error that ended the script early, if any.
+    pub error: Option<ScriptError>,
+    /// Wall time of the script.
+    pub elapsed: Duration,
+}
+
+impl RunOutcome {
+    /// Process exit code: 0 all checks passed, 1 a check failed, 2 a script error.
+    pub fn exit_code(&self) -> i32 {
+        if self.error.is_some() {
+            2
+        } else if self.report.failed() > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// A lab's name: the file stem of its script.
+pub fn lab_name(script: &Path) -> String {
+    script
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "lab".to_string())
+}
+
+/// A lab's title: the text of its first `//` comment line.
+pub fn lab_title(source: &str) -> String {
+    source
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("//"))
+        .map(|t| t.trim_start_matches('/').trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Builds an engine with labrun's script API, limits and module resolver for `script_dir`.
+pub fn build_engine(script_dir: &Path, limits: &Limits) -> Engine {
+    let mut engine = Engine::new();
+    limits.apply(&mut engine);
+    // Simple optimisation never evaluates function calls at compile time, so calls whose
+    // result depends on the network or the clock are never folded into constants.
+    engine.set_optimization_level(OptimizationLevel::Simple);
+    engine.set_module_resolver(rhai::module_resolvers::FileModuleResolver::new_with_path(
+        script_dir,
+    ));
+    crate::script::register(&mut engine);
+    engine
+}
+
+/// Compiles `script` without running it (`labrun check`).
+pub fn check(script: &Path) -> Result<(), RunError> {
+    let source = std::fs::read_to_string(script).map_err(|source| RunError::Read {
+        path: script.to_path_buf(),
+        source,
+    })?;
+    let dir = script.parent().unwrap_or(Path::new("."));
+    let engine = build_engine(dir, &Limits::default());
+    let file = script.display().to_string();
+    engine
+        .compile(&source)
+        .map(|_| ())
+        .map_err(|e| RunError::Syntax(from_parse(&file, &e)))
+}
+
+/// Runs a lab end to end and writes its report.
+pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
+    let source = std::fs::read_to_string(&opts.script).map_err(|source| RunError::Read {
+        path: opts.script.clone(),
+        source,
+    })?;
+    let file = opts.script.display().to_string();
+    let lab = lab_name(&opts.script);
+    let dir = opts.script.parent().unwrap_or(Path::new("."));
+    let mut engine = build_engine(dir, &opts.limits);
+    let mut ast = engine
+        .compile(&source)
+        .map_err(|e| RunError::Syntax(from_parse(&file, &e)))?;
+    ast.set_source(file.as_str());
+
+    let progress = ProgressBar::new_spinner();
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    progress.set_message(format!("running {file}"));
+    progress.enable_steady_tick(Duration::from_millis(100));
+
+    let mut report = Report::default();
+    report.header = report::Header {
+        lab: lab.clone(),
+        title: lab_title(&source),
+        script: file.clone(),
+        student: opts.student.clone(),
+        date: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        labrun_version: env!("CARGO_PKG_VERSION").to_string(),
+        network: String::new(),
+        hosts: Vec::new(),
+    };
+    let handle = RunHandle(Arc::new(Mutex::new(RunState {
+        report,
+        network: None,
+        choice: opts.network.clone(),
+        captures: Vec::new(),
+        progress: progress.clone(),
+        script: file.clone(),
+    })));
+    engine.set_default_tag(Dynamic::from(handle.clone()));
+    let started = Instant::now();
+    let max = opts.limits.max_duration;
+    engine.on_progress(move |ops| {
+        if ops % 1024 == 0 && started.elapsed() > max {
+            Some(Dynamic::from(format!(
+                "the script ran longer than {} and was stopped",
+                crate::util::fmt_duration(max)
+            )))
+        } else {
+            None
+        }
+    });
+
+    let mut scope = Scope::new();
+    scope.push_constant("student", student_map(opts.student.as_ref()));
+    scope.push_constant("args", args_map(&opts.args));
+    let result = engine.run_ast_with_scope(&mut scope, &ast);
+    let elapsed = started.elapsed();
+    drop(engine);
+    progress.finish_and_clear();
+
+    let error = result.err().map(|e| from_eval(&file, &e));
+    let mut report = finish(&handle);
+    if let Some(e) = &error {
+        report.error = Some(e.to_string());
+    }
+    let written = if error.is_none() || worth_keeping(&report) {
+        let (dest, exact) = match &opts.out {
+            Some(out) => (out.clone(), true),
+            None => (report::default_report_dir(&opts.reports_base, &lab), false),
+        };
+        Some(report::write_report(&report, &dest, exact)?)
+    } else {
+        None
+    };
+    Ok(RunOutcome {
+        report,
+        written,
+        error,
+        elapsed,
+    })
+}
+
+/// A failed run still gets a report when it captured or recorded something.
+fn worth_keeping(r: &Report) -> bool {
+    !r.captures.is_empty() || !r.blocks.is_empty() || !r.checks.is_empty()
+}
+
+/// Stops captures the script left running and takes the report out of the state.
+fn finish(handle: &RunHandle) -> Report {
+    let pending: Vec<PendingCapture> = handle.lock().captures.clone();
+    for p in pending {
+        let live = p.live.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(live) = live {
+            let result = crate::script::finish_capture(handle, &p.name, live);
+            let mut st = handle.lock();
+            match result {
+                Ok(_) => st.report.warnings.push(format!(
+                    "the script never stopped capture `{}`; labrun stopped it at the end",
+                    p.name
+                )),
+                Err(e) => st.report.warnings.push(e.to_string()),
+            }
+        }
+    }
+    let mut st = handle.lock();
+    if let Some(net) = &st.network {
+        st.report.header.network = net.describe();
+    }
+    std::mem::take(&mut st.report)
+}
+
+fn student_map(student: Option<&Student>) -> Map {
+    let mut m = Map::new();
+    let (id, name) = student
+        .map(|s| (s.id.clone(), s.name.clone()))
+        .unwrap_or_else(|| ("0000000000".to_string(), "Student".to_string()));
+    m.insert("given".into(), Dynamic::from_bool(student.is_some()));
+    m.insert("text".into(), format!("{id} {name}").into());
+    m.insert("id".into(), id.into());
+    m.insert("name".into(), name.into());
+    m
+}
+
+fn args_map(args: &[(String, String)]) -> Map {
+    args.iter()
+        .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
+        .collect()
+}
+
+/// Records a step in the report and shows it on the spinner.
+pub fn record_step(handle: &RunHandle, text: &str) {
+    let mut st = handle.lock();
+    st.progress.set_message(text.to_string());
+    st.report.blocks.push(Block::Step(text.to_string()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_is_the_first_comment() {
+        assert_eq!(lab_title("// Chat: hello\nlet x = 1;"), "Chat: hello");
+        assert_eq!(lab_title("let x = 1;"), "");
+    }
+}

@@ -1,0 +1,51 @@
+//! The mutable state of one lab run, shared by the script API's native functions.
+
+use crate::capture::LiveCapture;
+use crate::network::Network;
+use crate::report::Report;
+use indicatif::ProgressBar;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How the run's network is chosen.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkChoice {
+    /// Capture interface override (`--iface`).
+    pub iface: Option<String>,
+}
+
+/// A capture the script started and may not have stopped yet.
+#[derive(Debug, Clone)]
+pub struct PendingCapture {
+    /// File stem the capture will be saved under.
+    pub name: String,
+    /// The running capture; `None` once stopped.
+    pub live: Arc<Mutex<Option<LiveCapture>>>,
+}
+
+/// Everything a run accumulates.
+#[derive(Debug)]
+pub struct RunState {
+    /// The report being built.
+    pub report: Report,
+    /// The lab's network, made on the script's first `network()` call.
+    pub network: Option<Network>,
+    /// How to make the network.
+    pub choice: NetworkChoice,
+    /// Captures in start order (stopped ones keep their slot empty).
+    pub captures: Vec<PendingCapture>,
+    /// Spinner on the terminal (hidden when stderr is not a terminal).
+    pub progress: ProgressBar,
+    /// The script file, for `file:line` of checks.
+    pub script: String,
+}
+
+/// A cloneable handle to the run state, stored in the engine so native functions find it.
+#[derive(Debug, Clone)]
+pub struct RunHandle(pub Arc<Mutex<RunState>>);
+
+impl RunHandle {
+    /// Locks the state (recovering from a poisoned lock: a report is never lost to a panic).
+    pub fn lock(&self) -> MutexGuard<'_, RunState> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,58 @@
+//! The script API: what a lab script can call, registered into the Rhai engine.
+//!
+//! Each file registers one area as a Rhai plugin module (names and doc comments are kept
+//! in the engine's metadata for `labrun api`): the network and its sockets, captures and
+//! packets, and the report. Native functions find the run's state through the engine tag.
+
+mod capture_api;
+mod net_api;
+mod packet_api;
+mod report_api;
+
+pub use capture_api::finish_capture;
+
+use crate::runner::RunHandle;
+use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
+
+/// Registers every part of the script API into `engine`.
+pub fn register(engine: &mut Engine) {
+    net_api::register(engine);
+    capture_api::register(engine);
+    packet_api::register(engine);
+    report_api::register(engine);
+}
+
+/// The result type of native functions that can fail.
+pub type ApiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// An error raised by a native function, its text starting with the function's name.
+pub fn api_error(function: &str, message: impl std::fmt::Display) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(format!("{function}: {message}").into(), Position::NONE).into()
+}
+
+/// Throws a socket error as a value the script can catch and inspect.
+pub fn throw_sock(err: crate::sockets::SockError) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(Dynamic::from(err), Position::NONE).into()
+}
+
+/// The run state of the engine that called a native function.
+pub fn run_handle(ctx: &NativeCallContext) -> ApiResult<RunHandle> {
+    ctx.tag()
+        .and_then(|t| t.clone().try_cast::<RunHandle>())
+        .ok_or_else(|| {
+            api_error(
+                ctx.fn_name(),
+                "only available while a lab runs (not in `labrun check`)",
+            )
+        })
+}
+
+/// Converts a script integer to a non-negative size, naming the function on error.
+pub fn to_usize(function: &str, what: &str, n: rhai::INT) -> ApiResult<usize> {
+    usize::try_from(n).map_err(|_| api_error(function, format!("{what} must be >= 0, got {n}")))
+}
+
+/// Converts a script integer to a port number.
+pub fn to_port(function: &str, n: rhai::INT) -> ApiResult<u16> {
+    u16::try_from(n).map_err(|_| api_error(function, format!("port must be 0..=65535, got {n}")))
+}

@@ -1,0 +1,542 @@
+//! Script API: packets and TCP streams of a trace, with Wireshark's numbers.
+
+use super::capture_api::{PacketRef, TraceRef};
+use super::{ApiResult, api_error};
+use crate::analysis::{Packet, Trace};
+use crate::sockets::TcpConn;
+use rhai::plugin::*;
+use rhai::{Array, Engine, FLOAT, INT};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub fn register(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<PacketRef>("Packet")
+        .register_type_with_name::<StreamRef>("TcpStream");
+    engine.register_global_module(exported_module!(packet_module).into());
+}
+
+/// TCP flag bits as Wireshark numbers them.
+const FIN: u16 = 0x001;
+const SYN: u16 = 0x002;
+const RST: u16 = 0x004;
+const PSH: u16 = 0x008;
+const ACK: u16 = 0x010;
+const URG: u16 = 0x020;
+const ECE: u16 = 0x040;
+const CWR: u16 = 0x080;
+
+/// The packets of one TCP connection (Wireshark's `tcp.stream`).
+#[derive(Debug, Clone)]
+pub struct StreamRef {
+    trace: Arc<Trace>,
+    index: u32,
+    members: Vec<usize>,
+}
+
+impl StreamRef {
+    fn packets(&self) -> impl Iterator<Item = (usize, &Packet)> + '_ {
+        self.members
+            .iter()
+            .filter_map(|&i| self.trace.packets.get(i).map(|p| (i, p)))
+    }
+
+    fn refs(&self, keep: impl Fn(&Packet) -> bool) -> Array {
+        self.packets()
+            .filter(|(_, p)| keep(p))
+            .map(|(i, _)| Dynamic::from(PacketRef::new(Arc::clone(&self.trace), i)))
+            .collect()
+    }
+
+    /// The SYN sender (client) and the other end, from the first SYN or the first packet.
+    fn ends(&self) -> Option<(SocketAddr, SocketAddr)> {
+        let first_syn = self
+            .packets()
+            .find(|(_, p)| p.tcp.as_ref().is_some_and(|t| t.flags & (SYN | ACK) == SYN));
+        first_syn
+            .or_else(|| self.packets().next())
+            .and_then(|(_, p)| endpoints(p))
+    }
+}
+
+/// Source and destination socket addresses of a TCP or UDP packet.
+pub fn endpoints(p: &Packet) -> Option<(SocketAddr, SocketAddr)> {
+    let ip = p.ip.as_ref()?;
+    let (sp, dp) = match (&p.tcp, &p.udp) {
+        (Some(t), _) => (t.src_port, t.dst_port),
+        (None, Some(u)) => (u.src_port, u.dst_port),
+        _ => return None,
+    };
+    Some((SocketAddr::new(ip.src, sp), SocketAddr::new(ip.dst, dp)))
+}
+
+/// Wireshark's bracketed flag names, e.g. `SYN, ACK`.
+pub fn flag_names(flags: u16) -> String {
+    let names = [
+        (FIN, "FIN"),
+        (SYN, "SYN"),
+        (RST, "RST"),
+        (PSH, "PSH"),
+        (ACK, "ACK"),
+        (URG, "URG"),
+        (ECE, "ECE"),
+        (CWR, "CWR"),
+    ];
+    names
+        .iter()
+        .filter(|(bit, _)| flags & bit != 0)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn stream_for(t: &TraceRef, conn: &TcpConn) -> Option<StreamRef> {
+    let (a, b) = (conn.local_addr(), conn.peer_addr());
+    let index = t.trace.packets.iter().rev().find_map(|p| {
+        let (s, d) = endpoints(p)?;
+        let tcp = p.tcp.as_ref()?;
+        ((s, d) == (a, b) || (s, d) == (b, a)).then_some(tcp.stream)
+    })?;
+    Some(stream_by_index(t, index))
+}
+
+fn stream_by_index(t: &TraceRef, index: u32) -> StreamRef {
+    let members = t
+        .trace
+        .packets
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.tcp.as_ref().is_some_and(|tcp| tcp.stream == index))
+        .map(|(i, _)| i)
+        .collect();
+    StreamRef {
+        trace: Arc::clone(&t.trace),
+        index,
+        members,
+    }
+}
+
+fn int_or_unit(v: Option<impl Into<INT>>) -> Dynamic {
+    v.map(|v| Dynamic::from_int(v.into()))
+        .unwrap_or(Dynamic::UNIT)
+}
+
+#[export_module]
+mod packet_module {
+    use super::*;
+
+    /// One captured frame, decoded: fields as Wireshark shows them.
+    pub type Packet = PacketRef;
+    /// The packets of one TCP connection, like Wireshark's `tcp.stream == N`.
+    pub type TcpStream = StreamRef;
+
+    /// The TCP stream of connection `conn` (both directions), as Wireshark numbers it.
+    #[rhai_fn(name = "tcp_stream", return_raw)]
+    pub fn tcp_stream(t: &mut TraceRef, conn: TcpConn) -> ApiResult<TcpStream> {
+        stream_for(t, &conn).ok_or_else(|| {
+            api_error(
+                "tcp_stream",
+                format!(
+                    "no packet of the connection {} <-> {} was captured (check the capture filter and that the capture started before connect)",
+                    conn.local_addr(),
+                    conn.peer_addr()
+                ),
+            )
+        })
+    }
+
+    /// The TCP stream with Wireshark's index `n` (`tcp.stream == n`).
+    #[rhai_fn(name = "tcp_stream", return_raw)]
+    pub fn tcp_stream_n(t: &mut TraceRef, n: INT) -> ApiResult<TcpStream> {
+        let index =
+            u32::try_from(n).map_err(|_| api_error("tcp_stream", "the index must be >= 0"))?;
+        let s = stream_by_index(t, index);
+        if s.members.is_empty() {
+            return Err(api_error(
+                "tcp_stream",
+                format!("the capture has no tcp.stream == {n}"),
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Number of TCP streams in the trace.
+    #[rhai_fn(get = "tcp_streams", pure)]
+    pub fn tcp_streams(t: &mut TraceRef) -> INT {
+        t.trace
+            .packets
+            .iter()
+            .filter_map(|p| p.tcp.as_ref().map(|t| INT::from(t.stream) + 1))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Wireshark's stream index (`tcp.stream`).
+    #[rhai_fn(get = "index", pure)]
+    pub fn stream_index(s: &mut TcpStream) -> INT {
+        INT::from(s.index)
+    }
+
+    /// The stream's packets in capture order.
+    #[rhai_fn(get = "packets", pure)]
+    pub fn stream_packets(s: &mut TcpStream) -> Array {
+        s.refs(|_| true)
+    }
+
+    /// The client's address (the SYN sender), "ip:port".
+    #[rhai_fn(get = "client", pure)]
+    pub fn stream_client(s: &mut TcpStream) -> String {
+        s.ends().map(|(c, _)| c.to_string()).unwrap_or_default()
+    }
+
+    /// The server's address, "ip:port".
+    #[rhai_fn(get = "server", pure)]
+    pub fn stream_server(s: &mut TcpStream) -> String {
+        s.ends().map(|(_, d)| d.to_string()).unwrap_or_default()
+    }
+
+    /// The packets `conn` sent (source = its local address).
+    #[rhai_fn(name = "sent_by", pure)]
+    pub fn sent_by(s: &mut TcpStream, conn: TcpConn) -> Array {
+        let me = conn.local_addr();
+        s.refs(|p| endpoints(p).is_some_and(|(src, _)| src == me))
+    }
+
+    /// The segments carrying data that `conn` sent (tcp.len > 0).
+    #[rhai_fn(name = "data_from", pure)]
+    pub fn data_from(s: &mut TcpStream, conn: TcpConn) -> Array {
+        let me = conn.local_addr();
+        s.refs(|p| {
+            endpoints(p).is_some_and(|(src, _)| src == me)
+                && p.tcp.as_ref().is_some_and(|t| t.len > 0)
+        })
+    }
+
+    /// The first packets that carry SYN, SYN+ACK and the ACK completing the handshake.
+    #[rhai_fn(get = "handshake", pure)]
+    pub fn handshake(s: &mut TcpStream) -> Array {
+        let mut out = Array::new();
+        let mut state = 0;
+        for (i, p) in s.packets() {
+            let Some(t) = &p.tcp else { continue };
+            let want = match state {
+                0 => t.flags & (SYN | ACK) == SYN,
+                1 => t.flags & (SYN | ACK) == SYN | ACK,
+                _ => t.flags & (SYN | ACK | RST) == ACK,
+            };
+            if want {
+                out.push(Dynamic::from(PacketRef::new(Arc::clone(&s.trace), i)));
+                state += 1;
+                if state == 3 {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// The packets with FIN set, in order.
+    #[rhai_fn(get = "fins", pure)]
+    pub fn fins(s: &mut TcpStream) -> Array {
+        s.refs(|p| p.tcp.as_ref().is_some_and(|t| t.flags & FIN != 0))
+    }
+
+    /// The packets with RST set, in order.
+    #[rhai_fn(get = "rsts", pure)]
+    pub fn rsts(s: &mut TcpStream) -> Array {
+        s.refs(|p| p.tcp.as_ref().is_some_and(|t| t.flags & RST != 0))
+    }
+
+    /// The packets after the first FIN (the close), in order.
+    #[rhai_fn(get = "close", pure)]
+    pub fn close_packets(s: &mut TcpStream) -> Array {
+        let first_fin = s
+            .packets()
+            .position(|(_, p)| p.tcp.as_ref().is_some_and(|t| t.flags & FIN != 0));
+        match first_fin {
+            Some(k) => {
+                let keep: Vec<usize> = s.members.iter().skip(k).copied().collect();
+                keep.into_iter()
+                    .map(|i| Dynamic::from(PacketRef::new(Arc::clone(&s.trace), i)))
+                    .collect()
+            }
+            None => Array::new(),
+        }
+    }
+
+    /// The MSS `conn` announced in its SYN, or () when its SYN carried none or was not captured.
+    #[rhai_fn(name = "mss", pure)]
+    pub fn announced_mss(s: &mut TcpStream, conn: TcpConn) -> Dynamic {
+        let me = conn.local_addr();
+        let v = s.packets().find_map(|(_, p)| {
+            let t = p.tcp.as_ref()?;
+            let from_me = endpoints(p).is_some_and(|(src, _)| src == me);
+            (from_me && t.flags & SYN != 0)
+                .then_some(t.options.mss)
+                .flatten()
+        });
+        int_or_unit(v)
+    }
+
+    /// The highest relative ack number sent to `conn` by its peer, or () if none.
+    #[rhai_fn(name = "last_ack_to", pure)]
+    pub fn last_ack_to(s: &mut TcpStream, conn: TcpConn) -> Dynamic {
+        let me = conn.local_addr();
+        let v = s
+            .packets()
+            .filter(|(_, p)| endpoints(p).is_some_and(|(_, dst)| dst == me))
+            .filter_map(|(_, p)| p.tcp.as_ref().filter(|t| t.flags & ACK != 0).map(|t| t.ack))
+            .max();
+        int_or_unit(v)
+    }
+
+    /// Frame number (`frame.number`), from 1.
+    #[rhai_fn(get = "number", pure)]
+    pub fn number(p: &mut Packet) -> INT {
+        p.get().number as INT
+    }
+
+    /// Seconds since the first frame (`frame.time_relative`).
+    #[rhai_fn(get = "time", pure)]
+    pub fn time(p: &mut Packet) -> FLOAT {
+        p.get().time_relative as FLOAT / 1e9
+    }
+
+    /// Frame length on the wire (`frame.len`).
+    #[rhai_fn(get = "frame_len", pure)]
+    pub fn frame_len(p: &mut Packet) -> INT {
+        INT::from(p.get().len)
+    }
+
+    /// Source IP address.
+    #[rhai_fn(get = "src", pure)]
+    pub fn src(p: &mut Packet) -> String {
+        p.get()
+            .ip
+            .as_ref()
+            .map(|i| i.src.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Destination IP address.
+    #[rhai_fn(get = "dst", pure)]
+    pub fn dst(p: &mut Packet) -> String {
+        p.get()
+            .ip
+            .as_ref()
+            .map(|i| i.dst.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Source "ip:port" (TCP/UDP), or the IP alone.
+    #[rhai_fn(get = "src_addr", pure)]
+    pub fn src_addr(p: &mut Packet) -> String {
+        endpoints(p.get())
+            .map(|(s, _)| s.to_string())
+            .unwrap_or_else(|| src(p))
+    }
+
+    /// Destination "ip:port" (TCP/UDP), or the IP alone.
+    #[rhai_fn(get = "dst_addr", pure)]
+    pub fn dst_addr(p: &mut Packet) -> String {
+        endpoints(p.get())
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_else(|| dst(p))
+    }
+
+    /// Source port (TCP or UDP), or ().
+    #[rhai_fn(get = "sport", pure)]
+    pub fn sport(p: &mut Packet) -> Dynamic {
+        int_or_unit(endpoints(p.get()).map(|(s, _)| s.port()))
+    }
+
+    /// Destination port (TCP or UDP), or ().
+    #[rhai_fn(get = "dport", pure)]
+    pub fn dport(p: &mut Packet) -> Dynamic {
+        int_or_unit(endpoints(p.get()).map(|(_, d)| d.port()))
+    }
+
+    /// True when `conn` sent this packet.
+    #[rhai_fn(name = "is_from", pure)]
+    pub fn is_from(p: &mut Packet, conn: TcpConn) -> bool {
+        endpoints(p.get()).is_some_and(|(s, _)| s == conn.local_addr())
+    }
+
+    /// TCP segment payload length (`tcp.len`); UDP payload length; else 0.
+    #[rhai_fn(get = "len", pure)]
+    pub fn len(p: &mut Packet) -> INT {
+        let pk = p.get();
+        match (&pk.tcp, &pk.udp) {
+            (Some(t), _) => INT::from(t.len),
+            (None, Some(u)) => INT::from(u.length.saturating_sub(8)),
+            _ => 0,
+        }
+    }
+
+    /// Relative sequence number (`tcp.seq`).
+    #[rhai_fn(get = "seq", pure)]
+    pub fn seq(p: &mut Packet) -> INT {
+        p.get().tcp.as_ref().map(|t| INT::from(t.seq)).unwrap_or(0)
+    }
+
+    /// Relative acknowledgment number (`tcp.ack`).
+    #[rhai_fn(get = "ack", pure)]
+    pub fn ack(p: &mut Packet) -> INT {
+        p.get().tcp.as_ref().map(|t| INT::from(t.ack)).unwrap_or(0)
+    }
+
+    /// Relative sequence number of the next segment (`tcp.nxtseq`).
+    #[rhai_fn(get = "nxtseq", pure)]
+    pub fn nxtseq(p: &mut Packet) -> INT {
+        p.get()
+            .tcp
+            .as_ref()
+            .map(|t| INT::from(t.nxtseq))
+            .unwrap_or(0)
+    }
+
+    /// Sequence number on the wire (`tcp.seq_raw`).
+    #[rhai_fn(get = "seq_raw", pure)]
+    pub fn seq_raw(p: &mut Packet) -> INT {
+        p.get()
+            .tcp
+            .as_ref()
+            .map(|t| INT::from(t.seq_raw))
+            .unwrap_or(0)
+    }
+
+    /// Acknowledgment number on the wire (`tcp.ack_raw`).
+    #[rhai_fn(get = "ack_raw", pure)]
+    pub fn ack_raw(p: &mut Packet) -> INT {
+        p.get()
+            .tcp
+            .as_ref()
+            .map(|t| INT::from(t.ack_raw))
+            .unwrap_or(0)
+    }
+
+    /// The window field as sent (`tcp.window_size_value`).
+    #[rhai_fn(get = "win", pure)]
+    pub fn win(p: &mut Packet) -> INT {
+        p.get()
+            .tcp
+            .as_ref()
+            .map(|t| INT::from(t.window_value))
+            .unwrap_or(0)
+    }
+
+    /// The scaled window (`tcp.window_size`).
+    #[rhai_fn(get = "window", pure)]
+    pub fn window(p: &mut Packet) -> INT {
+        p.get()
+            .tcp
+            .as_ref()
+            .map(|t| INT::from(t.window_size.unwrap_or(u32::from(t.window_value))))
+            .unwrap_or(0)
+    }
+
+    /// Wireshark's stream index (`tcp.stream`), or ().
+    #[rhai_fn(get = "stream", pure)]
+    pub fn stream(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().tcp.as_ref().map(|t| t.stream))
+    }
+
+    /// Flag names as Wireshark brackets them, e.g. "SYN, ACK".
+    #[rhai_fn(get = "flags", pure)]
+    pub fn flags(p: &mut Packet) -> String {
+        p.get()
+            .tcp
+            .as_ref()
+            .map(|t| flag_names(t.flags))
+            .unwrap_or_default()
+    }
+
+    /// SYN flag.
+    #[rhai_fn(get = "is_syn", pure)]
+    pub fn is_syn(p: &mut Packet) -> bool {
+        has(p, SYN)
+    }
+
+    /// ACK flag.
+    #[rhai_fn(get = "is_ack", pure)]
+    pub fn is_ack(p: &mut Packet) -> bool {
+        has(p, ACK)
+    }
+
+    /// FIN flag.
+    #[rhai_fn(get = "is_fin", pure)]
+    pub fn is_fin(p: &mut Packet) -> bool {
+        has(p, FIN)
+    }
+
+    /// RST flag.
+    #[rhai_fn(get = "is_rst", pure)]
+    pub fn is_rst(p: &mut Packet) -> bool {
+        has(p, RST)
+    }
+
+    /// PSH flag.
+    #[rhai_fn(get = "is_psh", pure)]
+    pub fn is_psh(p: &mut Packet) -> bool {
+        has(p, PSH)
+    }
+
+    /// The MSS option's value, or ().
+    #[rhai_fn(get = "mss", pure)]
+    pub fn opt_mss(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().tcp.as_ref().and_then(|t| t.options.mss))
+    }
+
+    /// The window-scale option's shift count, or ().
+    #[rhai_fn(get = "wscale", pure)]
+    pub fn opt_wscale(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().tcp.as_ref().and_then(|t| t.options.wscale))
+    }
+
+    /// The payload as text (invalid UTF-8 shown with replacement characters).
+    #[rhai_fn(get = "payload", pure)]
+    pub fn payload(p: &mut Packet) -> String {
+        String::from_utf8_lossy(&p.get().payload).into_owned()
+    }
+
+    /// Wireshark's Protocol column.
+    #[rhai_fn(get = "protocol", pure)]
+    pub fn protocol(p: &mut Packet) -> String {
+        p.get().protocol.clone()
+    }
+
+    /// Wireshark's Info column.
+    #[rhai_fn(get = "info", pure)]
+    pub fn info(p: &mut Packet) -> String {
+        p.get().info.clone()
+    }
+
+    /// Why the frame did not decode fully, or "".
+    #[rhai_fn(get = "error", pure)]
+    pub fn error(p: &mut Packet) -> String {
+        p.get().error.clone().unwrap_or_default()
+    }
+
+    /// Any supported Wireshark field as tshark prints it, e.g. `p.field("tcp.flags.str")`; "" when absent.
+    #[rhai_fn(name = "field", pure)]
+    pub fn field(p: &mut Packet, name: &str) -> String {
+        p.get().field(name).unwrap_or_default()
+    }
+
+    /// A short line for print(): number, addresses, flags and numbers.
+    #[rhai_fn(name = "to_string", pure)]
+    pub fn to_string(p: &mut Packet) -> String {
+        let pk = p.get();
+        format!("#{} {}", pk.number, pk.info)
+    }
+
+    /// Same as to_string (for debug printing).
+    #[rhai_fn(name = "to_debug", pure)]
+    pub fn to_debug(p: &mut Packet) -> String {
+        to_string(p)
+    }
+}
+
+fn has(p: &PacketRef, bit: u16) -> bool {
+    p.get().tcp.as_ref().is_some_and(|t| t.flags & bit != 0)
+}

@@ -1,0 +1,240 @@
+//! Script API: steps, checks, sections, notes and tables for the report, plus small helpers.
+
+use super::capture_api::PacketRef;
+use super::{ApiResult, api_error, run_handle, to_usize};
+use crate::report::{Block, Check};
+use rhai::plugin::*;
+use rhai::{Array, Dynamic, Engine, INT};
+
+pub fn register(engine: &mut Engine) {
+    engine.register_global_module(exported_module!(report_module).into());
+}
+
+/// `file:line` of the native call, for the report's Checks table.
+fn call_site(ctx: &NativeCallContext, script: &str) -> String {
+    let file = ctx.call_source().unwrap_or(script);
+    match ctx.call_position().line() {
+        Some(l) => format!("{file}:{l}"),
+        None => file.to_string(),
+    }
+}
+
+fn add_check(
+    ctx: &NativeCallContext,
+    passed: bool,
+    what: &str,
+    detail: Option<String>,
+    filter: Option<&str>,
+) -> ApiResult<bool> {
+    let handle = run_handle(ctx)?;
+    let mut st = handle.lock();
+    let at = call_site(ctx, &st.script);
+    let mark = if passed { "PASS" } else { "FAIL" };
+    st.progress.set_message(format!("{mark} {what}"));
+    st.report.checks.push(Check {
+        what: what.to_string(),
+        passed,
+        detail: if passed { None } else { detail },
+        filter: filter.filter(|f| !f.is_empty()).map(str::to_string),
+        at,
+    });
+    Ok(passed)
+}
+
+fn show(value: &Dynamic) -> String {
+    if value.is_string() {
+        format!("{:?}", value.to_string())
+    } else {
+        value.to_string()
+    }
+}
+
+fn equal(ctx: &NativeCallContext, a: &Dynamic, b: &Dynamic) -> bool {
+    ctx.call_native_fn::<bool>("==", (a.clone(), b.clone()))
+        .unwrap_or(false)
+}
+
+fn cells(function: &str, row: &Dynamic) -> ApiResult<Vec<String>> {
+    match row.clone().try_cast::<Array>() {
+        Some(a) => Ok(a.iter().map(|c| c.to_string()).collect()),
+        None => Err(api_error(
+            function,
+            format!("each row must be an array, not {}", row.type_name()),
+        )),
+    }
+}
+
+#[export_module]
+mod report_module {
+    use super::*;
+
+    /// Records a step of the lab in the report and shows it on the progress line.
+    #[rhai_fn(return_raw)]
+    pub fn step(ctx: NativeCallContext, text: &str) -> ApiResult<()> {
+        let handle = run_handle(&ctx)?;
+        crate::runner::record_step(&handle, text);
+        Ok(())
+    }
+
+    /// A check: PASS or FAIL in the report; any FAIL makes labrun exit with 1. Returns `ok`.
+    #[rhai_fn(return_raw)]
+    pub fn expect(ctx: NativeCallContext, ok: bool, what: &str) -> ApiResult<bool> {
+        add_check(&ctx, ok, what, Some("the condition was false".into()), None)
+    }
+
+    /// A check with the Wireshark display filter that shows its evidence.
+    #[rhai_fn(name = "expect", return_raw)]
+    pub fn expect_filter(
+        ctx: NativeCallContext,
+        ok: bool,
+        what: &str,
+        filter: &str,
+    ) -> ApiResult<bool> {
+        add_check(
+            &ctx,
+            ok,
+            what,
+            Some("the condition was false".into()),
+            Some(filter),
+        )
+    }
+
+    /// A check that `seen == expected`; a failure shows both values.
+    #[rhai_fn(return_raw)]
+    pub fn expect_eq(
+        ctx: NativeCallContext,
+        seen: Dynamic,
+        expected: Dynamic,
+        what: &str,
+    ) -> ApiResult<bool> {
+        let ok = equal(&ctx, &seen, &expected);
+        let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
+        add_check(&ctx, ok, what, Some(detail), None)
+    }
+
+    /// `expect_eq` with the Wireshark display filter that shows its evidence.
+    #[rhai_fn(name = "expect_eq", return_raw)]
+    pub fn expect_eq_filter(
+        ctx: NativeCallContext,
+        seen: Dynamic,
+        expected: Dynamic,
+        what: &str,
+        filter: &str,
+    ) -> ApiResult<bool> {
+        let ok = equal(&ctx, &seen, &expected);
+        let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
+        add_check(&ctx, ok, what, Some(detail), Some(filter))
+    }
+
+    /// Adds a titled section of Markdown to the report.
+    #[rhai_fn(return_raw)]
+    pub fn section(ctx: NativeCallContext, title: &str, body: &str) -> ApiResult<()> {
+        let handle = run_handle(&ctx)?;
+        handle.lock().report.blocks.push(Block::Section {
+            title: title.to_string(),
+            body: body.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Adds a paragraph of Markdown to the report.
+    #[rhai_fn(return_raw)]
+    pub fn note(ctx: NativeCallContext, text: &str) -> ApiResult<()> {
+        let handle = run_handle(&ctx)?;
+        handle
+            .lock()
+            .report
+            .blocks
+            .push(Block::Note(text.to_string()));
+        Ok(())
+    }
+
+    /// Adds a table: `table(["seq", "len"], [[1, 21], [22, 12]])`.
+    #[rhai_fn(return_raw)]
+    pub fn table(ctx: NativeCallContext, headers: Array, rows: Array) -> ApiResult<()> {
+        let headers = headers.iter().map(|h| h.to_string()).collect();
+        let rows = rows
+            .iter()
+            .map(|r| cells("table", r))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let handle = run_handle(&ctx)?;
+        handle
+            .lock()
+            .report
+            .blocks
+            .push(Block::Table { headers, rows });
+        Ok(())
+    }
+
+    /// Adds a Wireshark-like packet list (No., Time, Source, Destination, Protocol, Length, Info).
+    #[rhai_fn(return_raw)]
+    pub fn packet_table(ctx: NativeCallContext, packets: Array) -> ApiResult<()> {
+        let list = packets
+            .iter()
+            .map(|p| {
+                p.clone()
+                    .try_cast::<PacketRef>()
+                    .map(|p| p.get().clone())
+                    .ok_or_else(|| {
+                        api_error(
+                            "packet_table",
+                            format!("expected packets, found {}", p.type_name()),
+                        )
+                    })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        let handle = run_handle(&ctx)?;
+        handle
+            .lock()
+            .report
+            .blocks
+            .push(Block::Note(crate::report::packet_table(&list)));
+        Ok(())
+    }
+
+    /// `text` cut or padded with `fill` to exactly `n` bytes (fill must be one ASCII character).
+    #[rhai_fn(return_raw)]
+    pub fn pad(text: &str, n: INT, fill: &str) -> ApiResult<String> {
+        let n = to_usize("pad", "n", n)?;
+        let c = match fill.as_bytes() {
+            [b] if b.is_ascii() => *b as char,
+            _ => {
+                return Err(api_error(
+                    "pad",
+                    "fill must be one ASCII character, e.g. \"a\"",
+                ));
+            }
+        };
+        let mut out: String = String::with_capacity(n);
+        for ch in text.chars() {
+            if out.len() + ch.len_utf8() > n {
+                break;
+            }
+            out.push(ch);
+        }
+        while out.len() < n {
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    /// The length of the text in bytes (UTF-8), which is what TCP counts; `len` counts characters.
+    pub fn byte_len(text: &str) -> INT {
+        text.len() as INT
+    }
+
+    /// Waits `millis` milliseconds (at most 60 s).
+    #[rhai_fn(return_raw)]
+    pub fn sleep(millis: INT) -> ApiResult<()> {
+        let ms =
+            u64::try_from(millis).map_err(|_| api_error("sleep", "milliseconds must be >= 0"))?;
+        if ms > 60_000 {
+            return Err(api_error(
+                "sleep",
+                format!("{ms} ms is longer than the 60 s limit"),
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! The socket layer's error: an OS error as a lab shows it (name, errno, message).
+
+use std::fmt;
+use std::io;
+
+/// An error from a socket call, kept as the application saw it so a lab can show it.
+///
+/// Scripts receive it as the value thrown by the failing call (`try { .. } catch (e) { e.name }`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct SockError {
+    /// The socket operation that failed, e.g. `"connect"`, `"recv"`.
+    pub op: String,
+    /// Symbolic errno name, e.g. `"ECONNREFUSED"`, or `"ETIMEDOUT"` for labrun's own deadline.
+    pub name: String,
+    /// The raw OS error number (0 when the error did not come from the OS).
+    pub errno: i64,
+    /// Human-readable explanation, including the addresses involved.
+    pub message: String,
+}
+
+impl fmt::Display for SockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.errno != 0 {
+            write!(
+                f,
+                "{}: {} ({}, errno {})",
+                self.op, self.message, self.name, self.errno
+            )
+        } else {
+            write!(f, "{}: {} ({})", self.op, self.message, self.name)
+        }
+    }
+}
+
+impl SockError {
+    /// Wraps an OS error from `op`; `context` names the endpoints involved.
+    pub fn from_io(op: &str, err: &io::Error, context: &str) -> Self {
+        let errno = err.raw_os_error().unwrap_or(0);
+        let name = if errno != 0 {
+            errno_name(errno).to_string()
+        } else {
+            format!("{:?}", err.kind())
+        };
+        let base = strip_os_suffix(&err.to_string());
+        let message = if context.is_empty() {
+            base
+        } else {
+            format!("{base} ({context})")
+        };
+        SockError {
+            op: op.to_string(),
+            name,
+            errno: i64::from(errno),
+            message,
+        }
+    }
+
+    /// A deadline expired: labrun's own timeout, not an OS error.
+    pub fn timeout(op: &str, what: &str) -> Self {
+        SockError {
+            op: op.to_string(),
+            name: "ETIMEDOUT".to_string(),
+            errno: i64::from(libc::ETIMEDOUT),
+            message: what.to_string(),
+        }
+    }
+
+    /// A misuse of the API (closed socket, bad address), not an OS error.
+    pub fn usage(op: &str, what: impl Into<String>) -> Self {
+        SockError {
+            op: op.to_string(),
+            name: "EINVAL".to_string(),
+            errno: 0,
+            message: what.into(),
+        }
+    }
+
+    /// True when the error means "the deadline passed" (SO_RCVTIMEO/SO_SNDTIMEO or ours).
+    pub fn is_timeout(&self) -> bool {
+        self.name == "ETIMEDOUT" || self.name == "EAGAIN" || self.name == "EWOULDBLOCK"
+    }
+}
+
+/// `io::Error`'s text ends with " (os error N)"; the errno is shown separately.
+fn strip_os_suffix(text: &str) -> String {
+    match text.rfind(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// The symbolic name of the errno values a network lab meets.
+pub fn errno_name(errno: i32) -> &'static str {
+    match errno {
+        libc::EPERM => "EPERM",
+        libc::ENOENT => "ENOENT",
+        libc::EINTR => "EINTR",
+        libc::EBADF => "EBADF",
+        libc::EACCES => "EACCES",
+        libc::EINVAL => "EINVAL",
+        libc::EPIPE => "EPIPE",
+        libc::EAGAIN => "EAGAIN",
+        libc::EINPROGRESS => "EINPROGRESS",
+        libc::EALREADY => "EALREADY",
+        libc::ENOTSOCK => "ENOTSOCK",
+        libc::EMSGSIZE => "EMSGSIZE",
+        libc::EPROTOTYPE => "EPROTOTYPE",
+        libc::ENOPROTOOPT => "ENOPROTOOPT",
+        libc::EADDRINUSE => "EADDRINUSE",
+        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+        libc::ENETDOWN => "ENETDOWN",
+        libc::ENETUNREACH => "ENETUNREACH",
+        libc::ECONNABORTED => "ECONNABORTED",
+        libc::ECONNRESET => "ECONNRESET",
+        libc::ENOBUFS => "ENOBUFS",
+        libc::EISCONN => "EISCONN",
+        libc::ENOTCONN => "ENOTCONN",
+        libc::ETIMEDOUT => "ETIMEDOUT",
+        libc::ECONNREFUSED => "ECONNREFUSED",
+        libc::EHOSTDOWN => "EHOSTDOWN",
+        libc::EHOSTUNREACH => "EHOSTUNREACH",
+        _ => "EOTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_errors_labs_show() {
+        let e = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        let s = SockError::from_io("connect", &e, "to 127.0.0.1:9");
+        assert_eq!(s.name, "ECONNREFUSED");
+        assert_eq!(s.errno, i64::from(libc::ECONNREFUSED));
+        assert_eq!(
+            s.to_string(),
+            format!(
+                "connect: Connection refused (to 127.0.0.1:9) (ECONNREFUSED, errno {})",
+                libc::ECONNREFUSED
+            )
+        );
+        assert_eq!(errno_name(libc::EPIPE), "EPIPE");
+        assert_eq!(errno_name(libc::ECONNRESET), "ECONNRESET");
+    }
+}

@@ -1,0 +1,51 @@
+//! Real kernel sockets for labs (socket2 underneath), each call bounded by a deadline.
+//!
+//! Handles are cheap to clone (`Arc`) so a script can pass them around; closing one
+//! closes the socket for every copy, as closing a file descriptor would.
+
+mod error;
+mod tcp;
+mod udp;
+
+pub use error::{SockError, errno_name};
+pub use tcp::{TcpConn, TcpListener, TcpOptions};
+pub use udp::{Datagram, UdpSock};
+
+use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Default deadline of every blocking socket call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Shorthand for this layer's results.
+pub type SockResult<T> = Result<T, SockError>;
+
+/// Parses `"ip:port"` (IPv6 as `"[::1]:80"`) into an address, naming `op` on failure.
+pub fn parse_addr(op: &str, text: &str) -> SockResult<SocketAddr> {
+    text.parse().map_err(|_| {
+        SockError::usage(
+            op,
+            format!("`{text}` is not an address like 127.0.0.1:8888 or [::1]:8888"),
+        )
+    })
+}
+
+/// Maps a timed-out OS error (EAGAIN from SO_RCVTIMEO) to labrun's own timeout error.
+fn io_err(op: &str, err: &std::io::Error, context: &str, timeout: Duration) -> SockError {
+    match err.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => SockError::timeout(
+            op,
+            &format!(
+                "timed out after {} ({context})",
+                crate::util::fmt_duration(timeout)
+            ),
+        ),
+        _ => SockError::from_io(op, err, context),
+    }
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,403 @@
+//! TCP listeners and connections with per-call deadlines and inspectable errors.
+
+use super::lock;
+use super::{DEFAULT_TIMEOUT, SockError, SockResult, io_err};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use std::io::Read;
+use std::net::{Shutdown, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Options applied to a TCP socket before it connects or listens.
+#[derive(Debug, Clone, Default)]
+pub struct TcpOptions {
+    /// `TCP_MAXSEG`: the MSS announced in the SYN (None: the kernel's choice).
+    pub mss: Option<u32>,
+    /// `TCP_NODELAY`: disable Nagle's algorithm.
+    pub nodelay: bool,
+    /// Deadline of each blocking call (None: [`DEFAULT_TIMEOUT`]).
+    pub timeout: Option<Duration>,
+    /// Listen backlog (listeners only).
+    pub backlog: Option<i32>,
+}
+
+impl TcpOptions {
+    fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+}
+
+fn new_socket(op: &str, addr: &SocketAddr, opts: &TcpOptions) -> SockResult<Socket> {
+    let socket = Socket::new(
+        Domain::for_address(*addr),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .map_err(|e| SockError::from_io(op, &e, ""))?;
+    #[cfg(unix)]
+    if let Some(mss) = opts.mss {
+        socket
+            .set_tcp_mss(mss)
+            .map_err(|e| SockError::from_io(op, &e, &format!("setting MSS {mss}")))?;
+    }
+    if opts.nodelay {
+        socket
+            .set_tcp_nodelay(true)
+            .map_err(|e| SockError::from_io(op, &e, "setting TCP_NODELAY"))?;
+    }
+    Ok(socket)
+}
+
+/// A listening TCP socket.
+#[derive(Debug, Clone)]
+pub struct TcpListener {
+    inner: Arc<ListenerInner>,
+}
+
+#[derive(Debug)]
+struct ListenerInner {
+    socket: Mutex<Option<Socket>>,
+    addr: SocketAddr,
+    opts: TcpOptions,
+}
+
+impl TcpListener {
+    /// Binds `addr` (port 0 picks a free port) and listens; SO_REUSEADDR is set so labs rerun at once.
+    pub fn bind(addr: SocketAddr, opts: TcpOptions) -> SockResult<Self> {
+        let socket = new_socket("listen", &addr, &opts)?;
+        socket
+            .set_reuse_address(true)
+            .map_err(|e| SockError::from_io("listen", &e, ""))?;
+        socket
+            .bind(&SockAddr::from(addr))
+            .map_err(|e| SockError::from_io("listen", &e, &format!("binding {addr}")))?;
+        socket
+            .listen(opts.backlog.unwrap_or(128))
+            .map_err(|e| SockError::from_io("listen", &e, &format!("on {addr}")))?;
+        let addr = local_of(&socket).unwrap_or(addr);
+        Ok(TcpListener {
+            inner: Arc::new(ListenerInner {
+                socket: Mutex::new(Some(socket)),
+                addr,
+                opts,
+            }),
+        })
+    }
+
+    /// The address the listener is bound to (with the real port when 0 was asked).
+    pub fn addr(&self) -> SocketAddr {
+        self.inner.addr
+    }
+
+    /// Waits (up to the timeout) for a connection the kernel completed on the backlog.
+    pub fn accept(&self) -> SockResult<TcpConn> {
+        let timeout = self.inner.opts.timeout();
+        let accepted = {
+            let guard = lock(&self.inner.socket);
+            let socket = guard
+                .as_ref()
+                .ok_or_else(|| SockError::usage("accept", "the listener is closed"))?;
+            socket
+                .set_read_timeout(Some(timeout))
+                .map_err(|e| SockError::from_io("accept", &e, ""))?;
+            socket.accept()
+        };
+        let (socket, _) = accepted.map_err(|e| {
+            io_err(
+                "accept",
+                &e,
+                &format!("no client connected to {}", self.inner.addr),
+                timeout,
+            )
+        })?;
+        TcpConn::from_socket(socket, self.inner.opts.clone())
+    }
+
+    /// Closes the listening socket; later connects to its port are refused.
+    pub fn close(&self) {
+        lock(&self.inner.socket).take();
+    }
+}
+
+/// A connected TCP socket (either end).
+#[derive(Debug, Clone)]
+pub struct TcpConn {
+    inner: Arc<ConnInner>,
+}
+
+#[derive(Debug)]
+struct ConnInner {
+    socket: Mutex<Option<Socket>>,
+    /// Bytes read past a delimiter, served first by the next read.
+    pending: Mutex<Vec<u8>>,
+    local: SocketAddr,
+    peer: SocketAddr,
+    timeout: Mutex<Duration>,
+}
+
+impl TcpConn {
+    /// Connects to `peer` from `bind` (None: any local address), bounded by the timeout.
+    pub fn connect(
+        peer: SocketAddr,
+        bind: Option<SocketAddr>,
+        opts: TcpOptions,
+    ) -> SockResult<Self> {
+        let socket = new_socket("connect", &peer, &opts)?;
+        if let Some(local) = bind {
+            socket
+                .bind(&SockAddr::from(local))
+                .map_err(|e| SockError::from_io("connect", &e, &format!("binding {local}")))?;
+        }
+        let timeout = opts.timeout();
+        socket
+            .connect_timeout(&SockAddr::from(peer), timeout)
+            .map_err(|e| io_err("connect", &e, &format!("to {peer}"), timeout))?;
+        TcpConn::from_socket(socket, opts)
+    }
+
+    fn from_socket(socket: Socket, opts: TcpOptions) -> SockResult<Self> {
+        let local =
+            local_of(&socket).ok_or_else(|| SockError::usage("connect", "no local address"))?;
+        let peer = socket
+            .peer_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .ok_or_else(|| SockError::usage("connect", "no peer address"))?;
+        if opts.nodelay {
+            let _ = socket.set_tcp_nodelay(true);
+        }
+        Ok(TcpConn {
+            inner: Arc::new(ConnInner {
+                socket: Mutex::new(Some(socket)),
+                pending: Mutex::new(Vec::new()),
+                local,
+                peer,
+                timeout: Mutex::new(opts.timeout()),
+            }),
+        })
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local
+    }
+
+    /// The other end's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.inner.peer
+    }
+
+    /// The deadline of each blocking call on this connection.
+    pub fn timeout(&self) -> Duration {
+        *lock(&self.inner.timeout)
+    }
+
+    /// Changes the deadline of each blocking call on this connection.
+    pub fn set_timeout(&self, timeout: Duration) {
+        *lock(&self.inner.timeout) = timeout;
+    }
+
+    fn context(&self) -> String {
+        format!("{} -> {}", self.inner.local, self.inner.peer)
+    }
+
+    fn with_socket<T>(&self, op: &str, f: impl FnOnce(&Socket) -> SockResult<T>) -> SockResult<T> {
+        let guard = lock(&self.inner.socket);
+        match guard.as_ref() {
+            Some(socket) => f(socket),
+            None => Err(SockError::usage(
+                op,
+                format!("the connection {} is already closed", self.context()),
+            )),
+        }
+    }
+
+    /// Sends all of `data`; returns the byte count. Fails with EPIPE/ECONNRESET as the kernel says.
+    pub fn send(&self, data: &[u8]) -> SockResult<usize> {
+        let timeout = self.timeout();
+        let ctx = self.context();
+        self.with_socket("send", |s| {
+            s.set_write_timeout(Some(timeout))
+                .map_err(|e| SockError::from_io("send", &e, &ctx))?;
+            let mut sent = 0;
+            while sent < data.len() {
+                match s.send_with_flags(&data[sent..], send_flags()) {
+                    Ok(0) => return Err(SockError::usage("send", "the kernel accepted no bytes")),
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(io_err("send", &e, &ctx, timeout)),
+                }
+            }
+            Ok(sent)
+        })
+    }
+
+    /// Reads whatever arrives first, up to `max` bytes; an empty result means the peer closed (FIN).
+    pub fn recv(&self, max: usize) -> SockResult<Vec<u8>> {
+        {
+            let mut pending = lock(&self.inner.pending);
+            if !pending.is_empty() {
+                let n = max.min(pending.len());
+                return Ok(pending.drain(..n).collect());
+            }
+        }
+        self.read_some("recv", max, self.deadline())
+    }
+
+    /// Reads exactly `n` bytes, failing if the peer closes first or the deadline passes.
+    pub fn recv_exact(&self, n: usize) -> SockResult<Vec<u8>> {
+        let deadline = self.deadline();
+        let mut out = self.take_pending(n);
+        while out.len() < n {
+            let chunk = self.read_some("recv_exact", n - out.len(), deadline)?;
+            if chunk.is_empty() {
+                return Err(SockError::usage(
+                    "recv_exact",
+                    format!(
+                        "the peer closed after {} of {n} bytes ({})",
+                        out.len(),
+                        self.context()
+                    ),
+                ));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+
+    /// Reads up to and including `delim`; returns what arrived before a close if the peer closes first.
+    pub fn recv_until(&self, delim: &[u8], max: usize) -> SockResult<Vec<u8>> {
+        if delim.is_empty() {
+            return Err(SockError::usage("recv_until", "the delimiter is empty"));
+        }
+        let deadline = self.deadline();
+        let mut out = self.take_pending(usize::MAX);
+        loop {
+            if let Some(i) = find(&out, delim) {
+                let rest = out.split_off(i + delim.len());
+                lock(&self.inner.pending).splice(0..0, rest);
+                return Ok(out);
+            }
+            if out.len() >= max {
+                return Err(SockError::usage(
+                    "recv_until",
+                    format!("no delimiter within {max} bytes ({})", self.context()),
+                ));
+            }
+            let chunk = self.read_some("recv_until", 64 * 1024, deadline)?;
+            if chunk.is_empty() {
+                return Ok(out);
+            }
+            out.extend_from_slice(&chunk);
+        }
+    }
+
+    fn take_pending(&self, max: usize) -> Vec<u8> {
+        let mut pending = lock(&self.inner.pending);
+        let n = max.min(pending.len());
+        pending.drain(..n).collect()
+    }
+
+    fn deadline(&self) -> Instant {
+        Instant::now() + self.timeout()
+    }
+
+    fn read_some(&self, op: &str, max: usize, deadline: Instant) -> SockResult<Vec<u8>> {
+        let ctx = self.context();
+        let timeout = self.timeout();
+        self.with_socket(op, |s| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(SockError::timeout(
+                    op,
+                    &format!(
+                        "timed out after {} waiting for data ({ctx})",
+                        crate::util::fmt_duration(timeout)
+                    ),
+                ));
+            }
+            s.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .map_err(|e| SockError::from_io(op, &e, &ctx))?;
+            let mut buf = vec![0u8; max.clamp(1, 1 << 20)];
+            let mut reader: &Socket = s;
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(n) => {
+                        buf.truncate(n);
+                        return Ok(buf);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        return Err(io_err(op, &e, &format!("waiting for data, {ctx}"), timeout));
+                    }
+                }
+            }
+        })
+    }
+
+    /// Half-closes the connection: sends FIN, keeps receiving (`shutdown(SHUT_WR)`).
+    pub fn shutdown_write(&self) -> SockResult<()> {
+        let ctx = self.context();
+        self.with_socket("shutdown", |s| {
+            s.shutdown(Shutdown::Write)
+                .map_err(|e| SockError::from_io("shutdown", &e, &ctx))
+        })
+    }
+
+    /// Sets SO_LINGER: `Some(0)` makes close abortive (RST instead of FIN).
+    pub fn set_linger(&self, secs: Option<u64>) -> SockResult<()> {
+        let ctx = self.context();
+        self.with_socket("linger", |s| {
+            s.set_linger(secs.map(Duration::from_secs))
+                .map_err(|e| SockError::from_io("linger", &e, &ctx))
+        })
+    }
+
+    /// Sets TCP_NODELAY (Nagle off when true).
+    pub fn set_nodelay(&self, on: bool) -> SockResult<()> {
+        let ctx = self.context();
+        self.with_socket("nodelay", |s| {
+            s.set_tcp_nodelay(on)
+                .map_err(|e| SockError::from_io("nodelay", &e, &ctx))
+        })
+    }
+
+    /// The MSS the kernel uses for this connection (TCP_MAXSEG).
+    #[cfg(unix)]
+    pub fn mss(&self) -> SockResult<u32> {
+        let ctx = self.context();
+        self.with_socket("mss", |s| {
+            s.tcp_mss().map_err(|e| SockError::from_io("mss", &e, &ctx))
+        })
+    }
+
+    /// True once [`TcpConn::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.inner.socket).is_none()
+    }
+
+    /// Closes the socket (FIN, or RST if linger is 0 or unread data remains). Closing twice is a no-op.
+    pub fn close(&self) {
+        lock(&self.inner.socket).take();
+    }
+}
+
+/// Never raise SIGPIPE: a send after the peer reset must come back as EPIPE.
+fn send_flags() -> i32 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        libc::MSG_NOSIGNAL
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        0
+    }
+}
+
+fn local_of(socket: &Socket) -> Option<SocketAddr> {
+    socket.local_addr().ok().and_then(|a| a.as_socket())
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

@@ -1,0 +1,333 @@
+//! Turning the bytes of one captured frame into a [`Frame`].
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
+
+use super::error::WireError;
+use super::link::{
+    EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr, read_u16,
+    read_u32,
+};
+use super::repr::{
+    ArpRepr, Frame, IcmpQuote, IcmpRepr, IpRepr, NetRepr, TcpRepr, TransportRepr, UdpRepr,
+};
+use super::tcp_options::parse_tcp_options;
+
+/// Decodes one frame of the given link type. Never panics; whatever could
+/// not be decoded is described in [`Frame::error`].
+pub fn decode(link: LinkType, data: &[u8]) -> Frame {
+    let mut frame = Frame {
+        link: LinkRepr::Raw,
+        net: None,
+        transport: None,
+        payload: Vec::new(),
+        error: None,
+    };
+    match link {
+        LinkType::Ethernet => decode_ethernet(&mut frame, data),
+        LinkType::LinuxSll => match SllHeader::new_checked(data) {
+            Ok(h) => {
+                frame.link = LinkRepr::LinuxSll(SllRepr {
+                    version: 1,
+                    packet_type: h.packet_type(),
+                    hatype: h.hatype(),
+                    addr: h.addr().to_vec(),
+                    protocol: h.protocol(),
+                    ifindex: None,
+                });
+                decode_ethertype(&mut frame, h.protocol(), h.payload());
+            }
+            Err(e) => frame.error = Some(e),
+        },
+        LinkType::LinuxSll2 => match Sll2Header::new_checked(data) {
+            Ok(h) => {
+                frame.link = LinkRepr::LinuxSll(SllRepr {
+                    version: 2,
+                    packet_type: u16::from(h.packet_type()),
+                    hatype: h.hatype(),
+                    addr: h.addr().to_vec(),
+                    protocol: h.protocol(),
+                    ifindex: Some(h.ifindex()),
+                });
+                decode_ethertype(&mut frame, h.protocol(), h.payload());
+            }
+            Err(e) => frame.error = Some(e),
+        },
+        LinkType::Null => match NullHeader::new_checked(data) {
+            Ok(h) => {
+                frame.link = LinkRepr::Null { family: h.family() };
+                match h.ethertype() {
+                    Some(et) => decode_ethertype(&mut frame, et, h.payload()),
+                    None => {
+                        frame.payload = h.payload().to_vec();
+                        frame.error = Some(WireError::malformed(
+                            "loopback header",
+                            format!("unknown address family {}", h.family()),
+                        ));
+                    }
+                }
+            }
+            Err(e) => frame.error = Some(e),
+        },
+        LinkType::RawIp => {
+            let version = data.first().map(|b| b >> 4);
+            match version {
+                Some(4) => decode_ethertype(&mut frame, 0x0800, data),
+                Some(6) => decode_ethertype(&mut frame, 0x86dd, data),
+                Some(v) => {
+                    frame.payload = data.to_vec();
+                    frame.error = Some(WireError::malformed(
+                        "IP header",
+                        format!("unknown IP version {v}"),
+                    ));
+                }
+                None => frame.error = Some(WireError::truncated("IP header", 0, 20)),
+            }
+        }
+    }
+    frame
+}
+
+fn decode_ethernet(frame: &mut Frame, data: &[u8]) {
+    let packet = match LaxSlicedPacket::from_ethernet(data) {
+        Ok(p) => p,
+        Err(e) => {
+            frame.error = Some(WireError::truncated(
+                "Ethernet header",
+                e.len,
+                e.required_len,
+            ));
+            return;
+        }
+    };
+    if let Some(etherparse::LinkSlice::Ethernet2(eth)) = &packet.link {
+        let ethertype = packet
+            .ether_payload()
+            .map(|p| p.ether_type.0)
+            .unwrap_or(eth.ether_type().0);
+        let vlan = packet.vlan_ids().first().map(|v| v.value());
+        frame.link = LinkRepr::Ethernet(EthernetRepr {
+            src: eth.source(),
+            dst: eth.destination(),
+            ethertype,
+            vlan,
+        });
+    }
+    fill_from_lax(frame, &packet);
+}
+
+fn decode_ethertype(frame: &mut Frame, ethertype: u16, payload: &[u8]) {
+    let packet = LaxSlicedPacket::from_ether_type(EtherType(ethertype), payload);
+    fill_from_lax(frame, &packet);
+}
+
+fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>) {
+    // Length of the transport segment announced by the IP header.
+    let mut l4_declared: Option<usize> = None;
+    let mut ip_payload: &[u8] = &[];
+    let mut ip_protocol = 0u8;
+    match &packet.net {
+        Some(LaxNetSlice::Arp(arp)) => match decode_arp(arp.slice()) {
+            Ok(a) => frame.net = Some(NetRepr::Arp(a)),
+            Err(e) => frame.error = Some(e),
+        },
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let ip = ipv4_repr(&v4.header(), v4.payload().ip_number.0);
+            let p = v4.payload();
+            ip_payload = p.payload;
+            ip_protocol = ip.protocol;
+            let declared = usize::from(ip.total_len).saturating_sub(usize::from(ip.header_len));
+            l4_declared = Some(declared);
+            if p.incomplete && ip.total_len != 0 {
+                frame.error = Some(WireError::truncated(
+                    "IPv4 payload",
+                    p.payload.len(),
+                    declared,
+                ));
+            }
+            frame.net = Some(NetRepr::Ip(ip));
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            let p = v6.payload();
+            let ext_len = v6.extensions().slice().len();
+            let declared = usize::from(h.payload_length()).saturating_sub(ext_len);
+            ip_payload = p.payload;
+            ip_protocol = p.ip_number.0;
+            l4_declared = Some(declared);
+            if p.incomplete && h.payload_length() != 0 {
+                frame.error = Some(WireError::truncated(
+                    "IPv6 payload",
+                    p.payload.len(),
+                    declared,
+                ));
+            }
+            frame.net = Some(NetRepr::Ip(IpRepr {
+                version: 6,
+                src: IpAddr::V6(h.source_addr()),
+                dst: IpAddr::V6(h.destination_addr()),
+                ttl: h.hop_limit(),
+                id: 0,
+                df: false,
+                mf: false,
+                rf: false,
+                frag_offset: 0,
+                protocol: p.ip_number.0,
+                next_header: h.next_header().0,
+                total_len: h.payload_length().saturating_add(40),
+                header_len: u16::try_from(40 + ext_len).unwrap_or(u16::MAX),
+                checksum: 0,
+                fragmented: p.fragmented,
+            }));
+        }
+        None => {
+            if let Some(p) = packet.ether_payload() {
+                frame.payload = p.payload.to_vec();
+            }
+        }
+    }
+
+    match &packet.transport {
+        Some(TransportSlice::Tcp(tcp)) => {
+            let header_len = tcp.header_slice().len();
+            let payload_len = l4_declared
+                .map(|d| d.saturating_sub(header_len))
+                .unwrap_or(tcp.payload().len());
+            let mut flags = u16::from(tcp.header_slice().get(13).copied().unwrap_or(0));
+            let byte12 = tcp.header_slice().get(12).copied().unwrap_or(0);
+            flags |= u16::from(byte12 & 0x0f) << 8;
+            frame.transport = Some(TransportRepr::Tcp(TcpRepr {
+                src_port: tcp.source_port(),
+                dst_port: tcp.destination_port(),
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                data_offset: tcp.data_offset(),
+                flags,
+                window: tcp.window_size(),
+                checksum: tcp.checksum(),
+                urgent: tcp.urgent_pointer(),
+                options: parse_tcp_options(tcp.options()),
+                payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
+            }));
+            frame.payload = tcp.payload().to_vec();
+        }
+        Some(TransportSlice::Udp(udp)) => {
+            frame.transport = Some(TransportRepr::Udp(UdpRepr {
+                src_port: udp.source_port(),
+                dst_port: udp.destination_port(),
+                length: udp.length(),
+                checksum: udp.checksum(),
+            }));
+            frame.payload = udp.payload().to_vec();
+        }
+        Some(TransportSlice::Icmpv4(icmp)) => {
+            let icmp_type = icmp.type_u8();
+            let quote = if matches!(icmp_type, 3 | 4 | 5 | 11 | 12) {
+                decode_quote(icmp.payload())
+            } else {
+                None
+            };
+            frame.transport = Some(TransportRepr::Icmpv4(IcmpRepr {
+                icmp_type,
+                code: icmp.code_u8(),
+                checksum: icmp.checksum(),
+                rest: icmp.bytes5to8(),
+                quote,
+            }));
+            frame.payload = icmp.payload().to_vec();
+        }
+        Some(_) => frame.payload = ip_payload.to_vec(),
+        None => {
+            if matches!(ip_protocol, 6 | 17) && packet.stop_err.is_some() {
+                let ports = read_u16(ip_payload, 0).zip(read_u16(ip_payload, 2));
+                frame.transport = Some(TransportRepr::Truncated {
+                    protocol: ip_protocol,
+                    ports,
+                });
+            }
+            frame.payload = ip_payload.to_vec();
+        }
+    }
+
+    if let Some((err, layer)) = &packet.stop_err {
+        frame.error = Some(WireError::from_slice_error(err, *layer));
+    }
+}
+
+fn ipv4_repr(h: &etherparse::Ipv4HeaderSlice<'_>, final_protocol: u8) -> IpRepr {
+    let flags_byte = h.slice().get(6).copied().unwrap_or(0);
+    let frag_offset = h.fragments_offset().value().saturating_mul(8);
+    IpRepr {
+        version: 4,
+        src: IpAddr::V4(h.source_addr()),
+        dst: IpAddr::V4(h.destination_addr()),
+        ttl: h.ttl(),
+        id: h.identification(),
+        df: h.dont_fragment(),
+        mf: h.more_fragments(),
+        rf: flags_byte & 0x80 != 0,
+        frag_offset,
+        protocol: final_protocol,
+        next_header: h.protocol().0,
+        total_len: h.total_len(),
+        header_len: u16::from(h.ihl()) * 4,
+        checksum: h.header_checksum(),
+        fragmented: h.is_fragmenting_payload(),
+    }
+}
+
+/// Decodes an ARP packet for Ethernet/IPv4 by hand.
+pub fn decode_arp(b: &[u8]) -> Result<ArpRepr, WireError> {
+    if b.len() < 28 {
+        return Err(WireError::truncated("ARP packet", b.len(), 28));
+    }
+    let htype = read_u16(b, 0).unwrap_or(0);
+    let ptype = read_u16(b, 2).unwrap_or(0);
+    let (hlen, plen) = (b.get(4).copied(), b.get(5).copied());
+    if htype != 1 || ptype != 0x0800 || hlen != Some(6) || plen != Some(4) {
+        return Err(WireError::malformed(
+            "ARP packet",
+            format!("only Ethernet/IPv4 ARP is decoded (hardware {htype}, protocol 0x{ptype:04x})"),
+        ));
+    }
+    let mac = |at: usize| -> [u8; 6] {
+        let mut m = [0u8; 6];
+        if let Some(s) = b.get(at..at + 6) {
+            m.copy_from_slice(s);
+        }
+        m
+    };
+    let ip = |at: usize| Ipv4Addr::from(read_u32(b, at).unwrap_or(0));
+    Ok(ArpRepr {
+        opcode: read_u16(b, 6).unwrap_or(0),
+        sender_mac: mac(8),
+        sender_ip: ip(14),
+        target_mac: mac(18),
+        target_ip: ip(24),
+    })
+}
+
+/// Decodes the original datagram quoted in an ICMP error message.
+fn decode_quote(bytes: &[u8]) -> Option<IcmpQuote> {
+    let inner = etherparse::Ipv4HeaderSlice::from_slice(bytes).ok()?;
+    let ip = ipv4_repr(&inner, inner.protocol().0);
+    let l4 = bytes.get(usize::from(ip.header_len)..).unwrap_or(&[]);
+    let ports = read_u16(l4, 0).zip(read_u16(l4, 2));
+    let (tcp_seq, udp_length) = match ip.protocol {
+        6 => (read_u32(l4, 4), None),
+        17 => (None, read_u16(l4, 4)),
+        _ => (None, None),
+    };
+    let ports = if matches!(ip.protocol, 6 | 17) {
+        ports
+    } else {
+        None
+    };
+    Some(IcmpQuote {
+        ip,
+        ports,
+        tcp_seq,
+        udp_length,
+    })
+}

@@ -1,0 +1,20 @@
+//! Link layers and protocol headers: decoding one captured frame into a
+//! plain, owned [`Frame`] without ever panicking on the input bytes.
+
+mod decode;
+mod error;
+mod link;
+mod repr;
+mod tcp_options;
+
+pub use decode::{decode, decode_arp};
+pub use error::WireError;
+pub use link::{EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr};
+pub use repr::{
+    ArpRepr, Frame, IcmpQuote, IcmpRepr, IpRepr, NetRepr, TcpOption, TcpRepr, TransportRepr,
+    UdpRepr, tcp_flags,
+};
+pub use tcp_options::parse_tcp_options;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,232 @@
+//! Plain, owned representations of decoded headers.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::WireError;
+use super::link::LinkRepr;
+
+/// An ARP packet for Ethernet/IPv4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArpRepr {
+    /// 1 = request, 2 = reply.
+    pub opcode: u16,
+    /// Sender hardware address.
+    pub sender_mac: [u8; 6],
+    /// Sender protocol address.
+    pub sender_ip: Ipv4Addr,
+    /// Target hardware address.
+    pub target_mac: [u8; 6],
+    /// Target protocol address.
+    pub target_ip: Ipv4Addr,
+}
+
+/// IPv4 or IPv6 header fields shared by both versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpRepr {
+    /// 4 or 6.
+    pub version: u8,
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// TTL (IPv4) or hop limit (IPv6).
+    pub ttl: u8,
+    /// Identification (IPv4 only, 0 for IPv6).
+    pub id: u16,
+    /// Don't Fragment flag (IPv4).
+    pub df: bool,
+    /// More Fragments flag (IPv4).
+    pub mf: bool,
+    /// Reserved ("evil") flag bit (IPv4).
+    pub rf: bool,
+    /// Fragment offset in bytes (IPv4).
+    pub frag_offset: u16,
+    /// Protocol (IPv4) or the final next header after extensions (IPv6).
+    pub protocol: u8,
+    /// The next header field of the fixed IPv6 header (equals `protocol` for IPv4).
+    pub next_header: u8,
+    /// IPv4 total length, or 40 + payload length for IPv6.
+    pub total_len: u16,
+    /// Header length in bytes (IPv4 IHL*4, 40 + extensions for IPv6).
+    pub header_len: u16,
+    /// IPv4 header checksum (0 for IPv6).
+    pub checksum: u16,
+    /// True when this packet is a fragment (MF set or offset > 0).
+    pub fragmented: bool,
+}
+
+/// One TCP option as found on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TcpOption {
+    /// Kind 0, end of option list.
+    EndOfList,
+    /// Kind 1, padding.
+    Nop,
+    /// Kind 2, maximum segment size.
+    Mss(u16),
+    /// Kind 3, window scale shift count.
+    WindowScale(u8),
+    /// Kind 4, SACK permitted.
+    SackPermitted,
+    /// Kind 5, SACK blocks (left edge, right edge).
+    Sack(Vec<(u32, u32)>),
+    /// Kind 8, timestamps (TSval, TSecr).
+    Timestamps(u32, u32),
+    /// Any other kind with its data.
+    Unknown {
+        /// Option kind.
+        kind: u8,
+        /// Option data (without kind and length).
+        data: Vec<u8>,
+    },
+    /// The option list could not be read past this point.
+    Malformed {
+        /// Kind of the option that was cut short or had a bad length.
+        kind: u8,
+    },
+}
+
+/// TCP header fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpRepr {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number as on the wire.
+    pub seq: u32,
+    /// Acknowledgment number as on the wire.
+    pub ack: u32,
+    /// Header length in 32-bit words.
+    pub data_offset: u8,
+    /// Flag bits: FIN 0x001 .. CWR 0x080, NS/AE 0x100, reserved 0xe00.
+    pub flags: u16,
+    /// Window field as on the wire.
+    pub window: u16,
+    /// Checksum field.
+    pub checksum: u16,
+    /// Urgent pointer.
+    pub urgent: u16,
+    /// Options in wire order.
+    pub options: Vec<TcpOption>,
+    /// Payload length according to the IP length fields (may exceed the captured bytes).
+    pub payload_len: u32,
+}
+
+/// TCP flag bits as used in [`TcpRepr::flags`].
+pub mod tcp_flags {
+    /// FIN.
+    pub const FIN: u16 = 0x001;
+    /// SYN.
+    pub const SYN: u16 = 0x002;
+    /// RST.
+    pub const RST: u16 = 0x004;
+    /// PSH.
+    pub const PSH: u16 = 0x008;
+    /// ACK.
+    pub const ACK: u16 = 0x010;
+    /// URG.
+    pub const URG: u16 = 0x020;
+    /// ECE.
+    pub const ECE: u16 = 0x040;
+    /// CWR.
+    pub const CWR: u16 = 0x080;
+    /// NS, called AE (accurate ECN) by Wireshark 4.
+    pub const NS: u16 = 0x100;
+    /// The three reserved bits.
+    pub const RESERVED: u16 = 0xe00;
+}
+
+/// UDP header fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UdpRepr {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Length field (header + payload).
+    pub length: u16,
+    /// Checksum field.
+    pub checksum: u16,
+}
+
+/// The start of the datagram quoted inside an ICMP error message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpQuote {
+    /// The original IP header.
+    pub ip: IpRepr,
+    /// Source and destination port of the original TCP/UDP header.
+    pub ports: Option<(u16, u16)>,
+    /// Sequence number of the original TCP header.
+    pub tcp_seq: Option<u32>,
+    /// Length field of the original UDP header.
+    pub udp_length: Option<u16>,
+}
+
+/// ICMPv4 message fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpRepr {
+    /// Type.
+    pub icmp_type: u8,
+    /// Code.
+    pub code: u8,
+    /// Checksum.
+    pub checksum: u16,
+    /// Bytes 4..8 of the header (identifier/sequence for echo).
+    pub rest: [u8; 4],
+    /// Quoted original datagram for error messages (types 3, 4, 5, 11, 12).
+    pub quote: Option<IcmpQuote>,
+}
+
+impl IcmpRepr {
+    /// Echo identifier (bytes 4-5).
+    pub fn echo_id(&self) -> u16 {
+        u16::from_be_bytes([self.rest[0], self.rest[1]])
+    }
+    /// Echo sequence number (bytes 6-7).
+    pub fn echo_seq(&self) -> u16 {
+        u16::from_be_bytes([self.rest[2], self.rest[3]])
+    }
+}
+
+/// Network layer of a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetRepr {
+    /// ARP.
+    Arp(ArpRepr),
+    /// IPv4 or IPv6.
+    Ip(IpRepr),
+}
+
+/// Transport layer of a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportRepr {
+    /// TCP.
+    Tcp(TcpRepr),
+    /// UDP.
+    Udp(UdpRepr),
+    /// ICMPv4.
+    Icmpv4(IcmpRepr),
+    /// A TCP or UDP header cut short; the ports are known when 4 bytes were captured.
+    Truncated {
+        /// IP protocol number.
+        protocol: u8,
+        /// Source and destination port, if captured.
+        ports: Option<(u16, u16)>,
+    },
+}
+
+/// One decoded frame: every layer that could be decoded, plus why decoding stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// Link layer.
+    pub link: LinkRepr,
+    /// Network layer, if decoded.
+    pub net: Option<NetRepr>,
+    /// Transport layer, if decoded.
+    pub transport: Option<TransportRepr>,
+    /// Captured payload bytes of the innermost decoded layer (TCP/UDP data, ICMP data, ...).
+    pub payload: Vec<u8>,
+    /// Why decoding stopped early, if it did.
+    pub error: Option<WireError>,
+}

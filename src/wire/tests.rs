@@ -1,0 +1,362 @@
+//! Decoder tests on hand-built frames, truncations and random garbage.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use etherparse::{ArpEthIpv4Packet, ArpOperation, PacketBuilder, TcpOptionElement};
+
+use super::*;
+
+const MAC_A: [u8; 6] = [0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x01];
+const MAC_B: [u8; 6] = [0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x02];
+
+fn tcp_syn_frame() -> Vec<u8> {
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2(MAC_A, MAC_B)
+        .ipv4([127, 0, 0, 1], [127, 0, 0, 2], 64)
+        .tcp(52550, 47001, 0xfffffff0, 65495)
+        .syn()
+        .options(&[
+            TcpOptionElement::MaximumSegmentSize(65495),
+            TcpOptionElement::SelectiveAcknowledgementPermitted,
+            TcpOptionElement::Timestamp(986897326, 0),
+            TcpOptionElement::Noop,
+            TcpOptionElement::WindowScale(10),
+        ])
+        .unwrap()
+        .write(&mut out, &[])
+        .unwrap();
+    out
+}
+
+fn tcp_data_frame(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2(MAC_A, MAC_B)
+        .ipv4([127, 0, 0, 1], [127, 0, 0, 2], 64)
+        .tcp(52550, 47001, 1000, 512)
+        .ack(2000)
+        .psh()
+        .write(&mut out, payload)
+        .unwrap();
+    out
+}
+
+fn udp_frame() -> Vec<u8> {
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2(MAC_A, MAC_B)
+        .ipv4([10, 77, 0, 1], [10, 77, 0, 2], 17)
+        .udp(52550, 47001)
+        .write(&mut out, b"hello world!")
+        .unwrap();
+    out
+}
+
+fn arp_frame() -> Vec<u8> {
+    let arp = ArpEthIpv4Packet {
+        operation: ArpOperation::REPLY,
+        sender_mac: MAC_A,
+        sender_ipv4: [10, 77, 0, 2],
+        target_mac: MAC_B,
+        target_ipv4: [10, 77, 0, 1],
+    };
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2(MAC_A, MAC_B)
+        .arp(arp.into())
+        .write(&mut out)
+        .unwrap();
+    out
+}
+
+fn icmp_unreachable_frame() -> Vec<u8> {
+    // The quoted datagram: the start of the UDP datagram that bounced.
+    let quoted = &udp_frame()[14..14 + 28];
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2(MAC_B, MAC_A)
+        .ipv4([10, 77, 0, 2], [10, 77, 0, 1], 64)
+        .icmpv4_raw(3, 3, [0; 4])
+        .write(&mut out, quoted)
+        .unwrap();
+    out
+}
+
+#[test]
+fn link_types_round_trip() {
+    for lt in [
+        LinkType::Ethernet,
+        LinkType::LinuxSll,
+        LinkType::LinuxSll2,
+        LinkType::Null,
+        LinkType::RawIp,
+    ] {
+        assert_eq!(LinkType::from_dlt(lt.dlt()), Some(lt));
+    }
+    assert_eq!(LinkType::from_dlt(108), Some(LinkType::Null));
+    assert_eq!(LinkType::from_dlt(12), Some(LinkType::RawIp));
+    assert_eq!(LinkType::from_dlt(14), Some(LinkType::RawIp));
+    assert_eq!(LinkType::from_dlt(105), None);
+}
+
+#[test]
+fn decodes_tcp_syn_with_options() {
+    let f = decode(LinkType::Ethernet, &tcp_syn_frame());
+    assert_eq!(f.error, None);
+    let LinkRepr::Ethernet(eth) = &f.link else {
+        panic!("not ethernet: {:?}", f.link)
+    };
+    assert_eq!((eth.src, eth.dst, eth.ethertype), (MAC_A, MAC_B, 0x0800));
+    let Some(NetRepr::Ip(ip)) = &f.net else {
+        panic!("no ip")
+    };
+    assert_eq!(ip.src, IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)));
+    assert_eq!(
+        (ip.ttl, ip.protocol, ip.header_len, ip.total_len),
+        (64, 6, 20, 60)
+    );
+    assert!(ip.df);
+    assert!(!ip.mf);
+    let Some(TransportRepr::Tcp(t)) = &f.transport else {
+        panic!("no tcp")
+    };
+    assert_eq!((t.src_port, t.dst_port, t.seq), (52550, 47001, 0xfffffff0));
+    assert_eq!(
+        (t.flags, t.window, t.data_offset, t.payload_len),
+        (tcp_flags::SYN, 65495, 10, 0)
+    );
+    assert_eq!(
+        t.options,
+        vec![
+            TcpOption::Mss(65495),
+            TcpOption::SackPermitted,
+            TcpOption::Timestamps(986897326, 0),
+            TcpOption::Nop,
+            TcpOption::WindowScale(10),
+        ]
+    );
+}
+
+#[test]
+fn decodes_tcp_payload_and_flags() {
+    let f = decode(LinkType::Ethernet, &tcp_data_frame(b"GET / HTTP/1.0\r\n"));
+    let Some(TransportRepr::Tcp(t)) = &f.transport else {
+        panic!("no tcp")
+    };
+    assert_eq!(t.flags, tcp_flags::PSH | tcp_flags::ACK);
+    assert_eq!((t.ack, t.payload_len), (2000, 16));
+    assert_eq!(f.payload, b"GET / HTTP/1.0\r\n");
+}
+
+#[test]
+fn decodes_udp_arp_icmp() {
+    let f = decode(LinkType::Ethernet, &udp_frame());
+    assert_eq!(
+        f.transport,
+        Some(TransportRepr::Udp(UdpRepr {
+            src_port: 52550,
+            dst_port: 47001,
+            length: 20,
+            checksum: match &f.transport {
+                Some(TransportRepr::Udp(u)) => u.checksum,
+                _ => 0,
+            },
+        }))
+    );
+    assert_eq!(f.payload, b"hello world!");
+
+    let f = decode(LinkType::Ethernet, &arp_frame());
+    assert_eq!(
+        f.net,
+        Some(NetRepr::Arp(ArpRepr {
+            opcode: 2,
+            sender_mac: MAC_A,
+            sender_ip: Ipv4Addr::new(10, 77, 0, 2),
+            target_mac: MAC_B,
+            target_ip: Ipv4Addr::new(10, 77, 0, 1),
+        }))
+    );
+
+    let f = decode(LinkType::Ethernet, &icmp_unreachable_frame());
+    let Some(TransportRepr::Icmpv4(icmp)) = &f.transport else {
+        panic!("no icmp: {f:?}")
+    };
+    assert_eq!((icmp.icmp_type, icmp.code), (3, 3));
+    let q = icmp.quote.as_ref().expect("quote");
+    assert_eq!(q.ip.dst, IpAddr::V4(Ipv4Addr::new(10, 77, 0, 2)));
+    assert_eq!(q.ports, Some((52550, 47001)));
+    assert_eq!(q.udp_length, Some(20));
+}
+
+#[test]
+fn decodes_fragment_without_transport() {
+    let mut frame = udp_frame();
+    // Set MF on the IPv4 header (byte 6 of the IP header) and fix nothing else:
+    // a fragment must not be decoded as UDP.
+    frame[14 + 6] = 0x20;
+    let f = decode(LinkType::Ethernet, &frame);
+    let Some(NetRepr::Ip(ip)) = &f.net else {
+        panic!("no ip")
+    };
+    assert!(ip.mf && ip.fragmented);
+    assert_eq!(f.transport, None);
+}
+
+#[test]
+fn other_link_types() {
+    let eth = tcp_syn_frame();
+    let ip = &eth[14..];
+
+    let mut sll = vec![0, 0, 0x03, 0x04, 0, 6];
+    sll.extend_from_slice(&MAC_A);
+    sll.extend_from_slice(&[0, 0, 0x08, 0x00]);
+    sll.extend_from_slice(ip);
+    let f = decode(LinkType::LinuxSll, &sll);
+    assert_eq!(f.error, None);
+    assert!(matches!(f.transport, Some(TransportRepr::Tcp(_))));
+    let LinkRepr::LinuxSll(s) = &f.link else {
+        panic!()
+    };
+    assert_eq!((s.version, s.hatype, s.protocol), (1, 772, 0x0800));
+    assert_eq!(s.addr, MAC_A);
+
+    let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 1, 0x03, 0x04, 4, 6];
+    sll2.extend_from_slice(&MAC_A);
+    sll2.extend_from_slice(&[0, 0]);
+    sll2.extend_from_slice(ip);
+    let f = decode(LinkType::LinuxSll2, &sll2);
+    assert_eq!(f.error, None);
+    let LinkRepr::LinuxSll(s) = &f.link else {
+        panic!()
+    };
+    assert_eq!((s.version, s.packet_type, s.ifindex), (2, 4, Some(1)));
+    assert!(matches!(f.transport, Some(TransportRepr::Tcp(_))));
+
+    for family in [2u32.to_le_bytes(), 2u32.to_be_bytes()] {
+        let mut null = family.to_vec();
+        null.extend_from_slice(ip);
+        let f = decode(LinkType::Null, &null);
+        assert_eq!(f.link, LinkRepr::Null { family: 2 });
+        assert!(matches!(f.transport, Some(TransportRepr::Tcp(_))));
+    }
+
+    let f = decode(LinkType::RawIp, ip);
+    assert_eq!(f.link, LinkRepr::Raw);
+    assert!(matches!(f.transport, Some(TransportRepr::Tcp(_))));
+}
+
+#[test]
+fn vlan_tag_is_skipped() {
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2(MAC_A, MAC_B)
+        .single_vlan(etherparse::VlanId::try_new(77).unwrap())
+        .ipv4([1, 2, 3, 4], [5, 6, 7, 8], 9)
+        .udp(1, 2)
+        .write(&mut out, b"x")
+        .unwrap();
+    let f = decode(LinkType::Ethernet, &out);
+    let LinkRepr::Ethernet(e) = &f.link else {
+        panic!()
+    };
+    assert_eq!((e.vlan, e.ethertype), (Some(77), 0x0800));
+    assert!(matches!(f.transport, Some(TransportRepr::Udp(_))));
+}
+
+#[test]
+fn truncation_messages_are_readable() {
+    let frame = tcp_syn_frame();
+    let f = decode(LinkType::Ethernet, &frame[..28]);
+    assert_eq!(
+        f.error.map(|e| e.to_string()).as_deref(),
+        Some("frame truncated at IPv4 header: 14 of 20 bytes")
+    );
+    let f = decode(LinkType::Ethernet, &frame[..10]);
+    assert_eq!(
+        f.error.map(|e| e.to_string()).as_deref(),
+        Some("frame truncated at Ethernet header: 10 of 14 bytes")
+    );
+    let f = decode(LinkType::Ethernet, &frame[..40]);
+    assert!(matches!(
+        f.transport,
+        Some(TransportRepr::Truncated {
+            protocol: 6,
+            ports: Some((52550, 47001))
+        })
+    ));
+    assert!(f.error.is_some());
+}
+
+#[test]
+fn every_cut_length_records_an_error_without_panicking() {
+    let frames = [
+        tcp_syn_frame(),
+        tcp_data_frame(b"0123456789"),
+        udp_frame(),
+        arp_frame(),
+        icmp_unreachable_frame(),
+    ];
+    for frame in &frames {
+        for cut in 0..frame.len() {
+            let f = decode(LinkType::Ethernet, &frame[..cut]);
+            assert!(
+                f.error.is_some(),
+                "cut at {cut} of {} gave no error",
+                frame.len()
+            );
+        }
+        let ip = &frame[14..];
+        for cut in 0..ip.len() {
+            let _ = decode(LinkType::RawIp, &ip[..cut]);
+            let mut sll2 = vec![
+                0x08, 0x00, 0, 0, 0, 0, 0, 1, 0x03, 0x04, 4, 6, 0, 0, 0, 0, 0, 0, 0, 0,
+            ];
+            sll2.extend_from_slice(&ip[..cut]);
+            for len in 0..sll2.len() {
+                let _ = decode(LinkType::LinuxSll2, &sll2[..len]);
+                let _ = decode(LinkType::LinuxSll, &sll2[..len]);
+                let _ = decode(LinkType::Null, &sll2[..len]);
+            }
+        }
+    }
+}
+
+/// Deterministic xorshift64 generator for the garbage test.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+}
+
+#[test]
+fn random_garbage_never_panics() {
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let templates = [tcp_syn_frame(), udp_frame(), icmp_unreachable_frame()];
+    let links = [
+        LinkType::Ethernet,
+        LinkType::LinuxSll,
+        LinkType::LinuxSll2,
+        LinkType::Null,
+        LinkType::RawIp,
+    ];
+    for i in 0..20_000u64 {
+        let len = (rng.next() % 120) as usize;
+        let data: Vec<u8> = if i % 2 == 0 {
+            (0..len).map(|_| rng.next() as u8).collect()
+        } else {
+            // Mutate a valid frame so the deeper layers get exercised.
+            let mut d = templates[(i % 3) as usize].clone();
+            for _ in 0..(1 + rng.next() % 4) {
+                let at = (rng.next() as usize) % d.len();
+                d[at] = rng.next() as u8;
+            }
+            d.truncate((rng.next() as usize) % (d.len() + 1));
+            d
+        };
+        for link in links {
+            let _ = decode(link, &data);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Capturing loopback traffic with tcpdump and reading pcap files.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use labrun::analysis::RawFrame;
+use labrun::wire::LinkType;
+
+/// A running `tcpdump -i lo` writing to a file.
+pub struct Tcpdump {
+    child: Child,
+    /// The capture file being written.
+    pub path: PathBuf,
+}
+
+impl Tcpdump {
+    /// Starts tcpdump on loopback with `filter` and waits until it listens.
+    pub fn start(path: &Path, filter: &str) -> Tcpdump {
+        let mut child = Command::new("tcpdump")
+            .args(["-i", "lo", "-U", "--immediate-mode", "-n", "-w"])
+            .arg(path)
+            .arg(filter)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tcpdump");
+        let stderr = child.stderr.take().expect("tcpdump stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("listening on") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("tcpdump did not start listening within 10 s");
+        // Give the kernel filter a moment to be attached.
+        std::thread::sleep(Duration::from_millis(200));
+        Tcpdump {
+            child,
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// Lets the last packets reach the file, then stops tcpdump with SIGINT.
+    pub fn stop(mut self) {
+        std::thread::sleep(Duration::from_millis(500));
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads every frame of a pcap file with libpcap (nanosecond precision).
+pub fn read_pcap(path: &Path) -> (LinkType, Vec<RawFrame>) {
+    let mut cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
+        .expect("open pcap file");
+    let dlt = u32::try_from(cap.get_datalink().0).expect("datalink");
+    let link = LinkType::from_dlt(dlt).expect("supported link type");
+    let mut frames = Vec::new();
+    loop {
+        match cap.next_packet() {
+            Ok(p) => frames.push(RawFrame {
+                ts_sec: p.header.ts.tv_sec,
+                ts_nsec: u32::try_from(p.header.ts.tv_usec).expect("nsec"),
+                orig_len: p.header.len,
+                data: p.data.to_vec(),
+            }),
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(e) => panic!("reading {}: {e}", path.display()),
+        }
+    }
+    (link, frames)
+}
