@@ -109,6 +109,12 @@ fn run(args: RunArgs) -> Result<u8> {
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
+    if outcome.written.is_none() {
+        if let Some(e) = &outcome.error {
+            eprintln!("error: {e}");
+        }
+        return Ok(2);
+    }
     let passed = r.checks.len() - r.failed();
     println!(
         "{}: {} steps, {} of {} checks passed ({:.1} s)",
