@@ -1,32 +1,50 @@
-//! Compares every capture in `$LABRUN_PCAP_DIR` (if set) with tshark: a way
-//! to check the analyzer against captures kept from earlier runs or labs.
+//! Compares committed and kept captures with tshark: every example report's
+//! capture.pcap under reports/examples/, plus every pcap in `$LABRUN_PCAP_DIR` when set
+//! (a way to check the analyzer against captures kept from earlier runs or labs).
 
 mod common;
 
 use common::capture::read_pcap;
 use common::tshark::assert_same_as_tshark;
 use labrun::analysis::{CSV_FIELDS, SUPPORTED_FIELDS, Trace};
+use std::path::{Path, PathBuf};
 
-#[test]
-fn captures_in_dir_match_tshark() {
-    let Ok(dir) = std::env::var("LABRUN_PCAP_DIR") else {
-        eprintln!("LABRUN_PCAP_DIR not set: nothing to replay");
+fn pcaps_in(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
+    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+        if path.is_dir() {
+            pcaps_in(&path, out);
+        } else if path.extension().is_some_and(|e| e == "pcap") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn kept_captures_match_tshark() {
     if !common::have_program("tshark") {
         common::skip_or_fail("tshark is not installed");
         return;
     }
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .expect("read LABRUN_PCAP_DIR")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
-        .collect();
+    let mut paths = Vec::new();
+    pcaps_in(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples"),
+        &mut paths,
+    );
+    assert!(
+        !paths.is_empty(),
+        "no example captures under reports/examples"
+    );
+    if let Ok(dir) = std::env::var("LABRUN_PCAP_DIR") {
+        pcaps_in(Path::new(&dir), &mut paths);
+    }
     paths.sort();
     for path in paths {
         let (link, frames) = read_pcap(&path);
         let trace = Trace::analyze(link, &frames);
+        assert!(!trace.packets.is_empty(), "{}: no frames", path.display());
         assert_same_as_tshark(&path, &trace.packets, CSV_FIELDS);
         assert_same_as_tshark(&path, &trace.packets, SUPPORTED_FIELDS);
         eprintln!("{}: {} frames equal", path.display(), trace.packets.len());

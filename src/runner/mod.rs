@@ -169,6 +169,16 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         script: file.clone(),
     })));
     engine.set_default_tag(Dynamic::from(handle.clone()));
+    let printer = progress.clone();
+    engine.on_print(move |text| printer.suspend(|| println!("{text}")));
+    let debugger = progress.clone();
+    engine.on_debug(move |text, source, pos| {
+        let at = match (source, pos.line()) {
+            (Some(s), Some(l)) => format!("{s}:{l}: "),
+            _ => String::new(),
+        };
+        debugger.suspend(|| eprintln!("{at}{text}"));
+    });
     let started = Instant::now();
     let max = opts.limits.max_duration;
     engine.on_progress(move |ops| {

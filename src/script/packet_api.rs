@@ -493,6 +493,54 @@ mod packet_module {
         int_or_unit(p.get().tcp.as_ref().and_then(|t| t.options.wscale))
     }
 
+    /// True when the SYN offered selective acknowledgments (SACK permitted option).
+    #[rhai_fn(get = "sack_perm", pure)]
+    pub fn opt_sack_perm(p: &mut Packet) -> bool {
+        p.get().tcp.as_ref().is_some_and(|t| t.options.sack_perm)
+    }
+
+    /// The timestamp option's TSval, or () when the segment has no timestamps.
+    #[rhai_fn(get = "tsval", pure)]
+    pub fn opt_tsval(p: &mut Packet) -> Dynamic {
+        int_or_unit(
+            p.get()
+                .tcp
+                .as_ref()
+                .and_then(|t| t.options.timestamps)
+                .map(|(v, _)| v),
+        )
+    }
+
+    /// The timestamp option's TSecr (echo reply), or ().
+    #[rhai_fn(get = "tsecr", pure)]
+    pub fn opt_tsecr(p: &mut Packet) -> Dynamic {
+        int_or_unit(
+            p.get()
+                .tcp
+                .as_ref()
+                .and_then(|t| t.options.timestamps)
+                .map(|(_, e)| e),
+        )
+    }
+
+    /// Source MAC address (`eth.src`), or "" without an Ethernet header.
+    #[rhai_fn(get = "eth_src", pure)]
+    pub fn eth_src(p: &mut Packet) -> String {
+        p.get().field("eth.src").unwrap_or_default()
+    }
+
+    /// Destination MAC address (`eth.dst`), or "".
+    #[rhai_fn(get = "eth_dst", pure)]
+    pub fn eth_dst(p: &mut Packet) -> String {
+        p.get().field("eth.dst").unwrap_or_default()
+    }
+
+    /// The payload's bytes as a blob.
+    #[rhai_fn(get = "payload_blob", pure)]
+    pub fn payload_blob(p: &mut Packet) -> rhai::Blob {
+        p.get().payload.clone()
+    }
+
     /// The payload as text (invalid UTF-8 shown with replacement characters).
     #[rhai_fn(get = "payload", pure)]
     pub fn payload(p: &mut Packet) -> String {
