@@ -2,14 +2,19 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use labrun::network::Role;
 use labrun::report::Student;
-use labrun::runner::{self, NetworkChoice, RunError, RunOptions};
+use labrun::runner::{self, NetworkChoice, NetworkMode, RunError, RunOptions};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
 Examples:
   labrun labs/chat.rhai --student \"20215120807 Li Yihang\"
   labrun labs/chat.rhai --out my-report -- port=9000
+  labrun labs/segment.rhai --network loopback
+  labrun labs/chat.rhai --network host --role server --peer 192.168.1.20   (on one machine)
+  labrun labs/chat.rhai --network host --role client --peer 192.168.1.10   (on the other)
   labrun check labs/*.rhai
   labrun list
 
@@ -55,9 +60,82 @@ struct RunArgs {
     /// Capture on this interface instead of the lab host's own.
     #[arg(long, value_name = "IFACE")]
     iface: Option<String>,
+    /// Where the lab's hosts live: labrun's sandbox of network namespaces (the default on
+    /// Linux), this machine's loopback, or this machine and a peer (`host`, with --role and --peer).
+    #[arg(long, value_enum, value_name = "WHERE")]
+    network: Option<NetworkArg>,
+    /// With --network host: the side of the lab this machine plays.
+    #[arg(long, value_enum, requires = "peer")]
+    role: Option<RoleArg>,
+    /// With --network host: the other machine, ADDR or ADDR:PORT; traffic goes only there.
+    #[arg(long, value_name = "ADDR[:PORT]", requires = "role")]
+    peer: Option<String>,
     /// Arguments for the script after `--`, as key=value; the script sees them in `args`.
     #[arg(last = true, value_name = "KEY=VALUE")]
     script_args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum NetworkArg {
+    /// Each host in its own network namespace, joined by a veth link (Linux).
+    Sandbox,
+    /// Both hosts on this machine's loopback interface.
+    Loopback,
+    /// This machine's real interface and a peer machine.
+    Host,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    /// Listen and accept.
+    Server,
+    /// Connect.
+    Client,
+}
+
+/// Resolves `--peer ADDR[:PORT]` (a name resolves first; the address is what counts).
+fn parse_peer(text: &str) -> Result<SocketAddr> {
+    if let Ok(a) = text.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 0));
+    }
+    let with_port = if text.contains(':') {
+        text.to_string()
+    } else {
+        format!("{text}:0")
+    };
+    with_port
+        .to_socket_addrs()
+        .with_context(|| format!("cannot resolve the peer {text:?}"))?
+        .next()
+        .with_context(|| format!("the peer {text:?} has no address"))
+}
+
+fn network_choice(args: &RunArgs) -> Result<NetworkChoice> {
+    let mode = match (args.network, args.role, &args.peer) {
+        (Some(NetworkArg::Host), Some(role), Some(peer)) => NetworkMode::Host {
+            role: match role {
+                RoleArg::Server => Role::Server,
+                RoleArg::Client => Role::Client,
+            },
+            peer: parse_peer(peer)?,
+        },
+        (Some(NetworkArg::Host), _, _) => {
+            bail!(
+                "--network host needs --role server|client and --peer ADDR[:PORT] (the other machine)"
+            )
+        }
+        (_, Some(_), _) | (_, _, Some(_)) => bail!("--role and --peer are for --network host"),
+        (Some(NetworkArg::Sandbox), _, _) => NetworkMode::Sandbox,
+        (Some(NetworkArg::Loopback), _, _) => NetworkMode::Loopback,
+        (None, _, _) => NetworkMode::default(),
+    };
+    Ok(NetworkChoice {
+        mode,
+        iface: args.iface.clone(),
+    })
 }
 
 /// Parses the command line, runs the command, returns the exit code.
@@ -72,6 +150,7 @@ pub fn main() -> Result<u8> {
 }
 
 fn run(args: RunArgs) -> Result<u8> {
+    let network = network_choice(&args)?;
     let Some(script) = args.file else {
         bail!("no lab given: try `labrun labs/chat.rhai`, or `labrun list` to see the labs");
     };
@@ -94,7 +173,7 @@ fn run(args: RunArgs) -> Result<u8> {
         reports_base: PathBuf::from("reports"),
         student,
         args: kv,
-        network: NetworkChoice { iface: args.iface },
+        network,
         limits: Default::default(),
     };
     let outcome = match runner::run(&opts) {

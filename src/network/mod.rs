@@ -1,44 +1,98 @@
 //! Where a lab's hosts live, and the rule of where traffic may go.
 //!
-//! A [`Network`] holds named [`Host`]s. Every socket a script opens is created by a host,
-//! and every destination is checked against the network's [`TargetPolicy`]: labrun sends
-//! only to loopback or to hosts it made itself, unless the user named a target explicitly.
+//! A [`Network`] holds named [`Host`]s: both on loopback, each in its own namespace of
+//! labrun's sandbox (Linux), or this machine and a peer machine named on the command
+//! line. Every socket a script opens is created by a host, and every destination is
+//! checked against the network's [`TargetPolicy`]: labrun sends only to loopback, to hosts
+//! it made itself, or to the peer the user named explicitly.
 
 mod host;
+mod options;
+mod two_machines;
 
-pub use host::Host;
+pub use host::{Host, NetContext};
+pub use options::{HostAddr, NetOptions};
+pub use two_machines::Role;
 
-use std::net::IpAddr;
+use std::any::Any;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+/// The network layer's error.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// The sandbox could not be built (privileges, kernel support, ...).
+    #[error("cannot build the lab network: {0}")]
+    Sandbox(String),
+    /// The sandbox needs Linux network namespaces.
+    #[error(
+        "the sandbox needs Linux network namespaces; on this system run labs with --network loopback"
+    )]
+    Unsupported,
+    /// The peer machine cannot be reached or no local interface routes to it.
+    #[error("cannot reach the peer {peer}: {message}")]
+    Peer {
+        /// The peer named with --peer.
+        peer: IpAddr,
+        /// What went wrong.
+        message: String,
+    },
+    /// A script option is wrong.
+    #[error("{0}")]
+    Option(String),
+}
+
 /// Where a lab runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetworkKind {
     /// Both hosts are this machine's loopback interface.
     Loopback,
+    /// Each host in its own network namespace, joined by a veth link.
+    Sandbox,
+    /// This machine's real interface and a peer machine (two-machine labs).
+    Host,
+}
+
+impl NetworkKind {
+    /// The name scripts and the CLI use: `loopback`, `sandbox`, `host`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkKind::Loopback => "loopback",
+            NetworkKind::Sandbox => "sandbox",
+            NetworkKind::Host => "host",
+        }
+    }
 }
 
 /// Which destinations scripts may reach.
 #[derive(Debug, Clone, Default)]
 pub struct TargetPolicy {
-    /// Addresses of hosts labrun created (besides loopback, always allowed).
+    /// Addresses of hosts labrun created, or the peer the user named (besides loopback).
     pub own: Vec<IpAddr>,
 }
 
 impl TargetPolicy {
-    /// True when `ip` is loopback or one of labrun's own hosts.
+    /// True when `ip` is loopback or one of the lab's own hosts.
     pub fn allows(&self, ip: IpAddr) -> bool {
         ip.is_loopback() || self.own.contains(&ip)
     }
 }
 
-/// The hosts of one lab run.
+/// The hosts of one lab network.
 #[derive(Debug, Clone)]
 pub struct Network {
     /// What kind of network this is.
     pub kind: NetworkKind,
-    /// The lab's hosts (`client` and `server`).
+    /// The lab's hosts (`client`, `server`, ...).
     pub hosts: Vec<Host>,
+    /// This machine's role in a two-machine lab.
+    pub role: Option<Role>,
+    /// The peer's port given with `--peer ADDR:PORT`.
+    pub peer_port: Option<u16>,
+    /// One line for the report header.
+    pub description: String,
+    /// Keeps what the hosts live in (the sandbox's namespaces) alive as long as the network.
+    pub keep_alive: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Network {
@@ -54,7 +108,26 @@ impl Network {
         Network {
             kind: NetworkKind::Loopback,
             hosts,
+            role: None,
+            peer_port: None,
+            description: format!("loopback ({iface})"),
+            keep_alive: None,
         }
+    }
+
+    /// The lab sandbox: each host in its own network namespace on one link (Linux).
+    pub fn sandbox(options: &NetOptions) -> Result<Network, NetworkError> {
+        let _ = options;
+        Err(NetworkError::Unsupported)
+    }
+
+    /// This machine in `role` on the interface that routes to `peer`, and the peer machine.
+    pub fn two_machines(
+        role: Role,
+        peer: SocketAddr,
+        iface: Option<&str>,
+    ) -> Result<Network, NetworkError> {
+        two_machines::build(role, peer, iface)
     }
 
     /// The host called `name`.
@@ -64,12 +137,7 @@ impl Network {
 
     /// A one-line description for the report header, e.g. `loopback (lo)`.
     pub fn describe(&self) -> String {
-        match self.kind {
-            NetworkKind::Loopback => {
-                let iface = self.hosts.first().map(|h| h.iface()).unwrap_or("lo");
-                format!("loopback ({iface})")
-            }
-        }
+        self.description.clone()
     }
 }
 

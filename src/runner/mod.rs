@@ -6,7 +6,7 @@ mod state;
 
 pub use errors::{ScriptError, from_eval, from_parse};
 pub use limits::Limits;
-pub use state::{NetworkChoice, PendingCapture, RunHandle, RunState};
+pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState};
 
 use crate::report::{self, Block, Report, Student, Written};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -163,10 +163,12 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let handle = RunHandle(Arc::new(Mutex::new(RunState {
         report,
         network: None,
+        networks: Vec::new(),
         choice: opts.network.clone(),
         captures: Vec::new(),
         progress: progress.clone(),
         script: file.clone(),
+        args: opts.args.clone(),
     })));
     engine.set_default_tag(Dynamic::from(handle.clone()));
     let printer = progress.clone();
@@ -245,9 +247,28 @@ fn finish(handle: &RunHandle) -> Report {
         }
     }
     let mut st = handle.lock();
-    if let Some(net) = &st.network {
-        st.report.header.network = net.describe();
-    }
+    st.report.header.network = st
+        .networks
+        .iter()
+        .map(|n| n.describe())
+        .collect::<Vec<_>>()
+        .join("; ");
+    st.report.header.hosts = st
+        .networks
+        .iter()
+        .flat_map(|n| n.hosts.iter())
+        .map(|h| {
+            let mut line = format!("{} {} ({}", h.name(), h.ip(), h.iface());
+            if let Some(mac) = h.mac() {
+                line.push_str(&format!(", {mac}"));
+            }
+            line.push(')');
+            line
+        })
+        .collect();
+    st.report.header.hosts.dedup();
+    st.networks.clear();
+    st.network = None;
     std::mem::take(&mut st.report)
 }
 

@@ -6,9 +6,37 @@ use crate::report::Report;
 use indicatif::ProgressBar;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// Where a run's labs put their hosts (`--network`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// labrun's own sandbox of network namespaces (Linux; the default there).
+    Sandbox,
+    /// Both hosts on this machine's loopback interface.
+    Loopback,
+    /// This machine plays `role` on its real interface; the peer plays the other role.
+    Host {
+        /// This machine's role.
+        role: crate::network::Role,
+        /// The other machine (port 0 when none was given).
+        peer: std::net::SocketAddr,
+    },
+}
+
+impl Default for NetworkMode {
+    fn default() -> Self {
+        if cfg!(target_os = "linux") {
+            NetworkMode::Sandbox
+        } else {
+            NetworkMode::Loopback
+        }
+    }
+}
+
 /// How the run's network is chosen.
 #[derive(Debug, Clone, Default)]
 pub struct NetworkChoice {
+    /// Where hosts live.
+    pub mode: NetworkMode,
     /// Capture interface override (`--iface`).
     pub iface: Option<String>,
 }
@@ -27,8 +55,10 @@ pub struct PendingCapture {
 pub struct RunState {
     /// The report being built.
     pub report: Report,
-    /// The lab's network, made on the script's first `network()` call.
+    /// The run's default network, made on the script's first `network()` call.
     pub network: Option<Network>,
+    /// Every network the script made (for the report header and the target check).
+    pub networks: Vec<Network>,
     /// How to make the network.
     pub choice: NetworkChoice,
     /// Captures in start order (stopped ones keep their slot empty).
@@ -37,6 +67,8 @@ pub struct RunState {
     pub progress: ProgressBar,
     /// The script file, for `file:line` of checks.
     pub script: String,
+    /// Script arguments (`-- key=value`).
+    pub args: Vec<(String, String)>,
 }
 
 /// A cloneable handle to the run state, stored in the engine so native functions find it.

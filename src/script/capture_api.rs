@@ -148,7 +148,9 @@ fn start(
             None => format!("capture-{}", n + 1),
         }
     };
-    let live = LiveCapture::start(config).map_err(|e| api_error("capture", e))?;
+    let live = host
+        .start_capture(config)
+        .map_err(|e| api_error("capture", e))?;
     let live = Arc::new(Mutex::new(Some(live)));
     handle.lock().captures.push(PendingCapture {
         name: name.clone(),

@@ -1,7 +1,8 @@
 //! Script API: the lab network, its hosts, TCP and UDP sockets, and socket errors.
 
 use super::{ApiResult, api_error, run_handle, throw_sock, to_port, to_usize};
-use crate::network::Network as Net;
+use crate::network::{NetOptions, Network as Net, NetworkKind};
+use crate::runner::{NetworkMode, RunHandle};
 use crate::sockets::{self, SockError, TcpOptions};
 use rhai::plugin::*;
 use rhai::{Blob, Engine, INT, Map};
@@ -16,6 +17,50 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<sockets::UdpSock>("UdpSocket")
         .register_type_with_name::<SockError>("SockError");
     engine.register_global_module(exported_module!(net_module).into());
+}
+
+fn net_options(map: &Map) -> ApiResult<NetOptions> {
+    let mut o = NetOptions::default();
+    if let Some(hosts) = map.get("hosts") {
+        o.set("hosts", hosts).map_err(|e| api_error("network", e))?;
+    }
+    for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "hosts") {
+        o.set(k, v).map_err(|e| api_error("network", e))?;
+    }
+    Ok(o)
+}
+
+/// Builds a network of `kind` (None: the run's `--network` choice) and records it.
+fn make_network(
+    handle: &RunHandle,
+    kind: Option<NetworkKind>,
+    opts: &NetOptions,
+) -> ApiResult<Net> {
+    let choice = handle.lock().choice.clone();
+    let mode = match kind {
+        Some(NetworkKind::Sandbox) => NetworkMode::Sandbox,
+        Some(_) => NetworkMode::Loopback,
+        None => choice.mode.clone(),
+    };
+    {
+        let st = handle.lock();
+        st.progress.set_message(format!(
+            "building the {} network",
+            match &mode {
+                NetworkMode::Sandbox => "sandbox",
+                NetworkMode::Loopback => "loopback",
+                NetworkMode::Host { .. } => "two-machine",
+            }
+        ));
+    }
+    let net = match mode {
+        NetworkMode::Sandbox => Net::sandbox(opts),
+        NetworkMode::Loopback => Ok(Net::loopback(choice.iface.as_deref())),
+        NetworkMode::Host { role, peer } => Net::two_machines(role, peer, choice.iface.as_deref()),
+    }
+    .map_err(|e| api_error("network", e))?;
+    handle.lock().networks.push(net.clone());
+    Ok(net)
 }
 
 fn ms(function: &str, n: INT) -> ApiResult<Duration> {
@@ -80,23 +125,85 @@ mod net_module {
     /// The error a socket call throws: `e.name` ("ECONNREFUSED"), `e.errno`, `e.message`, `e.op`.
     pub type SockError = crate::sockets::SockError;
 
-    /// The lab network: hosts `client` and `server`, where the runner decided (loopback here).
+    /// The lab network: hosts `client` and `server` where the run puts them (`--network`:
+    /// labrun's sandbox by default, or loopback, or two machines). Made once per run.
     #[rhai_fn(return_raw)]
     pub fn network(ctx: NativeCallContext) -> ApiResult<Network> {
         let handle = run_handle(&ctx)?;
-        let mut st = handle.lock();
-        if let Some(net) = &st.network {
-            return Ok(net.clone());
+        if let Some(net) = handle.lock().network.clone() {
+            return Ok(net);
         }
-        let net = Net::loopback(st.choice.iface.as_deref());
-        st.report.header.network = net.describe();
-        st.report.header.hosts = net
-            .hosts
-            .iter()
-            .map(|h| format!("{} {} ({})", h.name(), h.ip(), h.iface()))
-            .collect();
-        st.network = Some(net.clone());
+        let net = make_network(&handle, None, &NetOptions::default())?;
+        handle.lock().network = Some(net.clone());
         Ok(net)
+    }
+
+    /// A new lab network with options, e.g. `network(#{ mtu: 1500, timestamps: true })`
+    /// (options: mtu, offloads, timestamps, prefix, hosts, or a host name with its address;
+    /// they shape the sandbox and are ignored on loopback and real interfaces).
+    #[rhai_fn(name = "network", return_raw)]
+    pub fn network_with(ctx: NativeCallContext, options: Map) -> ApiResult<Network> {
+        let handle = run_handle(&ctx)?;
+        let opts = net_options(&options)?;
+        let net = make_network(&handle, None, &opts)?;
+        let mut st = handle.lock();
+        if st.network.is_none() {
+            st.network = Some(net.clone());
+        }
+        Ok(net)
+    }
+
+    /// A sandbox network whatever `--network` says (Linux), with options as for `network`.
+    #[rhai_fn(return_raw)]
+    pub fn sandbox(ctx: NativeCallContext, options: Map) -> ApiResult<Network> {
+        let handle = run_handle(&ctx)?;
+        let opts = net_options(&options)?;
+        make_network(&handle, Some(NetworkKind::Sandbox), &opts)
+    }
+
+    /// Both hosts on this machine's loopback interface, whatever `--network` says.
+    #[rhai_fn(return_raw)]
+    pub fn loopback(ctx: NativeCallContext) -> ApiResult<Network> {
+        let handle = run_handle(&ctx)?;
+        make_network(&handle, Some(NetworkKind::Loopback), &NetOptions::default())
+    }
+
+    /// `sandbox`, `loopback` or `host` (two machines).
+    #[rhai_fn(get = "kind", pure)]
+    pub fn kind(net: &mut Network) -> String {
+        net.kind.as_str().to_string()
+    }
+
+    /// In a two-machine lab, the role this machine plays (`server` or `client`); else "".
+    #[rhai_fn(get = "role", pure)]
+    pub fn role(net: &mut Network) -> String {
+        net.role.map(|r| r.as_str().to_string()).unwrap_or_default()
+    }
+
+    /// The port given with `--peer ADDR:PORT`, or ().
+    #[rhai_fn(get = "peer_port", pure)]
+    pub fn net_peer_port(net: &mut Network) -> Dynamic {
+        net.peer_port
+            .map(|p| Dynamic::from_int(INT::from(p)))
+            .unwrap_or(Dynamic::UNIT)
+    }
+
+    /// Every host of the network.
+    #[rhai_fn(get = "hosts", pure)]
+    pub fn hosts(net: &mut Network) -> rhai::Array {
+        net.hosts.iter().cloned().map(Dynamic::from).collect()
+    }
+
+    /// The host called `name`, e.g. `net.host("attacker")`.
+    #[rhai_fn(return_raw)]
+    pub fn host(net: &mut Network, name: &str) -> ApiResult<Host> {
+        net.host(name).cloned().ok_or_else(|| {
+            let names: Vec<&str> = net.hosts.iter().map(|h| h.name()).collect();
+            api_error(
+                "host",
+                format!("no host `{name}` (this network has {})", names.join(", ")),
+            )
+        })
     }
 
     /// `net.client`: the host that connects.
@@ -131,6 +238,18 @@ mod net_module {
     #[rhai_fn(get = "ip", pure)]
     pub fn host_ip(h: &mut Host) -> String {
         h.ip().to_string()
+    }
+
+    /// The MAC address of the host's interface, or "" when unknown (loopback).
+    #[rhai_fn(get = "mac", pure)]
+    pub fn host_mac(h: &mut Host) -> String {
+        h.mac().unwrap_or_default().to_string()
+    }
+
+    /// True when this labrun can make sockets on the host (false for the peer machine).
+    #[rhai_fn(get = "is_local", pure)]
+    pub fn host_is_local(h: &mut Host) -> bool {
+        h.is_local()
     }
 
     /// The interface a capture on this host opens.

@@ -278,14 +278,21 @@ mod packet_module {
         int_or_unit(v)
     }
 
-    /// The highest relative ack number sent to `conn` by its peer, or () if none.
+    /// The highest relative ack the peer sent to `conn` for its data: the FIN's extra 1 is
+    /// not counted, so after sending 2950 bytes from seq 1 this is 2951. () if none.
     #[rhai_fn(name = "last_ack_to", pure)]
     pub fn last_ack_to(s: &mut TcpStream, conn: TcpConn) -> Dynamic {
         let me = conn.local_addr();
+        let fin_seq = s.packets().find_map(|(_, p)| {
+            let t = p.tcp.as_ref()?;
+            let mine = endpoints(p).is_some_and(|(src, _)| src == me);
+            (mine && t.flags & FIN != 0).then_some(t.seq)
+        });
         let v = s
             .packets()
             .filter(|(_, p)| endpoints(p).is_some_and(|(_, dst)| dst == me))
             .filter_map(|(_, p)| p.tcp.as_ref().filter(|t| t.flags & ACK != 0).map(|t| t.ack))
+            .filter(|ack| fin_seq.is_none_or(|f| *ack <= f))
             .max();
         int_or_unit(v)
     }
@@ -533,6 +540,23 @@ mod packet_module {
     #[rhai_fn(get = "eth_dst", pure)]
     pub fn eth_dst(p: &mut Packet) -> String {
         p.get().field("eth.dst").unwrap_or_default()
+    }
+
+    /// True for an ARP frame (its fields: `p.field("arp.src.hw_mac")`, `"arp.dst.proto_ipv4"`, ...).
+    #[rhai_fn(get = "is_arp", pure)]
+    pub fn is_arp(p: &mut Packet) -> bool {
+        p.get().arp.is_some()
+    }
+
+    /// `request` or `reply` for ARP frames (else "").
+    #[rhai_fn(get = "arp_op", pure)]
+    pub fn arp_op(p: &mut Packet) -> String {
+        match p.get().arp.as_ref().map(|a| a.opcode) {
+            Some(1) => "request".into(),
+            Some(2) => "reply".into(),
+            Some(n) => format!("opcode {n}"),
+            None => String::new(),
+        }
     }
 
     /// The payload's bytes as a blob.

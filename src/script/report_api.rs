@@ -218,6 +218,47 @@ mod report_module {
         Ok(out)
     }
 
+    /// The script argument `name` (`-- name=value`) converted like `default`, or `default`
+    /// when not given: `arg("port", 8888)` is an integer, `arg("mode", "fast")` a string.
+    #[rhai_fn(return_raw)]
+    pub fn arg(ctx: NativeCallContext, name: &str, default: Dynamic) -> ApiResult<Dynamic> {
+        let handle = run_handle(&ctx)?;
+        let given = handle
+            .lock()
+            .args
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone());
+        let Some(text) = given else {
+            return Ok(default);
+        };
+        if default.is_int() {
+            text.trim()
+                .parse::<INT>()
+                .map(Dynamic::from_int)
+                .map_err(|_| api_error("arg", format!("{name}={text} is not an integer")))
+        } else if default.is_bool() {
+            match text.trim() {
+                "true" | "1" | "yes" | "on" => Ok(Dynamic::TRUE),
+                "false" | "0" | "no" | "off" => Ok(Dynamic::FALSE),
+                _ => Err(api_error(
+                    "arg",
+                    format!("{name}={text} is not true or false"),
+                )),
+            }
+        } else {
+            Ok(text.into())
+        }
+    }
+
+    /// The items of `list` as text joined by `sep`: `join([1460, 1460, 30], " / ")` is "1460 / 1460 / 30".
+    pub fn join(list: Array, sep: &str) -> String {
+        list.iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+
     /// The length of the text in bytes (UTF-8), which is what TCP counts; `len` counts characters.
     pub fn byte_len(text: &str) -> INT {
         text.len() as INT

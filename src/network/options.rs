@@ -1,0 +1,144 @@
+//! Options a lab gives for its network: addresses, MTU, offloads, TCP timestamps.
+
+use super::NetworkError;
+use std::net::Ipv4Addr;
+
+/// A host of the sandbox: its name and address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostAddr {
+    /// Host name as scripts see it (`client`, `server`, `attacker`).
+    pub name: String,
+    /// IPv4 address on the lab link.
+    pub ip: Ipv4Addr,
+}
+
+/// How the lab sandbox is built; the defaults give the lab manual's textbook wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetOptions {
+    /// Hosts on the link, in order.
+    pub hosts: Vec<HostAddr>,
+    /// Prefix length of the lab subnet.
+    pub prefix: u8,
+    /// Link MTU.
+    pub mtu: u32,
+    /// TSO/GSO/GRO on (true) or off (false, the default: segments are cut as on a real wire).
+    pub offloads: bool,
+    /// `net.ipv4.tcp_timestamps` in the hosts (off by default: 1460-byte segments).
+    pub timestamps: bool,
+}
+
+impl Default for NetOptions {
+    fn default() -> Self {
+        NetOptions {
+            hosts: vec![
+                HostAddr {
+                    name: "client".into(),
+                    ip: Ipv4Addr::new(10, 77, 0, 1),
+                },
+                HostAddr {
+                    name: "server".into(),
+                    ip: Ipv4Addr::new(10, 77, 0, 2),
+                },
+            ],
+            prefix: 24,
+            mtu: 1500,
+            offloads: false,
+            timestamps: false,
+        }
+    }
+}
+
+impl NetOptions {
+    /// Applies one `key: value` from a script's option map.
+    pub fn set(&mut self, key: &str, value: &rhai::Dynamic) -> Result<(), NetworkError> {
+        let bad = |what: &str| {
+            NetworkError::Option(format!(
+                "network option `{key}` must be {what}, not {}",
+                value.type_name()
+            ))
+        };
+        match key {
+            "mtu" => {
+                let v = value.as_int().map_err(|_| bad("an integer"))?;
+                self.mtu = u32::try_from(v)
+                    .ok()
+                    .filter(|m| (68..=65535).contains(m))
+                    .ok_or_else(|| {
+                        NetworkError::Option(format!("mtu must be 68..=65535, got {v}"))
+                    })?;
+            }
+            "offloads" => self.offloads = value.as_bool().map_err(|_| bad("true or false"))?,
+            "timestamps" => self.timestamps = value.as_bool().map_err(|_| bad("true or false"))?,
+            "prefix" => {
+                let v = value.as_int().map_err(|_| bad("an integer"))?;
+                self.prefix = u8::try_from(v)
+                    .ok()
+                    .filter(|p| (8..=30).contains(p))
+                    .ok_or_else(|| {
+                        NetworkError::Option(format!("prefix must be 8..=30, got {v}"))
+                    })?;
+            }
+            "hosts" => {
+                let names = value
+                    .clone()
+                    .try_cast::<rhai::Array>()
+                    .ok_or_else(|| bad("an array of host names"))?;
+                let mut hosts = Vec::new();
+                for (i, n) in names.iter().enumerate() {
+                    let last = u8::try_from(i + 1)
+                        .map_err(|_| NetworkError::Option("too many hosts".into()))?;
+                    hosts.push(HostAddr {
+                        name: n.to_string(),
+                        ip: Ipv4Addr::new(10, 77, 0, last),
+                    });
+                }
+                if hosts.len() < 2 {
+                    return Err(NetworkError::Option(
+                        "a lab network needs at least two hosts".into(),
+                    ));
+                }
+                self.hosts = hosts;
+            }
+            name => {
+                let text = value
+                    .clone()
+                    .into_immutable_string()
+                    .map_err(|_| bad("an address like \"10.77.0.1\""))?;
+                let ip: Ipv4Addr = text.parse().map_err(|_| {
+                    NetworkError::Option(format!("`{name}: \"{text}\"` is not an IPv4 address"))
+                })?;
+                match self.hosts.iter_mut().find(|h| h.name == name) {
+                    Some(h) => h.ip = ip,
+                    None => {
+                        return Err(NetworkError::Option(format!(
+                            "unknown network option `{name}` (known: mtu, offloads, timestamps, prefix, hosts, or a host name with its address)"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_from_a_script_map() {
+        let mut o = NetOptions::default();
+        o.set("mtu", &rhai::Dynamic::from_int(9000)).unwrap();
+        o.set("timestamps", &rhai::Dynamic::from_bool(true))
+            .unwrap();
+        o.set("server", &"10.77.0.20".into()).unwrap();
+        assert_eq!(o.mtu, 9000);
+        assert!(o.timestamps);
+        assert_eq!(o.hosts[1].ip, Ipv4Addr::new(10, 77, 0, 20));
+        assert!(o.set("mtu", &rhai::Dynamic::from_int(10)).is_err());
+        assert!(o.set("bogus", &"1.2.3.4".into()).is_err());
+        let hosts: rhai::Array = vec!["client".into(), "server".into(), "attacker".into()];
+        o.set("hosts", &hosts.into()).unwrap();
+        assert_eq!(o.hosts[2].ip, Ipv4Addr::new(10, 77, 0, 3));
+    }
+}
