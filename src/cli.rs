@@ -7,6 +7,8 @@ use labrun::report::Student;
 use labrun::runner::{self, NetworkChoice, NetworkMode, RunError, RunOptions};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -175,6 +177,7 @@ fn run(args: RunArgs) -> Result<u8> {
         args: kv,
         network,
         limits: Default::default(),
+        interrupt: Some(interrupt_flag()),
     };
     let outcome = match runner::run(&opts) {
         Ok(o) => o,
@@ -221,6 +224,21 @@ fn run(args: RunArgs) -> Result<u8> {
         eprintln!("error: {e}");
     }
     Ok(u8::try_from(outcome.exit_code()).unwrap_or(2))
+}
+
+/// A flag the first Ctrl-C sets (the script stops and the report is written); a second
+/// Ctrl-C exits at once.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        for sig in [SIGINT, SIGTERM] {
+            let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&flag));
+            let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+        }
+    }
+    flag
 }
 
 fn check(files: &[PathBuf]) -> Result<u8> {

@@ -12,6 +12,7 @@ use crate::report::{self, Block, Report, Student, Written};
 use indicatif::{ProgressBar, ProgressStyle};
 use rhai::{Dynamic, Engine, Map, OptimizationLevel, Scope};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,9 @@ pub struct RunOptions {
     pub network: NetworkChoice,
     /// Engine limits.
     pub limits: Limits,
+    /// Set (e.g. by a Ctrl-C handler) to stop the script at its next operation; the
+    /// report of what ran so far is still written.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 /// The result of a run that got as far as executing the script.
@@ -183,7 +187,16 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     });
     let started = Instant::now();
     let max = opts.limits.max_duration;
+    let interrupt = opts.interrupt.clone();
     engine.on_progress(move |ops| {
+        if interrupt
+            .as_ref()
+            .is_some_and(|i| i.load(Ordering::Relaxed))
+        {
+            return Some(Dynamic::from(
+                "interrupted (Ctrl-C); the report holds what was captured so far".to_string(),
+            ));
+        }
         if ops % 1024 == 0 && started.elapsed() > max {
             Some(Dynamic::from(format!(
                 "the script ran longer than {} and was stopped",
