@@ -80,12 +80,10 @@ pub enum SandboxError {
         hint: String,
     },
     /// An offload could not be switched.
-    #[error("cannot switch {offload} {state} on `{iface}` in `{host}`: {source}")]
+    #[error("cannot switch {offload} off on `{iface}` in `{host}`: {source}")]
     Offload {
-        /// `tso`, `gso` or `gro`.
+        /// `tso`, `gso`, `gro`, or `offloads` when the whole request failed.
         offload: &'static str,
-        /// `on` or `off`.
-        state: &'static str,
         /// The interface.
         iface: String,
         /// The host (or `switch`).
@@ -195,7 +193,8 @@ pub struct SandboxConfig {
     pub hosts: Vec<HostSpec>,
     /// The MTU of every interface on the lab link.
     pub mtu: u32,
-    /// Leave TSO, GSO and GRO on (true) or switch them off (false: the textbook wire).
+    /// Keep the kernel's default offloads (true: TSO, GSO and GRO on) or switch every
+    /// segmentation and receive-coalescing offload off (false: the textbook wire).
     pub offloads: bool,
     /// `net.ipv4.tcp_timestamps` in every host (false: SYNs without the timestamp option
     /// and 1460-byte segments at MTU 1500).
@@ -448,10 +447,13 @@ fn index_of(name: &str, host: &str) -> Result<u32, SandboxError> {
     })
 }
 
+/// With `offloads` off, switches them off on `iface`; with it on, keeps the defaults.
 fn set_offloads(cfg: &SandboxConfig, iface: &str, host: &str) -> Result<(), SandboxError> {
-    ethtool::set_offloads(iface, cfg.offloads).map_err(|(offload, source)| SandboxError::Offload {
+    if cfg.offloads {
+        return Ok(());
+    }
+    ethtool::offloads_off(iface).map_err(|(offload, source)| SandboxError::Offload {
         offload,
-        state: if cfg.offloads { "on" } else { "off" },
         iface: iface.to_string(),
         host: host.to_string(),
         source,
