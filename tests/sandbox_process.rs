@@ -337,7 +337,9 @@ mod linux {
         ] {
             assert!(out.contains(needle), "`{needle}` missing from:\n{out}");
         }
-        println!("  {}", out.lines().next().unwrap_or(""));
+        for l in out.lines() {
+            println!("  {l}");
+        }
     }
 
     /// The `limited` child: enters a new user namespace, waits for root to map it, sets

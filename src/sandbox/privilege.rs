@@ -150,8 +150,9 @@ fn forbidden_message(source: &io::Error) -> String {
         ));
     }
     msg.push_str(&format!(
-        "\n  - `sudo setcap cap_net_raw,cap_net_admin+ep {binary}` lets labrun capture on a real interface \
-         without root (--network host), but does not enable the sandbox: creating namespaces needs CAP_SYS_ADMIN"
+        "\n  - `sudo setcap cap_net_raw,cap_net_admin+ep {binary}` lets labrun capture without root on \
+         loopback or a real interface (--network loopback or host), but does not enable the sandbox: \
+         creating namespaces needs CAP_SYS_ADMIN"
     ));
     msg
 }
