@@ -7,6 +7,7 @@
 //! - [`runner`]: loads a lab, sets up the engine and its limits, runs it, writes the report;
 //! - [`script`]: the functions and types a lab script can use;
 //! - [`network`]: the lab's hosts and the rule of where traffic may go;
+//! - `sandbox` (Linux only): the lab network of private namespaces joined by veth pairs;
 //! - [`sockets`]: kernel sockets with deadlines and inspectable errors;
 //! - [`capture`]: live libpcap capture on a thread, and pcap files;
 //! - [`wire`]: link-layer and header decoding;
@@ -19,6 +20,8 @@ pub mod labs;
 pub mod network;
 pub mod report;
 pub mod runner;
+#[cfg(target_os = "linux")]
+pub mod sandbox;
 pub mod script;
 pub mod sockets;
 pub mod util;

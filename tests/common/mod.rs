@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod capture;
+#[cfg(target_os = "linux")]
+pub mod lab_wire;
 pub mod pcapfile;
 pub mod tshark;
 
