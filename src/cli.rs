@@ -154,8 +154,19 @@ pub fn main() -> Result<u8> {
 fn run(args: RunArgs) -> Result<u8> {
     let network = network_choice(&args)?;
     let Some(script) = args.file else {
-        bail!("no lab given: try `labrun labs/chat.rhai`, or `labrun list` to see the labs");
+        bail!("no lab given: try `labrun labs/segment.rhai`, or `labrun list` to see the labs");
     };
+    if !script.is_file() {
+        bail!(
+            "cannot read {}: no such file (see `labrun list`)",
+            script.display()
+        );
+    }
+    // Must come before any thread starts: an ordinary user enters a user namespace here.
+    #[cfg(target_os = "linux")]
+    if !matches!(network.mode, NetworkMode::Host { .. }) {
+        labrun::sandbox::ensure_privileges(true)?;
+    }
     let student = match &args.student {
         Some(s) => Some(Student::parse(s).with_context(|| {
             format!("--student needs \"ID NAME\", e.g. \"20215120807 Li Yihang\"; got {s:?}")

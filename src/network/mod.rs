@@ -117,8 +117,15 @@ impl Network {
 
     /// The lab sandbox: each host in its own network namespace on one link (Linux).
     pub fn sandbox(options: &NetOptions) -> Result<Network, NetworkError> {
-        let _ = options;
-        Err(NetworkError::Unsupported)
+        #[cfg(target_os = "linux")]
+        {
+            crate::sandbox::network(options)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = options;
+            Err(NetworkError::Unsupported)
+        }
     }
 
     /// This machine in `role` on the interface that routes to `peer`, and the peer machine.

@@ -155,7 +155,16 @@ fn render_checks(md: &mut String, r: &Report) {
 pub fn packet_table(packets: &[Packet]) -> String {
     let f = |p: &Packet, name: &str| p.field(name).unwrap_or_default();
     let endpoint = |p: &Packet, ip: &str, ip6: &str, tcp: &str, udp: &str| {
-        let addr = p.field(ip).or_else(|| p.field(ip6)).unwrap_or_default();
+        let eth = if ip.ends_with("src") {
+            "eth.src"
+        } else {
+            "eth.dst"
+        };
+        let addr = p
+            .field(ip)
+            .or_else(|| p.field(ip6))
+            .or_else(|| p.field(eth))
+            .unwrap_or_default();
         match p.field(tcp).or_else(|| p.field(udp)) {
             Some(port) if addr.contains(':') => format!("[{addr}]:{port}"),
             Some(port) => format!("{addr}:{port}"),

@@ -279,7 +279,8 @@ fn finish(handle: &RunHandle) -> Report {
             line
         })
         .collect();
-    st.report.header.hosts.dedup();
+    let mut seen = std::collections::HashSet::new();
+    st.report.header.hosts.retain(|h| seen.insert(h.clone()));
     st.networks.clear();
     st.network = None;
     std::mem::take(&mut st.report)

@@ -23,10 +23,12 @@
 //! `main`: labrun then enters its own user namespace, like `unshare -rn`.
 
 mod ethtool;
+mod lab_network;
 mod netlink;
 mod netns;
 mod privilege;
 
+pub use lab_network::network;
 pub use netns::Netns;
 pub use privilege::{Privilege, ensure_privileges};
 

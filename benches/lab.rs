@@ -1,0 +1,66 @@
+//! Benchmark: building the lab sandbox, and the whole segment lab (sandbox setup, three
+//! captured transfers, analysis and the written report), in wall time.
+//!
+//! Run as root (or where labrun can enter a user namespace): `cargo bench --bench lab`.
+//! Prints min / median / max over the runs; the README quotes these figures.
+
+use labrun::network::{NetOptions, Network};
+use labrun::runner::{self, NetworkChoice, NetworkMode, RunOptions};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn stats(name: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{name:<44} runs {:>3}  min {:>8.1} ms  median {:>8.1} ms  max {:>8.1} ms",
+        times.len(),
+        ms(times[0]),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1])
+    );
+}
+
+fn main() {
+    if let Err(e) = labrun::sandbox::ensure_privileges(true) {
+        eprintln!("cannot run the benchmark here: {e}");
+        std::process::exit(2);
+    }
+    let runs: usize = std::env::var("LABRUN_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+
+    let mut build = Vec::new();
+    for _ in 0..runs * 3 {
+        let t = Instant::now();
+        let net = Network::sandbox(&NetOptions::default()).expect("build the sandbox");
+        build.push(t.elapsed());
+        drop(net);
+    }
+    stats("sandbox: build two hosts (veth, offloads off)", build);
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().expect("temporary directory");
+    let mut lab = Vec::new();
+    for i in 0..runs {
+        let opts = RunOptions {
+            script: root.join("labs/segment.rhai"),
+            out: Some(out.path().join(format!("run-{i}"))),
+            reports_base: out.path().to_path_buf(),
+            student: None,
+            args: Vec::new(),
+            network: NetworkChoice {
+                mode: NetworkMode::Sandbox,
+                iface: None,
+            },
+            limits: Default::default(),
+            interrupt: None,
+        };
+        let t = Instant::now();
+        let outcome = runner::run(&opts).expect("run the segment lab");
+        lab.push(t.elapsed());
+        assert_eq!(outcome.exit_code(), 0, "the segment lab's checks must pass");
+    }
+    stats("segment lab end to end (setup + 3 transfers)", lab);
+}

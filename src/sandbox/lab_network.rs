@@ -1,0 +1,67 @@
+//! The sandbox as a lab [`Network`]: hosts whose sockets and captures are made inside
+//! their own namespaces, so scripts use the same API as on loopback.
+
+use super::{HostSpec, Netns, Sandbox, SandboxConfig, format_mac};
+use crate::network::{
+    Host, NetContext, NetOptions, Network, NetworkError, NetworkKind, TargetPolicy,
+};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+impl NetContext for Netns {
+    fn run(&self, f: &mut dyn FnMut()) -> Result<(), String> {
+        self.enter(f).map_err(|e| e.to_string())
+    }
+}
+
+/// Builds the sandbox described by `options` and wraps it as a lab network.
+pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
+    let config = SandboxConfig {
+        hosts: options
+            .hosts
+            .iter()
+            .map(|h| HostSpec::new(&h.name, h.ip, options.prefix))
+            .collect(),
+        mtu: options.mtu,
+        offloads: options.offloads,
+        tcp_timestamps: options.timestamps,
+        ..SandboxConfig::default()
+    };
+    let sandbox =
+        Arc::new(Sandbox::build(&config).map_err(|e| NetworkError::Sandbox(e.to_string()))?);
+    let policy = Arc::new(TargetPolicy {
+        own: sandbox.hosts.iter().map(|h| IpAddr::V4(h.ip)).collect(),
+    });
+    let hosts = sandbox
+        .hosts
+        .iter()
+        .map(|h| {
+            let ctx: Arc<dyn NetContext> = h.netns.clone();
+            Host::new(&h.name, IpAddr::V4(h.ip), &h.iface, Arc::clone(&policy))
+                .with_context(ctx)
+                .with_mac(&format_mac(&h.mac))
+        })
+        .collect();
+    let onoff = |b: bool| if b { "on" } else { "off" };
+    let description = format!(
+        "sandbox: {} hosts on one {} (MTU {}, offloads {}, TCP timestamps {}), built in {:.1} ms",
+        sandbox.hosts.len(),
+        if sandbox.hosts.len() == 2 {
+            "veth link"
+        } else {
+            "switch"
+        },
+        options.mtu,
+        onoff(options.offloads),
+        onoff(options.timestamps),
+        sandbox.setup_time.as_secs_f64() * 1000.0
+    );
+    Ok(Network {
+        kind: NetworkKind::Sandbox,
+        hosts,
+        role: None,
+        peer_port: None,
+        description,
+        keep_alive: Some(sandbox),
+    })
+}

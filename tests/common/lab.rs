@@ -1,0 +1,133 @@
+//! Running a shipped lab end to end and checking its report against tshark.
+
+use labrun::analysis::CSV_FIELDS;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The result of one lab run.
+pub struct LabRun {
+    /// The process output.
+    pub output: Output,
+    /// The report directory.
+    pub dir: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl LabRun {
+    /// stdout and stderr together, for assertion messages.
+    pub fn text(&self) -> String {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&self.output.stdout),
+            String::from_utf8_lossy(&self.output.stderr)
+        )
+    }
+
+    /// A report file's text.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    /// The rows of a CSV file of the report (header first).
+    pub fn csv(&self, name: &str) -> Vec<Vec<String>> {
+        read_csv(&self.dir.join(name))
+    }
+}
+
+/// Runs `labrun LAB ARGS... --out TMP` from the project root.
+pub fn run_lab(lab: &str, args: &[&str]) -> LabRun {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("report");
+    let output = Command::new(env!("CARGO_BIN_EXE_labrun"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg(lab)
+        .args(args)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    LabRun {
+        output,
+        dir,
+        _tmp: tmp,
+    }
+}
+
+/// Reads a CSV file into rows of strings.
+pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .unwrap();
+    r.records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// Asserts that `csv` (packets.csv) equals tshark's fields for `pcap`, frame by frame.
+pub fn assert_csv_matches_tshark(csv: &Path, pcap: &Path) {
+    let ours = read_csv(csv);
+    let theirs = super::tshark::tshark_fields(pcap, CSV_FIELDS);
+    assert_eq!(ours[0], CSV_FIELDS, "header row of {}", csv.display());
+    assert_eq!(
+        ours.len() - 1,
+        theirs.len(),
+        "frame count of {}",
+        csv.display()
+    );
+    for (i, (a, b)) in ours[1..].iter().zip(&theirs).enumerate() {
+        assert_eq!(
+            a,
+            b,
+            "{}: frame {} differs from tshark",
+            csv.display(),
+            i + 1
+        );
+    }
+}
+
+/// Every (packets CSV, capture pcap) pair in a report directory.
+pub fn capture_pairs(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let mut pairs = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".pcap") {
+            let csv = match stem.strip_prefix("capture-") {
+                Some(rest) => format!("packets-{rest}.csv"),
+                None => "packets.csv".to_string(),
+            };
+            pairs.push((dir.join(csv), entry.path()));
+        }
+    }
+    pairs.sort();
+    pairs
+}
+
+/// The column of `field` in packets.csv.
+pub fn col(field: &str) -> usize {
+    CSV_FIELDS.iter().position(|f| *f == field).unwrap()
+}
+
+/// The non-zero tcp.len values of data segments from `src` (ip.src) in a packets CSV.
+pub fn data_lens(rows: &[Vec<String>], src: &str) -> Vec<String> {
+    rows[1..]
+        .iter()
+        .filter(|r| {
+            r[col("ip.src")] == src && !r[col("tcp.len")].is_empty() && r[col("tcp.len")] != "0"
+        })
+        .map(|r| r[col("tcp.len")].clone())
+        .collect()
+}
+
+/// Replaces reports/examples/NAME with the files of `from`, so the committed example is
+/// what the current labrun produces.
+pub fn refresh_example(name: &str, from: &Path) {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("reports/examples")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&example);
+    std::fs::create_dir_all(&example).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().filter_map(Result::ok) {
+        std::fs::copy(entry.path(), example.join(entry.file_name())).unwrap();
+    }
+}

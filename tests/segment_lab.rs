@@ -1,0 +1,68 @@
+//! End to end: labs/segment.rhai in the sandbox shows 1460/1460/30 with timestamps off,
+//! 1448/1448/54 with timestamps on and one 2950-byte segment on loopback, every capture's
+//! packets.csv equal to tshark's view of it. Refreshes reports/examples/segment/.
+
+mod common;
+
+use common::lab::{
+    assert_csv_matches_tshark, capture_pairs, col, data_lens, refresh_example, run_lab,
+};
+
+#[test]
+fn segment_lab_shows_the_manuals_numbers() {
+    if !common::is_root() {
+        return common::skip_or_fail(
+            "the sandbox and its capture need root here (run the tests as root)",
+        );
+    }
+    if !common::have_program("tshark") {
+        return common::skip_or_fail("tshark is not installed (apt-get install tshark)");
+    }
+    let run = run_lab("labs/segment.rhai", &["--student", "20215120807 Li Yihang"]);
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    assert!(
+        run.text().contains("9 of 9 checks passed"),
+        "{}",
+        run.text()
+    );
+
+    let pairs = capture_pairs(&run.dir);
+    assert_eq!(pairs.len(), 3, "three captures: {pairs:?}");
+    for (csv, pcap) in &pairs {
+        assert_csv_matches_tshark(csv, pcap);
+    }
+
+    let main = run.csv("packets.csv");
+    assert_eq!(data_lens(&main, "10.77.0.1"), ["1460", "1460", "30"]);
+    let seqs: Vec<&str> = main[1..]
+        .iter()
+        .filter(|r| {
+            r[col("ip.src")] == "10.77.0.1"
+                && r[col("tcp.len")] != "0"
+                && !r[col("tcp.len")].is_empty()
+        })
+        .map(|r| r[col("tcp.seq")].as_str())
+        .collect();
+    assert_eq!(seqs, ["1", "1461", "2921"]);
+    let acks: Vec<&str> = main[1..]
+        .iter()
+        .filter(|r| r[col("ip.src")] == "10.77.0.2" && r[col("tcp.flags.str")] == "·······A····")
+        .map(|r| r[col("tcp.ack")].as_str())
+        .collect();
+    assert!(acks.contains(&"2951"), "the receiver acks 2951: {acks:?}");
+
+    let ts = run.csv("packets-timestamps.csv");
+    assert_eq!(data_lens(&ts, "10.77.0.1"), ["1448", "1448", "54"]);
+    let lo = run.csv("packets-loopback.csv");
+    assert_eq!(
+        data_lens(&lo, "127.0.0.1").first().map(String::as_str),
+        Some("2950")
+    );
+
+    let md = run.read("report.md");
+    assert!(md.contains("**ack 2951 = first seq 1 + 2950**"), "{md}");
+    assert!(md.contains("1 + 1460 = 1461, 1461 + 1460 = 2921"), "{md}");
+    assert!(md.contains("Who has 10.77.0.2? Tell 10.77.0.1"), "{md}");
+
+    refresh_example("segment", &run.dir);
+}
