@@ -22,6 +22,7 @@ fn stats(name: &str, mut times: Vec<Duration>) {
 }
 
 fn main() {
+    #[cfg(target_os = "linux")]
     if let Err(e) = labrun::sandbox::ensure_privileges(true) {
         eprintln!("cannot run the benchmark here: {e}");
         std::process::exit(2);

@@ -36,11 +36,7 @@ impl SockError {
     /// Wraps an OS error from `op`; `context` names the endpoints involved.
     pub fn from_io(op: &str, err: &io::Error, context: &str) -> Self {
         let errno = err.raw_os_error().unwrap_or(0);
-        let name = if errno != 0 {
-            errno_name(errno).to_string()
-        } else {
-            format!("{:?}", err.kind())
-        };
+        let name = error_name(err);
         let base = strip_os_suffix(&err.to_string());
         let message = if context.is_empty() {
             base
@@ -60,7 +56,7 @@ impl SockError {
         SockError {
             op: op.to_string(),
             name: "ETIMEDOUT".to_string(),
-            errno: i64::from(libc::ETIMEDOUT),
+            errno: i64::from(ETIMEDOUT),
             message: what.to_string(),
         }
     }
@@ -89,7 +85,45 @@ fn strip_os_suffix(text: &str) -> String {
     }
 }
 
+/// ETIMEDOUT's number on this platform (labrun's own deadlines report it).
+#[cfg(unix)]
+const ETIMEDOUT: i32 = libc::ETIMEDOUT;
+/// ETIMEDOUT's number on this platform (labrun's own deadlines report it).
+#[cfg(not(unix))]
+const ETIMEDOUT: i32 = 10060;
+
+/// The symbolic errno name of an OS error, e.g. `ECONNREFUSED`.
+#[cfg(unix)]
+fn error_name(err: &io::Error) -> String {
+    match err.raw_os_error() {
+        Some(n) if n != 0 => errno_name(n).to_string(),
+        _ => format!("{:?}", err.kind()),
+    }
+}
+
+/// The symbolic errno name of an OS error, from its kind (Windows reports WSA codes).
+#[cfg(not(unix))]
+fn error_name(err: &io::Error) -> String {
+    use io::ErrorKind as K;
+    match err.kind() {
+        K::ConnectionRefused => "ECONNREFUSED",
+        K::ConnectionReset => "ECONNRESET",
+        K::ConnectionAborted => "ECONNABORTED",
+        K::BrokenPipe => "EPIPE",
+        K::TimedOut => "ETIMEDOUT",
+        K::WouldBlock => "EAGAIN",
+        K::AddrInUse => "EADDRINUSE",
+        K::AddrNotAvailable => "EADDRNOTAVAIL",
+        K::NotConnected => "ENOTCONN",
+        K::PermissionDenied => "EACCES",
+        K::InvalidInput => "EINVAL",
+        _ => "EOTHER",
+    }
+    .to_string()
+}
+
 /// The symbolic name of the errno values a network lab meets.
+#[cfg(unix)]
 pub fn errno_name(errno: i32) -> &'static str {
     match errno {
         libc::EPERM => "EPERM",
@@ -127,6 +161,7 @@ pub fn errno_name(errno: i32) -> &'static str {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn names_the_errors_labs_show() {
         let e = io::Error::from_raw_os_error(libc::ECONNREFUSED);

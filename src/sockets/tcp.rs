@@ -34,10 +34,8 @@ fn new_socket(op: &str, addr: &SocketAddr, opts: &TcpOptions) -> SockResult<Sock
         Some(Protocol::TCP),
     )
     .map_err(|e| SockError::from_io(op, &e, ""))?;
-    #[cfg(unix)]
     if let Some(mss) = opts.mss {
-        socket
-            .set_tcp_mss(mss)
+        set_mss(&socket, mss)
             .map_err(|e| SockError::from_io(op, &e, &format!("setting MSS {mss}")))?;
     }
     if opts.nodelay {
@@ -363,11 +361,10 @@ impl TcpConn {
     }
 
     /// The MSS the kernel uses for this connection (TCP_MAXSEG).
-    #[cfg(unix)]
     pub fn mss(&self) -> SockResult<u32> {
         let ctx = self.context();
         self.with_socket("mss", |s| {
-            s.tcp_mss().map_err(|e| SockError::from_io("mss", &e, &ctx))
+            get_mss(s).map_err(|e| SockError::from_io("mss", &e, &ctx))
         })
     }
 
@@ -392,6 +389,29 @@ fn send_flags() -> i32 {
     {
         0
     }
+}
+
+#[cfg(unix)]
+fn set_mss(socket: &Socket, mss: u32) -> std::io::Result<()> {
+    socket.set_tcp_mss(mss)
+}
+
+#[cfg(unix)]
+fn get_mss(socket: &Socket) -> std::io::Result<u32> {
+    socket.tcp_mss()
+}
+
+#[cfg(not(unix))]
+fn set_mss(_socket: &Socket, _mss: u32) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "TCP_MAXSEG is not available on this platform",
+    ))
+}
+
+#[cfg(not(unix))]
+fn get_mss(_socket: &Socket) -> std::io::Result<u32> {
+    set_mss(_socket, 0).map(|()| 0)
 }
 
 fn local_of(socket: &Socket) -> Option<SocketAddr> {
