@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::host_state::{netns_list, root_links};
 use common::lab_wire::{client_to_server, send_and_capture};
 use common::{is_root, skip_or_fail};
 use labrun::sandbox::{HostSpec, Netns, Sandbox, SandboxConfig};
@@ -241,26 +242,6 @@ fn held_namespaces() -> Vec<u64> {
         }
     }
     ids
-}
-
-fn root_links() -> String {
-    let out = Command::new("ip")
-        .args(["-o", "link"])
-        .output()
-        .expect("ip");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn netns_list() -> String {
-    let out = Command::new("ip")
-        .args(["netns", "list"])
-        .output()
-        .expect("ip");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

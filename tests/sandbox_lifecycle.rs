@@ -20,7 +20,7 @@ fn root_dir() -> PathBuf {
 #[derive(Debug, PartialEq, Eq)]
 struct Snapshot {
     netns: String,
-    links: Vec<String>,
+    links: String,
     procs: Vec<String>,
 }
 
@@ -29,18 +29,14 @@ fn snapshot(marker: &str) -> Snapshot {
         let o = Command::new(args[0]).args(&args[1..]).output().unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    let links = run(&["ip", "-o", "link", "show"])
-        .lines()
-        .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().to_string()))
-        .collect();
     let procs = run(&["ps", "-eo", "args"])
         .lines()
         .filter(|l| l.contains(marker) && !l.contains("ps -eo"))
         .map(str::to_string)
         .collect();
     Snapshot {
-        netns: run(&["ip", "netns", "list"]),
-        links,
+        netns: common::host_state::netns_list(),
+        links: common::host_state::root_links(),
         procs,
     }
 }

@@ -19,6 +19,7 @@ fn main() {
 
 #[cfg(target_os = "linux")]
 mod linux {
+    use super::common::host_state::{netns_list, root_links};
     use super::common::{is_root, lab_wire, skip_or_fail};
     use labrun::sandbox::{HostSpec, Privilege, Sandbox, SandboxConfig, ensure_privileges};
     use std::io::{BufRead, BufReader, Read, Write};
@@ -208,26 +209,6 @@ mod linux {
             }
         }
         held
-    }
-
-    fn root_links() -> String {
-        let out = Command::new("ip")
-            .args(["-o", "link"])
-            .output()
-            .expect("ip");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    fn netns_list() -> String {
-        let out = Command::new("ip")
-            .args(["netns", "list"])
-            .output()
-            .expect("ip");
-        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Processes whose command line carries the child marker.
