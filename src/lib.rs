@@ -12,6 +12,7 @@
 //! - [`capture`]: live libpcap capture on a thread, and pcap files;
 //! - [`wire`]: link-layer and header decoding;
 //! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
+//! - [`scan`]: connect, SYN and FIN port scans with nmap's states and reasons;
 //! - [`report`]: report.md, packets.csv and capture.pcap, written atomically.
 
 pub mod analysis;
@@ -22,6 +23,7 @@ pub mod report;
 pub mod runner;
 #[cfg(target_os = "linux")]
 pub mod sandbox;
+pub mod scan;
 pub mod script;
 pub mod sockets;
 pub mod util;
