@@ -378,9 +378,40 @@ pub fn scan(
             "at least one probe must be allowed in flight".into(),
         ));
     }
-    let run = || match options.scan_type {
-        ScanType::Connect => connect_scan(host.ip(), target, ports, options),
-        ScanType::Syn | ScanType::Fin => raw_scan(host, target, ports, options),
+    if let Some(p) = &options.progress {
+        p.set_length(ports.len() as u64);
+        p.set_position(0);
+    }
+    let shards = shard_count(ports.len());
+    let run = || {
+        if shards <= 1 {
+            return scan_shard(host, target, ports, options);
+        }
+        // Each shard is a whole scan of its share of the ports (its own sockets, poller or
+        // capture and timing) on its own thread; the kernel's work per probe, which is most
+        // of a scan's cost on loopback, then spreads over the cores.
+        let started = std::time::Instant::now();
+        let per = ports.len().div_ceil(shards);
+        let mut shard_options = options.clone();
+        shard_options.max_in_flight = (options.max_in_flight / shards).max(1);
+        let results: Vec<ScanResult<ScanReport>> = std::thread::scope(|s| {
+            let handles: Vec<_> = ports
+                .chunks(per)
+                .map(|chunk| {
+                    let o = &shard_options;
+                    s.spawn(move || scan_shard(host, target, chunk, o))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ScanError::Host("a scan thread stopped unexpectedly".into()))
+                    })
+                })
+                .collect()
+        });
+        merge(results, started.elapsed())
     };
     let report = host
         .within("scan", run)
@@ -389,6 +420,61 @@ pub fn scan(
         p.finish_and_clear();
     }
     Ok(report)
+}
+
+/// Ports below which a scan runs on one thread: splitting small scans gains nothing.
+const SHARD_MIN_PORTS: usize = 4096;
+
+/// How many threads share a scan of `n` ports: one per core, at most 4.
+fn shard_count(n: usize) -> usize {
+    if n < SHARD_MIN_PORTS {
+        return 1;
+    }
+    std::thread::available_parallelism()
+        .map(|c| c.get())
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
+fn scan_shard(
+    host: &Host,
+    target: IpAddr,
+    ports: &[u16],
+    options: &ScanOptions,
+) -> ScanResult<ScanReport> {
+    match options.scan_type {
+        ScanType::Connect => connect_scan(host.ip(), target, ports, options),
+        ScanType::Syn | ScanType::Fin => raw_scan(host, target, ports, options),
+    }
+}
+
+/// One report from the shards' reports (ports in order, counters added up).
+fn merge(results: Vec<ScanResult<ScanReport>>, elapsed: Duration) -> ScanResult<ScanReport> {
+    let mut merged: Option<ScanReport> = None;
+    let mut srtts = Vec::new();
+    for r in results {
+        let r = r?;
+        srtts.extend(r.stats.srtt);
+        match &mut merged {
+            None => merged = Some(r),
+            Some(m) => {
+                m.ports.extend(r.ports);
+                let (a, b) = (&mut m.stats, &r.stats);
+                a.probes += b.probes;
+                a.retries += b.retries;
+                a.replies += b.replies;
+                a.kernel_rsts += b.kernel_rsts;
+                a.timeout = a.timeout.max(b.timeout);
+                a.max_in_flight += b.max_in_flight;
+            }
+        }
+    }
+    let mut m = merged.ok_or_else(|| ScanError::Option("no ports to scan".into()))?;
+    m.ports.sort_by_key(|p| p.port);
+    m.stats.elapsed = elapsed;
+    m.stats.srtt = (!srtts.is_empty())
+        .then(|| srtts.iter().sum::<Duration>() / u32::try_from(srtts.len()).unwrap_or(1));
+    Ok(m)
 }
 
 #[cfg(target_os = "linux")]

@@ -39,7 +39,7 @@ pub fn scan(
     let started = Instant::now();
     let (reserve, sport) = reserve_port(src4)?;
     let raw = raw_socket()?;
-    let mut cap = open_capture(iface, src4, dst4, sport)?;
+    let mut cap = open_capture(iface, src4, dst4, sport, ports.len())?;
     let dlt = cap.get_datalink().0;
     if !probe::link_supported(dlt) {
         return Err(ScanError::Capture {
@@ -97,6 +97,7 @@ pub fn scan(
                     if e.kind() == std::io::ErrorKind::WouldBlock
                         || e.raw_os_error() == Some(libc::ENOBUFS) =>
                 {
+                    // The socket's buffer is full: this probe goes out on the next round.
                     sched.unsend(i);
                     send_blocked = true;
                     break;
@@ -290,6 +291,7 @@ fn open_capture(
     me: Ipv4Addr,
     target: Ipv4Addr,
     sport: u16,
+    n_ports: usize,
 ) -> ScanResult<pcap::Capture<pcap::Active>> {
     let err = |e: pcap::Error| {
         let message = e.to_string();
@@ -309,12 +311,21 @@ fn open_capture(
     let cap = pcap::Capture::from_device(iface)
         .map_err(err)?
         .immediate_mode(true)
-        .snaplen(256)
-        .buffer_size(32 << 20)
+        // Enough for the headers of an ICMP error quoting a probe (14 + 60 + 8 + 60 + 8).
+        .snaplen(160)
+        // Room for every answer even if the scan fell behind reading them; a small ring
+        // for a small scan (the kernel allocates and clears all of it up front).
+        .buffer_size(i32::try_from((n_ports * 512).clamp(1 << 20, 32 << 20)).unwrap_or(32 << 20))
         .timeout(1)
         .open()
         .map_err(err)?;
     let mut cap = cap.setnonblock().map_err(err)?;
+    if iface == "lo" {
+        // Loopback delivers every packet twice, outgoing and incoming; the incoming copy
+        // is enough (the kernel's own RSTs arrive as incoming too). With the direction set,
+        // the kernel skips this capture for outgoing packets altogether.
+        let _ = cap.direction(pcap::Direction::In);
+    }
     let filter = format!(
         "(tcp and src host {target} and dst host {me} and dst port {sport}) \
          or (tcp and src host {me} and dst host {target} and src port {sport} and tcp[tcpflags] & tcp-rst != 0) \

@@ -110,10 +110,6 @@ impl Schedule {
             index[usize::from(p)] = u32::try_from(i + 1).unwrap_or(0);
         }
         let max_window = max_window.max(1);
-        if let Some(p) = &progress {
-            p.set_length(ports.len() as u64);
-            p.set_position(0);
-        }
         Schedule {
             ports: ports.to_vec(),
             index,

@@ -2,12 +2,13 @@
 //!
 //! Each file registers one area as a Rhai plugin module (names and doc comments are kept
 //! in the engine's metadata for `labrun api`): the network and its sockets, captures and
-//! packets, and the report. Native functions find the run's state through the engine tag.
+//! packets, the report, and port scans. Native functions find the run's state through the engine tag.
 
 mod capture_api;
 mod net_api;
 mod packet_api;
 mod report_api;
+mod scan_api;
 
 pub use capture_api::finish_capture;
 
@@ -20,6 +21,7 @@ pub fn register(engine: &mut Engine) {
     capture_api::register(engine);
     packet_api::register(engine);
     report_api::register(engine);
+    scan_api::register(engine);
 }
 
 /// The result type of native functions that can fail.
