@@ -64,7 +64,9 @@ mod linux {
         let out = client
             .within("nmap", || {
                 Command::new("nmap")
-                    .args([flag, "-p", SPEC, "-n", "-Pn", "--reason", "-oX", "-", target])
+                    .args([
+                        flag, "-p", SPEC, "-n", "-Pn", "--reason", "-oX", "-", target,
+                    ])
                     .output()
             })
             .expect("enter the client's namespace")

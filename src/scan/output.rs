@@ -148,7 +148,8 @@ pub fn markdown(report: &ScanReport) -> String {
         out.push_str(&format!(
             "| {}/tcp | {} | {} | {} | {} |\n",
             p.port,
-            p.state.as_str(),
+            // `open|filtered` inside a table cell: the bar must not end the cell.
+            p.state.as_str().replace('|', "\\|"),
             p.service(),
             p.reason.as_str(),
             p.tries
