@@ -53,6 +53,7 @@ pub fn scan(
     let mut socks: Vec<Option<TcpStream>> = Vec::new();
     socks.resize_with(ports.len(), || None);
     let domain = Domain::for_address(SocketAddr::new(target, 0));
+    let mut spare: Vec<Socket> = Vec::with_capacity(SPARE_SOCKETS);
     loop {
         if options
             .cancel
@@ -71,7 +72,7 @@ pub fn scan(
             };
             started_now += 1;
             let to = SocketAddr::new(target, sched.port(i));
-            match start(domain, to)? {
+            match start(domain, to, &mut spare)? {
                 Outcome::Done(state, reason) => {
                     sched.answer(i, Some(t), state, reason, Instant::now());
                 }
@@ -139,26 +140,48 @@ pub fn scan(
     })
 }
 
-/// Opens a non-blocking socket and starts connecting it to `to`.
-fn start(domain: Domain, to: SocketAddr) -> ScanResult<Outcome> {
-    let s = match Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP)) {
-        Ok(s) => s,
-        Err(e)
-            if matches!(
-                e.raw_os_error(),
-                Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS)
-            ) =>
-        {
-            return Ok(Outcome::Later);
-        }
-        Err(e) => return Err(super::ScanError::io("open a socket", e)),
+/// Refused sockets kept for the next connects.
+const SPARE_SOCKETS: usize = 64;
+
+/// Starts connecting to `to` with a spare socket or a new non-blocking one.
+///
+/// A socket whose connect was refused goes back to `spare`: Linux lets a socket connect
+/// again once its failed attempt is cleared, which saves creating and destroying a socket
+/// per closed port (most of a loopback scan's cost besides the handshake itself).
+fn start(domain: Domain, to: SocketAddr, spare: &mut Vec<Socket>) -> ScanResult<Outcome> {
+    let (s, reused) = match spare.pop() {
+        Some(s) => (s, true),
+        None => match Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP)) {
+            Ok(s) => (s, false),
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS)
+                ) =>
+            {
+                return Ok(Outcome::Later);
+            }
+            Err(e) => return Err(super::ScanError::io("open a socket", e)),
+        },
     };
-    match s.connect(&SockAddr::from(to)) {
+    let addr = SockAddr::from(to);
+    let mut result = s.connect(&addr);
+    if reused && matches!(&result, Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED)) {
+        // The first connect after a refusal only resets the socket; this one connects.
+        result = s.connect(&addr);
+    }
+    match result {
         Ok(()) => Ok(decide_connected(&s, to)),
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
             // On loopback the answer is often there already: no need to wait for it.
             match s.take_error() {
-                Ok(Some(e)) => decided(&e, to),
+                Ok(Some(e)) => {
+                    let outcome = decided(&e, to);
+                    if e.raw_os_error() == Some(libc::ECONNREFUSED) && spare.len() < SPARE_SOCKETS {
+                        spare.push(s);
+                    }
+                    outcome
+                }
                 _ => Ok(Outcome::Pending(TcpStream::from_std(s.into()))),
             }
         }
