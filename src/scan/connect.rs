@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 /// Connects started between two polls.
 const BURST: usize = 256;
+/// How long the scan may find no free socket or local port before it gives up.
+const STALL_LIMIT: Duration = Duration::from_secs(5);
 /// File descriptors kept free for everything else the process does.
 const SPARE_FDS: usize = 64;
 
@@ -54,6 +56,7 @@ pub fn scan(
     socks.resize_with(ports.len(), || None);
     let domain = Domain::for_address(SocketAddr::new(target, 0));
     let mut spare: Vec<Socket> = Vec::with_capacity(SPARE_SOCKETS);
+    let mut stalled: Option<Instant> = None;
     loop {
         if options
             .cancel
@@ -74,9 +77,11 @@ pub fn scan(
             let to = SocketAddr::new(target, sched.port(i));
             match start(domain, to, &mut spare)? {
                 Outcome::Done(state, reason) => {
+                    stalled = None;
                     sched.answer(i, Some(t), state, reason, Instant::now());
                 }
                 Outcome::Pending(mut s) => {
+                    stalled = None;
                     poll.registry()
                         .register(&mut s, Token(i), Interest::WRITABLE)
                         .map_err(|e| {
@@ -87,6 +92,16 @@ pub fn scan(
                 Outcome::Later => {
                     sched.unsend(i);
                     blocked = true;
+                    let since = *stalled.get_or_insert_with(Instant::now);
+                    if since.elapsed() > STALL_LIMIT {
+                        return Err(super::ScanError::io(
+                            format!(
+                                "start a connect to {to}: no socket or local port came free for {}",
+                                crate::util::fmt_duration(STALL_LIMIT)
+                            ),
+                            io::Error::from(io::ErrorKind::AddrNotAvailable),
+                        ));
+                    }
                     break;
                 }
             }
@@ -149,27 +164,43 @@ const SPARE_SOCKETS: usize = 64;
 /// again once its failed attempt is cleared, which saves creating and destroying a socket
 /// per closed port (most of a loopback scan's cost besides the handshake itself).
 fn start(domain: Domain, to: SocketAddr, spare: &mut Vec<Socket>) -> ScanResult<Outcome> {
-    let (s, reused) = match spare.pop() {
-        Some(s) => (s, true),
-        None => match Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP)) {
-            Ok(s) => (s, false),
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS)
-                ) =>
-            {
-                return Ok(Outcome::Later);
-            }
-            Err(e) => return Err(super::ScanError::io("open a socket", e)),
-        },
-    };
     let addr = SockAddr::from(to);
-    let mut result = s.connect(&addr);
-    if reused && matches!(&result, Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED)) {
-        // The first connect after a refusal only resets the socket; this one connects.
-        result = s.connect(&addr);
+    let mut reused = None;
+    while let Some(s) = spare.pop() {
+        let mut result = s.connect(&addr);
+        if matches!(&result, Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED)) {
+            // The first connect after a refusal only resets the socket; this one connects.
+            result = s.connect(&addr);
+        }
+        match &result {
+            // Still busy with its last attempt (an ICMP error that arrived while the kernel
+            // held the socket is only a "soft" error: the SYN is retried): not reusable.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EALREADY | libc::EISCONN)) => {}
+            _ => {
+                reused = Some((s, result));
+                break;
+            }
+        }
     }
+    let (s, result) = match reused {
+        Some(r) => r,
+        None => {
+            let s = match Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP)) {
+                Ok(s) => s,
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS)
+                    ) =>
+                {
+                    return Ok(Outcome::Later);
+                }
+                Err(e) => return Err(super::ScanError::io("open a socket", e)),
+            };
+            let result = s.connect(&addr);
+            (s, result)
+        }
+    };
     match result {
         Ok(()) => Ok(decide_connected(&s, to)),
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
