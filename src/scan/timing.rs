@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 /// waits behind a burst of other replies on a busy 2-core machine is still counted.
 pub const MIN_TIMEOUT: Duration = Duration::from_millis(10);
 
-/// The smallest window of probes in flight after losses.
+/// The smallest window of probes in flight after losses (answers that came only to a retry).
 pub const MIN_WINDOW: usize = 16;
 
 /// Smoothed round-trip time and its variation (RFC 6298), and the timeout they give.
@@ -73,7 +73,8 @@ struct Slot {
 }
 
 /// The bookkeeping of a scan: which probe to send next, which have timed out, the
-/// results. Probes go out in port order; retries go first; at most `window` wait at once.
+/// results. Probes go out in port order; retries go first; at most `window` wait at once;
+/// the window grows by one per answer and halves when only a retry was answered.
 #[derive(Debug)]
 pub struct Schedule {
     ports: Vec<u16>,
@@ -220,13 +221,21 @@ impl Schedule {
         if let Some(r) = rtt.filter(|_| try_no.is_some()) {
             self.rtt.sample(r);
         }
+        // An answer to a retry means an earlier probe (or its answer) was lost: send less at
+        // once. Silence alone is no sign of loss: a firewall that drops is silent too, and
+        // shrinking the window for it would slow a filtered scan to a crawl.
+        let lost = try_no.is_some_and(|t| t > 1);
         slot.result = Some((state, reason, rtt));
         self.stats.replies += 1;
         if slot.sent.is_some() {
             self.in_flight = self.in_flight.saturating_sub(1);
         }
         slot.sent = None;
-        self.window = (self.window + 1).min(self.max_window);
+        self.window = if lost {
+            (self.window / 2).max(MIN_WINDOW.min(self.max_window))
+        } else {
+            (self.window + 1).min(self.max_window)
+        };
         self.finish_one();
         true
     }
@@ -238,8 +247,8 @@ impl Schedule {
         }
     }
 
-    /// Handles probes whose timeout passed: each is retried (and the window halved, as
-    /// for a loss) or, after the last retry, its port ends unanswered. Returns the slots
+    /// Handles probes whose timeout passed: each is retried or, after the last retry, its
+    /// port ends unanswered. Returns the slots
     /// whose probe timed out, so their sockets can be dropped.
     pub fn expire(&mut self, now: Instant) -> Vec<usize> {
         let timeout = self.rtt.timeout();
@@ -259,7 +268,6 @@ impl Schedule {
             if t <= self.retries {
                 self.slots[i].sent = None;
                 self.retry.push_back(i);
-                self.window = (self.window / 2).max(MIN_WINDOW.min(self.max_window));
             } else {
                 let (state, reason) = self.silent;
                 self.slots[i].sent = None;
@@ -365,5 +373,28 @@ mod tests {
         assert_eq!(ports[1].state, PortState::Filtered);
         assert_eq!(ports[1].tries, 2);
         assert_eq!((stats.probes, stats.retries, stats.replies), (3, 1, 1));
+    }
+
+    #[test]
+    fn silence_keeps_the_window_loss_halves_it() {
+        let silent = (PortState::Filtered, Reason::NoResponse);
+        let ports: Vec<u16> = (1..=64).collect();
+        let mut s = Schedule::new(&ports, 32, 2, Duration::from_millis(10), silent, None);
+        let t0 = Instant::now();
+        while s.next_probe(t0).is_some() {}
+        assert_eq!(s.in_flight(), 32);
+        // Every probe times out: a firewall, not congestion; the next round is as wide.
+        assert_eq!(s.expire(t0 + Duration::from_millis(20)).len(), 32);
+        let t1 = t0 + Duration::from_millis(20);
+        let mut sent = Vec::new();
+        while let Some(p) = s.next_probe(t1) {
+            sent.push(p);
+        }
+        assert_eq!(sent.len(), 32);
+        // An answer to a retry shows a loss: the window halves.
+        let (i, t) = sent[0];
+        assert_eq!(t, 2);
+        s.answer(i, Some(t), PortState::Closed, Reason::Reset, t1);
+        assert!(s.next_probe(t1).is_none(), "31 in flight, window 16");
     }
 }
