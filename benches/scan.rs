@@ -7,7 +7,8 @@
 //!
 //! Every run also checks that both give every port the same state. Run as root (raw
 //! sockets): `cargo bench --bench scan`. `LABRUN_BENCH_RUNS` sets the runs per figure
-//! (default 5); prints min / median per side and the median ratio. The README quotes these.
+//! (default 5); prints min / median wall time per side, the ratio of the medians, and the
+//! median CPU time (user + system) of each side. The README quotes these.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -56,16 +57,31 @@ fn nmap_states(xml: &str, ports: &[u16]) -> BTreeMap<u16, String> {
         .collect()
 }
 
-fn timed(cmd: &mut Command) -> (Duration, String) {
+/// CPU time (user + system) of all waited-for children so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a local rusage.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// Runs a scanner; returns its wall time, its CPU time and its output.
+fn timed(cmd: &mut Command) -> (Duration, Duration, String) {
+    let cpu = children_cpu();
     let t = Instant::now();
     let out = cmd.output().expect("start the scanner");
     let took = t.elapsed();
+    let cpu = children_cpu().saturating_sub(cpu);
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    (took, String::from_utf8_lossy(&out.stdout).into_owned())
+    (took, cpu, String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn main() {
@@ -94,8 +110,16 @@ fn main() {
             .collect::<Vec<_>>()
     );
     println!(
-        "{:<34} {:>11} {:>11} {:>11} {:>11} {:>8} {:>7}",
-        "scan", "labrun min", "labrun med", "nmap min", "nmap med", "speedup", "target"
+        "{:<34} {:>11} {:>11} {:>11} {:>11} {:>8} {:>7} {:>11} {:>11}",
+        "scan",
+        "labrun min",
+        "labrun med",
+        "nmap min",
+        "nmap med",
+        "speedup",
+        "target",
+        "labrun cpu",
+        "nmap cpu"
     );
     let all: Vec<u16> = (1..=65535).collect();
     let low: Vec<u16> = (1..=1024).collect();
@@ -119,14 +143,16 @@ fn main() {
             "-p1-1024"
         };
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let (mut our_cpu, mut their_cpu) = (Vec::new(), Vec::new());
         for _ in 0..runs {
-            let (t, csv) = timed(
+            let (t, cpu, csv) = timed(
                 Command::new(env!("CARGO_BIN_EXE_labrun"))
                     .args(["scan", "127.0.0.1", "-p", spec, "--type", kind])
                     .args(["--format", "csv"]),
             );
             ours.push(t);
-            let (t, xml) = timed(Command::new("nmap").args([
+            our_cpu.push(cpu);
+            let (t, cpu, xml) = timed(Command::new("nmap").args([
                 flag,
                 nmap_spec,
                 "-n",
@@ -136,6 +162,7 @@ fn main() {
                 "127.0.0.1",
             ]));
             theirs.push(t);
+            their_cpu.push(cpu);
             let (a, b) = (labrun_states(&csv), nmap_states(&xml, ports));
             let differ: Vec<String> = a
                 .iter()
@@ -147,19 +174,22 @@ fn main() {
                 failed = true;
             }
         }
-        ours.sort();
-        theirs.sort();
+        for v in [&mut ours, &mut theirs, &mut our_cpu, &mut their_cpu] {
+            v.sort();
+        }
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let (om, tm) = (ours[ours.len() / 2], theirs[theirs.len() / 2]);
         let speedup = tm.as_secs_f64() / om.as_secs_f64();
         println!(
-            "{name:<34} {:>8.0} ms {:>8.0} ms {:>8.0} ms {:>8.0} ms {:>7.1}× {:>6.0}×",
+            "{name:<34} {:>8.0} ms {:>8.0} ms {:>8.0} ms {:>8.0} ms {:>7.1}× {:>6.0}× {:>8.0} ms {:>8.0} ms",
             ms(ours[0]),
             ms(om),
             ms(theirs[0]),
             ms(tm),
             speedup,
-            target
+            target,
+            ms(our_cpu[our_cpu.len() / 2]),
+            ms(their_cpu[their_cpu.len() / 2])
         );
         if speedup < target {
             eprintln!("{name}: {speedup:.1}× is below the {target:.0}× target");
