@@ -373,8 +373,14 @@ fn scan(args: ScanArgs) -> Result<u8> {
     };
     let progress = indicatif::ProgressBar::new(ports.len() as u64);
     progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} ports  {per_sec}  ETA {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} ports  {rate}  ETA {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} ports/s", state.per_sec());
+                },
+            ),
     );
     let options = ScanOptions {
         scan_type: match args.scan_type {
