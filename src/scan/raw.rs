@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 /// `PACKET_IGNORE_OUTGOING` from linux/if_packet.h.
 const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 
+/// How long the raw socket may refuse every probe before the scan gives up.
+const STALL_LIMIT: Duration = Duration::from_secs(5);
+
 /// Probes sent between two looks at the capture.
 const BURST: usize = 512;
 /// After the last result, how long the capture may stay quiet before the scan ends (it
@@ -67,6 +70,7 @@ pub fn scan(
     let to = SockAddr::from(SocketAddr::new(target, 0));
     let mut buf = Vec::with_capacity(64);
     let mut quiet_since: Option<Instant> = None;
+    let mut stalled: Option<Instant> = None;
     loop {
         if options
             .cancel
@@ -95,7 +99,10 @@ pub fn scan(
                 &mut buf,
             );
             match raw.send_to(&buf, &to) {
-                Ok(_) => sent += 1,
+                Ok(_) => {
+                    sent += 1;
+                    stalled = None;
+                }
                 Err(e)
                     if e.kind() == std::io::ErrorKind::WouldBlock
                         || e.raw_os_error() == Some(libc::ENOBUFS) =>
@@ -103,6 +110,16 @@ pub fn scan(
                     // The socket's buffer is full: this probe goes out on the next round.
                     sched.unsend(i);
                     send_blocked = true;
+                    let since = *stalled.get_or_insert_with(Instant::now);
+                    if since.elapsed() > STALL_LIMIT {
+                        return Err(ScanError::io(
+                            format!(
+                                "send probes: the socket took none for {}",
+                                crate::util::fmt_duration(STALL_LIMIT)
+                            ),
+                            e,
+                        ));
+                    }
                     break;
                 }
                 Err(e) => {
