@@ -65,11 +65,10 @@ pub fn scan(
         {
             return Err(super::ScanError::Interrupted);
         }
-        let now = Instant::now();
         let mut started_now = 0;
         let mut blocked = false;
         while started_now < BURST {
-            let Some((i, t)) = sched.next_probe(now) else {
+            let Some((i, t)) = sched.next_probe(Instant::now()) else {
                 blocked = true;
                 break;
             };

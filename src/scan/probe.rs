@@ -1,8 +1,9 @@
 //! SYN and FIN probes built with etherparse, and the answers read from captured frames:
 //! a TCP segment (SYN-ACK or RST) or an ICMP destination unreachable quoting a probe.
 //!
-//! Each probe's sequence number is a keyed hash of its port and try number, so an answer
-//! proves which probe it answers (SYN-ACK and RST acknowledge seq + 1; ICMP quotes it).
+//! Each probe's sequence number is a keyed hash of its port, so an answer proves which
+//! probe it answers (SYN-ACK and RST acknowledge seq + 1; ICMP quotes it). A retry repeats
+//! the first probe exactly, so a capture shows it as a retransmission.
 
 use super::ScanType;
 use etherparse::{
@@ -25,11 +26,10 @@ pub fn link_supported(dlt: i32) -> bool {
     )
 }
 
-/// The sequence number of probe `try_no` to `port`, keyed by the scan's `secret`.
-pub fn cookie(secret: u64, port: u16, try_no: u32) -> u32 {
-    // splitmix64 finaliser over the key, port and try.
-    let mut z =
-        secret ^ (u64::from(port) << 32 | u64::from(try_no)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+/// The sequence number of every probe to `port`, keyed by the scan's `secret`.
+pub fn cookie(secret: u64, port: u16) -> u32 {
+    // splitmix64 finaliser over the key and the port.
+    let mut z = secret ^ (u64::from(port) << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     (z ^ (z >> 31)) as u32
@@ -190,7 +190,7 @@ mod tests {
     fn probes_parse_back() {
         let src = Ipv4Addr::new(10, 77, 0, 1);
         let dst = Ipv4Addr::new(10, 77, 0, 2);
-        let seq = cookie(7, 80, 1);
+        let seq = cookie(7, 80);
         let mut buf = Vec::new();
         for kind in [ScanType::Syn, ScanType::Fin] {
             build(
@@ -263,7 +263,7 @@ mod tests {
         assert_eq!(parse(DLT_EN10MB, &[0u8; 13]), None);
         assert_eq!(parse(DLT_LINUX_SLL, &[1, 2, 3]), None);
         assert_eq!(parse(999, &[0u8; 64]), None);
-        assert_ne!(cookie(1, 80, 1), cookie(1, 80, 2));
-        assert_ne!(cookie(1, 80, 1), cookie(1, 81, 1));
+        assert_ne!(cookie(1, 80), cookie(1, 81));
+        assert_ne!(cookie(1, 80), cookie(2, 80));
     }
 }

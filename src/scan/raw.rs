@@ -71,6 +71,7 @@ pub fn scan(
     let mut buf = Vec::with_capacity(64);
     let mut quiet_since: Option<Instant> = None;
     let mut stalled: Option<Instant> = None;
+    let clock = Clock::new();
     loop {
         if options
             .cancel
@@ -79,11 +80,10 @@ pub fn scan(
         {
             return Err(ScanError::Interrupted);
         }
-        let now = Instant::now();
         let mut sent = 0;
         let mut send_blocked = false;
         while sent < BURST {
-            let Some((i, t)) = sched.next_probe(now) else {
+            let Some((i, _)) = sched.next_probe(Instant::now()) else {
                 break;
             };
             let port = sched.port(i);
@@ -93,7 +93,7 @@ pub fn scan(
                     dst: dst4,
                     sport,
                     dport: port,
-                    seq: probe::cookie(secret, port, t),
+                    seq: probe::cookie(secret, port),
                     kind: options.scan_type,
                 },
                 &mut buf,
@@ -129,6 +129,7 @@ pub fn scan(
         }
         let read = drain(
             &mut cap,
+            &clock,
             dlt,
             &mut sched,
             secret,
@@ -175,6 +176,7 @@ pub fn scan(
 /// many frames were read.
 fn drain(
     cap: &mut pcap::Capture<pcap::Active>,
+    clock: &Clock,
     dlt: i32,
     sched: &mut Schedule,
     secret: u64,
@@ -183,8 +185,8 @@ fn drain(
 ) -> ScanResult<usize> {
     let mut n = 0;
     loop {
-        let answer = match cap.next_packet() {
-            Ok(p) => probe::parse(dlt, p.data),
+        let (answer, now) = match cap.next_packet() {
+            Ok(p) => (probe::parse(dlt, p.data), clock.at(&p.header.ts)),
             Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => return Ok(n),
             Err(e) => {
                 return Err(ScanError::Capture {
@@ -195,7 +197,6 @@ fn drain(
             }
         };
         n += 1;
-        let now = Instant::now();
         match answer {
             Some(Answer::Tcp {
                 src,
@@ -212,11 +213,12 @@ fn drain(
                     let Some(i) = sched.slot_of(from_port) else {
                         continue;
                     };
-                    let try_no = matching_try(sched, i, secret, ack.wrapping_sub(1));
+                    let valid = probe::cookie(secret, from_port) == ack.wrapping_sub(1);
                     // A RST without ACK cannot name its probe; any other answer must.
-                    if try_no.is_none() && (ack_flag || !rst) {
+                    if !valid && (ack_flag || !rst) {
                         continue;
                     }
+                    let try_no = first_try(sched, i);
                     let (state, reason) = if rst {
                         (PortState::Closed, Reason::Reset)
                     } else {
@@ -244,8 +246,9 @@ fn drain(
                 else {
                     continue;
                 };
-                if let Some(t) = matching_try(sched, i, secret, seq) {
-                    sched.answer(i, Some(t), PortState::Filtered, reason, now);
+                if probe::cookie(secret, to_port) == seq {
+                    let try_no = first_try(sched, i);
+                    sched.answer(i, try_no, PortState::Filtered, reason, now);
                 }
             }
             None => {}
@@ -253,12 +256,38 @@ fn drain(
     }
 }
 
-/// Which probe to slot `i` had sequence number `seq`, if any.
-fn matching_try(sched: &Schedule, i: usize, secret: u64, seq: u32) -> Option<u32> {
-    let port = sched.port(i);
-    (1..=sched.tries(i))
-        .rev()
-        .find(|&t| probe::cookie(secret, port, t) == seq)
+/// The try an answer for slot `i` answers, when that is certain: only one probe went out.
+/// After a retry the probes are identical, so a round trip cannot be timed (Karn's rule).
+fn first_try(sched: &Schedule, i: usize) -> Option<u32> {
+    (sched.tries(i) == 1).then_some(1)
+}
+
+/// Converts libpcap's timestamps (wall clock, taken when the kernel received the frame)
+/// to the monotonic clock the probes' send times use, so a round trip is timed by the
+/// kernel's own receive time rather than by when the scan got around to reading it.
+struct Clock {
+    mono: Instant,
+    wall: std::time::SystemTime,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            mono: Instant::now(),
+            wall: std::time::SystemTime::now(),
+        }
+    }
+
+    fn at(&self, ts: &libc::timeval) -> Instant {
+        let (Ok(sec), Ok(usec)) = (u64::try_from(ts.tv_sec), u64::try_from(ts.tv_usec)) else {
+            return Instant::now();
+        };
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(sec) + Duration::from_micros(usec);
+        match t.duration_since(self.wall) {
+            Ok(d) => self.mono + d,
+            Err(_) => self.mono,
+        }
+    }
 }
 
 /// A per-scan key for the probes' sequence numbers.

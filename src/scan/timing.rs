@@ -74,7 +74,7 @@ struct Slot {
 
 /// The bookkeeping of a scan: which probe to send next, which have timed out, the
 /// results. Probes go out in port order; retries go first; at most `window` wait at once;
-/// the window grows by one per answer and halves when only a retry was answered.
+/// the window grows by one per answer and halves for an answer that came only after a retry.
 #[derive(Debug)]
 pub struct Schedule {
     ports: Vec<u16>,
@@ -221,10 +221,10 @@ impl Schedule {
         if let Some(r) = rtt.filter(|_| try_no.is_some()) {
             self.rtt.sample(r);
         }
-        // An answer to a retry means an earlier probe (or its answer) was lost: send less at
-        // once. Silence alone is no sign of loss: a firewall that drops is silent too, and
-        // shrinking the window for it would slow a filtered scan to a crawl.
-        let lost = try_no.is_some_and(|t| t > 1);
+        // An answer that came only after a retry means a probe or its answer was lost (or
+        // late): send less at once. Silence alone is no sign of loss: a firewall that drops
+        // is silent too, and shrinking the window for it would slow a filtered scan to a crawl.
+        let lost = slot.tries > 1;
         slot.result = Some((state, reason, rtt));
         self.stats.replies += 1;
         if slot.sent.is_some() {
