@@ -329,6 +329,9 @@ impl ScanReport {
     }
 }
 
+/// The most retries of one probe a scan allows.
+pub const MAX_RETRIES: u32 = 10;
+
 /// How to scan.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -338,7 +341,8 @@ pub struct ScanOptions {
     /// time has been measured. The timeout in use adapts to the measured round-trip time
     /// and never goes below [`timing::MIN_TIMEOUT`].
     pub max_timeout: Duration,
-    /// Retries of an unanswered probe before its port counts as unanswered.
+    /// Retries of an unanswered probe before its port counts as unanswered (at most
+    /// [`MAX_RETRIES`]); each retry waits twice as long as the probe before it.
     pub retries: u32,
     /// Most probes in flight at once (connect scans are also held to the open-file limit).
     pub max_in_flight: usize,
@@ -372,6 +376,12 @@ pub fn scan(
 ) -> ScanResult<ScanReport> {
     if ports.is_empty() {
         return Err(ScanError::Option("no ports to scan".into()));
+    }
+    if options.retries > MAX_RETRIES {
+        return Err(ScanError::Option(format!(
+            "at most {MAX_RETRIES} retries, not {}",
+            options.retries
+        )));
     }
     if options.max_in_flight == 0 {
         return Err(ScanError::Option(

@@ -82,8 +82,9 @@ pub struct Schedule {
     slots: Vec<Slot>,
     next: usize,
     retry: VecDeque<usize>,
-    /// (sent at, slot, try) in send order: the front is always the oldest.
-    flight: VecDeque<(Instant, usize, u32)>,
+    /// Per try number (from 1): (sent at, slot) in send order. Every probe of one try
+    /// waits equally long, so the front of each queue is the first to time out.
+    flight: Vec<VecDeque<(Instant, usize)>>,
     in_flight: usize,
     done: usize,
     window: usize,
@@ -117,7 +118,7 @@ impl Schedule {
             slots: vec![Slot::default(); ports.len()],
             next: 0,
             retry: VecDeque::new(),
-            flight: VecDeque::new(),
+            flight: vec![VecDeque::new(); retries as usize + 1],
             in_flight: 0,
             done: 0,
             window: max_window,
@@ -180,7 +181,7 @@ impl Schedule {
         self.stats.probes += 1;
         self.in_flight += 1;
         self.stats.max_in_flight = self.stats.max_in_flight.max(self.in_flight);
-        self.flight.push_back((now, i, slot.tries));
+        self.flight[slot.tries as usize - 1].push_back((now, i));
         Some((i, slot.tries))
     }
 
@@ -191,10 +192,10 @@ impl Schedule {
         if slot.tries > 1 {
             self.stats.retries -= 1;
         }
+        self.flight[slot.tries as usize - 1].pop_back();
         slot.tries -= 1;
         self.stats.probes -= 1;
         self.in_flight -= 1;
-        self.flight.pop_back();
         self.retry.push_front(i);
     }
 
@@ -247,47 +248,62 @@ impl Schedule {
         }
     }
 
+    /// How long probe number `try_no` waits: the timeout, doubled for each retry before
+    /// it (as TCP backs off its retransmissions), never more than the maximum.
+    fn wait_for(&self, try_no: u32) -> Duration {
+        let t = self.rtt.timeout();
+        t.saturating_mul(1 << (try_no - 1).min(16))
+            .min(self.rtt.max.max(t))
+    }
+
     /// Handles probes whose timeout passed: each is retried or, after the last retry, its
-    /// port ends unanswered. Returns the slots
-    /// whose probe timed out, so their sockets can be dropped.
+    /// port ends unanswered. Returns the slots whose probe timed out, so their sockets can
+    /// be dropped.
     pub fn expire(&mut self, now: Instant) -> Vec<usize> {
-        let timeout = self.rtt.timeout();
         let mut expired = Vec::new();
-        while let Some(&(sent, i, t)) = self.flight.front() {
-            let slot = &self.slots[i];
-            if slot.result.is_some() || slot.tries != t || slot.sent.is_none() {
-                self.flight.pop_front();
-                continue;
-            }
-            if now.saturating_duration_since(sent) < timeout {
-                break;
-            }
-            self.flight.pop_front();
-            self.in_flight -= 1;
-            expired.push(i);
-            if t <= self.retries {
+        for k in 0..self.flight.len() {
+            let t = k as u32 + 1;
+            let wait = self.wait_for(t);
+            while let Some(&(sent, i)) = self.flight[k].front() {
+                let slot = &self.slots[i];
+                if slot.result.is_some() || slot.tries != t || slot.sent.is_none() {
+                    self.flight[k].pop_front();
+                    continue;
+                }
+                if now.saturating_duration_since(sent) < wait {
+                    break;
+                }
+                self.flight[k].pop_front();
+                self.in_flight -= 1;
+                expired.push(i);
                 self.slots[i].sent = None;
-                self.retry.push_back(i);
-            } else {
-                let (state, reason) = self.silent;
-                self.slots[i].sent = None;
-                self.slots[i].result = Some((state, reason, None));
-                self.finish_one();
+                if t <= self.retries {
+                    self.retry.push_back(i);
+                } else {
+                    let (state, reason) = self.silent;
+                    self.slots[i].result = Some((state, reason, None));
+                    self.finish_one();
+                }
             }
         }
         expired
     }
 
-    /// When the oldest probe in flight times out, if any is in flight.
+    /// When the next probe in flight times out, if any is in flight.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let timeout = self.rtt.timeout();
         self.flight
             .iter()
-            .find(|&&(_, i, t)| {
-                let s = &self.slots[i];
-                s.result.is_none() && s.tries == t && s.sent.is_some()
+            .enumerate()
+            .filter_map(|(k, q)| {
+                let t = k as u32 + 1;
+                q.iter()
+                    .find(|&&(_, i)| {
+                        let s = &self.slots[i];
+                        s.result.is_none() && s.tries == t && s.sent.is_some()
+                    })
+                    .map(|&(sent, _)| sent + self.wait_for(t))
             })
-            .map(|&(sent, _, _)| sent + timeout)
+            .min()
     }
 
     /// True when every port has its result.
