@@ -69,6 +69,29 @@ pub struct RunState {
     pub script: String,
     /// Script arguments (`-- key=value`).
     pub args: Vec<(String, String)>,
+    /// Servers the script started (stopped at the end if the script did not).
+    pub servers: Vec<crate::script::ScriptServer>,
+    /// The running engine (set while the script runs; cleared after, which breaks the
+    /// engine -> tag -> state -> engine cycle).
+    pub engine: Option<ScriptEngine>,
+}
+
+/// The engine and compiled script of a run, for calling script functions from other
+/// threads (a server's connection handlers).
+#[derive(Clone)]
+pub struct ScriptEngine {
+    /// The engine with labrun's API and limits.
+    pub engine: Arc<rhai::Engine>,
+    /// The compiled lab.
+    pub ast: Arc<rhai::AST>,
+    /// The script file, for error locations.
+    pub file: String,
+}
+
+impl std::fmt::Debug for ScriptEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ScriptEngine({})", self.file)
+    }
 }
 
 /// A cloneable handle to the run state, stored in the engine so native functions find it.

@@ -8,8 +8,10 @@ mod capture_api;
 mod net_api;
 mod packet_api;
 mod report_api;
+mod server_api;
 
 pub use capture_api::finish_capture;
+pub use server_api::ScriptServer;
 
 use crate::runner::RunHandle;
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
@@ -20,6 +22,7 @@ pub fn register(engine: &mut Engine) {
     capture_api::register(engine);
     packet_api::register(engine);
     report_api::register(engine);
+    server_api::register(engine);
 }
 
 /// The result type of native functions that can fail.
