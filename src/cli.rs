@@ -67,11 +67,15 @@ struct RunArgs {
     #[arg(long, value_enum, value_name = "WHERE")]
     network: Option<NetworkArg>,
     /// With --network host: the side of the lab this machine plays.
-    #[arg(long, value_enum, requires = "peer")]
+    #[arg(long, value_enum)]
     role: Option<RoleArg>,
     /// With --network host: the other machine, ADDR or ADDR:PORT; traffic goes only there.
     #[arg(long, value_name = "ADDR[:PORT]", requires = "role")]
     peer: Option<String>,
+    /// Play one side of the lab typed at this terminal (with --role): e.g. the chat lab
+    /// becomes a terminal chat; start the server in one terminal, the client in another.
+    #[arg(long, requires = "role")]
+    interactive: bool,
     /// Arguments for the script after `--`, as key=value; the script sees them in `args`.
     #[arg(last = true, value_name = "KEY=VALUE")]
     script_args: Vec<String>,
@@ -115,13 +119,14 @@ fn parse_peer(text: &str) -> Result<SocketAddr> {
         .with_context(|| format!("the peer {text:?} has no address"))
 }
 
-fn network_choice(args: &RunArgs) -> Result<NetworkChoice> {
-    let mode = match (args.network, args.role, &args.peer) {
+fn network_choice(args: &RunArgs, lab: &str) -> Result<NetworkChoice> {
+    let role = args.role.map(|r| match r {
+        RoleArg::Server => Role::Server,
+        RoleArg::Client => Role::Client,
+    });
+    let mode = match (args.network, role, &args.peer) {
         (Some(NetworkArg::Host), Some(role), Some(peer)) => NetworkMode::Host {
-            role: match role {
-                RoleArg::Server => Role::Server,
-                RoleArg::Client => Role::Client,
-            },
+            role,
             peer: parse_peer(peer)?,
         },
         (Some(NetworkArg::Host), _, _) => {
@@ -129,14 +134,31 @@ fn network_choice(args: &RunArgs) -> Result<NetworkChoice> {
                 "--network host needs --role server|client and --peer ADDR[:PORT] (the other machine)"
             )
         }
-        (_, Some(_), _) | (_, _, Some(_)) => bail!("--role and --peer are for --network host"),
+        (_, _, Some(_)) => bail!("--peer is for --network host"),
+        (_, Some(_), _) if !args.interactive => {
+            bail!("--role is for --network host or --interactive")
+        }
         (Some(NetworkArg::Sandbox), _, _) => NetworkMode::Sandbox,
         (Some(NetworkArg::Loopback), _, _) => NetworkMode::Loopback,
         (None, _, _) => NetworkMode::default(),
     };
+    let interactive = if args.interactive { role } else { None };
+    // Computed before labrun enters a user namespace, where the user id reads as 0.
+    #[cfg(target_os = "linux")]
+    let rendezvous = interactive.map(|_| {
+        // SAFETY: getuid has no preconditions.
+        labrun::sandbox::rendezvous_path(unsafe { libc::getuid() }, lab)
+    });
+    #[cfg(not(target_os = "linux"))]
+    let rendezvous = {
+        let _ = lab;
+        None
+    };
     Ok(NetworkChoice {
         mode,
         iface: args.iface.clone(),
+        interactive,
+        rendezvous,
     })
 }
 
@@ -152,10 +174,10 @@ pub fn main() -> Result<u8> {
 }
 
 fn run(args: RunArgs) -> Result<u8> {
-    let network = network_choice(&args)?;
-    let Some(script) = args.file else {
+    let Some(script) = args.file.clone() else {
         bail!("no lab given: try `labrun labs/segment.rhai`, or `labrun list` to see the labs");
     };
+    let network = network_choice(&args, &runner::lab_name(&script))?;
     if !script.is_file() {
         bail!(
             "cannot read {}: no such file (see `labrun list`)",
@@ -164,8 +186,12 @@ fn run(args: RunArgs) -> Result<u8> {
     }
     // Must come before any thread starts: an ordinary user enters a user namespace here.
     #[cfg(target_os = "linux")]
-    if !matches!(network.mode, NetworkMode::Host { .. }) {
-        labrun::sandbox::ensure_privileges(true)?;
+    match (&network.mode, network.interactive, &network.rendezvous) {
+        (NetworkMode::Host { .. }, _, _) => {}
+        (NetworkMode::Sandbox, Some(Role::Client), Some(path)) => labrun::sandbox::join(path)?,
+        _ => {
+            labrun::sandbox::ensure_privileges(true)?;
+        }
     }
     let student = match &args.student {
         Some(s) => Some(Student::parse(s).with_context(|| {

@@ -39,6 +39,10 @@ pub struct NetworkChoice {
     pub mode: NetworkMode,
     /// Capture interface override (`--iface`).
     pub iface: Option<String>,
+    /// `--interactive --role R`: this process plays R in a chat typed at the terminal.
+    pub interactive: Option<crate::network::Role>,
+    /// Where two interactive labruns on one machine share the sandbox (Unix socket path).
+    pub rendezvous: Option<std::path::PathBuf>,
 }
 
 /// A capture the script started and may not have stopped yet.

@@ -5,6 +5,7 @@
 //! packets, and the report. Native functions find the run's state through the engine tag.
 
 mod capture_api;
+mod chat_api;
 mod net_api;
 mod packet_api;
 mod report_api;
@@ -19,6 +20,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 /// Registers every part of the script API into `engine`.
 pub fn register(engine: &mut Engine) {
     net_api::register(engine);
+    chat_api::register(engine);
     capture_api::register(engine);
     packet_api::register(engine);
     report_api::register(engine);

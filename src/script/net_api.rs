@@ -54,7 +54,10 @@ fn make_network(
         ));
     }
     let net = match mode {
-        NetworkMode::Sandbox => Net::sandbox(opts),
+        NetworkMode::Sandbox => match (&choice.interactive, &choice.rendezvous) {
+            (Some(role), Some(path)) if kind.is_none() => Net::shared_sandbox(opts, *role, path),
+            _ => Net::sandbox(opts),
+        },
         NetworkMode::Loopback => Ok(Net::loopback(choice.iface.as_deref())),
         NetworkMode::Host { role, peer } => Net::two_machines(role, peer, choice.iface.as_deref()),
     }
