@@ -542,6 +542,57 @@ mod packet_module {
         p.get().field("eth.dst").unwrap_or_default()
     }
 
+    /// The IPv4 identification field (`ip.id`), or (): fragments of one datagram share it.
+    #[rhai_fn(get = "ip_id", pure)]
+    pub fn ip_id(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().ip.as_ref().filter(|i| i.version == 4).map(|i| i.id))
+    }
+
+    /// The fragment offset in bytes (`ip.frag_offset`), or ().
+    #[rhai_fn(get = "frag_offset", pure)]
+    pub fn frag_offset(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().ip.as_ref().map(|i| i.frag_offset))
+    }
+
+    /// The More Fragments flag (`ip.flags.mf`).
+    #[rhai_fn(get = "mf", pure)]
+    pub fn more_fragments(p: &mut Packet) -> bool {
+        p.get().ip.as_ref().is_some_and(|i| i.mf)
+    }
+
+    /// True when this frame is part of a fragmented IP datagram (MF set or offset > 0).
+    #[rhai_fn(get = "is_fragment", pure)]
+    pub fn is_fragment(p: &mut Packet) -> bool {
+        p.get()
+            .ip
+            .as_ref()
+            .is_some_and(|i| i.mf || i.frag_offset > 0)
+    }
+
+    /// The ICMP type (`icmp.type`, 3 = destination unreachable), or ().
+    #[rhai_fn(get = "icmp_type", pure)]
+    pub fn icmp_type(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().icmp.as_ref().map(|i| i.icmp_type))
+    }
+
+    /// The ICMP code (`icmp.code`, 3 = port unreachable), or ().
+    #[rhai_fn(get = "icmp_code", pure)]
+    pub fn icmp_code(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().icmp.as_ref().map(|i| i.code))
+    }
+
+    /// True for a UDP datagram (or its first fragment).
+    #[rhai_fn(get = "is_udp", pure)]
+    pub fn is_udp(p: &mut Packet) -> bool {
+        p.get().udp.is_some()
+    }
+
+    /// True for a TCP segment.
+    #[rhai_fn(get = "is_tcp", pure)]
+    pub fn is_tcp(p: &mut Packet) -> bool {
+        p.get().tcp.is_some()
+    }
+
     /// True for an ARP frame (its fields: `p.field("arp.src.hw_mac")`, `"arp.dst.proto_ipv4"`, ...).
     #[rhai_fn(get = "is_arp", pure)]
     pub fn is_arp(p: &mut Packet) -> bool {
