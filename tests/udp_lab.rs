@@ -30,7 +30,7 @@ fn udp_lab_shows_fragments_and_port_unreachable() {
     let frags: Vec<(String, String)> = rows[1..]
         .iter()
         .filter(|r| {
-            r[col("ip.src")] == "10.77.0.1" && r[col("frame.time_relative")] != "" && {
+            r[col("ip.src")] == "10.77.0.1" && !r[col("frame.time_relative")].is_empty() && {
                 let info = &r[col("_ws.col.info")];
                 info.starts_with("Fragmented IP protocol") || info.contains("Len=4000")
             }
