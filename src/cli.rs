@@ -19,6 +19,7 @@ Examples:
   labrun labs/chat.rhai --network host --role client --peer 192.168.1.10   (on the other)
   labrun check labs/*.rhai
   labrun list
+  labrun api > docs/api.md
 
 Exit codes: 0 the lab ran and all its checks passed, 1 a check failed,
 2 a usage, script or environment error.";
@@ -47,6 +48,8 @@ enum Command {
     },
     /// List the labs that ship with labrun.
     List,
+    /// Print the script API reference (every function, its parameters and what it does).
+    Api,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +172,11 @@ pub fn main() -> Result<u8> {
         Some(Command::Run(args)) => run(args),
         Some(Command::Check { files }) => check(&files),
         Some(Command::List) => list(),
+        Some(Command::Api) => {
+            let engine = runner::build_engine(std::path::Path::new("."), &Default::default());
+            print!("{}", labrun::script::api_markdown(&engine));
+            Ok(0)
+        }
         None => run(cli.run),
     }
 }

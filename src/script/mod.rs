@@ -8,10 +8,12 @@ mod capture_api;
 mod chat_api;
 mod net_api;
 mod packet_api;
+mod reference;
 mod report_api;
 mod server_api;
 
 pub use capture_api::finish_capture;
+pub use reference::api_markdown;
 pub use server_api::ScriptServer;
 
 use crate::runner::RunHandle;
