@@ -4,12 +4,16 @@
 //! into a directory (report.md, packets.csv, capture.pcap) atomically, never overwriting.
 
 mod csv_out;
+mod html;
 mod markdown;
 mod output;
+mod svg;
 
 pub use csv_out::write_packets_csv;
+pub use html::render_html;
 pub use markdown::{packet_table, render_markdown, table};
 pub use output::{OutputError, Written, default_report_dir, write_report};
+pub use svg::{flow_graph, is_transfer, seq_plot, stream_packets};
 
 use crate::analysis::Trace;
 use crate::capture::Captured;
