@@ -24,7 +24,7 @@ fn base_columns(p: &Packet) -> (String, String) {
     }
     if let Some(ip) = &p.ip {
         let ip_proto = if ip.version == 4 { "IPv4" } else { "IPv6" };
-        if ip.version == 4 && (ip.mf || ip.frag_offset > 0) {
+        if ip.version == 4 && (ip.mf || ip.frag_offset > 0) && p.reassembled_from.is_empty() {
             return (
                 ip_proto.to_string(),
                 format!(

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::seq_analysis::{self, SegmentIn, SeqFlow, SeqVerdict};
+use super::story::{Side, StorySegment, StreamStory};
 use crate::wire::{TcpRepr, tcp_flags};
 
 /// Summary of one TCP connection (one Wireshark `tcp.stream`), for reports
@@ -37,6 +38,12 @@ pub struct TcpStream {
     pub rst_frames: Vec<(u64, bool)>,
     /// True when this stream started by reusing the ports of an earlier stream.
     pub port_reused: bool,
+    /// Capture time of the first segment, nanoseconds since the epoch.
+    pub first_ts: i128,
+    /// Capture time of the last segment, nanoseconds since the epoch.
+    pub last_ts: i128,
+    /// Handshake, close, RST causes and bytes each way.
+    pub story: StreamStory,
 }
 
 impl TcpStream {
@@ -147,6 +154,9 @@ impl TcpTracker {
             server_fin_frame: None,
             rst_frames: Vec::new(),
             port_reused,
+            first_ts: 0,
+            last_ts: 0,
+            story: StreamStory::default(),
         });
         Conn {
             stream: self.streams.len() - 1,
@@ -291,9 +301,29 @@ impl TcpTracker {
             .wrapping_add(u32::from(flags & tcp_flags::FIN != 0));
 
         let stream_pos = conn.stream;
-        let from_first = dir == 0;
         if let Some(st) = self.streams.get_mut(stream_pos) {
-            update_summary(st, number, src, dst, tcp, from_first);
+            if st.frames.is_empty() {
+                st.first_ts = ts;
+            }
+            st.last_ts = ts;
+            update_summary(st, number, src, dst, tcp);
+            let from = if src == st.client {
+                Side::Client
+            } else {
+                Side::Server
+            };
+            st.story.add(&StorySegment {
+                number,
+                from,
+                flags,
+                seq_raw: tcp.seq,
+                ack_raw: tcp.ack,
+                rel_seq: seq,
+                len: tcp.payload_len,
+                window: tcp.window,
+                options: &tcp.options,
+                analysis_flags: analysis.flags,
+            });
         }
         SegmentAnalysis {
             stream: u32::try_from(stream_pos).unwrap_or(u32::MAX),
@@ -315,7 +345,6 @@ fn update_summary(
     src: SocketAddr,
     dst: SocketAddr,
     tcp: &TcpRepr,
-    _from_first: bool,
 ) {
     let f = tcp.flags;
     let syn = f & tcp_flags::SYN != 0;

@@ -9,7 +9,7 @@ mod output;
 
 pub use csv_out::write_packets_csv;
 pub use markdown::{packet_table, render_markdown, table};
-pub use output::{OutputError, Written, default_report_dir, write_report};
+pub use output::{OutputError, StagedDir, Written, default_report_dir, write_report};
 
 use crate::analysis::Trace;
 use crate::capture::Captured;

@@ -189,53 +189,11 @@ fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>) {
     }
 
     match &packet.transport {
-        Some(TransportSlice::Tcp(tcp)) => {
-            let header_len = tcp.header_slice().len();
-            let payload_len = l4_declared
-                .map(|d| d.saturating_sub(header_len))
-                .unwrap_or(tcp.payload().len());
-            let mut flags = u16::from(tcp.header_slice().get(13).copied().unwrap_or(0));
-            let byte12 = tcp.header_slice().get(12).copied().unwrap_or(0);
-            flags |= u16::from(byte12 & 0x0f) << 8;
-            frame.transport = Some(TransportRepr::Tcp(TcpRepr {
-                src_port: tcp.source_port(),
-                dst_port: tcp.destination_port(),
-                seq: tcp.sequence_number(),
-                ack: tcp.acknowledgment_number(),
-                data_offset: tcp.data_offset(),
-                flags,
-                window: tcp.window_size(),
-                checksum: tcp.checksum(),
-                urgent: tcp.urgent_pointer(),
-                options: parse_tcp_options(tcp.options()),
-                payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
-            }));
-            frame.payload = tcp.payload().to_vec();
-        }
-        Some(TransportSlice::Udp(udp)) => {
-            frame.transport = Some(TransportRepr::Udp(UdpRepr {
-                src_port: udp.source_port(),
-                dst_port: udp.destination_port(),
-                length: udp.length(),
-                checksum: udp.checksum(),
-            }));
-            frame.payload = udp.payload().to_vec();
-        }
-        Some(TransportSlice::Icmpv4(icmp)) => {
-            let icmp_type = icmp.type_u8();
-            let quote = if matches!(icmp_type, 3 | 4 | 5 | 11 | 12) {
-                decode_quote(icmp.payload())
-            } else {
-                None
-            };
-            frame.transport = Some(TransportRepr::Icmpv4(IcmpRepr {
-                icmp_type,
-                code: icmp.code_u8(),
-                checksum: icmp.checksum(),
-                rest: icmp.bytes5to8(),
-                quote,
-            }));
-            frame.payload = icmp.payload().to_vec();
+        Some(t @ (TransportSlice::Tcp(_) | TransportSlice::Udp(_) | TransportSlice::Icmpv4(_))) => {
+            if let Some((repr, payload)) = transport_repr(t, l4_declared) {
+                frame.transport = Some(repr);
+                frame.payload = payload.to_vec();
+            }
         }
         Some(_) => frame.payload = ip_payload.to_vec(),
         None => {
@@ -252,6 +210,86 @@ fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>) {
 
     if let Some((err, layer)) = &packet.stop_err {
         frame.error = Some(WireError::from_slice_error(err, *layer));
+    }
+}
+
+/// Decodes the transport header at the start of `bytes` (a reassembled IP
+/// payload of protocol `protocol`), returning it with its payload bytes.
+/// `None` for other protocols or a header that does not fit.
+pub fn decode_transport(protocol: u8, bytes: &[u8]) -> Option<(TransportRepr, &[u8])> {
+    let declared = Some(bytes.len());
+    match protocol {
+        6 => {
+            let tcp = etherparse::TcpSlice::from_slice(bytes).ok()?;
+            transport_repr(&TransportSlice::Tcp(tcp), declared)
+        }
+        17 => {
+            let udp = etherparse::UdpSlice::from_slice_lax(bytes).ok()?;
+            transport_repr(&TransportSlice::Udp(udp), declared)
+        }
+        1 => {
+            let icmp = etherparse::Icmpv4Slice::from_slice(bytes).ok()?;
+            transport_repr(&TransportSlice::Icmpv4(icmp), declared)
+        }
+        _ => None,
+    }
+}
+
+/// The plain representation of a TCP, UDP or ICMPv4 slice, and its payload.
+fn transport_repr<'a>(
+    t: &TransportSlice<'a>,
+    l4_declared: Option<usize>,
+) -> Option<(TransportRepr, &'a [u8])> {
+    match t {
+        TransportSlice::Tcp(tcp) => {
+            let header_len = tcp.header_slice().len();
+            let payload_len = l4_declared
+                .map(|d| d.saturating_sub(header_len))
+                .unwrap_or(tcp.payload().len());
+            let mut flags = u16::from(tcp.header_slice().get(13).copied().unwrap_or(0));
+            let byte12 = tcp.header_slice().get(12).copied().unwrap_or(0);
+            flags |= u16::from(byte12 & 0x0f) << 8;
+            let repr = TransportRepr::Tcp(TcpRepr {
+                src_port: tcp.source_port(),
+                dst_port: tcp.destination_port(),
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                data_offset: tcp.data_offset(),
+                flags,
+                window: tcp.window_size(),
+                checksum: tcp.checksum(),
+                urgent: tcp.urgent_pointer(),
+                options: parse_tcp_options(tcp.options()),
+                payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
+            });
+            Some((repr, tcp.payload()))
+        }
+        TransportSlice::Udp(udp) => {
+            let repr = TransportRepr::Udp(UdpRepr {
+                src_port: udp.source_port(),
+                dst_port: udp.destination_port(),
+                length: udp.length(),
+                checksum: udp.checksum(),
+            });
+            Some((repr, udp.payload()))
+        }
+        TransportSlice::Icmpv4(icmp) => {
+            let icmp_type = icmp.type_u8();
+            let quote = if matches!(icmp_type, 3 | 4 | 5 | 11 | 12) {
+                decode_quote(icmp.payload())
+            } else {
+                None
+            };
+            let repr = TransportRepr::Icmpv4(IcmpRepr {
+                icmp_type,
+                code: icmp.code_u8(),
+                checksum: icmp.checksum(),
+                rest: icmp.bytes5to8(),
+                quote,
+            });
+            Some((repr, icmp.payload()))
+        }
+        _ => None,
     }
 }
 
