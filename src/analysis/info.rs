@@ -93,6 +93,13 @@ pub fn ip_proto_name(proto: u8) -> &'static str {
 
 /// The bracketed flag list of the TCP Info column, e.g. "SYN, ACK".
 pub fn tcp_flag_names(flags: u16) -> String {
+    let mut s = String::with_capacity(16);
+    push_flag_names(&mut s, flags);
+    s
+}
+
+/// Appends the flag list of [`tcp_flag_names`] to `s` without allocating.
+fn push_flag_names(s: &mut String, flags: u16) {
     const NAMES: [(u16, &str); 10] = [
         (tcp_flags::FIN, "FIN"),
         (tcp_flags::SYN, "SYN"),
@@ -105,37 +112,45 @@ pub fn tcp_flag_names(flags: u16) -> String {
         (tcp_flags::NS, "AE"),
         (tcp_flags::RESERVED, "Reserved"),
     ];
-    let names: Vec<&str> = NAMES
-        .iter()
-        .filter(|(bit, _)| flags & bit != 0)
-        .map(|(_, n)| *n)
-        .collect();
-    if names.is_empty() {
-        "<None>".to_string()
-    } else {
-        names.join(", ")
+    let mut first = true;
+    for (bit, name) in NAMES {
+        if flags & bit != 0 {
+            if !first {
+                s.push_str(", ");
+            }
+            s.push_str(name);
+            first = false;
+        }
+    }
+    if first {
+        s.push_str("<None>");
     }
 }
 
 fn tcp_info(t: &TcpInfo) -> String {
     let mut s = super::seq_analysis::info_prefix(&t.analysis);
-    let _ = write!(
-        s,
-        "{} → {} [{}] Seq={}",
-        t.src_port,
-        t.dst_port,
-        tcp_flag_names(t.flags),
-        t.seq
-    );
+    s.reserve(96);
+    let num = |s: &mut String, v: u64| super::fields::push_decimal(s, v);
+    num(&mut s, u64::from(t.src_port));
+    s.push_str(" → ");
+    num(&mut s, u64::from(t.dst_port));
+    s.push_str(" [");
+    push_flag_names(&mut s, t.flags);
+    s.push_str("] Seq=");
+    num(&mut s, u64::from(t.seq));
     if t.flags & tcp_flags::ACK != 0 {
-        let _ = write!(s, " Ack={}", t.ack);
+        s.push_str(" Ack=");
+        num(&mut s, u64::from(t.ack));
     }
     let win = t.window_size.unwrap_or(u32::from(t.window_value));
-    let _ = write!(s, " Win={win}");
+    s.push_str(" Win=");
+    num(&mut s, u64::from(win));
     if t.flags & tcp_flags::URG != 0 {
-        let _ = write!(s, " Urg={}", t.urgent);
+        s.push_str(" Urg=");
+        num(&mut s, u64::from(t.urgent));
     }
-    let _ = write!(s, " Len={}", t.len);
+    s.push_str(" Len=");
+    num(&mut s, u64::from(t.len));
     let sack_base = if t.flags & tcp_flags::ACK != 0 {
         t.ack_raw.wrapping_sub(t.ack)
     } else {
@@ -152,7 +167,10 @@ fn tcp_info(t: &TcpInfo) -> String {
             }
             TcpOption::SackPermitted => s.push_str(" SACK_PERM"),
             TcpOption::Timestamps(val, ecr) => {
-                let _ = write!(s, " TSval={val} TSecr={ecr}");
+                s.push_str(" TSval=");
+                num(&mut s, u64::from(*val));
+                s.push_str(" TSecr=");
+                num(&mut s, u64::from(*ecr));
             }
             TcpOption::Sack(blocks) => {
                 for (l, r) in blocks {

@@ -5,6 +5,7 @@ mod defrag;
 mod echo;
 mod fields;
 mod follow;
+mod fxhash;
 mod info;
 mod packet;
 mod seq_analysis;
@@ -14,7 +15,7 @@ mod tcp;
 use std::net::SocketAddr;
 
 pub use defrag::Reassembled;
-pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, tcp_flags_str};
+pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, push_decimal, tcp_flags_str};
 pub use follow::{Chunk, Follow, follow_text};
 pub use info::{ip_proto_name, tcp_flag_names};
 pub use packet::{

@@ -276,6 +276,9 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
 
 /// The Info column prefixes for a verdict, in the order tshark prints them.
 pub fn info_prefix(v: &SeqVerdict) -> String {
+    if v.flags == 0 {
+        return String::new();
+    }
     // Wireshark prepends each text in this order, so the last one comes first.
     let mut parts: Vec<String> = Vec::new();
     let mut add = |bit: u32, text: &str| {

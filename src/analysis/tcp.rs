@@ -114,7 +114,7 @@ pub(crate) struct SegmentAnalysis {
 /// frame list).
 #[derive(Debug, Default)]
 pub(crate) struct TcpTracker {
-    conns: HashMap<(SocketAddr, SocketAddr), Conn>,
+    conns: HashMap<(SocketAddr, SocketAddr), Conn, super::fxhash::FxBuild>,
     streams: Vec<TcpStream>,
 }
 
