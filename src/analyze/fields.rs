@@ -101,11 +101,13 @@ fn write_fast(kind: Fast, p: &Packet, out: &mut impl Write) -> std::io::Result<b
             crate::analysis::push_decimal(&mut s, ns / 1_000_000_000);
             s.push('.');
             let frac = ns % 1_000_000_000;
-            let mut digits = 100_000_000;
-            while digits > 0 {
-                s.push(char::from(b'0' + ((frac / digits) % 10) as u8));
-                digits /= 10;
+            let mut digits = [b'0'; 9];
+            let mut rest = frac;
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (rest % 10) as u8;
+                rest /= 10;
             }
+            s.push_str(std::str::from_utf8(&digits).unwrap_or("000000000"));
             s.push('"');
             out.write_all(s.as_bytes())?
         }
@@ -186,6 +188,7 @@ impl<'a> FieldWriter<'a> {
 
 /// Streams `file` through the analyzer and writes the chosen fields of every
 /// frame (of TCP stream `stream` only, when given). Returns the rows written.
+/// One frame at a time: nothing is kept per frame.
 pub fn write_fields(
     file: &mut CaptureFile,
     fields: &[String],
