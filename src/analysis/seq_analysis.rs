@@ -183,9 +183,9 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
         }
     }
 
-    // Tshark 4.0 restarts the duplicate-ACK count on every segment that is
-    // not itself a duplicate ACK.
-    if v.flags & DUPLICATE_ACK == 0 {
+    // The duplicate-ACK count restarts when the acknowledgment number moves
+    // (a window update repeating the same ACK does not restart it).
+    if ack != fwd.lastack {
         fwd.lastnondupack = s.number;
         fwd.dupacknum = 0;
     }

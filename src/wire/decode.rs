@@ -197,6 +197,24 @@ fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>) {
         }
         Some(_) => frame.payload = ip_payload.to_vec(),
         None => {
+            let partial = (ip_protocol == 6 && packet.stop_err.is_some())
+                .then(|| partial_tcp(ip_payload, l4_declared))
+                .flatten();
+            if let Some(tcp) = partial {
+                // The snap length cut the options: the fixed header is all there,
+                // so decode it as Wireshark does and report the cut as payload loss.
+                let layer = match &frame.net {
+                    Some(NetRepr::Ip(ip)) if ip.version == 6 => "IPv6 payload",
+                    _ => "IPv4 payload",
+                };
+                frame.error = Some(WireError::truncated(
+                    layer,
+                    ip_payload.len(),
+                    l4_declared.unwrap_or(0),
+                ));
+                frame.transport = Some(TransportRepr::Tcp(tcp));
+                return;
+            }
             if matches!(ip_protocol, 6 | 17) && packet.stop_err.is_some() {
                 let ports = read_u16(ip_payload, 0).zip(read_u16(ip_payload, 2));
                 frame.transport = Some(TransportRepr::Truncated {
@@ -211,6 +229,32 @@ fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>) {
     if let Some((err, layer)) = &packet.stop_err {
         frame.error = Some(WireError::from_slice_error(err, *layer));
     }
+}
+
+/// A TCP header whose options were cut by the snap length: the fixed 20
+/// bytes, the options that fit, and the payload length the IP header announces.
+fn partial_tcp(bytes: &[u8], l4_declared: Option<usize>) -> Option<TcpRepr> {
+    let b = bytes.get(..20)?;
+    let data_offset = b.get(12)? >> 4;
+    let header_len = usize::from(data_offset) * 4;
+    if data_offset < 5 || bytes.len() >= header_len {
+        return None;
+    }
+    let flags = u16::from(*b.get(13)?) | (u16::from(b.get(12)? & 0x0f) << 8);
+    let payload_len = l4_declared.map_or(0, |d| d.saturating_sub(header_len));
+    Some(TcpRepr {
+        src_port: read_u16(b, 0)?,
+        dst_port: read_u16(b, 2)?,
+        seq: read_u32(b, 4)?,
+        ack: read_u32(b, 8)?,
+        data_offset,
+        flags,
+        window: read_u16(b, 14)?,
+        checksum: read_u16(b, 16)?,
+        urgent: read_u16(b, 18)?,
+        options: parse_tcp_options(bytes.get(20..).unwrap_or(&[])),
+        payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
+    })
 }
 
 /// Decodes the transport header at the start of `bytes` (a reassembled IP
