@@ -184,8 +184,10 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
     }
 
     // The duplicate-ACK count restarts when the acknowledgment number moves
-    // (a window update repeating the same ACK does not restart it).
-    if ack != fwd.lastack {
+    // or the segment carries data; a window update repeating the same ACK
+    // does not restart it (tshark 4.0, checked on real captures with loss
+    // and on loopback bulk transfers).
+    if ack != fwd.lastack || seglen > 0 {
         fwd.lastnondupack = s.number;
         fwd.dupacknum = 0;
     }
