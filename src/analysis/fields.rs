@@ -114,18 +114,7 @@ pub const SUPPORTED_FIELDS: &[&str] = &[
 
 /// Appends `v` in decimal to `s` (faster than `write!` on hot paths).
 pub fn push_decimal(s: &mut String, v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    s.push_str(std::str::from_utf8(buf.get(i..).unwrap_or(&[])).unwrap_or(""));
+    s.push_str(itoa::Buffer::new().format(v));
 }
 
 /// Formats a MAC address as tshark does: lowercase, colon separated.
@@ -327,7 +316,7 @@ impl Packet {
                 .and_then(|i| i.echo_seq)
                 .map(|v| v.swap_bytes().to_string()),
             "_ws.col.info" | "_ws.col.Info" => Some(self.info.clone()),
-            "_ws.col.protocol" | "_ws.col.Protocol" => Some(self.protocol.clone()),
+            "_ws.col.protocol" | "_ws.col.Protocol" => Some(self.protocol.to_string()),
             _ => {
                 let t = tcp?;
                 let opts = &t.options;

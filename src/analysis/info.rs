@@ -7,7 +7,7 @@ use super::packet::{ArpInfo, IcmpInfo, Packet, TcpInfo};
 use crate::wire::{TcpOption, tcp_flags};
 
 /// Computes `(protocol, info)` for a packet whose other fields are filled in.
-pub fn columns(p: &Packet) -> (String, String) {
+pub fn columns(p: &Packet) -> (&'static str, String) {
     let (protocol, mut info) = base_columns(p);
     if let Some(n) = p.echo_request_frame {
         let _ = write!(info, " (request in {n})");
@@ -18,15 +18,15 @@ pub fn columns(p: &Packet) -> (String, String) {
     (protocol, info)
 }
 
-fn base_columns(p: &Packet) -> (String, String) {
+fn base_columns(p: &Packet) -> (&'static str, String) {
     if let Some(arp) = &p.arp {
-        return ("ARP".to_string(), arp_info(arp));
+        return ("ARP", arp_info(arp));
     }
     if let Some(ip) = &p.ip {
         let ip_proto = if ip.version == 4 { "IPv4" } else { "IPv6" };
         if ip.version == 4 && (ip.mf || ip.frag_offset > 0) && p.reassembled_from.is_empty() {
             return (
-                ip_proto.to_string(),
+                ip_proto,
                 format!(
                     "Fragmented IP protocol (proto={} {}, off={}, ID={:04x})",
                     ip_proto_name(ip.protocol),
@@ -37,11 +37,11 @@ fn base_columns(p: &Packet) -> (String, String) {
             );
         }
         if let Some(tcp) = &p.tcp {
-            return ("TCP".to_string(), tcp_info(tcp));
+            return ("TCP", tcp_info(tcp));
         }
         if let Some(udp) = &p.udp {
             return (
-                "UDP".to_string(),
+                "UDP",
                 format!(
                     "{} → {} Len={}",
                     udp.src_port,
@@ -51,26 +51,23 @@ fn base_columns(p: &Packet) -> (String, String) {
             );
         }
         if let Some(icmp) = &p.icmp {
-            return ("ICMP".to_string(), icmp_info(icmp, ip.ttl));
+            return ("ICMP", icmp_info(icmp, ip.ttl));
         }
         if let Some((proto, sp, dp)) = p.truncated_ports {
             let name = if proto == 6 { "TCP" } else { "UDP" };
             return (
-                name.to_string(),
+                name,
                 format!("{sp} → {dp}[Packet size limited during capture]"),
             );
         }
         if p.error.is_some() {
-            return (
-                ip_proto.to_string(),
-                "[Packet size limited during capture]".to_string(),
-            );
+            return (ip_proto, "[Packet size limited during capture]".to_string());
         }
-        return (ip_proto.to_string(), String::new());
+        return (ip_proto, String::new());
     }
     match &p.error {
-        Some(e) => ("Malformed".to_string(), e.clone()),
-        None => (String::new(), String::new()),
+        Some(e) => ("Malformed", e.clone()),
+        None => ("", String::new()),
     }
 }
 

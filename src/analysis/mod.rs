@@ -81,7 +81,7 @@ impl Analyzer {
         self.count += 1;
         let ts = i128::from(ts_sec) * 1_000_000_000 + i128::from(ts_nsec);
         let first = *self.first_ts.get_or_insert(ts);
-        let decoded = wire::decode(self.link, data);
+        let decoded = wire::decode_opts(self.link, data, self.keep_payload);
 
         let mut p = Packet {
             number: self.count,
@@ -105,7 +105,7 @@ impl Analyzer {
             echo_request_frame: None,
             reassembled_from: Vec::new(),
             error: decoded.error.map(|e| e.to_string()),
-            protocol: String::new(),
+            protocol: "",
             info: String::new(),
         };
         match decoded.net {

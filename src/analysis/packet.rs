@@ -235,7 +235,7 @@ pub struct Packet {
     /// and payload are then the whole datagram's, as in Wireshark.
     pub reassembled_from: Vec<u64>,
     /// Wireshark's Protocol column.
-    pub protocol: String,
+    pub protocol: &'static str,
     /// Wireshark's Info column.
     pub info: String,
 }

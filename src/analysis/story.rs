@@ -59,6 +59,20 @@ pub enum HandshakeKind {
     NotCaptured,
 }
 
+impl HandshakeKind {
+    /// A short name for scripts and tables, e.g. `"syn retried"`.
+    pub fn short(&self) -> &'static str {
+        match self {
+            HandshakeKind::Normal => "normal",
+            HandshakeKind::SynRetried(_) => "syn retried",
+            HandshakeKind::SimultaneousOpen => "simultaneous open",
+            HandshakeKind::Refused => "refused",
+            HandshakeKind::Incomplete => "incomplete",
+            HandshakeKind::NotCaptured => "not captured",
+        }
+    }
+}
+
 impl fmt::Display for HandshakeKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -95,6 +109,21 @@ pub enum CloseKind {
     Open,
 }
 
+impl CloseKind {
+    /// A short name for scripts and tables, e.g. `"three-way"`.
+    pub fn short(&self) -> &'static str {
+        match self {
+            CloseKind::FourWay => "four-way",
+            CloseKind::ThreeWay => "three-way",
+            CloseKind::Simultaneous => "simultaneous",
+            CloseKind::HalfClose => "half-close",
+            CloseKind::Reset => "reset",
+            CloseKind::OneSided => "one-sided",
+            CloseKind::Open => "open",
+        }
+    }
+}
+
 impl fmt::Display for CloseKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -123,6 +152,19 @@ pub enum RstCause {
     DataAfterClose,
     /// None of the above patterns.
     Unknown,
+}
+
+impl RstCause {
+    /// A short name for scripts and tables, e.g. `"closed port"`.
+    pub fn short(&self) -> &'static str {
+        match self {
+            RstCause::ClosedPort => "closed port",
+            RstCause::AbortiveClose => "abortive close",
+            RstCause::UnreadData => "unread data",
+            RstCause::DataAfterClose => "data after close",
+            RstCause::Unknown => "unknown",
+        }
+    }
 }
 
 impl fmt::Display for RstCause {

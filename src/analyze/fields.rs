@@ -49,21 +49,9 @@ fn fast(name: &str) -> Fast {
 
 /// Writes `"N"` for a decimal number without going through `core::fmt`.
 fn put_num(out: &mut impl Write, v: u64) -> std::io::Result<()> {
-    let mut buf = [0u8; 22];
-    let mut i = buf.len() - 1;
-    buf[i] = b'"';
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    i -= 1;
-    buf[i] = b'"';
-    out.write_all(&buf[i..])
+    out.write_all(b"\"")?;
+    out.write_all(itoa::Buffer::new().format(v).as_bytes())?;
+    out.write_all(b"\"")
 }
 
 /// Writes `"a.b.c.d"` for an IPv4 address, or the address's usual text.
@@ -101,13 +89,12 @@ fn write_fast(kind: Fast, p: &Packet, out: &mut impl Write) -> std::io::Result<b
             crate::analysis::push_decimal(&mut s, ns / 1_000_000_000);
             s.push('.');
             let frac = ns % 1_000_000_000;
-            let mut digits = [b'0'; 9];
-            let mut rest = frac;
-            for d in digits.iter_mut().rev() {
-                *d = b'0' + (rest % 10) as u8;
-                rest /= 10;
+            let mut digits = itoa::Buffer::new();
+            let digits = digits.format(frac);
+            for _ in digits.len()..9 {
+                s.push('0');
             }
-            s.push_str(std::str::from_utf8(&digits).unwrap_or("000000000"));
+            s.push_str(digits);
             s.push('"');
             out.write_all(s.as_bytes())?
         }

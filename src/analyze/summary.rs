@@ -89,7 +89,7 @@ impl Summary {
         });
         match self.protocols.iter_mut().find(|(n, _)| *n == p.protocol) {
             Some((_, c)) => *c += 1,
-            None => self.protocols.push((p.protocol.clone(), 1)),
+            None => self.protocols.push((p.protocol.to_string(), 1)),
         }
         if p.cut_short {
             self.cut_short += 1;

@@ -17,6 +17,13 @@ use super::tcp_options::parse_tcp_options;
 /// Decodes one frame of the given link type. Never panics; whatever could
 /// not be decoded is described in [`Frame::error`].
 pub fn decode(link: LinkType, data: &[u8]) -> Frame {
+    decode_opts(link, data, true)
+}
+
+/// Like [`decode`]; with `keep_payload` false the transport payload is not
+/// copied into [`Frame::payload`] (IPv4 fragments still keep theirs, for
+/// reassembly). Field exports that never read payloads save a copy per frame.
+pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
     let mut frame = Frame {
         link: LinkRepr::Raw,
         net: None,
@@ -25,7 +32,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
         error: None,
     };
     match link {
-        LinkType::Ethernet => decode_ethernet(&mut frame, data),
+        LinkType::Ethernet => decode_ethernet(&mut frame, data, keep_payload),
         LinkType::LinuxSll => match SllHeader::new_checked(data) {
             Ok(h) => {
                 frame.link = LinkRepr::LinuxSll(SllRepr {
@@ -36,7 +43,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
                     protocol: h.protocol(),
                     ifindex: None,
                 });
-                decode_ethertype(&mut frame, h.protocol(), h.payload());
+                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep_payload);
             }
             Err(e) => frame.error = Some(e),
         },
@@ -50,7 +57,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
                     protocol: h.protocol(),
                     ifindex: Some(h.ifindex()),
                 });
-                decode_ethertype(&mut frame, h.protocol(), h.payload());
+                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep_payload);
             }
             Err(e) => frame.error = Some(e),
         },
@@ -58,7 +65,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
             Ok(h) => {
                 frame.link = LinkRepr::Null { family: h.family() };
                 match h.ethertype() {
-                    Some(et) => decode_ethertype(&mut frame, et, h.payload()),
+                    Some(et) => decode_ethertype(&mut frame, et, h.payload(), keep_payload),
                     None => {
                         frame.payload = h.payload().to_vec();
                         frame.error = Some(WireError::malformed(
@@ -73,8 +80,8 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
         LinkType::RawIp => {
             let version = data.first().map(|b| b >> 4);
             match version {
-                Some(4) => decode_ethertype(&mut frame, 0x0800, data),
-                Some(6) => decode_ethertype(&mut frame, 0x86dd, data),
+                Some(4) => decode_ethertype(&mut frame, 0x0800, data, keep_payload),
+                Some(6) => decode_ethertype(&mut frame, 0x86dd, data, keep_payload),
                 Some(v) => {
                     frame.payload = data.to_vec();
                     frame.error = Some(WireError::malformed(
@@ -89,7 +96,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
     frame
 }
 
-fn decode_ethernet(frame: &mut Frame, data: &[u8]) {
+fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: bool) {
     let packet = match LaxSlicedPacket::from_ethernet(data) {
         Ok(p) => p,
         Err(e) => {
@@ -114,15 +121,15 @@ fn decode_ethernet(frame: &mut Frame, data: &[u8]) {
             vlan,
         });
     }
-    fill_from_lax(frame, &packet);
+    fill_from_lax(frame, &packet, keep);
 }
 
-fn decode_ethertype(frame: &mut Frame, ethertype: u16, payload: &[u8]) {
+fn decode_ethertype(frame: &mut Frame, ethertype: u16, payload: &[u8], keep: bool) {
     let packet = LaxSlicedPacket::from_ether_type(EtherType(ethertype), payload);
-    fill_from_lax(frame, &packet);
+    fill_from_lax(frame, &packet, keep);
 }
 
-fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>) {
+fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>, keep: bool) {
     // Length of the transport segment announced by the IP header.
     let mut l4_declared: Option<usize> = None;
     let mut ip_payload: &[u8] = &[];
@@ -192,7 +199,9 @@ fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>) {
         Some(t @ (TransportSlice::Tcp(_) | TransportSlice::Udp(_) | TransportSlice::Icmpv4(_))) => {
             if let Some((repr, payload)) = transport_repr(t, l4_declared) {
                 frame.transport = Some(repr);
-                frame.payload = payload.to_vec();
+                if keep {
+                    frame.payload = payload.to_vec();
+                }
             }
         }
         Some(_) => frame.payload = ip_payload.to_vec(),
