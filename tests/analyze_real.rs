@@ -44,9 +44,23 @@ fn listen(ip: &str) -> (TcpListener, SocketAddr) {
     (l, a)
 }
 
-/// A port nobody listens on.
-fn closed_port() -> u16 {
-    let (l, a) = listen("127.0.0.1");
+/// A loopback address of this test run alone (127.77.x.y), so the capture
+/// filter never matches other programs' loopback traffic on the same ports.
+fn private_v4() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "127.77.{}.{}",
+        std::process::id() % 200 + 1,
+        nanos % 200 + 1
+    )
+}
+
+/// A port nobody listens on at `ip`.
+fn closed_port(ip: &str) -> u16 {
+    let (l, a) = listen(ip);
     drop(l);
     a.port()
 }
@@ -55,7 +69,7 @@ fn closed_port() -> u16 {
 /// order of streams: refused, abortive, unread, data after close, half-close,
 /// keep-alive, zero window.
 fn play_loopback_cases(listener: &TcpListener, addr: SocketAddr, closed: u16) {
-    let refused = TcpStream::connect(("127.0.0.1", closed));
+    let refused = TcpStream::connect(SocketAddr::new(addr.ip(), closed));
     assert_eq!(
         refused.err().and_then(|e| e.raw_os_error()),
         Some(libc::ECONNREFUSED)
@@ -218,17 +232,21 @@ fn rst_cases_half_close_keepalive_and_zero_window_match_tshark() {
         return;
     }
     let dir = work_dir("loopback");
-    let (listener, addr) = listen("127.0.0.1");
+    let ip = private_v4();
+    let (listener, addr) = listen(&ip);
     SockRef::from(&listener)
         .set_recv_buffer_size(4096)
         .expect("rcvbuf");
-    let closed = closed_port();
+    let closed = closed_port(&ip);
     let path = dir.join("cases.pcap");
     let dump = Tcpdump::start_with(
         &path,
         &[],
         &["-i", "lo", "-B", "65536"],
-        &format!("tcp port {} or tcp port {closed}", addr.port()),
+        &format!(
+            "host {ip} and (tcp port {} or tcp port {closed})",
+            addr.port()
+        ),
     );
     play_loopback_cases(&listener, addr, closed);
     dump.stop();
@@ -296,7 +314,7 @@ fn ipv6_any_interface_small_snaplen_and_pcapng_match_tshark() {
     }
     let dir = work_dir("v6");
     let (listener, addr) = listen("::1");
-    let filter = format!("tcp port {}", addr.port());
+    let filter = format!("ip6 and tcp port {}", addr.port());
     let captures = [
         ("lo.pcap", vec!["-i", "lo"]),
         ("any-sll.pcap", vec!["-i", "any"]),
@@ -330,7 +348,12 @@ fn ipv6_any_interface_small_snaplen_and_pcapng_match_tshark() {
     let (link, raw) = read_pcap(&dir.join("any-sll2.pcap"));
     assert_eq!(link.dlt(), 276);
     let trace = Trace::analyze(link, &raw);
-    let s = &trace.streams[0].story;
+    let ours = trace
+        .streams
+        .iter()
+        .find(|s| s.server == addr)
+        .expect("our stream");
+    let s = &ours.story;
     assert_eq!(s.handshake_kind(), HandshakeKind::Normal);
     assert_eq!(s.end(Side::Client).bytes, 3021);
     let (_, cut) = read_pcap(&dir.join("snaplen.pcap"));
