@@ -184,11 +184,14 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
     }
 
     // The duplicate-ACK count restarts when the acknowledgment number moves
-    // or the segment carries data; a window update repeating the same ACK
-    // does not restart it (tshark 4.0, checked on real captures with loss
-    // and on loopback bulk transfers).
-    if ack != fwd.lastack || seglen > 0 {
+    // (a window update repeating the same ACK does not restart it).
+    if ack != fwd.lastack {
         fwd.lastnondupack = s.number;
+        fwd.dupacknum = 0;
+    }
+    // A jump over uncaptured data lifts the suppression of repeated
+    // "ACKed unseen segment" reports for this direction (see below).
+    if v.flags & LOST_PACKET != 0 && fwd.dupacknum == -1 {
         fwd.dupacknum = 0;
     }
 
