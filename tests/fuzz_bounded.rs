@@ -80,7 +80,7 @@ fn decoder_and_tracker_survive_mutated_and_random_frames() {
             .unwrap_or(d)
     };
     let mut rng = Rng(env("LABRUN_FUZZ_SEED", 0x5eed_1ab5) | 1);
-    let iterations = env("LABRUN_FUZZ_ITERS", 3_000);
+    let iterations = env("LABRUN_FUZZ_ITERS", 20_000);
     let seeds = seeds();
     let links = [
         LinkType::Ethernet,
