@@ -49,7 +49,7 @@ fn main() {
         l.args(["analyze", "--fields", FIELDS]).arg(&file);
         l
     };
-    let (labrun_t, labrun_rss, rows) = best_of(3, labrun_cmd);
+    let (labrun_t, labrun_cpu, labrun_rss, rows) = best_of(3, labrun_cmd);
     let frames = rows.saturating_sub(1);
     let mut t = Command::new("tshark");
     t.arg("-r").arg(&file).args([
@@ -65,52 +65,54 @@ fn main() {
     for f in FIELDS.split(',') {
         t.args(["-e", f]);
     }
-    let (tshark_t, tshark_rss, tshark_rows) = measure(t);
+    let (tshark_t, tshark_cpu, tshark_rss, tshark_rows) = measure(t);
     let tcpdump_cmd = || {
         let mut d = Command::new("tcpdump");
         d.env("TZ", "UTC").args(["-nn", "-r"]).arg(&file);
         d
     };
-    let (tcpdump_t, tcpdump_rss, _) = best_of(3, tcpdump_cmd);
+    let (tcpdump_t, tcpdump_cpu, tcpdump_rss, _) = best_of(3, tcpdump_cmd);
 
     let pps = |t: f64| frames as f64 / t;
     println!("capture: {} ({frames} frames)", file.display());
     println!("fields:  {FIELDS}");
     println!(
-        "{:<22} {:>9} {:>14} {:>12}",
-        "tool", "seconds", "packets/s", "peak RSS"
+        "{:<22} {:>9} {:>9} {:>14} {:>12}",
+        "tool", "wall s", "CPU s", "packets/s", "peak RSS"
     );
-    for (name, t, rss) in [
-        ("labrun analyze", labrun_t, labrun_rss),
-        ("tshark -T fields", tshark_t, tshark_rss),
-        ("tcpdump -nn -r", tcpdump_t, tcpdump_rss),
+    for (name, t, cpu, rss) in [
+        ("labrun analyze", labrun_t, labrun_cpu, labrun_rss),
+        ("tshark -T fields", tshark_t, tshark_cpu, tshark_rss),
+        ("tcpdump -nn -r", tcpdump_t, tcpdump_cpu, tcpdump_rss),
     ] {
         println!(
-            "{name:<22} {t:>9.2} {:>14.0} {:>8.1} MiB",
+            "{name:<22} {t:>9.2} {cpu:>9.2} {:>14.0} {:>8.1} MiB",
             pps(t),
             rss as f64 / 1024.0
         );
     }
     println!(
-        "labrun is {:.1}x faster than tshark and {:.2}x the speed of tcpdump; rows equal: {}",
+        "labrun vs tshark: {:.1}x faster (wall), {:.1}x less CPU; vs tcpdump: {:.2}x its speed (wall); rows equal: {}",
         tshark_t / labrun_t,
+        tshark_cpu / labrun_cpu,
         tcpdump_t / labrun_t,
         tshark_rows == rows
     );
 }
 
 /// The fastest of `n` runs (the machine's noise only ever adds time).
-fn best_of(n: usize, cmd: impl Fn() -> Command) -> (f64, i64, u64) {
+fn best_of(n: usize, cmd: impl Fn() -> Command) -> (f64, f64, i64, u64) {
     (0..n)
         .map(|_| measure(cmd()))
         .min_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap_or((f64::NAN, 0, 0))
+        .unwrap_or((f64::NAN, f64::NAN, 0, 0))
 }
 
-/// Runs `cmd` with stdout counted line by line; returns (seconds, peak RSS in KiB, lines).
+/// Runs `cmd` with stdout counted line by line; returns (wall seconds, CPU seconds,
+/// peak RSS in KiB, lines).
 /// The child is reaped by `wait4`, which also reports its own peak RSS.
 #[allow(clippy::zombie_processes)]
-fn measure(mut cmd: Command) -> (f64, i64, u64) {
+fn measure(mut cmd: Command) -> (f64, f64, i64, u64) {
     let start = Instant::now();
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -132,7 +134,9 @@ fn measure(mut cmd: Command) -> (f64, i64, u64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: pid is our child, the pointers are valid for the call.
     unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    (start.elapsed().as_secs_f64(), usage.ru_maxrss, lines)
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
+    (start.elapsed().as_secs_f64(), cpu, usage.ru_maxrss, lines)
 }
 
 /// Captures `packets` packets of ping-pong traffic on loopback into `file`.
