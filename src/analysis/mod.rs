@@ -57,6 +57,13 @@ impl Analyzer {
         }
     }
 
+    /// Whether each stream keeps the list of its frame numbers (the default).
+    /// Field exports turn it off so memory depends only on the number of
+    /// connections, however long the capture.
+    pub fn keep_frame_lists(&mut self, keep: bool) {
+        self.tcp.skip_frame_lists = !keep;
+    }
+
     /// Whether packets keep a copy of their payload bytes (the default).
     /// Field exports that never look at payloads turn it off to save a copy
     /// per frame; fragment reassembly still works.

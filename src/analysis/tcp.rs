@@ -22,7 +22,8 @@ pub struct TcpStream {
     pub client_isn: Option<u32>,
     /// Server initial sequence number (raw), from its SYN-ACK.
     pub server_isn: Option<u32>,
-    /// Frame numbers of every segment of the stream, in capture order.
+    /// Frame numbers of every segment of the stream, in capture order (empty when
+    /// the analyzer was told not to keep them, see `Analyzer::keep_frame_lists`).
     pub frames: Vec<u64>,
     /// Frame of the client's first SYN.
     pub syn_frame: Option<u64>,
@@ -116,6 +117,8 @@ pub(crate) struct SegmentAnalysis {
 pub(crate) struct TcpTracker {
     conns: HashMap<(SocketAddr, SocketAddr), Conn, super::fxhash::FxBuild>,
     streams: Vec<TcpStream>,
+    /// False to leave [`TcpStream::frames`] empty (constant memory per stream).
+    pub skip_frame_lists: bool,
 }
 
 fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
@@ -302,10 +305,14 @@ impl TcpTracker {
 
         let stream_pos = conn.stream;
         if let Some(st) = self.streams.get_mut(stream_pos) {
-            if st.frames.is_empty() {
+            let ends = &st.story.ends;
+            if ends[0].segments + ends[1].segments == 0 {
                 st.first_ts = ts;
             }
             st.last_ts = ts;
+            if !self.skip_frame_lists {
+                st.frames.push(number);
+            }
             update_summary(st, number, src, dst, tcp);
             let from = if src == st.client {
                 Side::Client
@@ -349,7 +356,6 @@ fn update_summary(
     let f = tcp.flags;
     let syn = f & tcp_flags::SYN != 0;
     let ack = f & tcp_flags::ACK != 0;
-    st.frames.push(number);
     if syn && !ack && st.syn_frame.is_none() {
         st.syn_frame = Some(number);
         st.client = src;

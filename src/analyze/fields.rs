@@ -186,6 +186,7 @@ pub fn write_fields(
     writer.header(out)?;
     let mut analyzer = Analyzer::new(file.link);
     analyzer.keep_payload(false);
+    analyzer.keep_frame_lists(false);
     let mut rows = 0u64;
     file.for_each(|sec, nsec, len, data| -> Result<(), AnalyzeError> {
         let p = analyzer.push_bytes(sec, nsec, len, data);

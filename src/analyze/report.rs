@@ -49,6 +49,7 @@ pub fn write_analysis_report(
     csv.write_record(CSV_FIELDS).map_err(csv_err)?;
 
     let mut analyzer = Analyzer::new(file.link);
+    analyzer.keep_frame_lists(false);
     let mut summary = Summary::default();
     let mut follows: HashMap<u32, Follow> = HashMap::new();
     let limit = if opts.stream.is_some() {
@@ -148,6 +149,11 @@ pub fn write_analysis_report(
     Ok(dir.commit()?)
 }
 
+/// Frames of a stream, counted by the story (the report keeps no frame lists).
+fn segments(st: &TcpStream) -> u64 {
+    st.story.ends.iter().map(|e| e.segments).sum()
+}
+
 fn options_text(o: Option<&SynOptions>) -> [String; 5] {
     match o {
         None => ["–".into(), "–".into(), "–".into(), "–".into(), "–".into()],
@@ -183,7 +189,7 @@ fn stream_section(st: &TcpStream, follow: Option<&(u32, usize, u64)>) -> String 
         out,
         "Wireshark filter: `tcp.stream == {}`. {} frames, {} s.\n",
         st.index,
-        st.frames.len(),
+        segments(st),
         fmt_seconds(st.last_ts - st.first_ts)
     );
     let _ = writeln!(
@@ -360,7 +366,7 @@ fn render(
                     st.index.to_string(),
                     st.client.to_string(),
                     st.server.to_string(),
-                    st.frames.len().to_string(),
+                    segments(st).to_string(),
                     s.end(Side::Client).bytes.to_string(),
                     s.end(Side::Server).bytes.to_string(),
                     format!("{:?}", s.handshake_kind()),
