@@ -50,6 +50,41 @@ enum Command {
     List,
     /// Print the script API reference (every function, its parameters and what it does).
     Api,
+    /// Analyze a pcap or pcapng file: report.md, packets.csv, Follow TCP Stream files,
+    /// or (`--fields`) tshark-style CSV on stdout.
+    #[command(after_help = ANALYZE_EXAMPLES)]
+    Analyze(AnalyzeArgs),
+}
+
+const ANALYZE_EXAMPLES: &str = "\
+Examples:
+  labrun analyze capture.pcapng --out chat-analysis
+  labrun analyze capture.pcap --stream 0 --out stream0
+  labrun analyze capture.pcap --fields frame.number,ip.src,tcp.seq,_ws.col.info
+  labrun analyze capture.pcap --filter 'tcp port 80' --fields tcp.stream,tcp.len
+
+Exit codes: 0 done, 2 a usage error or an unreadable capture.";
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    /// The capture file (pcap or pcapng).
+    #[arg(required_unless_present = "list_fields")]
+    file: Option<PathBuf>,
+    /// Write the report into DIR (default: reports/analyze-<file>/).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Only frames matching this BPF capture filter, e.g. 'tcp port 8888'.
+    #[arg(long, value_name = "BPF")]
+    filter: Option<String>,
+    /// Only TCP stream N (Wireshark's tcp.stream).
+    #[arg(long, value_name = "N")]
+    stream: Option<u32>,
+    /// Print these fields as CSV on stdout (tshark -T fields -E separator=, -E header=y -E quote=d).
+    #[arg(long, value_name = "f1,f2,...", value_delimiter = ',')]
+    fields: Option<Vec<String>>,
+    /// List the field names --fields understands.
+    #[arg(long)]
+    list_fields: bool,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +212,7 @@ pub fn main() -> Result<u8> {
             print!("{}", labrun::script::api_markdown(&engine));
             Ok(0)
         }
+        Some(Command::Analyze(args)) => analyze(args),
         None => run(cli.run),
     }
 }
@@ -310,4 +346,57 @@ fn list() -> Result<u8> {
         println!("{:width$}  {}  ({})", l.name, l.title, l.path.display());
     }
     Ok(0)
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<u8> {
+    use labrun::analyze::{
+        AnalyzeError, CaptureFile, ReportOptions, write_analysis_report, write_fields,
+    };
+    use std::io::Write;
+    if args.list_fields {
+        let mut out = std::io::stdout().lock();
+        for f in labrun::analysis::SUPPORTED_FIELDS {
+            writeln!(out, "{f}")?;
+        }
+        return Ok(0);
+    }
+    let Some(path) = args.file else {
+        bail!("no capture given: try `labrun analyze capture.pcap`");
+    };
+    let fail = |e: AnalyzeError| -> Result<u8> {
+        eprintln!("error: {e}");
+        Ok(2)
+    };
+    let mut file = match CaptureFile::open(&path, args.filter.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    if let Some(fields) = &args.fields {
+        let stdout = std::io::stdout().lock();
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+        return match write_fields(&mut file, fields, args.stream, &mut out) {
+            Ok(_) => Ok(0),
+            Err(AnalyzeError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+            Err(e) => {
+                let _ = out.flush();
+                fail(e)
+            }
+        };
+    }
+    let opts = ReportOptions {
+        out: args.out.clone().unwrap_or_else(|| {
+            labrun::analyze::report::default_dir(std::path::Path::new("reports"), &path)
+        }),
+        exact: args.out.is_some(),
+        path,
+        stream: args.stream,
+        filter: args.filter,
+    };
+    match write_analysis_report(&mut file, &opts) {
+        Ok(w) => {
+            println!("report: {}/ ({})", w.dir.display(), w.files.join(", "));
+            Ok(0)
+        }
+        Err(e) => fail(e),
+    }
 }

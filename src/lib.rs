@@ -12,9 +12,11 @@
 //! - [`capture`]: live libpcap capture on a thread, and pcap files;
 //! - [`wire`]: link-layer and header decoding;
 //! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
+//! - [`analyze`]: `labrun analyze`, the same analysis over any pcap or pcapng file;
 //! - [`report`]: report.md, packets.csv and capture.pcap, written atomically.
 
 pub mod analysis;
+pub mod analyze;
 pub mod capture;
 pub mod labs;
 pub mod network;

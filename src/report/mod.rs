@@ -12,7 +12,7 @@ mod svg;
 pub use csv_out::write_packets_csv;
 pub use html::render_html;
 pub use markdown::{packet_table, render_markdown, table};
-pub use output::{OutputError, Written, default_report_dir, write_report};
+pub use output::{OutputError, StagedDir, Written, default_report_dir, write_report};
 pub use svg::{flow_graph, is_transfer, seq_plot, stream_packets};
 
 use crate::analysis::Trace;

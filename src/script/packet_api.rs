@@ -48,6 +48,14 @@ impl StreamRef {
             .collect()
     }
 
+    /// The stream's story (handshake, close, RST causes) from the shared analysis.
+    fn story(&self) -> Option<&crate::analysis::StreamStory> {
+        self.trace
+            .streams
+            .get(self.index as usize)
+            .map(|s| &s.story)
+    }
+
     /// The SYN sender (client) and the other end, from the first SYN or the first packet.
     fn ends(&self) -> Option<(SocketAddr, SocketAddr)> {
         let first_syn = self
@@ -233,6 +241,56 @@ mod packet_module {
             }
         }
         out
+    }
+
+    /// How the connection opened: "normal", "syn retried", "simultaneous open",
+    /// "refused", "incomplete" or "not captured" (the same analysis as `labrun analyze`).
+    #[rhai_fn(get = "handshake_kind", pure)]
+    pub fn handshake_kind(s: &mut TcpStream) -> String {
+        s.story()
+            .map(|st| st.handshake_kind().short())
+            .unwrap_or("not captured")
+            .to_string()
+    }
+
+    /// How the connection ended: "four-way", "three-way", "simultaneous",
+    /// "half-close", "reset", "one-sided" or "open".
+    #[rhai_fn(get = "close_kind", pure)]
+    pub fn close_kind(s: &mut TcpStream) -> String {
+        s.story()
+            .map(|st| st.close_kind().short())
+            .unwrap_or("open")
+            .to_string()
+    }
+
+    /// Who closed first, "client" or "server" (the SYN sender is the client), or ().
+    #[rhai_fn(get = "closed_first", pure)]
+    pub fn closed_first(s: &mut TcpStream) -> Dynamic {
+        s.story()
+            .and_then(|st| st.closed_first())
+            .map_or(Dynamic::UNIT, |side| Dynamic::from(side.to_string()))
+    }
+
+    /// Each RST as `#{frame, from, cause}`; cause is "closed port", "abortive close",
+    /// "unread data", "data after close" or "unknown".
+    #[rhai_fn(get = "rst_causes", pure)]
+    pub fn rst_causes(s: &mut TcpStream) -> Array {
+        let Some(st) = s.story() else {
+            return Array::new();
+        };
+        st.rsts
+            .iter()
+            .map(|r| {
+                let mut m = rhai::Map::new();
+                m.insert(
+                    "frame".into(),
+                    Dynamic::from(i64::try_from(r.frame).unwrap_or(i64::MAX)),
+                );
+                m.insert("from".into(), Dynamic::from(r.from.to_string()));
+                m.insert("cause".into(), Dynamic::from(r.cause.short().to_string()));
+                Dynamic::from_map(m)
+            })
+            .collect()
     }
 
     /// The packets with FIN set, in order.
@@ -625,7 +683,7 @@ mod packet_module {
     /// Wireshark's Protocol column.
     #[rhai_fn(get = "protocol", pure)]
     pub fn protocol(p: &mut Packet) -> String {
-        p.get().protocol.clone()
+        p.get().protocol.to_string()
     }
 
     /// Wireshark's Info column.
