@@ -11,7 +11,7 @@ body { font-family: "DejaVu Sans", "Noto Sans CJK SC", Arial, sans-serif; font-s
 h1 { font-size: 17pt; margin: 0 0 8pt; }
 h2 { font-size: 13pt; margin: 16pt 0 6pt; border-bottom: 1px solid #dadce0; break-after: avoid; }
 h3 { font-size: 11pt; margin: 12pt 0 4pt; break-after: avoid; }
-table { border-collapse: collapse; width: 100%; table-layout: fixed; margin: 6pt 0; font-size: 8.5pt; }
+table { border-collapse: collapse; width: 100%; table-layout: auto; margin: 6pt 0; font-size: 8.5pt; }
 th, td { border: 1px solid #dadce0; padding: 2pt 4pt; text-align: left; vertical-align: top; overflow-wrap: anywhere; word-break: break-word; }
 th { background: #f1f3f4; }
 tr { break-inside: avoid; }

@@ -50,6 +50,9 @@ pub fn render_markdown(r: &Report) -> String {
         );
         md.push_str(&packet_table(&c.trace.packets));
         md.push('\n');
+        for f in c.figures() {
+            let _ = writeln!(md, "### {}\n\n![{}]({})\n", f.caption, f.caption, f.file);
+        }
     }
     render_checks(&mut md, r);
     md

@@ -143,10 +143,11 @@ impl Drop for StagedDir {
 }
 
 fn file_list(report: &Report) -> Vec<String> {
-    let mut files = vec!["report.md".to_string()];
+    let mut files = vec!["report.md".to_string(), "report.html".to_string()];
     for c in &report.captures {
         files.push(c.csv_file());
         files.push(c.pcap_file());
+        files.extend(c.figures().into_iter().map(|f| f.file));
     }
     files
 }
@@ -168,11 +169,34 @@ fn create(path: &Path) -> Result<BufWriter<fs::File>, OutputError> {
         .map_err(io_at(path))
 }
 
-fn fill(report: &Report, dir: &mut StagedDir) -> Result<(), OutputError> {
-    let mut out = dir.create("report.md")?;
-    out.write_all(render_markdown(report).as_bytes())
+fn write_text(dir: &mut StagedDir, name: &str, text: &str) -> Result<(), OutputError> {
+    let mut out = dir.create(name)?;
+    out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| dir.io_error("report.md", e))?;
+        .map_err(|e| dir.io_error(name, e))
+}
+
+fn fill(report: &Report, dir: &mut StagedDir) -> Result<(), OutputError> {
+    let markdown = render_markdown(report);
+    write_text(dir, "report.md", &markdown)?;
+    let figures: Vec<(String, String)> = report
+        .figures()
+        .into_iter()
+        .map(|f| (f.file, f.svg))
+        .collect();
+    for (file, svg) in &figures {
+        write_text(dir, file, svg)?;
+    }
+    let title = if report.header.title.is_empty() {
+        &report.header.lab
+    } else {
+        &report.header.title
+    };
+    write_text(
+        dir,
+        "report.html",
+        &super::render_html(title, &markdown, &figures),
+    )?;
     for c in &report.captures {
         let csv = c.csv_file();
         let w = dir.create(&csv)?;

@@ -239,19 +239,20 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream) -> String {
             })
         })
         .collect();
-    let t_max = segs
-        .iter()
-        .map(|s| s.0)
-        .chain(acks.iter().map(|a| a.0))
-        .fold(0.0_f64, f64::max)
-        .max(1e-6);
-    let y_max = segs
+    let times = segs.iter().map(|s| s.0).chain(acks.iter().map(|a| a.0));
+    let t_min = times.clone().fold(f64::INFINITY, f64::min);
+    let t_min = if t_min.is_finite() { t_min } else { 0.0 };
+    let t_max = times.fold(t_min, f64::max).max(t_min + 1e-6);
+    // Scale to the data and the ACKs; the window line is clipped at the top when the
+    // receiver offers far more than was sent (it usually does).
+    let y_top = segs
         .iter()
         .map(|s| s.2)
-        .chain(acks.iter().map(|a| a.2))
+        .chain(acks.iter().map(|a| a.1))
         .fold(1.0_f64, f64::max);
-    let sx = |x: f64| l + (W - l - r) * x / t_max;
-    let sy = |y: f64| H - b - (H - t - b) * y / y_max;
+    let y_max = y_top * 1.25;
+    let sx = |x: f64| l + (W - l - r) * (x - t_min) / (t_max - t_min);
+    let sy = |y: f64| H - b - (H - t - b) * y.min(y_max) / y_max;
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -268,19 +269,36 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream) -> String {
     );
     let _ = write!(
         svg,
-        r##"<text x="{}" y="{}" text-anchor="middle">time (s), 0 to {t_max:.6}</text><text x="12" y="{}" transform="rotate(-90 12 {})" text-anchor="middle">relative sequence number, 0 to {y_max:.0}</text>"##,
+        r##"<text x="{}" y="{}" text-anchor="middle">time (s)</text><text x="{l}" y="{}" fill="#5f6368">{t_min:.6}</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{t_max:.6}</text><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">relative sequence number</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">0</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{y_top:.0}</text><line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#dadce0" stroke-dasharray="3 3"/>"##,
         (l + W - r) / 2.0,
         H - 8.0,
+        H - b + 14.0,
+        W - r,
+        H - b + 14.0,
         H / 2.0,
-        H / 2.0
+        H / 2.0,
+        l - 4.0,
+        H - b,
+        l - 4.0,
+        sy(y_top) + 4.0,
+        sy(y_top),
+        W - r,
+        sy(y_top)
     );
     let mut ack_path = String::new();
     let mut win_path = String::new();
+    // tcptrace draws the ACK and window lines as steps: flat until the next ACK moves them.
     for (k, (x, ack, win)) in acks.iter().enumerate() {
-        let cmd = if k == 0 { 'M' } else { 'L' };
-        let _ = write!(ack_path, "{cmd}{:.1},{:.1} ", sx(*x), sy(*ack));
-        let _ = write!(win_path, "{cmd}{:.1},{:.1} ", sx(*x), sy(*win));
+        if k == 0 {
+            let _ = write!(ack_path, "M{:.1},{:.1} ", sx(*x), sy(*ack));
+            let _ = write!(win_path, "M{:.1},{:.1} ", sx(*x), sy(*win));
+        } else {
+            let _ = write!(ack_path, "H{:.1} V{:.1} ", sx(*x), sy(*ack));
+            let _ = write!(win_path, "H{:.1} V{:.1} ", sx(*x), sy(*win));
+        }
     }
+    let _ = write!(ack_path, "H{:.1}", sx(t_max));
+    let _ = write!(win_path, "H{:.1}", sx(t_max));
     let _ = write!(
         svg,
         r##"<path d="{win_path}" fill="none" stroke="#f9ab00" stroke-width="1.2"/><path d="{ack_path}" fill="none" stroke="#188038" stroke-width="1.5"/>"##
@@ -298,8 +316,9 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream) -> String {
     }
     let _ = write!(
         svg,
-        r##"<g transform="translate({} {t})"><rect width="150" height="52" fill="#ffffff" stroke="#dadce0"/><line x1="6" y1="12" x2="22" y2="12" stroke="#1a73e8" stroke-width="2"/><text x="28" y="16">segment (seq..seq+len)</text><line x1="6" y1="26" x2="22" y2="26" stroke="#188038" stroke-width="2"/><text x="28" y="30">ACK</text><line x1="6" y1="40" x2="22" y2="40" stroke="#f9ab00" stroke-width="2"/><text x="28" y="44">window (ack + win)</text></g>"##,
-        l + 10.0
+        r##"<g transform="translate({} {})"><rect width="150" height="52" fill="#ffffff" stroke="#dadce0"/><line x1="6" y1="12" x2="22" y2="12" stroke="#1a73e8" stroke-width="2"/><text x="28" y="16">segment (seq..seq+len)</text><line x1="6" y1="26" x2="22" y2="26" stroke="#188038" stroke-width="2"/><text x="28" y="30">ACK</text><line x1="6" y1="40" x2="22" y2="40" stroke="#f9ab00" stroke-width="2"/><text x="28" y="44">window (ack + win)</text></g>"##,
+        W - r - 160.0,
+        H - b - 62.0
     );
     if segs.iter().any(|s| s.3) {
         let _ = write!(
