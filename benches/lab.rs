@@ -50,6 +50,7 @@ fn main() {
             out: Some(out.path().join(format!("run-{i}"))),
             reports_base: out.path().to_path_buf(),
             student: None,
+            course: None,
             args: Vec::new(),
             network: NetworkChoice {
                 mode: NetworkMode::Sandbox,

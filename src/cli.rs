@@ -94,9 +94,12 @@ struct RunArgs {
     /// Write report.md, packets.csv and capture.pcap into DIR (default: reports/<lab>-<time>/).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// The student, "ID NAME", e.g. "20215120807 Li Yihang".
+    /// The student, "ID NAME", e.g. "20215120807 Li Yihang" (default: labrun.toml's `student`).
     #[arg(long, value_name = "\"ID NAME\"")]
     student: Option<String>,
+    /// The course shown in the report header (default: labrun.toml's `course`).
+    #[arg(long, value_name = "NAME")]
+    course: Option<String>,
     /// Capture on this interface instead of the lab host's own.
     #[arg(long, value_name = "IFACE")]
     iface: Option<String>,
@@ -237,7 +240,9 @@ fn run(args: RunArgs) -> Result<u8> {
             labrun::sandbox::ensure_privileges(true)?;
         }
     }
-    let student = match &args.student {
+    let config = labrun::config::load(std::path::Path::new("."))?;
+    let student_text = args.student.clone().or(config.student);
+    let student = match &student_text {
         Some(s) => Some(Student::parse(s).with_context(|| {
             format!("--student needs \"ID NAME\", e.g. \"20215120807 Li Yihang\"; got {s:?}")
         })?),
@@ -251,6 +256,7 @@ fn run(args: RunArgs) -> Result<u8> {
         }
     }
     let opts = RunOptions {
+        course: args.course.clone().or(config.course),
         script,
         out: args.out,
         reports_base: PathBuf::from("reports"),

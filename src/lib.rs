@@ -18,6 +18,7 @@
 pub mod analysis;
 pub mod analyze;
 pub mod capture;
+pub mod config;
 pub mod labs;
 pub mod network;
 pub mod report;

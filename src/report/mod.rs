@@ -76,6 +76,8 @@ pub struct Check {
     pub filter: Option<String>,
     /// `file:line` of the `expect` call.
     pub at: String,
+    /// Points the check is worth (1 unless the lab says otherwise).
+    pub points: u32,
 }
 
 /// A capture the lab made, with its analysis.
@@ -137,6 +139,33 @@ impl CaptureRecord {
         out
     }
 
+    /// The capture as pcap file bytes (what `capture.pcap` holds).
+    pub fn pcap_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            24 + self
+                .captured
+                .frames
+                .iter()
+                .map(|f| 16 + f.data.len())
+                .sum::<usize>(),
+        );
+        // Writing into memory cannot fail.
+        let _ = crate::capture::write_pcap(
+            &mut out,
+            self.captured.dlt,
+            self.captured.snaplen,
+            &self.captured.frames,
+        );
+        out
+    }
+
+    /// SHA-256 of the pcap file, in hex: a copied capture has the same digest.
+    pub fn sha256(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.pcap_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The pcap file name, e.g. `capture.pcap`.
     pub fn pcap_file(&self) -> String {
         format!("{}.pcap", self.name)
@@ -170,6 +199,12 @@ pub struct Header {
     pub network: String,
     /// Host names and their addresses, e.g. `client 127.0.0.1`.
     pub hosts: Vec<String>,
+    /// The course, when given (`--course` or labrun.toml).
+    pub course: Option<String>,
+    /// First 12 hex digits of the SHA-256 of the lab script: which version of the lab ran.
+    pub lab_version: String,
+    /// The kernel this ran on, e.g. `Linux 6.1.0`.
+    pub kernel: String,
 }
 
 /// Everything a run produced, ready to be written.
@@ -196,6 +231,18 @@ impl Report {
             .iter()
             .flat_map(CaptureRecord::figures)
             .collect()
+    }
+
+    /// Points earned and points possible.
+    pub fn score(&self) -> (u32, u32) {
+        let total = self.checks.iter().map(|c| c.points).sum();
+        let earned = self
+            .checks
+            .iter()
+            .filter(|c| c.passed)
+            .map(|c| c.points)
+            .sum();
+        (earned, total)
     }
 
     /// Number of checks that failed.

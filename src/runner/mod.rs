@@ -5,7 +5,7 @@ mod limits;
 mod state;
 
 pub use errors::{ScriptError, from_eval, from_parse};
-pub use limits::Limits;
+pub use limits::{BusyClock, Limits};
 pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState, ScriptEngine};
 
 use crate::report::{self, Block, Report, Student, Written};
@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub reports_base: PathBuf,
     /// The student (`--student "ID NAME"`).
     pub student: Option<Student>,
+    /// The course (`--course`), shown in the report header.
+    pub course: Option<String>,
     /// Script arguments (`-- key=value ...`).
     pub args: Vec<(String, String)>,
     /// Network choice.
@@ -163,6 +165,13 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         labrun_version: env!("CARGO_PKG_VERSION").to_string(),
         network: String::new(),
         hosts: Vec::new(),
+        course: opts.course.clone(),
+        lab_version: {
+            use sha2::Digest;
+            let d = sha2::Sha256::digest(source.as_bytes());
+            d.iter().take(6).map(|b| format!("{b:02x}")).collect()
+        },
+        kernel: kernel_release(),
     };
     let handle = RunHandle(Arc::new(Mutex::new(RunState {
         report,
@@ -190,6 +199,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let started = Instant::now();
     let max = opts.limits.max_duration;
     let interrupt = opts.interrupt.clone();
+    let max_busy = opts.limits.max_busy;
     engine.on_progress(move |ops| {
         if interrupt
             .as_ref()
@@ -199,7 +209,26 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
                 "interrupted (Ctrl-C); the report holds what was captured so far".to_string(),
             ));
         }
-        if ops % 1024 == 0 && started.elapsed() > max {
+        if ops % 256 != 0 {
+            return None;
+        }
+        thread_local! {
+            static BUSY: std::cell::Cell<BusyClock> = const { std::cell::Cell::new(BusyClock::new()) };
+        }
+        let now = Instant::now();
+        let busy = BUSY.with(|b| {
+            let mut clock = b.get();
+            let busy = clock.tick(now);
+            b.set(clock);
+            busy
+        });
+        if busy > max_busy {
+            return Some(Dynamic::from(format!(
+                "the script computed for {} without waiting on anything (an endless loop?); labrun stopped it",
+                crate::util::fmt_duration(max_busy)
+            )));
+        }
+        if now.duration_since(started) > max {
             Some(Dynamic::from(format!(
                 "the script ran longer than {} and was stopped",
                 crate::util::fmt_duration(max)
@@ -304,6 +333,17 @@ fn finish(handle: &RunHandle) -> Report {
     st.networks.clear();
     st.network = None;
     std::mem::take(&mut st.report)
+}
+
+/// The operating system and kernel release, e.g. `Linux 6.1.0-18-amd64`.
+fn kernel_release() -> String {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let release = release.trim();
+    if release.is_empty() {
+        std::env::consts::OS.to_string()
+    } else {
+        format!("Linux {release}")
+    }
 }
 
 fn student_map(student: Option<&Student>) -> Map {

@@ -25,7 +25,14 @@ fn add_check(
     what: &str,
     detail: Option<String>,
     filter: Option<&str>,
+    points: INT,
 ) -> ApiResult<bool> {
+    let points = u32::try_from(points).map_err(|_| {
+        api_error(
+            ctx.fn_name(),
+            format!("points must be 0 or more, got {points}"),
+        )
+    })?;
     let handle = run_handle(ctx)?;
     let mut st = handle.lock();
     let at = call_site(ctx, &st.script);
@@ -37,6 +44,7 @@ fn add_check(
         detail: if passed { None } else { detail },
         filter: filter.filter(|f| !f.is_empty()).map(str::to_string),
         at,
+        points,
     });
     Ok(passed)
 }
@@ -79,7 +87,14 @@ mod report_module {
     /// A check: PASS or FAIL in the report; any FAIL makes labrun exit with 1. Returns `ok`.
     #[rhai_fn(return_raw)]
     pub fn expect(ctx: NativeCallContext, ok: bool, what: &str) -> ApiResult<bool> {
-        add_check(&ctx, ok, what, Some("the condition was false".into()), None)
+        add_check(
+            &ctx,
+            ok,
+            what,
+            Some("the condition was false".into()),
+            None,
+            1,
+        )
     }
 
     /// A check with the Wireshark display filter that shows its evidence.
@@ -96,6 +111,7 @@ mod report_module {
             what,
             Some("the condition was false".into()),
             Some(filter),
+            1,
         )
     }
 
@@ -109,7 +125,7 @@ mod report_module {
     ) -> ApiResult<bool> {
         let ok = equal(&ctx, &seen, &expected);
         let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
-        add_check(&ctx, ok, what, Some(detail), None)
+        add_check(&ctx, ok, what, Some(detail), None, 1)
     }
 
     /// `expect_eq` with the Wireshark display filter that shows its evidence.
@@ -123,7 +139,41 @@ mod report_module {
     ) -> ApiResult<bool> {
         let ok = equal(&ctx, &seen, &expected);
         let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
-        add_check(&ctx, ok, what, Some(detail), Some(filter))
+        add_check(&ctx, ok, what, Some(detail), Some(filter), 1)
+    }
+
+    /// A check worth `points` in the report's score, with its Wireshark display filter.
+    #[rhai_fn(name = "expect", return_raw)]
+    pub fn expect_points(
+        ctx: NativeCallContext,
+        ok: bool,
+        what: &str,
+        filter: &str,
+        points: INT,
+    ) -> ApiResult<bool> {
+        add_check(
+            &ctx,
+            ok,
+            what,
+            Some("the condition was false".into()),
+            Some(filter),
+            points,
+        )
+    }
+
+    /// `expect_eq` worth `points` in the report's score, with its Wireshark display filter.
+    #[rhai_fn(name = "expect_eq", return_raw)]
+    pub fn expect_eq_points(
+        ctx: NativeCallContext,
+        seen: Dynamic,
+        expected: Dynamic,
+        what: &str,
+        filter: &str,
+        points: INT,
+    ) -> ApiResult<bool> {
+        let ok = equal(&ctx, &seen, &expected);
+        let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
+        add_check(&ctx, ok, what, Some(detail), Some(filter), points)
     }
 
     /// Adds a titled section of Markdown to the report.
