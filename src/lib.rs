@@ -12,7 +12,8 @@
 //! - [`capture`]: live libpcap capture on a thread, and pcap files;
 //! - [`wire`]: link-layer and header decoding;
 //! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
-//! - [`report`]: report.md, packets.csv and capture.pcap, written atomically.
+//! - [`report`]: report.md, packets.csv and capture.pcap, written atomically;
+//! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client.
 
 pub mod analysis;
 pub mod capture;
@@ -25,4 +26,5 @@ pub mod sandbox;
 pub mod script;
 pub mod sockets;
 pub mod util;
+pub mod websocket;
 pub mod wire;

@@ -7,6 +7,7 @@ mod info;
 mod packet;
 mod seq_analysis;
 mod tcp;
+pub mod websocket;
 
 use std::net::SocketAddr;
 

@@ -6,10 +6,12 @@
 mod csv_out;
 mod markdown;
 mod output;
+mod websocket_csv;
 
 pub use csv_out::write_packets_csv;
 pub use markdown::{packet_table, render_markdown, table};
 pub use output::{OutputError, Written, default_report_dir, write_report};
+pub use websocket_csv::write_websocket_csv;
 
 use crate::analysis::Trace;
 use crate::capture::Captured;
@@ -97,6 +99,18 @@ impl CaptureRecord {
             Some(rest) => format!("packets-{rest}.csv"),
             None => "packets.csv".to_string(),
         }
+    }
+
+    /// The WebSocket frames' CSV: `websocket.csv` for the main capture,
+    /// `websocket-NAME.csv` otherwise; None when the capture holds no WebSocket frame.
+    pub fn websocket_csv_file(&self) -> Option<String> {
+        let any = crate::analysis::websocket::decode_trace(&self.trace)
+            .iter()
+            .any(|a| !a.frames.is_empty());
+        any.then(|| match self.name.strip_prefix("capture-") {
+            Some(rest) => format!("websocket-{rest}.csv"),
+            None => "websocket.csv".to_string(),
+        })
     }
 }
 

@@ -89,6 +89,7 @@ fn file_list(report: &Report) -> Vec<String> {
     for c in &report.captures {
         files.push(c.csv_file());
         files.push(c.pcap_file());
+        files.extend(c.websocket_csv_file());
     }
     files
 }
@@ -127,6 +128,10 @@ fn fill(report: &Report, dir: &Path) -> Result<(), OutputError> {
             &c.captured.frames,
         )
         .map_err(io_at(&pcap))?;
+        if let Some(name) = c.websocket_csv_file() {
+            let csv = dir.join(name);
+            super::write_websocket_csv(create(&csv)?, &c.trace).map_err(io_at(&csv))?;
+        }
     }
     Ok(())
 }

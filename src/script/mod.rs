@@ -10,6 +10,7 @@ mod net_api;
 mod packet_api;
 mod report_api;
 mod server_api;
+mod ws_api;
 
 pub use capture_api::finish_capture;
 pub use server_api::ScriptServer;
@@ -25,6 +26,7 @@ pub fn register(engine: &mut Engine) {
     packet_api::register(engine);
     report_api::register(engine);
     server_api::register(engine);
+    ws_api::register(engine);
 }
 
 /// The result type of native functions that can fail.
