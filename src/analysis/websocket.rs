@@ -57,8 +57,11 @@ fn after(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) > 0
 }
 
+/// A segment's relative sequence number, payload, frame number and header bytes.
+type Segment<'a> = (u32, &'a [u8], u64, u32);
+
 /// Puts one direction back together from its segments (relative seq, payload, frame).
-fn reassemble(segments: Vec<(u32, &[u8], u64, u32)>) -> Bytes {
+fn reassemble(segments: Vec<Segment>) -> Bytes {
     let mut out = Bytes::default();
     let mut next: Option<u32> = None;
     let mut pending: BTreeMap<u32, (&[u8], u64, u32)> = BTreeMap::new();
@@ -251,7 +254,7 @@ impl WsFrame {
 
     /// Header and payload bytes on the wire.
     pub fn len(&self) -> u64 {
-        self.header_len as u64 + self.payload_len
+        (self.header_len as u64).saturating_add(self.payload_len)
     }
 
     /// True for a frame of zero bytes (never produced by the decoder).
@@ -309,7 +312,7 @@ impl AppStream {
     }
 }
 
-fn packet<'a>(trace: &'a Trace, number: u64) -> Option<&'a Packet> {
+fn packet(trace: &Trace, number: u64) -> Option<&Packet> {
     let i = usize::try_from(number.checked_sub(1)?).ok()?;
     trace.packets.get(i).filter(|p| p.number == number)
 }
@@ -495,7 +498,7 @@ fn parse_frames(
 
 /// Decodes the HTTP messages and WebSocket frames of `stream` in `trace`.
 pub fn decode_stream(trace: &Trace, stream: &TcpStream) -> AppStream {
-    let mut dirs: [Vec<(u32, &[u8], u64, u32)>; 2] = [Vec::new(), Vec::new()];
+    let mut dirs: [Vec<Segment>; 2] = [Vec::new(), Vec::new()];
     for &n in &stream.frames {
         let Some(p) = packet(trace, n) else { continue };
         let (Some(ip), Some(tcp)) = (&p.ip, &p.tcp) else {
@@ -619,7 +622,7 @@ pub fn websocket_csv_row(app: &AppStream, f: &WsFrame) -> Vec<String> {
         dst.ip().to_string(),
         dst.port().to_string(),
         u8::from(f.fin).to_string(),
-        f.rsv.to_string(),
+        format!("0x{:02x}", f.rsv),
         f.opcode.to_string(),
         u8::from(f.masked).to_string(),
         len7.to_string(),

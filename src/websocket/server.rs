@@ -76,8 +76,9 @@ fn js_string(s: &str) -> String {
     out
 }
 
-/// The lab page for a student: it opens `ws://<this host>/ws`, sends the ID, waits for
-/// the server's answer, sends the name, waits again, closes with 1000 "done", then sends
+/// The lab page for a student: it opens `ws://<this host>/ws`, sends the ID, sends the
+/// name when the ID comes back, closes with 1000 "done" when the name comes back (binary
+/// messages are only counted), then sends
 /// the same two messages as plain HTTP `POST /echo` requests and sets its title to "done".
 pub fn page_html(id: &str, name: &str) -> String {
     include_str!("page.html")
@@ -355,7 +356,11 @@ mod tests {
     fn the_page_embeds_the_student_safely() {
         let page = page_html("2021", "Li \"</script>");
         assert!(page.contains("const ID = \"2021\""), "{page}");
-        assert!(page.contains("Li \\u0022\\u003c/script\\u003e"), "{page}");
+        assert!(
+            page.contains("Li \\u0022\\u003c\\u002fscript\\u003e"),
+            "{page}"
+        );
+        assert!(!page.contains("</script>\""));
         assert!(!page.contains("{{ID}}"));
     }
 }

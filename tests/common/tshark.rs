@@ -37,8 +37,13 @@ pub fn tshark_name(field: &str) -> String {
 
 /// Runs `tshark -T fields` for `fields` and returns one row per frame.
 pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
+    tshark_fields_with(pcap, fields, &[])
+}
+
+/// `tshark_fields` with extra tshark options (e.g. `--disable-heuristic http_tcp`).
+pub fn tshark_fields_with(pcap: &Path, fields: &[&str], options: &[&str]) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(pcap).args([
+    cmd.arg("-r").arg(pcap).args(options).args([
         "-T",
         "fields",
         "-E",
