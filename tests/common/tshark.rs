@@ -79,7 +79,17 @@ pub fn tshark_fields_with(pcap: &Path, fields: &[&str], options: &[&str]) -> Vec
 /// Asserts that every packet's `fields` equal tshark's, printing the first
 /// mismatches as a readable diff.
 pub fn assert_same_as_tshark(pcap: &Path, packets: &[Packet], fields: &[&str]) {
-    let rows = tshark_fields(pcap, fields);
+    assert_same_as_tshark_with(pcap, packets, fields, &[]);
+}
+
+/// `assert_same_as_tshark` with extra tshark options.
+pub fn assert_same_as_tshark_with(
+    pcap: &Path,
+    packets: &[Packet],
+    fields: &[&str],
+    options: &[&str],
+) {
+    let rows = tshark_fields_with(pcap, fields, options);
     assert_eq!(
         rows.len(),
         packets.len(),
