@@ -57,6 +57,7 @@ fn main() {
                 ..NetworkChoice::default()
             },
             limits: Default::default(),
+            browser: None,
             interrupt: None,
         };
         let t = Instant::now();

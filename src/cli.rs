@@ -117,6 +117,11 @@ struct RunArgs {
     /// becomes a terminal chat; start the server in one terminal, the client in another.
     #[arg(long, requires = "role")]
     interactive: bool,
+    /// Let the lab use a real browser as its client, e.g. `chromium` (headless, started by
+    /// labrun inside the client's namespace with a temporary profile); the script sees it
+    /// as `browser()`.
+    #[arg(long, value_name = "BROWSER")]
+    browser: Option<String>,
     /// Arguments for the script after `--`, as key=value; the script sees them in `args`.
     #[arg(last = true, value_name = "KEY=VALUE")]
     script_args: Vec<String>,
@@ -264,6 +269,7 @@ fn run(args: RunArgs) -> Result<u8> {
         args: kv,
         network,
         limits: Default::default(),
+        browser: args.browser.clone(),
         interrupt: Some(interrupt_flag()),
     };
     let outcome = match runner::run(&opts) {

@@ -13,7 +13,8 @@
 //! - [`wire`]: link-layer and header decoding;
 //! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
 //! - [`analyze`]: `labrun analyze`, the same analysis over any pcap or pcapng file;
-//! - [`report`]: report.md, packets.csv and capture.pcap, written atomically.
+//! - [`report`]: report.md, report.html, packets.csv and capture.pcap, written atomically;
+//! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client.
 
 pub mod analysis;
 pub mod analyze;
@@ -28,4 +29,5 @@ pub mod sandbox;
 pub mod script;
 pub mod sockets;
 pub mod util;
+pub mod websocket;
 pub mod wire;

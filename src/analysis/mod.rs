@@ -11,6 +11,7 @@ mod packet;
 mod seq_analysis;
 mod story;
 mod tcp;
+pub mod websocket;
 
 use std::net::SocketAddr;
 

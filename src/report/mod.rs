@@ -8,12 +8,14 @@ mod html;
 mod markdown;
 mod output;
 mod svg;
+mod websocket_csv;
 
 pub use csv_out::write_packets_csv;
 pub use html::render_html;
 pub use markdown::{packet_table, render_markdown, table};
 pub use output::{OutputError, StagedDir, Written, default_report_dir, write_report};
 pub use svg::{flow_graph, is_transfer, seq_plot, stream_packets};
+pub use websocket_csv::write_websocket_csv;
 
 use crate::analysis::Trace;
 use crate::capture::Captured;
@@ -177,6 +179,18 @@ impl CaptureRecord {
             Some(rest) => format!("packets-{rest}.csv"),
             None => "packets.csv".to_string(),
         }
+    }
+
+    /// The WebSocket frames' CSV: `websocket.csv` for the main capture,
+    /// `websocket-NAME.csv` otherwise; None when the capture holds no WebSocket frame.
+    pub fn websocket_csv_file(&self) -> Option<String> {
+        let any = crate::analysis::websocket::decode_trace(&self.trace)
+            .iter()
+            .any(|a| !a.frames.is_empty());
+        any.then(|| match self.name.strip_prefix("capture-") {
+            Some(rest) => format!("websocket-{rest}.csv"),
+            None => "websocket.csv".to_string(),
+        })
     }
 }
 

@@ -148,6 +148,7 @@ fn file_list(report: &Report) -> Vec<String> {
         files.push(c.csv_file());
         files.push(c.pcap_file());
         files.extend(c.figures().into_iter().map(|f| f.file));
+        files.extend(c.websocket_csv_file());
     }
     files
 }
@@ -205,6 +206,10 @@ fn fill(report: &Report, dir: &mut StagedDir) -> Result<(), OutputError> {
         let w = dir.create(&pcap)?;
         write_pcap(w, c.captured.dlt, c.captured.snaplen, &c.captured.frames)
             .map_err(|e| dir.io_error(&pcap, e))?;
+        if let Some(name) = c.websocket_csv_file() {
+            let w = dir.create(&name)?;
+            super::write_websocket_csv(w, &c.trace).map_err(|e| dir.io_error(&name, e))?;
+        }
     }
     Ok(())
 }

@@ -54,6 +54,8 @@ pub struct RunOptions {
     pub network: NetworkChoice,
     /// Engine limits.
     pub limits: Limits,
+    /// `--browser`: a browser labs may start as their client (None: labrun's own client).
+    pub browser: Option<String>,
     /// Set (e.g. by a Ctrl-C handler) to stop the script at its next operation; the
     /// report of what ran so far is still written.
     pub interrupt: Option<Arc<AtomicBool>>,
@@ -184,6 +186,9 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         args: opts.args.clone(),
         engine: None,
         servers: Vec::new(),
+        browser: opts.browser.clone().unwrap_or_default(),
+        ws_servers: Vec::new(),
+        browsers: Vec::new(),
     })));
     engine.set_default_tag(Dynamic::from(handle.clone()));
     let printer = progress.clone();
@@ -283,6 +288,20 @@ fn worth_keeping(r: &Report) -> bool {
 
 /// Stops servers and captures the script left running and takes the report out of the state.
 fn finish(handle: &RunHandle) -> Report {
+    let browsers: Vec<_> = std::mem::take(&mut handle.lock().browsers);
+    for b in browsers {
+        b.close();
+    }
+    let ws_servers: Vec<_> = std::mem::take(&mut handle.lock().ws_servers);
+    for s in ws_servers {
+        let errors = s.shutdown();
+        let mut st = handle.lock();
+        for e in errors {
+            st.report
+                .warnings
+                .push(format!("WebSocket server on {}: {e}", s.addr()));
+        }
+    }
     let servers: Vec<_> = std::mem::take(&mut handle.lock().servers);
     for s in servers {
         let errors = s.shutdown();

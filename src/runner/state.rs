@@ -75,6 +75,12 @@ pub struct RunState {
     pub args: Vec<(String, String)>,
     /// Servers the script started (stopped at the end if the script did not).
     pub servers: Vec<crate::script::ScriptServer>,
+    /// `--browser`: the browser a lab may start as its client ("" for labrun's own).
+    pub browser: String,
+    /// WebSocket servers the script started (stopped at the end).
+    pub ws_servers: Vec<crate::websocket::WsServer>,
+    /// Browsers the script started (killed at the end, whatever happened).
+    pub browsers: Vec<crate::websocket::Browser>,
     /// The running engine (set while the script runs; cleared after, which breaks the
     /// engine -> tag -> state -> engine cycle).
     pub engine: Option<ScriptEngine>,

@@ -11,6 +11,7 @@ mod packet_api;
 mod reference;
 mod report_api;
 mod server_api;
+mod ws_api;
 
 pub use capture_api::finish_capture;
 pub use reference::api_markdown;
@@ -27,6 +28,7 @@ pub fn register(engine: &mut Engine) {
     packet_api::register(engine);
     report_api::register(engine);
     server_api::register(engine);
+    ws_api::register(engine);
 }
 
 /// The result type of native functions that can fail.

@@ -404,6 +404,20 @@ impl TcpConn {
         lock(&self.inner.socket).is_none()
     }
 
+    /// Takes the socket out of this connection as a standard stream (for protocol
+    /// libraries that read and write a `std::net::TcpStream`); every copy of this
+    /// connection then counts as closed. Bytes a read left pending are returned too.
+    pub fn into_std(&self, op: &str) -> SockResult<(std::net::TcpStream, Vec<u8>)> {
+        let socket = lock(&self.inner.socket).take().ok_or_else(|| {
+            SockError::usage(
+                op,
+                format!("the connection {} is already closed", self.context()),
+            )
+        })?;
+        let pending = std::mem::take(&mut *lock(&self.inner.pending));
+        Ok((socket.into(), pending))
+    }
+
     /// Closes the socket (FIN, or RST if linger is 0 or unread data remains). Closing twice is a no-op.
     pub fn close(&self) {
         lock(&self.inner.socket).take();

@@ -37,8 +37,13 @@ pub fn tshark_name(field: &str) -> String {
 
 /// Runs `tshark -T fields` for `fields` and returns one row per frame.
 pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
+    tshark_fields_with(pcap, fields, &[])
+}
+
+/// `tshark_fields` with extra tshark options (e.g. `--disable-heuristic http_tcp`).
+pub fn tshark_fields_with(pcap: &Path, fields: &[&str], options: &[&str]) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(pcap).args([
+    cmd.arg("-r").arg(pcap).args(options).args([
         "-T",
         "fields",
         "-E",
@@ -74,7 +79,17 @@ pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
 /// Asserts that every packet's `fields` equal tshark's, printing the first
 /// mismatches as a readable diff.
 pub fn assert_same_as_tshark(pcap: &Path, packets: &[Packet], fields: &[&str]) {
-    let rows = tshark_fields(pcap, fields);
+    assert_same_as_tshark_with(pcap, packets, fields, &[]);
+}
+
+/// `assert_same_as_tshark` with extra tshark options.
+pub fn assert_same_as_tshark_with(
+    pcap: &Path,
+    packets: &[Packet],
+    fields: &[&str],
+    options: &[&str],
+) {
+    let rows = tshark_fields_with(pcap, fields, options);
     assert_eq!(
         rows.len(),
         packets.len(),
