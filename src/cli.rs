@@ -50,6 +50,11 @@ enum Command {
     List,
     /// Print the script API reference (every function, its parameters and what it does).
     Api,
+    /// Start a new exercise: labs/NAME.rhai from a commented template, and its test.
+    New {
+        /// The lab's name, e.g. tcp_window.
+        name: String,
+    },
     /// Analyze a pcap or pcapng file: report.md, packets.csv, Follow TCP Stream files,
     /// or (`--fields`) tshark-style CSV on stdout.
     #[command(after_help = ANALYZE_EXAMPLES)]
@@ -215,6 +220,13 @@ pub fn main() -> Result<u8> {
         Some(Command::Run(args)) => run(args),
         Some(Command::Check { files }) => check(&files),
         Some(Command::List) => list(),
+        Some(Command::New { name }) => {
+            for f in labrun::scaffold::new_lab(std::path::Path::new("."), &name)? {
+                println!("created {}", f.display());
+            }
+            println!("run it: labrun labs/{name}.rhai; see docs/writing-a-lab.md");
+            Ok(0)
+        }
         Some(Command::Api) => {
             let engine = runner::build_engine(std::path::Path::new("."), &Default::default());
             print!("{}", labrun::script::api_markdown(&engine));

@@ -26,6 +26,7 @@ pub mod report;
 pub mod runner;
 #[cfg(target_os = "linux")]
 pub mod sandbox;
+pub mod scaffold;
 pub mod script;
 pub mod sockets;
 pub mod util;
