@@ -53,7 +53,7 @@ fn main() {
             args: Vec::new(),
             network: NetworkChoice {
                 mode: NetworkMode::Sandbox,
-                iface: None,
+                ..NetworkChoice::default()
             },
             limits: Default::default(),
             interrupt: None,

@@ -20,6 +20,7 @@ Examples:
   labrun check labs/*.rhai
   labrun list
   labrun scan 127.0.0.1 -p 1-1024 --type syn
+  labrun api > docs/api.md
 
 Exit codes: 0 the lab ran and all its checks passed, 1 a check failed,
 2 a usage, script or environment error.";
@@ -51,6 +52,43 @@ enum Command {
     /// Scan TCP ports of a target: connect, SYN or FIN scan, with nmap's states and reasons.
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
+    /// Print the script API reference (every function, its parameters and what it does).
+    Api,
+    /// Analyze a pcap or pcapng file: report.md, packets.csv, Follow TCP Stream files,
+    /// or (`--fields`) tshark-style CSV on stdout.
+    #[command(after_help = ANALYZE_EXAMPLES)]
+    Analyze(AnalyzeArgs),
+}
+
+const ANALYZE_EXAMPLES: &str = "\
+Examples:
+  labrun analyze capture.pcapng --out chat-analysis
+  labrun analyze capture.pcap --stream 0 --out stream0
+  labrun analyze capture.pcap --fields frame.number,ip.src,tcp.seq,_ws.col.info
+  labrun analyze capture.pcap --filter 'tcp port 80' --fields tcp.stream,tcp.len
+
+Exit codes: 0 done, 2 a usage error or an unreadable capture.";
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    /// The capture file (pcap or pcapng).
+    #[arg(required_unless_present = "list_fields")]
+    file: Option<PathBuf>,
+    /// Write the report into DIR (default: reports/analyze-<file>/).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Only frames matching this BPF capture filter, e.g. 'tcp port 8888'.
+    #[arg(long, value_name = "BPF")]
+    filter: Option<String>,
+    /// Only TCP stream N (Wireshark's tcp.stream).
+    #[arg(long, value_name = "N")]
+    stream: Option<u32>,
+    /// Print these fields as CSV on stdout (tshark -T fields -E separator=, -E header=y -E quote=d).
+    #[arg(long, value_name = "f1,f2,...", value_delimiter = ',')]
+    fields: Option<Vec<String>>,
+    /// List the field names --fields understands.
+    #[arg(long)]
+    list_fields: bool,
 }
 
 const SCAN_EXAMPLES: &str = "\
@@ -136,11 +174,15 @@ struct RunArgs {
     #[arg(long, value_enum, value_name = "WHERE")]
     network: Option<NetworkArg>,
     /// With --network host: the side of the lab this machine plays.
-    #[arg(long, value_enum, requires = "peer")]
+    #[arg(long, value_enum)]
     role: Option<RoleArg>,
     /// With --network host: the other machine, ADDR or ADDR:PORT; traffic goes only there.
     #[arg(long, value_name = "ADDR[:PORT]", requires = "role")]
     peer: Option<String>,
+    /// Play one side of the lab typed at this terminal (with --role): e.g. the chat lab
+    /// becomes a terminal chat; start the server in one terminal, the client in another.
+    #[arg(long, requires = "role")]
+    interactive: bool,
     /// Arguments for the script after `--`, as key=value; the script sees them in `args`.
     #[arg(last = true, value_name = "KEY=VALUE")]
     script_args: Vec<String>,
@@ -184,13 +226,14 @@ fn parse_peer(text: &str) -> Result<SocketAddr> {
         .with_context(|| format!("the peer {text:?} has no address"))
 }
 
-fn network_choice(args: &RunArgs) -> Result<NetworkChoice> {
-    let mode = match (args.network, args.role, &args.peer) {
+fn network_choice(args: &RunArgs, lab: &str) -> Result<NetworkChoice> {
+    let role = args.role.map(|r| match r {
+        RoleArg::Server => Role::Server,
+        RoleArg::Client => Role::Client,
+    });
+    let mode = match (args.network, role, &args.peer) {
         (Some(NetworkArg::Host), Some(role), Some(peer)) => NetworkMode::Host {
-            role: match role {
-                RoleArg::Server => Role::Server,
-                RoleArg::Client => Role::Client,
-            },
+            role,
             peer: parse_peer(peer)?,
         },
         (Some(NetworkArg::Host), _, _) => {
@@ -198,14 +241,31 @@ fn network_choice(args: &RunArgs) -> Result<NetworkChoice> {
                 "--network host needs --role server|client and --peer ADDR[:PORT] (the other machine)"
             )
         }
-        (_, Some(_), _) | (_, _, Some(_)) => bail!("--role and --peer are for --network host"),
+        (_, _, Some(_)) => bail!("--peer is for --network host"),
+        (_, Some(_), _) if !args.interactive => {
+            bail!("--role is for --network host or --interactive")
+        }
         (Some(NetworkArg::Sandbox), _, _) => NetworkMode::Sandbox,
         (Some(NetworkArg::Loopback), _, _) => NetworkMode::Loopback,
         (None, _, _) => NetworkMode::default(),
     };
+    let interactive = if args.interactive { role } else { None };
+    // Computed before labrun enters a user namespace, where the user id reads as 0.
+    #[cfg(target_os = "linux")]
+    let rendezvous = interactive.map(|_| {
+        // SAFETY: getuid has no preconditions.
+        labrun::sandbox::rendezvous_path(unsafe { libc::getuid() }, lab)
+    });
+    #[cfg(not(target_os = "linux"))]
+    let rendezvous = {
+        let _ = lab;
+        None
+    };
     Ok(NetworkChoice {
         mode,
         iface: args.iface.clone(),
+        interactive,
+        rendezvous,
     })
 }
 
@@ -217,15 +277,21 @@ pub fn main() -> Result<u8> {
         Some(Command::Check { files }) => check(&files),
         Some(Command::List) => list(),
         Some(Command::Scan(args)) => scan(args),
+        Some(Command::Api) => {
+            let engine = runner::build_engine(std::path::Path::new("."), &Default::default());
+            print!("{}", labrun::script::api_markdown(&engine));
+            Ok(0)
+        }
+        Some(Command::Analyze(args)) => analyze(args),
         None => run(cli.run),
     }
 }
 
 fn run(args: RunArgs) -> Result<u8> {
-    let network = network_choice(&args)?;
-    let Some(script) = args.file else {
+    let Some(script) = args.file.clone() else {
         bail!("no lab given: try `labrun labs/segment.rhai`, or `labrun list` to see the labs");
     };
+    let network = network_choice(&args, &runner::lab_name(&script))?;
     if !script.is_file() {
         bail!(
             "cannot read {}: no such file (see `labrun list`)",
@@ -234,8 +300,12 @@ fn run(args: RunArgs) -> Result<u8> {
     }
     // Must come before any thread starts: an ordinary user enters a user namespace here.
     #[cfg(target_os = "linux")]
-    if !matches!(network.mode, NetworkMode::Host { .. }) {
-        labrun::sandbox::ensure_privileges(true)?;
+    match (&network.mode, network.interactive, &network.rendezvous) {
+        (NetworkMode::Host { .. }, _, _) => {}
+        (NetworkMode::Sandbox, Some(Role::Client), Some(path)) => labrun::sandbox::join(path)?,
+        _ => {
+            labrun::sandbox::ensure_privileges(true)?;
+        }
     }
     let student = match &args.student {
         Some(s) => Some(Student::parse(s).with_context(|| {
@@ -394,4 +464,57 @@ fn scan(args: ScanArgs) -> Result<u8> {
         FormatArg::Csv => print!("{}", scan::output::csv(&report)),
     }
     Ok(0)
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<u8> {
+    use labrun::analyze::{
+        AnalyzeError, CaptureFile, ReportOptions, write_analysis_report, write_fields,
+    };
+    use std::io::Write;
+    if args.list_fields {
+        let mut out = std::io::stdout().lock();
+        for f in labrun::analysis::SUPPORTED_FIELDS {
+            writeln!(out, "{f}")?;
+        }
+        return Ok(0);
+    }
+    let Some(path) = args.file else {
+        bail!("no capture given: try `labrun analyze capture.pcap`");
+    };
+    let fail = |e: AnalyzeError| -> Result<u8> {
+        eprintln!("error: {e}");
+        Ok(2)
+    };
+    let mut file = match CaptureFile::open(&path, args.filter.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    if let Some(fields) = &args.fields {
+        let stdout = std::io::stdout().lock();
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+        return match write_fields(&mut file, fields, args.stream, &mut out) {
+            Ok(_) => Ok(0),
+            Err(AnalyzeError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+            Err(e) => {
+                let _ = out.flush();
+                fail(e)
+            }
+        };
+    }
+    let opts = ReportOptions {
+        out: args.out.clone().unwrap_or_else(|| {
+            labrun::analyze::report::default_dir(std::path::Path::new("reports"), &path)
+        }),
+        exact: args.out.is_some(),
+        path,
+        stream: args.stream,
+        filter: args.filter,
+    };
+    match write_analysis_report(&mut file, &opts) {
+        Ok(w) => {
+            println!("report: {}/ ({})", w.dir.display(), w.files.join(", "));
+            Ok(0)
+        }
+        Err(e) => fail(e),
+    }
 }

@@ -13,9 +13,11 @@
 //! - [`wire`]: link-layer and header decoding;
 //! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
 //! - [`scan`]: connect, SYN and FIN port scans with nmap's states and reasons;
+//! - [`analyze`]: `labrun analyze`, the same analysis over any pcap or pcapng file;
 //! - [`report`]: report.md, packets.csv and capture.pcap, written atomically.
 
 pub mod analysis;
+pub mod analyze;
 pub mod capture;
 pub mod labs;
 pub mod network;

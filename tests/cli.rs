@@ -254,3 +254,19 @@ fn list_help_and_version() {
     let (out, _) = run(&["--bogus"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn docs_api_md_is_what_labrun_api_prints() {
+    let (out, _) = run(&["api"]);
+    assert_eq!(out.status.code(), Some(0));
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/api.md")).unwrap();
+    assert!(
+        stdout(&out) == committed,
+        "docs/api.md is stale: regenerate it with `cargo run -- api > docs/api.md`"
+    );
+    assert!(
+        committed.contains("host.serve(port: int, handlers: map) -> Server"),
+        "{committed}"
+    );
+}

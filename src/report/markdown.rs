@@ -50,6 +50,9 @@ pub fn render_markdown(r: &Report) -> String {
         );
         md.push_str(&packet_table(&c.trace.packets));
         md.push('\n');
+        for f in c.figures() {
+            let _ = writeln!(md, "### {}\n\n![{}]({})\n", f.caption, f.caption, f.file);
+        }
     }
     render_checks(&mut md, r);
     md
@@ -160,12 +163,20 @@ pub fn packet_table(packets: &[Packet]) -> String {
         } else {
             "eth.dst"
         };
+        // An ICMP error also carries the quoted datagram's addresses and ports: show the
+        // outer header's address only.
         let addr = p
             .field(ip)
             .or_else(|| p.field(ip6))
             .or_else(|| p.field(eth))
             .unwrap_or_default();
-        match p.field(tcp).or_else(|| p.field(udp)) {
+        let addr = addr.split(',').next().unwrap_or_default().to_string();
+        let port = if p.icmp.is_some() {
+            None
+        } else {
+            p.field(tcp).or_else(|| p.field(udp))
+        };
+        match port {
             Some(port) if addr.contains(':') => format!("[{addr}]:{port}"),
             Some(port) => format!("{addr}:{port}"),
             None => addr,

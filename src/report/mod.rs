@@ -4,12 +4,16 @@
 //! into a directory (report.md, packets.csv, capture.pcap) atomically, never overwriting.
 
 mod csv_out;
+mod html;
 mod markdown;
 mod output;
+mod svg;
 
 pub use csv_out::write_packets_csv;
+pub use html::render_html;
 pub use markdown::{packet_table, render_markdown, table};
-pub use output::{OutputError, Written, default_report_dir, write_report};
+pub use output::{OutputError, StagedDir, Written, default_report_dir, write_report};
+pub use svg::{flow_graph, is_transfer, seq_plot, stream_packets};
 
 use crate::analysis::Trace;
 use crate::capture::Captured;
@@ -85,7 +89,54 @@ pub struct CaptureRecord {
     pub trace: Trace,
 }
 
+/// A picture of the report: drawn as SVG, written beside report.md and inlined in report.html.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File name, e.g. `flow-capture-0.svg`.
+    pub file: String,
+    /// Caption, e.g. `Flow graph of tcp.stream 0`.
+    pub caption: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// Streams drawn per capture at most (a scan makes thousands; the report shows the first).
+const MAX_FLOW_GRAPHS: usize = 6;
+
 impl CaptureRecord {
+    /// The flow graph of each TCP stream (the first few), and a sequence plot for each
+    /// stream that transfers data.
+    pub fn figures(&self) -> Vec<Figure> {
+        let mut out = Vec::new();
+        for stream in self.trace.streams.iter().take(MAX_FLOW_GRAPHS) {
+            let packets = svg::stream_packets(&self.trace.packets, stream);
+            if packets.is_empty() {
+                continue;
+            }
+            out.push(Figure {
+                file: format!("flow-{}-{}.svg", self.name, stream.index),
+                caption: format!(
+                    "Flow graph of tcp.stream {} ({})",
+                    stream.index,
+                    self.pcap_file()
+                ),
+                svg: svg::flow_graph(&packets, stream),
+            });
+            if svg::is_transfer(&packets) {
+                out.push(Figure {
+                    file: format!("seq-{}-{}.svg", self.name, stream.index),
+                    caption: format!(
+                        "Sequence numbers over time, tcp.stream {} ({})",
+                        stream.index,
+                        self.pcap_file()
+                    ),
+                    svg: svg::seq_plot(&packets, stream),
+                });
+            }
+        }
+        out
+    }
+
     /// The pcap file name, e.g. `capture.pcap`.
     pub fn pcap_file(&self) -> String {
         format!("{}.pcap", self.name)
@@ -139,6 +190,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// Every figure of every capture, in report order.
+    pub fn figures(&self) -> Vec<Figure> {
+        self.captures
+            .iter()
+            .flat_map(CaptureRecord::figures)
+            .collect()
+    }
+
     /// Number of checks that failed.
     pub fn failed(&self) -> usize {
         self.checks.iter().filter(|c| !c.passed).count()

@@ -6,7 +6,7 @@ mod state;
 
 pub use errors::{ScriptError, from_eval, from_parse};
 pub use limits::Limits;
-pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState};
+pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState, ScriptEngine};
 
 use crate::report::{self, Block, Report, Student, Written};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -173,6 +173,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         progress: progress.clone(),
         script: file.clone(),
         args: opts.args.clone(),
+        engine: None,
+        servers: Vec::new(),
     })));
     engine.set_default_tag(Dynamic::from(handle.clone()));
     let printer = progress.clone();
@@ -210,8 +212,16 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let mut scope = Scope::new();
     scope.push_constant("student", student_map(opts.student.as_ref()));
     scope.push_constant("args", args_map(&opts.args));
+    let engine = Arc::new(engine);
+    let ast = Arc::new(ast);
+    handle.lock().engine = Some(ScriptEngine {
+        engine: Arc::clone(&engine),
+        ast: Arc::clone(&ast),
+        file: file.clone(),
+    });
     let result = engine.run_ast_with_scope(&mut scope, &ast);
     let elapsed = started.elapsed();
+    handle.lock().engine = None;
     drop(engine);
     progress.finish_and_clear();
 
@@ -242,8 +252,18 @@ fn worth_keeping(r: &Report) -> bool {
     !r.captures.is_empty() || !r.blocks.is_empty() || !r.checks.is_empty()
 }
 
-/// Stops captures the script left running and takes the report out of the state.
+/// Stops servers and captures the script left running and takes the report out of the state.
 fn finish(handle: &RunHandle) -> Report {
+    let servers: Vec<_> = std::mem::take(&mut handle.lock().servers);
+    for s in servers {
+        let errors = s.shutdown();
+        let mut st = handle.lock();
+        for e in errors {
+            st.report
+                .warnings
+                .push(format!("server on {}: {e}", s.addr()));
+        }
+    }
     let pending: Vec<PendingCapture> = handle.lock().captures.clone();
     for p in pending {
         let live = p.live.lock().unwrap_or_else(|e| e.into_inner()).take();

@@ -5,12 +5,17 @@
 //! packets, the report, and port scans. Native functions find the run's state through the engine tag.
 
 mod capture_api;
+mod chat_api;
 mod net_api;
 mod packet_api;
+mod reference;
 mod report_api;
 mod scan_api;
+mod server_api;
 
 pub use capture_api::finish_capture;
+pub use reference::api_markdown;
+pub use server_api::ScriptServer;
 
 use crate::runner::RunHandle;
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
@@ -18,10 +23,12 @@ use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 /// Registers every part of the script API into `engine`.
 pub fn register(engine: &mut Engine) {
     net_api::register(engine);
+    chat_api::register(engine);
     capture_api::register(engine);
     packet_api::register(engine);
     report_api::register(engine);
     scan_api::register(engine);
+    server_api::register(engine);
 }
 
 /// The result type of native functions that can fail.

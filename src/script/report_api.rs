@@ -259,6 +259,12 @@ mod report_module {
             .join(sep)
     }
 
+    /// `x` with exactly `decimals` digits after the point: `fixed(1.46025, 3)` is "1.460".
+    pub fn fixed(x: rhai::FLOAT, decimals: INT) -> String {
+        let d = usize::try_from(decimals.clamp(0, 12)).unwrap_or(0);
+        format!("{x:.d$}")
+    }
+
     /// The length of the text in bytes (UTF-8), which is what TCP counts; `len` counts characters.
     pub fn byte_len(text: &str) -> INT {
         text.len() as INT
