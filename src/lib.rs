@@ -12,6 +12,7 @@
 //! - [`capture`]: live libpcap capture on a thread, and pcap files;
 //! - [`wire`]: link-layer and header decoding;
 //! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
+//! - [`craft`]: hand-made TCP and UDP packets, sent on a raw socket or injected as frames;
 //! - [`scan`]: connect, SYN and FIN port scans with nmap's states and reasons;
 //! - [`analyze`]: `labrun analyze`, the same analysis over any pcap or pcapng file;
 //! - [`report`]: report.md, packets.csv and capture.pcap, written atomically.
@@ -19,6 +20,7 @@
 pub mod analysis;
 pub mod analyze;
 pub mod capture;
+pub mod craft;
 pub mod labs;
 pub mod network;
 pub mod report;
