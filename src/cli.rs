@@ -19,6 +19,7 @@ Examples:
   labrun labs/chat.rhai --network host --role client --peer 192.168.1.10   (on the other)
   labrun check labs/*.rhai
   labrun list
+  labrun scan 127.0.0.1 -p 1-1024 --type syn
   labrun api > docs/api.md
 
 Exit codes: 0 the lab ran and all its checks passed, 1 a check failed,
@@ -48,6 +49,9 @@ enum Command {
     },
     /// List the labs that ship with labrun.
     List,
+    /// Scan TCP ports of a target: connect, SYN or FIN scan, with nmap's states and reasons.
+    #[command(after_help = SCAN_EXAMPLES)]
+    Scan(ScanArgs),
     /// Print the script API reference (every function, its parameters and what it does).
     Api,
     /// Start a new exercise: labs/NAME.rhai from a commented template, and its test.
@@ -90,6 +94,71 @@ struct AnalyzeArgs {
     /// List the field names --fields understands.
     #[arg(long)]
     list_fields: bool,
+}
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  labrun scan 127.0.0.1 -p 1-1024
+  labrun scan localhost -p - --type syn
+  labrun scan 127.0.0.1 -p 22,80,8000-9000 --type fin --format csv
+  labrun scan 10.77.0.2 -p 1-1024 --allow-target 10.77.0.0/24   (a lab machine of your own)
+
+Targets must be loopback unless --allow-target covers them: scan only machines you set up
+yourself. SYN and FIN scans need root (raw sockets and a capture), or once:
+sudo setcap cap_net_raw,cap_net_admin+ep $(which labrun)
+
+Exit codes: 0 the scan finished, 2 a usage or environment error.";
+
+#[derive(Debug, Args)]
+struct ScanArgs {
+    /// The target: an address or a host name (resolved first; the check applies to the address).
+    target: String,
+    /// Ports like nmap's -p: `22`, `1-1024,8080,60000-65535`, `-` for every port.
+    #[arg(
+        short = 'p',
+        long = "ports",
+        value_name = "SPEC",
+        default_value = "1-1024"
+    )]
+    ports: String,
+    /// The kind of scan.
+    #[arg(long = "type", value_enum, default_value = "connect")]
+    scan_type: ScanTypeArg,
+    /// The longest a probe waits for its answer, in ms (the timeout in use adapts to the
+    /// measured round-trip time and starts here).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    timeout: u64,
+    /// Retries of an unanswered probe.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    retries: u32,
+    /// Most probes in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    max_in_flight: usize,
+    /// Output: a table for people, or CSV rows `port,protocol,state,service,reason`.
+    #[arg(long, value_enum, default_value = "table")]
+    format: FormatArg,
+    /// Also allow targets in this block (repeatable), e.g. 10.77.0.0/24: only for
+    /// machines you set up yourself.
+    #[arg(long, value_name = "CIDR")]
+    allow_target: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ScanTypeArg {
+    /// A full connect per port (nmap -sT); needs no privilege.
+    Connect,
+    /// A crafted SYN per port, half-open (nmap -sS).
+    Syn,
+    /// A crafted FIN per port (nmap -sF).
+    Fin,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    /// Aligned columns like nmap's, with a summary.
+    Table,
+    /// port,protocol,state,service,reason for every port.
+    Csv,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +296,7 @@ pub fn main() -> Result<u8> {
             println!("run it: labrun labs/{name}.rhai; see docs/writing-a-lab.md");
             Ok(0)
         }
+        Some(Command::Scan(args)) => scan(args),
         Some(Command::Api) => {
             let engine = runner::build_engine(std::path::Path::new("."), &Default::default());
             print!("{}", labrun::script::api_markdown(&engine));
@@ -368,6 +438,54 @@ fn list() -> Result<u8> {
     let width = labs.iter().map(|l| l.name.len()).max().unwrap_or(0);
     for l in labs {
         println!("{:width$}  {}  ({})", l.name, l.title, l.path.display());
+    }
+    Ok(0)
+}
+
+fn scan(args: ScanArgs) -> Result<u8> {
+    use labrun::network::{Network, TargetPolicy};
+    use labrun::scan::{self, Cidr, ScanOptions, ScanType};
+    let ports = scan::parse_ports(&args.ports)?;
+    let allowed = args
+        .allow_target
+        .iter()
+        .map(|c| Cidr::parse(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let target = scan::resolve_target(&args.target)?;
+    scan::check_target(target, &TargetPolicy::default(), &allowed)?;
+    if args.timeout == 0 {
+        bail!("--timeout must be at least 1 ms");
+    }
+    let host = if target.is_loopback() {
+        Network::loopback(None).hosts.remove(0)
+    } else {
+        let net = Network::two_machines(Role::Client, SocketAddr::new(target, 0), None)?;
+        net.hosts
+            .into_iter()
+            .next()
+            .context("no local host routes to the target")?
+    };
+    let progress = indicatif::ProgressBar::new(ports.len() as u64);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} ports  {per_sec}  ETA {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let options = ScanOptions {
+        scan_type: match args.scan_type {
+            ScanTypeArg::Connect => ScanType::Connect,
+            ScanTypeArg::Syn => ScanType::Syn,
+            ScanTypeArg::Fin => ScanType::Fin,
+        },
+        max_timeout: std::time::Duration::from_millis(args.timeout),
+        retries: args.retries,
+        max_in_flight: args.max_in_flight,
+        progress: Some(progress),
+        cancel: Some(interrupt_flag()),
+    };
+    let report = scan::scan(&host, target, &ports, &options)?;
+    match args.format {
+        FormatArg::Table => print!("{}", scan::output::table(&report)),
+        FormatArg::Csv => print!("{}", scan::output::csv(&report)),
     }
     Ok(0)
 }

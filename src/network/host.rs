@@ -64,6 +64,16 @@ impl Host {
         self.local
     }
 
+    /// True when the host lives in a context of its own (a sandbox namespace).
+    pub fn has_context(&self) -> bool {
+        self.context.is_some()
+    }
+
+    /// The rule of which destinations this host may reach.
+    pub fn policy(&self) -> &TargetPolicy {
+        &self.policy
+    }
+
     /// The MAC address of the host's interface, when known.
     pub fn mac(&self) -> Option<&str> {
         self.mac.as_deref()

@@ -6,10 +6,12 @@
 //! checked against the network's [`TargetPolicy`]: labrun sends only to loopback, to hosts
 //! it made itself, or to the peer the user named explicitly.
 
+mod firewall;
 mod host;
 mod options;
 mod two_machines;
 
+pub use firewall::Firewall;
 pub use host::{Host, NetContext};
 pub use options::{HostAddr, NetOptions};
 pub use two_machines::Role;
@@ -40,6 +42,9 @@ pub enum NetworkError {
     /// A script option is wrong.
     #[error("{0}")]
     Option(String),
+    /// Firewall rules could not be set on a host.
+    #[error("firewall: {0}")]
+    Firewall(String),
 }
 
 /// Where a lab runs.
