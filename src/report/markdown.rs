@@ -32,6 +32,9 @@ pub fn render_markdown(r: &Report) -> String {
     if !h.kernel.is_empty() {
         facts.push(("Kernel", h.kernel.clone()));
     }
+    if !h.nonce.is_empty() {
+        facts.push(("Run nonce", format!("`{}`", h.nonce)));
+    }
     facts.push(("Network", h.network.clone()));
     if !h.hosts.is_empty() {
         facts.push(("Hosts", h.hosts.join(", ")));

@@ -219,6 +219,9 @@ pub struct Header {
     pub lab_version: String,
     /// The kernel this ran on, e.g. `Linux 6.1.0`.
     pub kernel: String,
+    /// A value new for every run that labs put into their payloads (`nonce()`), so a
+    /// capture copied from another run is visible.
+    pub nonce: String,
 }
 
 /// Everything a run produced, ready to be written.

@@ -174,6 +174,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
             d.iter().take(6).map(|b| format!("{b:02x}")).collect()
         },
         kernel: kernel_release(),
+        nonce: new_nonce(),
     };
     let handle = RunHandle(Arc::new(Mutex::new(RunState {
         report,
@@ -352,6 +353,19 @@ fn finish(handle: &RunHandle) -> Report {
     st.networks.clear();
     st.network = None;
     std::mem::take(&mut st.report)
+}
+
+/// Eight hex digits that differ between runs: a hash of the clock, the process id and the
+/// address of a fresh allocation.
+fn new_nonce() -> String {
+    use sha2::Digest;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let here = Box::new(0u8);
+    let seed = format!("{}:{}:{:p}", now.as_nanos(), std::process::id(), &*here);
+    let d = sha2::Sha256::digest(seed.as_bytes());
+    d.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The operating system and kernel release, e.g. `Linux 6.1.0-18-amd64`.

@@ -315,6 +315,15 @@ mod report_module {
         format!("{x:.d$}")
     }
 
+    /// This run's nonce: eight hex digits, new every run and shown in the report header.
+    /// Put it in a payload (the chat lab does) so a capture copied from another run shows.
+    #[rhai_fn(return_raw)]
+    pub fn nonce(ctx: NativeCallContext) -> ApiResult<String> {
+        let handle = run_handle(&ctx)?;
+        let nonce = handle.lock().report.header.nonce.clone();
+        Ok(nonce)
+    }
+
     /// The length of the text in bytes (UTF-8), which is what TCP counts; `len` counts characters.
     pub fn byte_len(text: &str) -> INT {
         text.len() as INT
