@@ -51,6 +51,8 @@ fn main() {
             reports_base: out.path().to_path_buf(),
             student: None,
             course: None,
+            grade: None,
+            keep_report: true,
             args: Vec::new(),
             network: NetworkChoice {
                 mode: NetworkMode::Sandbox,

@@ -6,7 +6,7 @@ use labrun::network::Role;
 use labrun::report::Student;
 use labrun::runner::{self, NetworkChoice, NetworkMode, RunError, RunOptions};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -54,6 +54,10 @@ enum Command {
     Scan(ScanArgs),
     /// Print the script API reference (every function, its parameters and what it does).
     Api,
+    /// Grade captures someone else made with a lab's capture-only checks: one file
+    /// (`--pcap`), or every capture in a folder into one CSV of scores (`--dir`).
+    #[command(after_help = GRADE_EXAMPLES)]
+    Grade(GradeArgs),
     /// Start a new exercise: labs/NAME.rhai from a commented template, and its test.
     New {
         /// The lab's name, e.g. tcp_window.
@@ -159,6 +163,38 @@ enum FormatArg {
     Table,
     /// port,protocol,state,service,reason for every port.
     Csv,
+}
+
+const GRADE_EXAMPLES: &str = "\
+Examples:
+  labrun grade labs/chat.rhai --pcap student.pcapng
+  labrun grade labs/chat.rhai --pcap student.pcap --out graded-report
+  labrun grade labs/chat.rhai --dir submissions/ > scores.csv
+
+Exit codes: 0 every check passed (--pcap) or the folder was graded (--dir),
+1 a check failed, 2 a usage error or an unreadable capture.";
+
+#[derive(Debug, Args)]
+struct GradeArgs {
+    /// The lab whose checks grade the captures, e.g. labs/chat.rhai.
+    lab: PathBuf,
+    /// One capture (pcap or pcapng) to grade.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "dir",
+        required_unless_present = "dir"
+    )]
+    pcap: Option<PathBuf>,
+    /// A folder of captures: prints one CSV row per capture (file, score, total, failed checks).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// With --pcap: write the report explaining the capture into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Arguments for the lab after `--`, as key=value (e.g. port=9000).
+    #[arg(last = true, value_name = "KEY=VALUE")]
+    script_args: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -289,6 +325,7 @@ pub fn main() -> Result<u8> {
         Some(Command::Run(args)) => run(args),
         Some(Command::Check { files }) => check(&files),
         Some(Command::List) => list(),
+        Some(Command::Grade(args)) => grade(args),
         Some(Command::New { name }) => {
             for f in labrun::scaffold::new_lab(std::path::Path::new("."), &name)? {
                 println!("created {}", f.display());
@@ -352,6 +389,8 @@ fn run(args: RunArgs) -> Result<u8> {
         network,
         limits: Default::default(),
         browser: args.browser.clone(),
+        grade: None,
+        keep_report: true,
         interrupt: Some(interrupt_flag()),
     };
     let outcome = match runner::run(&opts) {
@@ -414,6 +453,131 @@ fn interrupt_flag() -> Arc<AtomicBool> {
         }
     }
     flag
+}
+
+fn key_values(args: &[String]) -> Result<Vec<(String, String)>> {
+    args.iter()
+        .map(|a| match a.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => bail!("script arguments are key=value, got {a:?}"),
+        })
+        .collect()
+}
+
+/// Grades one capture; the outcome, or the reason it could not be graded.
+fn grade_one(
+    lab: &Path,
+    pcap: &Path,
+    out: Option<PathBuf>,
+    kv: &[(String, String)],
+) -> Result<runner::RunOutcome> {
+    let opts = RunOptions {
+        script: lab.to_path_buf(),
+        keep_report: out.is_some(),
+        out,
+        reports_base: PathBuf::from("reports"),
+        args: kv.to_vec(),
+        network: NetworkChoice {
+            mode: NetworkMode::Loopback,
+            ..NetworkChoice::default()
+        },
+        grade: Some(pcap.to_path_buf()),
+        ..RunOptions::default()
+    };
+    Ok(runner::run(&opts)?)
+}
+
+fn failed_checks(r: &labrun::report::Report) -> String {
+    r.checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.what.clone())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn grade(args: GradeArgs) -> Result<u8> {
+    if !args.lab.is_file() {
+        bail!(
+            "cannot read {}: no such file (see `labrun list`)",
+            args.lab.display()
+        );
+    }
+    let kv = key_values(&args.script_args)?;
+    if let Some(pcap) = &args.pcap {
+        let outcome = grade_one(&args.lab, pcap, args.out.clone(), &kv)?;
+        if let Some(e) = &outcome.error {
+            bail!("{e}");
+        }
+        let r = &outcome.report;
+        if r.checks.is_empty() {
+            bail!(
+                "{} checks nothing from a capture alone (it has no `if grading() {{ ... }}` part)",
+                args.lab.display()
+            );
+        }
+        let (earned, total) = r.score();
+        println!("{}: score {earned} / {total}", pcap.display());
+        for c in &r.checks {
+            let mark = if c.passed { "PASS" } else { "FAIL" };
+            print!(
+                "  {mark}  {} ({} point{})",
+                c.what,
+                c.points,
+                if c.points == 1 { "" } else { "s" }
+            );
+            if let Some(f) = c.filter.as_ref().filter(|_| !c.passed) {
+                print!("  [wireshark: {f}]");
+            }
+            println!();
+        }
+        if let Some(w) = &outcome.written {
+            println!("report: {}/", w.dir.display());
+        }
+        return Ok(if r.failed() == 0 { 0 } else { 1 });
+    }
+    let Some(dir) = &args.dir else {
+        bail!("give --pcap FILE or --dir FOLDER");
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "pcap" || e == "pcapng" || e == "cap")
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("{} holds no .pcap or .pcapng files", dir.display());
+    }
+    let mut w = csv::Writer::from_writer(std::io::stdout());
+    w.write_record(["submission", "score", "total", "failed_checks"])?;
+    for f in &files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match grade_one(&args.lab, f, None, &kv) {
+            Ok(o) if o.error.is_none() => {
+                let (earned, total) = o.report.score();
+                w.write_record([
+                    name,
+                    earned.to_string(),
+                    total.to_string(),
+                    failed_checks(&o.report),
+                ])?;
+            }
+            Ok(o) => {
+                let total = o.report.score().1;
+                let e = o.error.map(|e| e.to_string()).unwrap_or_default();
+                w.write_record([name, "0".into(), total.to_string(), format!("error: {e}")])?;
+            }
+            Err(e) => w.write_record([name, "0".into(), String::new(), format!("error: {e:#}")])?,
+        }
+    }
+    w.flush()?;
+    Ok(0)
 }
 
 fn check(files: &[PathBuf]) -> Result<u8> {

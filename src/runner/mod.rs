@@ -30,6 +30,9 @@ pub enum RunError {
     /// The script does not compile.
     #[error("{0}")]
     Syntax(ScriptError),
+    /// The capture to grade cannot be read.
+    #[error(transparent)]
+    Grade(#[from] crate::analyze::AnalyzeError),
     /// The report could not be written.
     #[error(transparent)]
     Output(#[from] report::OutputError),
@@ -56,6 +59,11 @@ pub struct RunOptions {
     pub limits: Limits,
     /// `--browser`: a browser labs may start as their client (None: labrun's own client).
     pub browser: Option<String>,
+    /// Write the report (false: only the outcome is returned, as `labrun grade --dir` does).
+    pub keep_report: bool,
+    /// Grade this capture instead of making traffic (`labrun grade --pcap`): the lab's
+    /// `grading()` is true and `graded_capture()` returns this file's trace.
+    pub grade: Option<PathBuf>,
     /// Set (e.g. by a Ctrl-C handler) to stop the script at its next operation; the
     /// report of what ran so far is still written.
     pub interrupt: Option<Arc<AtomicBool>>,
@@ -190,6 +198,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         browser: opts.browser.clone().unwrap_or_default(),
         ws_servers: Vec::new(),
         browsers: Vec::new(),
+        graded: None,
     })));
     engine.set_default_tag(Dynamic::from(handle.clone()));
     let printer = progress.clone();
@@ -244,6 +253,11 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         }
     });
 
+    if let Some(path) = &opts.grade {
+        let captured = load_capture(path)?;
+        handle.lock().graded = Some(captured);
+    }
+
     let mut scope = Scope::new();
     scope.push_constant("student", student_map(opts.student.as_ref()));
     scope.push_constant("args", args_map(&opts.args));
@@ -265,7 +279,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     if let Some(e) = &error {
         report.error = Some(e.to_string());
     }
-    let written = if error.is_none() || worth_keeping(&report) {
+    let written = if opts.keep_report && (error.is_none() || worth_keeping(&report)) {
         let (dest, exact) = match &opts.out {
             Some(out) => (out.clone(), true),
             None => (report::default_report_dir(&opts.reports_base, &lab), false),
@@ -353,6 +367,29 @@ fn finish(handle: &RunHandle) -> Report {
     st.networks.clear();
     st.network = None;
     std::mem::take(&mut st.report)
+}
+
+/// Reads a capture file whole, as a live capture would have delivered it.
+fn load_capture(path: &Path) -> Result<crate::capture::Captured, RunError> {
+    let mut file = crate::analyze::CaptureFile::open(path, None)?;
+    let mut frames = Vec::new();
+    file.for_each::<crate::analyze::AnalyzeError>(|ts_sec, ts_nsec, orig_len, data| {
+        frames.push(crate::analysis::RawFrame {
+            ts_sec,
+            ts_nsec,
+            orig_len,
+            data: data.to_vec(),
+        });
+        Ok(())
+    })?;
+    Ok(crate::capture::Captured {
+        iface: format!("file {}", path.display()),
+        filter: String::new(),
+        dlt: u32::try_from(file.dlt).unwrap_or(1),
+        snaplen: 262_144,
+        frames,
+        stats: Default::default(),
+    })
 }
 
 /// Eight hex digits that differ between runs: a hash of the clock, the process id and the

@@ -73,6 +73,8 @@ pub struct RunState {
     pub script: String,
     /// Script arguments (`-- key=value`).
     pub args: Vec<(String, String)>,
+    /// The capture being graded (`labrun grade --pcap`), until the script takes it.
+    pub graded: Option<crate::capture::Captured>,
     /// Servers the script started (stopped at the end if the script did not).
     pub servers: Vec<crate::script::ScriptServer>,
     /// `--browser`: the browser a lab may start as its client ("" for labrun's own).

@@ -125,6 +125,16 @@ pub fn finish_capture(handle: &RunHandle, name: &str, live: LiveCapture) -> ApiR
         .progress
         .set_message(format!("stopping capture on {iface}"));
     let captured = live.stop().map_err(|e| api_error("stop", e))?;
+    record_capture(handle, name, captured)
+}
+
+/// Analyses a finished capture and records it in the report.
+fn record_capture(
+    handle: &RunHandle,
+    name: &str,
+    captured: crate::capture::Captured,
+) -> ApiResult<TraceRef> {
+    let iface = captured.iface.clone();
     let link = LinkType::from_dlt(captured.dlt).ok_or_else(|| {
         api_error(
             "stop",
@@ -257,6 +267,29 @@ mod capture_module {
         options: Map,
     ) -> ApiResult<Capture> {
         start(&ctx, host, &options)
+    }
+
+    /// True when the lab is being graded from a capture someone made (`labrun grade --pcap`):
+    /// the lab then checks `graded_capture()` instead of making traffic. This is how a lab
+    /// marks which of its checks can be made from a capture alone.
+    #[rhai_fn(return_raw)]
+    pub fn grading(ctx: NativeCallContext) -> ApiResult<bool> {
+        let handle = run_handle(&ctx)?;
+        let graded = handle.lock().graded.is_some();
+        Ok(graded)
+    }
+
+    /// The capture being graded, analysed like a live one (and shown in the report).
+    #[rhai_fn(return_raw)]
+    pub fn graded_capture(ctx: NativeCallContext) -> ApiResult<Trace> {
+        let handle = run_handle(&ctx)?;
+        let captured = handle.lock().graded.clone().ok_or_else(|| {
+            api_error(
+                "graded_capture",
+                "not grading: run the lab with `labrun grade LAB --pcap FILE`",
+            )
+        })?;
+        record_capture(&handle, "capture", captured)
     }
 
     /// Stops the capture (draining what the kernel still holds) and returns its trace.
