@@ -50,12 +50,16 @@ fn main() {
             out: Some(out.path().join(format!("run-{i}"))),
             reports_base: out.path().to_path_buf(),
             student: None,
+            course: None,
+            grade: None,
+            keep_report: true,
             args: Vec::new(),
             network: NetworkChoice {
                 mode: NetworkMode::Sandbox,
-                iface: None,
+                ..NetworkChoice::default()
             },
             limits: Default::default(),
+            browser: None,
             interrupt: None,
         };
         let t = Instant::now();

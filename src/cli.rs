@@ -6,7 +6,7 @@ use labrun::network::Role;
 use labrun::report::Student;
 use labrun::runner::{self, NetworkChoice, NetworkMode, RunError, RunOptions};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -20,6 +20,7 @@ Examples:
   labrun check labs/*.rhai
   labrun list
   labrun scan 127.0.0.1 -p 1-1024 --type syn
+  labrun api > docs/api.md
 
 Exit codes: 0 the lab ran and all its checks passed, 1 a check failed,
 2 a usage, script or environment error.";
@@ -51,6 +52,52 @@ enum Command {
     /// Scan TCP ports of a target: connect, SYN or FIN scan, with nmap's states and reasons.
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
+    /// Print the script API reference (every function, its parameters and what it does).
+    Api,
+    /// Grade captures someone else made with a lab's capture-only checks: one file
+    /// (`--pcap`), or every capture in a folder into one CSV of scores (`--dir`).
+    #[command(after_help = GRADE_EXAMPLES)]
+    Grade(GradeArgs),
+    /// Start a new exercise: labs/NAME.rhai from a commented template, and its test.
+    New {
+        /// The lab's name, e.g. tcp_window.
+        name: String,
+    },
+    /// Analyze a pcap or pcapng file: report.md, packets.csv, Follow TCP Stream files,
+    /// or (`--fields`) tshark-style CSV on stdout.
+    #[command(after_help = ANALYZE_EXAMPLES)]
+    Analyze(AnalyzeArgs),
+}
+
+const ANALYZE_EXAMPLES: &str = "\
+Examples:
+  labrun analyze capture.pcapng --out chat-analysis
+  labrun analyze capture.pcap --stream 0 --out stream0
+  labrun analyze capture.pcap --fields frame.number,ip.src,tcp.seq,_ws.col.info
+  labrun analyze capture.pcap --filter 'tcp port 80' --fields tcp.stream,tcp.len
+
+Exit codes: 0 done, 2 a usage error or an unreadable capture.";
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    /// The capture file (pcap or pcapng).
+    #[arg(required_unless_present = "list_fields")]
+    file: Option<PathBuf>,
+    /// Write the report into DIR (default: reports/analyze-<file>/).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Only frames matching this BPF capture filter, e.g. 'tcp port 8888'.
+    #[arg(long, value_name = "BPF")]
+    filter: Option<String>,
+    /// Only TCP stream N (Wireshark's tcp.stream).
+    #[arg(long, value_name = "N")]
+    stream: Option<u32>,
+    /// Print these fields as CSV on stdout (tshark -T fields -E separator=, -E header=y -E quote=d).
+    #[arg(long, value_name = "f1,f2,...", value_delimiter = ',')]
+    fields: Option<Vec<String>>,
+    /// List the field names --fields understands.
+    #[arg(long)]
+    list_fields: bool,
 }
 
 const SCAN_EXAMPLES: &str = "\
@@ -118,6 +165,38 @@ enum FormatArg {
     Csv,
 }
 
+const GRADE_EXAMPLES: &str = "\
+Examples:
+  labrun grade labs/chat.rhai --pcap student.pcapng
+  labrun grade labs/chat.rhai --pcap student.pcap --out graded-report
+  labrun grade labs/chat.rhai --dir submissions/ > scores.csv
+
+Exit codes: 0 every check passed (--pcap) or the folder was graded (--dir),
+1 a check failed, 2 a usage error or an unreadable capture.";
+
+#[derive(Debug, Args)]
+struct GradeArgs {
+    /// The lab whose checks grade the captures, e.g. labs/chat.rhai.
+    lab: PathBuf,
+    /// One capture (pcap or pcapng) to grade.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "dir",
+        required_unless_present = "dir"
+    )]
+    pcap: Option<PathBuf>,
+    /// A folder of captures: prints one CSV row per capture (file, score, total, failed checks).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// With --pcap: write the report explaining the capture into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Arguments for the lab after `--`, as key=value (e.g. port=9000).
+    #[arg(last = true, value_name = "KEY=VALUE")]
+    script_args: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 struct RunArgs {
     /// The lab script, e.g. labs/chat.rhai.
@@ -125,9 +204,12 @@ struct RunArgs {
     /// Write report.md, packets.csv and capture.pcap into DIR (default: reports/<lab>-<time>/).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// The student, "ID NAME", e.g. "20215120807 Li Yihang".
+    /// The student, "ID NAME", e.g. "20215120807 Li Yihang" (default: labrun.toml's `student`).
     #[arg(long, value_name = "\"ID NAME\"")]
     student: Option<String>,
+    /// The course shown in the report header (default: labrun.toml's `course`).
+    #[arg(long, value_name = "NAME")]
+    course: Option<String>,
     /// Capture on this interface instead of the lab host's own.
     #[arg(long, value_name = "IFACE")]
     iface: Option<String>,
@@ -136,11 +218,20 @@ struct RunArgs {
     #[arg(long, value_enum, value_name = "WHERE")]
     network: Option<NetworkArg>,
     /// With --network host: the side of the lab this machine plays.
-    #[arg(long, value_enum, requires = "peer")]
+    #[arg(long, value_enum)]
     role: Option<RoleArg>,
     /// With --network host: the other machine, ADDR or ADDR:PORT; traffic goes only there.
     #[arg(long, value_name = "ADDR[:PORT]", requires = "role")]
     peer: Option<String>,
+    /// Play one side of the lab typed at this terminal (with --role): e.g. the chat lab
+    /// becomes a terminal chat; start the server in one terminal, the client in another.
+    #[arg(long, requires = "role")]
+    interactive: bool,
+    /// Let the lab use a real browser as its client, e.g. `chromium` (headless, started by
+    /// labrun inside the client's namespace with a temporary profile); the script sees it
+    /// as `browser()`.
+    #[arg(long, value_name = "BROWSER")]
+    browser: Option<String>,
     /// Arguments for the script after `--`, as key=value; the script sees them in `args`.
     #[arg(last = true, value_name = "KEY=VALUE")]
     script_args: Vec<String>,
@@ -184,13 +275,14 @@ fn parse_peer(text: &str) -> Result<SocketAddr> {
         .with_context(|| format!("the peer {text:?} has no address"))
 }
 
-fn network_choice(args: &RunArgs) -> Result<NetworkChoice> {
-    let mode = match (args.network, args.role, &args.peer) {
+fn network_choice(args: &RunArgs, lab: &str) -> Result<NetworkChoice> {
+    let role = args.role.map(|r| match r {
+        RoleArg::Server => Role::Server,
+        RoleArg::Client => Role::Client,
+    });
+    let mode = match (args.network, role, &args.peer) {
         (Some(NetworkArg::Host), Some(role), Some(peer)) => NetworkMode::Host {
-            role: match role {
-                RoleArg::Server => Role::Server,
-                RoleArg::Client => Role::Client,
-            },
+            role,
             peer: parse_peer(peer)?,
         },
         (Some(NetworkArg::Host), _, _) => {
@@ -198,14 +290,31 @@ fn network_choice(args: &RunArgs) -> Result<NetworkChoice> {
                 "--network host needs --role server|client and --peer ADDR[:PORT] (the other machine)"
             )
         }
-        (_, Some(_), _) | (_, _, Some(_)) => bail!("--role and --peer are for --network host"),
+        (_, _, Some(_)) => bail!("--peer is for --network host"),
+        (_, Some(_), _) if !args.interactive => {
+            bail!("--role is for --network host or --interactive")
+        }
         (Some(NetworkArg::Sandbox), _, _) => NetworkMode::Sandbox,
         (Some(NetworkArg::Loopback), _, _) => NetworkMode::Loopback,
         (None, _, _) => NetworkMode::default(),
     };
+    let interactive = if args.interactive { role } else { None };
+    // Computed before labrun enters a user namespace, where the user id reads as 0.
+    #[cfg(target_os = "linux")]
+    let rendezvous = interactive.map(|_| {
+        // SAFETY: getuid has no preconditions.
+        labrun::sandbox::rendezvous_path(unsafe { libc::getuid() }, lab)
+    });
+    #[cfg(not(target_os = "linux"))]
+    let rendezvous = {
+        let _ = lab;
+        None
+    };
     Ok(NetworkChoice {
         mode,
         iface: args.iface.clone(),
+        interactive,
+        rendezvous,
     })
 }
 
@@ -216,16 +325,30 @@ pub fn main() -> Result<u8> {
         Some(Command::Run(args)) => run(args),
         Some(Command::Check { files }) => check(&files),
         Some(Command::List) => list(),
+        Some(Command::Grade(args)) => grade(args),
+        Some(Command::New { name }) => {
+            for f in labrun::scaffold::new_lab(std::path::Path::new("."), &name)? {
+                println!("created {}", f.display());
+            }
+            println!("run it: labrun labs/{name}.rhai; see docs/writing-a-lab.md");
+            Ok(0)
+        }
         Some(Command::Scan(args)) => scan(args),
+        Some(Command::Api) => {
+            let engine = runner::build_engine(std::path::Path::new("."), &Default::default());
+            print!("{}", labrun::script::api_markdown(&engine));
+            Ok(0)
+        }
+        Some(Command::Analyze(args)) => analyze(args),
         None => run(cli.run),
     }
 }
 
 fn run(args: RunArgs) -> Result<u8> {
-    let network = network_choice(&args)?;
-    let Some(script) = args.file else {
+    let Some(script) = args.file.clone() else {
         bail!("no lab given: try `labrun labs/segment.rhai`, or `labrun list` to see the labs");
     };
+    let network = network_choice(&args, &runner::lab_name(&script))?;
     if !script.is_file() {
         bail!(
             "cannot read {}: no such file (see `labrun list`)",
@@ -234,10 +357,16 @@ fn run(args: RunArgs) -> Result<u8> {
     }
     // Must come before any thread starts: an ordinary user enters a user namespace here.
     #[cfg(target_os = "linux")]
-    if !matches!(network.mode, NetworkMode::Host { .. }) {
-        labrun::sandbox::ensure_privileges(true)?;
+    match (&network.mode, network.interactive, &network.rendezvous) {
+        (NetworkMode::Host { .. }, _, _) => {}
+        (NetworkMode::Sandbox, Some(Role::Client), Some(path)) => labrun::sandbox::join(path)?,
+        _ => {
+            labrun::sandbox::ensure_privileges(true)?;
+        }
     }
-    let student = match &args.student {
+    let config = labrun::config::load(std::path::Path::new("."))?;
+    let student_text = args.student.clone().or(config.student);
+    let student = match &student_text {
         Some(s) => Some(Student::parse(s).with_context(|| {
             format!("--student needs \"ID NAME\", e.g. \"20215120807 Li Yihang\"; got {s:?}")
         })?),
@@ -251,6 +380,7 @@ fn run(args: RunArgs) -> Result<u8> {
         }
     }
     let opts = RunOptions {
+        course: args.course.clone().or(config.course),
         script,
         out: args.out,
         reports_base: PathBuf::from("reports"),
@@ -258,6 +388,9 @@ fn run(args: RunArgs) -> Result<u8> {
         args: kv,
         network,
         limits: Default::default(),
+        browser: args.browser.clone(),
+        grade: None,
+        keep_report: true,
         interrupt: Some(interrupt_flag()),
     };
     let outcome = match runner::run(&opts) {
@@ -320,6 +453,131 @@ fn interrupt_flag() -> Arc<AtomicBool> {
         }
     }
     flag
+}
+
+fn key_values(args: &[String]) -> Result<Vec<(String, String)>> {
+    args.iter()
+        .map(|a| match a.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => bail!("script arguments are key=value, got {a:?}"),
+        })
+        .collect()
+}
+
+/// Grades one capture; the outcome, or the reason it could not be graded.
+fn grade_one(
+    lab: &Path,
+    pcap: &Path,
+    out: Option<PathBuf>,
+    kv: &[(String, String)],
+) -> Result<runner::RunOutcome> {
+    let opts = RunOptions {
+        script: lab.to_path_buf(),
+        keep_report: out.is_some(),
+        out,
+        reports_base: PathBuf::from("reports"),
+        args: kv.to_vec(),
+        network: NetworkChoice {
+            mode: NetworkMode::Loopback,
+            ..NetworkChoice::default()
+        },
+        grade: Some(pcap.to_path_buf()),
+        ..RunOptions::default()
+    };
+    Ok(runner::run(&opts)?)
+}
+
+fn failed_checks(r: &labrun::report::Report) -> String {
+    r.checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.what.clone())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn grade(args: GradeArgs) -> Result<u8> {
+    if !args.lab.is_file() {
+        bail!(
+            "cannot read {}: no such file (see `labrun list`)",
+            args.lab.display()
+        );
+    }
+    let kv = key_values(&args.script_args)?;
+    if let Some(pcap) = &args.pcap {
+        let outcome = grade_one(&args.lab, pcap, args.out.clone(), &kv)?;
+        if let Some(e) = &outcome.error {
+            bail!("{e}");
+        }
+        let r = &outcome.report;
+        if r.checks.is_empty() {
+            bail!(
+                "{} checks nothing from a capture alone (it has no `if grading() {{ ... }}` part)",
+                args.lab.display()
+            );
+        }
+        let (earned, total) = r.score();
+        println!("{}: score {earned} / {total}", pcap.display());
+        for c in &r.checks {
+            let mark = if c.passed { "PASS" } else { "FAIL" };
+            print!(
+                "  {mark}  {} ({} point{})",
+                c.what,
+                c.points,
+                if c.points == 1 { "" } else { "s" }
+            );
+            if let Some(f) = c.filter.as_ref().filter(|_| !c.passed) {
+                print!("  [wireshark: {f}]");
+            }
+            println!();
+        }
+        if let Some(w) = &outcome.written {
+            println!("report: {}/", w.dir.display());
+        }
+        return Ok(if r.failed() == 0 { 0 } else { 1 });
+    }
+    let Some(dir) = &args.dir else {
+        bail!("give --pcap FILE or --dir FOLDER");
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "pcap" || e == "pcapng" || e == "cap")
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("{} holds no .pcap or .pcapng files", dir.display());
+    }
+    let mut w = csv::Writer::from_writer(std::io::stdout());
+    w.write_record(["submission", "score", "total", "failed_checks"])?;
+    for f in &files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match grade_one(&args.lab, f, None, &kv) {
+            Ok(o) if o.error.is_none() => {
+                let (earned, total) = o.report.score();
+                w.write_record([
+                    name,
+                    earned.to_string(),
+                    total.to_string(),
+                    failed_checks(&o.report),
+                ])?;
+            }
+            Ok(o) => {
+                let total = o.report.score().1;
+                let e = o.error.map(|e| e.to_string()).unwrap_or_default();
+                w.write_record([name, "0".into(), total.to_string(), format!("error: {e}")])?;
+            }
+            Err(e) => w.write_record([name, "0".into(), String::new(), format!("error: {e:#}")])?,
+        }
+    }
+    w.flush()?;
+    Ok(0)
 }
 
 fn check(files: &[PathBuf]) -> Result<u8> {
@@ -400,4 +658,57 @@ fn scan(args: ScanArgs) -> Result<u8> {
         FormatArg::Csv => print!("{}", scan::output::csv(&report)),
     }
     Ok(0)
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<u8> {
+    use labrun::analyze::{
+        AnalyzeError, CaptureFile, ReportOptions, write_analysis_report, write_fields,
+    };
+    use std::io::Write;
+    if args.list_fields {
+        let mut out = std::io::stdout().lock();
+        for f in labrun::analysis::SUPPORTED_FIELDS {
+            writeln!(out, "{f}")?;
+        }
+        return Ok(0);
+    }
+    let Some(path) = args.file else {
+        bail!("no capture given: try `labrun analyze capture.pcap`");
+    };
+    let fail = |e: AnalyzeError| -> Result<u8> {
+        eprintln!("error: {e}");
+        Ok(2)
+    };
+    let mut file = match CaptureFile::open(&path, args.filter.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    if let Some(fields) = &args.fields {
+        let stdout = std::io::stdout().lock();
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+        return match write_fields(&mut file, fields, args.stream, &mut out) {
+            Ok(_) => Ok(0),
+            Err(AnalyzeError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+            Err(e) => {
+                let _ = out.flush();
+                fail(e)
+            }
+        };
+    }
+    let opts = ReportOptions {
+        out: args.out.clone().unwrap_or_else(|| {
+            labrun::analyze::report::default_dir(std::path::Path::new("reports"), &path)
+        }),
+        exact: args.out.is_some(),
+        path,
+        stream: args.stream,
+        filter: args.filter,
+    };
+    match write_analysis_report(&mut file, &opts) {
+        Ok(w) => {
+            println!("report: {}/ ({})", w.dir.display(), w.files.join(", "));
+            Ok(0)
+        }
+        Err(e) => fail(e),
+    }
 }

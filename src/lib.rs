@@ -12,19 +12,27 @@
 //! - [`capture`]: live libpcap capture on a thread, and pcap files;
 //! - [`wire`]: link-layer and header decoding;
 //! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
+//! - [`craft`]: hand-made TCP and UDP packets, sent on a raw socket or injected as frames;
 //! - [`scan`]: connect, SYN and FIN port scans with nmap's states and reasons;
-//! - [`report`]: report.md, packets.csv and capture.pcap, written atomically.
+//! - [`analyze`]: `labrun analyze`, the same analysis over any pcap or pcapng file;
+//! - [`report`]: report.md, report.html, packets.csv and capture.pcap, written atomically;
+//! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client.
 
 pub mod analysis;
+pub mod analyze;
 pub mod capture;
+pub mod config;
+pub mod craft;
 pub mod labs;
 pub mod network;
 pub mod report;
 pub mod runner;
 #[cfg(target_os = "linux")]
 pub mod sandbox;
+pub mod scaffold;
 pub mod scan;
 pub mod script;
 pub mod sockets;
 pub mod util;
+pub mod websocket;
 pub mod wire;

@@ -53,7 +53,7 @@ fn chat_lab_report_matches_tshark() {
     );
     assert_eq!(
         data_lens(&rows, "10.77.0.1"),
-        ["21"],
+        ["31"],
         "the client's message"
     );
     assert_eq!(data_lens(&rows, "10.77.0.2"), ["39"], "the server's answer");
@@ -66,7 +66,17 @@ fn chat_lab_report_matches_tshark() {
     // The report explains with this capture's numbers.
     let md = run.read("report.md");
     assert!(md.contains("| Student | 20215120807 Li Yihang |"), "{md}");
-    assert!(md.contains("**ack 22 = 1 + 21**"), "{md}");
+    // The payload carries the run's nonce, and the header names it.
+    let nonce = md
+        .split("| Run nonce | `")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+        .expect("the header names the run's nonce");
+    assert!(
+        md.contains(&format!("20215120807 Li Yihang #{nonce}")),
+        "{md}"
+    );
+    assert!(md.contains("**ack 32 = 1 + 31**"), "{md}");
     assert!(md.contains("**ack 40 = 1 + 39**"), "{md}");
     assert!(md.contains("ack 1 = client seq 0 + 1"), "{md}");
     assert!(md.contains("**ARP request**"), "{md}");

@@ -77,7 +77,7 @@ fn endless_loop_is_stopped() {
     let (out, took) = run(&[f.to_str().unwrap()]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains(&format!("{}:3:3:", f.display())), "{err}");
+    assert!(err.contains(&format!("{}:3:", f.display())), "{err}");
     assert!(err.contains("endless loop"), "{err}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
 }
@@ -129,7 +129,7 @@ expect_eq(seen, "ECONNREFUSED", "connect to a closed port is refused");
     );
     let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     assert!(
-        md.contains("PASS | connect to a closed port is refused"),
+        md.contains("| PASS | 1/1 | connect to a closed port is refused"),
         "{md}"
     );
 }
@@ -253,4 +253,20 @@ fn list_help_and_version() {
     );
     let (out, _) = run(&["--bogus"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn docs_api_md_is_what_labrun_api_prints() {
+    let (out, _) = run(&["api"]);
+    assert_eq!(out.status.code(), Some(0));
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/api.md")).unwrap();
+    assert!(
+        stdout(&out) == committed,
+        "docs/api.md is stale: regenerate it with `cargo run -- api > docs/api.md`"
+    );
+    assert!(
+        committed.contains("host.serve(port: int, handlers: map) -> Server"),
+        "{committed}"
+    );
 }

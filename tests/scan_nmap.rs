@@ -91,6 +91,7 @@ mod linux {
             .set_firewall(&Firewall {
                 drop: vec![DROPPED],
                 reject: vec![REJECTED],
+                ..Firewall::default()
             })
             .expect("set the server's firewall");
         let ports = scan::parse_ports(SPEC).unwrap();

@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use super::packet::{IpInfo, LinkInfo, Packet};
+use super::seq_analysis::flags as af;
 use super::tcp::WinScale;
 
 /// The fields of the standard per-packet CSV export.
@@ -85,6 +86,20 @@ pub const SUPPORTED_FIELDS: &[&str] = &[
     "tcp.options.wscale.multiplier",
     "tcp.options.timestamp.tsval",
     "tcp.options.timestamp.tsecr",
+    "tcp.analysis.retransmission",
+    "tcp.analysis.fast_retransmission",
+    "tcp.analysis.spurious_retransmission",
+    "tcp.analysis.duplicate_ack",
+    "tcp.analysis.duplicate_ack_num",
+    "tcp.analysis.lost_segment",
+    "tcp.analysis.ack_lost_segment",
+    "tcp.analysis.out_of_order",
+    "tcp.analysis.zero_window",
+    "tcp.analysis.zero_window_probe",
+    "tcp.analysis.keep_alive",
+    "tcp.analysis.keep_alive_ack",
+    "tcp.analysis.window_full",
+    "tcp.analysis.window_update",
     "udp.srcport",
     "udp.dstport",
     "udp.length",
@@ -96,6 +111,11 @@ pub const SUPPORTED_FIELDS: &[&str] = &[
     "_ws.col.info",
     "_ws.col.protocol",
 ];
+
+/// Appends `v` in decimal to `s` (faster than `write!` on hot paths).
+pub fn push_decimal(s: &mut String, v: u64) {
+    s.push_str(itoa::Buffer::new().format(v));
+}
 
 /// Formats a MAC address as tshark does: lowercase, colon separated.
 pub fn fmt_mac(mac: &[u8]) -> String {
@@ -126,6 +146,38 @@ pub fn tcp_flags_str(flags: u16) -> String {
             }
         })
         .collect()
+}
+
+/// A `tcp.analysis.*` flag: "1" when set, absent otherwise (tshark prints
+/// "1,1" for duplicate ACKs). Wireshark also marks fast and spurious
+/// retransmissions as retransmissions.
+fn analysis_flag(name: &str, v: &super::seq_analysis::SeqVerdict) -> Option<String> {
+    let f = v.flags;
+    let set = match name {
+        "tcp.analysis.retransmission" => {
+            f & (af::RETRANSMISSION | af::FAST_RETRANSMISSION | af::SPURIOUS_RETRANSMISSION) != 0
+        }
+        "tcp.analysis.fast_retransmission" => f & af::FAST_RETRANSMISSION != 0,
+        "tcp.analysis.spurious_retransmission" => f & af::SPURIOUS_RETRANSMISSION != 0,
+        "tcp.analysis.duplicate_ack" => f & af::DUPLICATE_ACK != 0 && v.dupack_num != 0,
+        "tcp.analysis.lost_segment" => f & af::LOST_PACKET != 0,
+        "tcp.analysis.ack_lost_segment" => f & af::ACK_LOST_PACKET != 0,
+        "tcp.analysis.out_of_order" => f & af::OUT_OF_ORDER != 0,
+        "tcp.analysis.zero_window" => f & af::ZERO_WINDOW != 0,
+        "tcp.analysis.zero_window_probe" => f & af::ZERO_WINDOW_PROBE != 0,
+        "tcp.analysis.keep_alive" => f & af::KEEP_ALIVE != 0,
+        "tcp.analysis.keep_alive_ack" => f & af::KEEP_ALIVE_ACK != 0,
+        "tcp.analysis.window_full" => f & af::WINDOW_FULL != 0,
+        "tcp.analysis.window_update" => f & af::WINDOW_UPDATE != 0,
+        _ => return None,
+    };
+    // tshark 4.0 lists the duplicate-ACK flag twice (the flag and its expert item).
+    let text = if name == "tcp.analysis.duplicate_ack" {
+        "1,1"
+    } else {
+        "1"
+    };
+    set.then(|| text.to_string())
 }
 
 fn bit(b: bool) -> String {
@@ -264,7 +316,7 @@ impl Packet {
                 .and_then(|i| i.echo_seq)
                 .map(|v| v.swap_bytes().to_string()),
             "_ws.col.info" | "_ws.col.Info" => Some(self.info.clone()),
-            "_ws.col.protocol" | "_ws.col.Protocol" => Some(self.protocol.clone()),
+            "_ws.col.protocol" | "_ws.col.Protocol" => Some(self.protocol.to_string()),
             _ => {
                 let t = tcp?;
                 let opts = &t.options;
@@ -307,7 +359,12 @@ impl Packet {
                     }
                     "tcp.options.timestamp.tsval" => opts.timestamps?.0.to_string(),
                     "tcp.options.timestamp.tsecr" => opts.timestamps?.1.to_string(),
-                    _ => return None,
+                    "tcp.analysis.duplicate_ack_num" => {
+                        let n = t.analysis.dupack_num;
+                        (t.analysis.flags & af::DUPLICATE_ACK != 0 && n != 0)
+                            .then(|| n.to_string())?
+                    }
+                    _ => return analysis_flag(name, &t.analysis),
                 };
                 Some(v)
             }

@@ -7,7 +7,7 @@ use super::packet::{ArpInfo, IcmpInfo, Packet, TcpInfo};
 use crate::wire::{TcpOption, tcp_flags};
 
 /// Computes `(protocol, info)` for a packet whose other fields are filled in.
-pub fn columns(p: &Packet) -> (String, String) {
+pub fn columns(p: &Packet) -> (&'static str, String) {
     let (protocol, mut info) = base_columns(p);
     if let Some(n) = p.echo_request_frame {
         let _ = write!(info, " (request in {n})");
@@ -18,15 +18,15 @@ pub fn columns(p: &Packet) -> (String, String) {
     (protocol, info)
 }
 
-fn base_columns(p: &Packet) -> (String, String) {
+fn base_columns(p: &Packet) -> (&'static str, String) {
     if let Some(arp) = &p.arp {
-        return ("ARP".to_string(), arp_info(arp));
+        return ("ARP", arp_info(arp));
     }
     if let Some(ip) = &p.ip {
         let ip_proto = if ip.version == 4 { "IPv4" } else { "IPv6" };
-        if ip.version == 4 && (ip.mf || ip.frag_offset > 0) {
+        if ip.version == 4 && (ip.mf || ip.frag_offset > 0) && p.reassembled_from.is_empty() {
             return (
-                ip_proto.to_string(),
+                ip_proto,
                 format!(
                     "Fragmented IP protocol (proto={} {}, off={}, ID={:04x})",
                     ip_proto_name(ip.protocol),
@@ -37,11 +37,11 @@ fn base_columns(p: &Packet) -> (String, String) {
             );
         }
         if let Some(tcp) = &p.tcp {
-            return ("TCP".to_string(), tcp_info(tcp));
+            return ("TCP", tcp_info(tcp));
         }
         if let Some(udp) = &p.udp {
             return (
-                "UDP".to_string(),
+                "UDP",
                 format!(
                     "{} → {} Len={}",
                     udp.src_port,
@@ -51,26 +51,23 @@ fn base_columns(p: &Packet) -> (String, String) {
             );
         }
         if let Some(icmp) = &p.icmp {
-            return ("ICMP".to_string(), icmp_info(icmp, ip.ttl));
+            return ("ICMP", icmp_info(icmp, ip.ttl));
         }
         if let Some((proto, sp, dp)) = p.truncated_ports {
             let name = if proto == 6 { "TCP" } else { "UDP" };
             return (
-                name.to_string(),
+                name,
                 format!("{sp} → {dp}[Packet size limited during capture]"),
             );
         }
         if p.error.is_some() {
-            return (
-                ip_proto.to_string(),
-                "[Packet size limited during capture]".to_string(),
-            );
+            return (ip_proto, "[Packet size limited during capture]".to_string());
         }
-        return (ip_proto.to_string(), String::new());
+        return (ip_proto, String::new());
     }
     match &p.error {
-        Some(e) => ("Malformed".to_string(), e.clone()),
-        None => (String::new(), String::new()),
+        Some(e) => ("Malformed", e.clone()),
+        None => ("", String::new()),
     }
 }
 
@@ -93,6 +90,13 @@ pub fn ip_proto_name(proto: u8) -> &'static str {
 
 /// The bracketed flag list of the TCP Info column, e.g. "SYN, ACK".
 pub fn tcp_flag_names(flags: u16) -> String {
+    let mut s = String::with_capacity(16);
+    push_flag_names(&mut s, flags);
+    s
+}
+
+/// Appends the flag list of [`tcp_flag_names`] to `s` without allocating.
+fn push_flag_names(s: &mut String, flags: u16) {
     const NAMES: [(u16, &str); 10] = [
         (tcp_flags::FIN, "FIN"),
         (tcp_flags::SYN, "SYN"),
@@ -105,37 +109,45 @@ pub fn tcp_flag_names(flags: u16) -> String {
         (tcp_flags::NS, "AE"),
         (tcp_flags::RESERVED, "Reserved"),
     ];
-    let names: Vec<&str> = NAMES
-        .iter()
-        .filter(|(bit, _)| flags & bit != 0)
-        .map(|(_, n)| *n)
-        .collect();
-    if names.is_empty() {
-        "<None>".to_string()
-    } else {
-        names.join(", ")
+    let mut first = true;
+    for (bit, name) in NAMES {
+        if flags & bit != 0 {
+            if !first {
+                s.push_str(", ");
+            }
+            s.push_str(name);
+            first = false;
+        }
+    }
+    if first {
+        s.push_str("<None>");
     }
 }
 
 fn tcp_info(t: &TcpInfo) -> String {
     let mut s = super::seq_analysis::info_prefix(&t.analysis);
-    let _ = write!(
-        s,
-        "{} → {} [{}] Seq={}",
-        t.src_port,
-        t.dst_port,
-        tcp_flag_names(t.flags),
-        t.seq
-    );
+    s.reserve(96);
+    let num = |s: &mut String, v: u64| super::fields::push_decimal(s, v);
+    num(&mut s, u64::from(t.src_port));
+    s.push_str(" → ");
+    num(&mut s, u64::from(t.dst_port));
+    s.push_str(" [");
+    push_flag_names(&mut s, t.flags);
+    s.push_str("] Seq=");
+    num(&mut s, u64::from(t.seq));
     if t.flags & tcp_flags::ACK != 0 {
-        let _ = write!(s, " Ack={}", t.ack);
+        s.push_str(" Ack=");
+        num(&mut s, u64::from(t.ack));
     }
     let win = t.window_size.unwrap_or(u32::from(t.window_value));
-    let _ = write!(s, " Win={win}");
+    s.push_str(" Win=");
+    num(&mut s, u64::from(win));
     if t.flags & tcp_flags::URG != 0 {
-        let _ = write!(s, " Urg={}", t.urgent);
+        s.push_str(" Urg=");
+        num(&mut s, u64::from(t.urgent));
     }
-    let _ = write!(s, " Len={}", t.len);
+    s.push_str(" Len=");
+    num(&mut s, u64::from(t.len));
     let sack_base = if t.flags & tcp_flags::ACK != 0 {
         t.ack_raw.wrapping_sub(t.ack)
     } else {
@@ -152,7 +164,10 @@ fn tcp_info(t: &TcpInfo) -> String {
             }
             TcpOption::SackPermitted => s.push_str(" SACK_PERM"),
             TcpOption::Timestamps(val, ecr) => {
-                let _ = write!(s, " TSval={val} TSecr={ecr}");
+                s.push_str(" TSval=");
+                num(&mut s, u64::from(*val));
+                s.push_str(" TSecr=");
+                num(&mut s, u64::from(*ecr));
             }
             TcpOption::Sack(blocks) => {
                 for (l, r) in blocks {

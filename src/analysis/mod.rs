@@ -1,22 +1,32 @@
 //! Packets as Wireshark shows them: a streaming analyzer that turns captured
 //! frames into [`Packet`] records whose fields equal tshark's output.
 
+mod defrag;
 mod echo;
 mod fields;
+mod follow;
+mod fxhash;
 mod info;
 mod packet;
 mod seq_analysis;
+mod story;
 mod tcp;
+pub mod websocket;
 
 use std::net::SocketAddr;
 
-pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, tcp_flags_str};
+pub use defrag::Reassembled;
+pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, push_decimal, tcp_flags_str};
+pub use follow::{Chunk, Follow, follow_text};
 pub use info::{ip_proto_name, tcp_flag_names};
 pub use packet::{
     ArpInfo, IcmpInfo, IcmpQuoteInfo, IpInfo, LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions,
     UdpInfo,
 };
 pub use seq_analysis::{SeqVerdict, flags as analysis_flags, info_prefix};
+pub use story::{
+    CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, Side, StreamStory, SynOptions,
+};
 pub use tcp::{TcpStream, WinScale, relative};
 
 use crate::wire::{self, LinkRepr, LinkType, NetRepr, TcpOption, TransportRepr};
@@ -30,6 +40,8 @@ pub struct Analyzer {
     first_ts: Option<i128>,
     tcp: tcp::TcpTracker,
     echo: echo::EchoMatcher,
+    defrag: defrag::Defragmenter,
+    keep_payload: bool,
 }
 
 impl Analyzer {
@@ -41,7 +53,23 @@ impl Analyzer {
             first_ts: None,
             tcp: tcp::TcpTracker::default(),
             echo: echo::EchoMatcher::default(),
+            defrag: defrag::Defragmenter::default(),
+            keep_payload: true,
         }
+    }
+
+    /// Whether each stream keeps the list of its frame numbers (the default).
+    /// Field exports turn it off so memory depends only on the number of
+    /// connections, however long the capture.
+    pub fn keep_frame_lists(&mut self, keep: bool) {
+        self.tcp.skip_frame_lists = !keep;
+    }
+
+    /// Whether packets keep a copy of their payload bytes (the default).
+    /// Field exports that never look at payloads turn it off to save a copy
+    /// per frame; fragment reassembly still works.
+    pub fn keep_payload(&mut self, keep: bool) {
+        self.keep_payload = keep;
     }
 
     /// The link type frames are decoded with.
@@ -52,18 +80,24 @@ impl Analyzer {
     /// Decodes and analyzes the next frame; frames are numbered from 1.
     /// A frame that does not decode still yields a [`Packet`] with `error` set.
     pub fn push(&mut self, frame: &RawFrame) -> Packet {
+        self.push_bytes(frame.ts_sec, frame.ts_nsec, frame.orig_len, &frame.data)
+    }
+
+    /// Like [`Analyzer::push`], for a frame borrowed from a capture buffer
+    /// (no copy of the whole frame is made).
+    pub fn push_bytes(&mut self, ts_sec: i64, ts_nsec: u32, orig_len: u32, data: &[u8]) -> Packet {
         self.count += 1;
-        let ts = i128::from(frame.ts_sec) * 1_000_000_000 + i128::from(frame.ts_nsec);
+        let ts = i128::from(ts_sec) * 1_000_000_000 + i128::from(ts_nsec);
         let first = *self.first_ts.get_or_insert(ts);
-        let decoded = wire::decode(self.link, &frame.data);
+        let decoded = wire::decode_opts(self.link, data, self.keep_payload);
 
         let mut p = Packet {
             number: self.count,
-            ts_sec: frame.ts_sec,
-            ts_nsec: frame.ts_nsec,
+            ts_sec,
+            ts_nsec,
             time_relative: ts - first,
-            len: frame.orig_len,
-            caplen: u32::try_from(frame.data.len()).unwrap_or(u32::MAX),
+            len: orig_len,
+            caplen: u32::try_from(data.len()).unwrap_or(u32::MAX),
             link: link_info(&decoded.link),
             arp: None,
             ip: None,
@@ -77,8 +111,9 @@ impl Analyzer {
                 Some(wire::WireError::Truncated { layer, .. }) if layer.ends_with("payload")
             ),
             echo_request_frame: None,
+            reassembled_from: Vec::new(),
             error: decoded.error.map(|e| e.to_string()),
-            protocol: String::new(),
+            protocol: "",
             info: String::new(),
         };
         match decoded.net {
@@ -94,13 +129,52 @@ impl Analyzer {
             Some(NetRepr::Ip(ip)) => p.ip = Some(ip_info(&ip)),
             None => {}
         }
-        match decoded.transport {
+        let mut transport = decoded.transport;
+        if transport.is_none() && p.error.is_none() {
+            transport = self.reassemble(&mut p);
+        }
+        self.apply_transport(&mut p, transport, ts);
+        if !self.keep_payload {
+            p.payload = Vec::new();
+        }
+        if let (Some(ip), Some(icmp)) = (&p.ip, &p.icmp) {
+            p.echo_request_frame = self.echo.observe(p.number, ip, icmp);
+        }
+        let (protocol, info) = info::columns(&p);
+        p.protocol = protocol;
+        p.info = info;
+        p
+    }
+
+    /// Feeds an IPv4 fragment to the reassembler; when it completes a
+    /// datagram, the packet takes the datagram's payload and the transport
+    /// header is returned.
+    fn reassemble(&mut self, p: &mut Packet) -> Option<TransportRepr> {
+        let ip =
+            p.ip.as_ref()
+                .filter(|ip| ip.version == 4 && (ip.mf || ip.frag_offset > 0))?;
+        let key = (ip.src, ip.dst, ip.id, ip.protocol);
+        let r = self.defrag.add(
+            key,
+            p.number,
+            usize::from(ip.frag_offset),
+            ip.mf,
+            &p.payload,
+        )?;
+        let (t, payload) = wire::decode_transport(ip.protocol, &r.payload)?;
+        p.payload = payload.to_vec();
+        p.reassembled_from = r.frames;
+        Some(t)
+    }
+
+    fn apply_transport(&mut self, p: &mut Packet, transport: Option<TransportRepr>, ts: i128) {
+        match transport {
             Some(TransportRepr::Tcp(t)) => {
                 if let Some(ip) = &p.ip {
                     let src = SocketAddr::new(ip.src, t.src_port);
                     let dst = SocketAddr::new(ip.dst, t.dst_port);
                     let a = self.tcp.process(p.number, ts, src, dst, &t);
-                    p.tcp = Some(tcp_info(&t, &a));
+                    p.tcp = Some(tcp_info(t, &a));
                 }
             }
             Some(TransportRepr::Udp(u)) => {
@@ -130,13 +204,6 @@ impl Analyzer {
             }
             None => {}
         }
-        if let (Some(ip), Some(icmp)) = (&p.ip, &p.icmp) {
-            p.echo_request_frame = self.echo.observe(p.number, ip, icmp);
-        }
-        let (protocol, info) = info::columns(&p);
-        p.protocol = protocol;
-        p.info = info;
-        p
     }
 
     /// Summaries of the TCP streams seen so far, in `tcp.stream` order.
@@ -209,11 +276,8 @@ fn ip_info(ip: &wire::IpRepr) -> IpInfo {
     }
 }
 
-fn tcp_info(t: &wire::TcpRepr, a: &tcp::SegmentAnalysis) -> TcpInfo {
-    let mut options = TcpOptions {
-        raw: t.options.clone(),
-        ..TcpOptions::default()
-    };
+fn tcp_info(t: wire::TcpRepr, a: &tcp::SegmentAnalysis) -> TcpInfo {
+    let mut options = TcpOptions::default();
     for o in &t.options {
         match o {
             TcpOption::Mss(v) => options.mss = Some(*v),
@@ -225,6 +289,7 @@ fn tcp_info(t: &wire::TcpRepr, a: &tcp::SegmentAnalysis) -> TcpInfo {
             TcpOption::EndOfList | TcpOption::Nop | TcpOption::Malformed { .. } => {}
         }
     }
+    options.raw = t.options;
     TcpInfo {
         src_port: t.src_port,
         dst_port: t.dst_port,

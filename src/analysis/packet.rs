@@ -230,8 +230,12 @@ pub struct Packet {
     pub cut_short: bool,
     /// For an ICMP echo reply: the frame number of the matching request.
     pub echo_request_frame: Option<u64>,
+    /// For the frame that completed an IPv4 datagram from fragments: the
+    /// frames of all its fragments (empty otherwise). Its transport fields
+    /// and payload are then the whole datagram's, as in Wireshark.
+    pub reassembled_from: Vec<u64>,
     /// Wireshark's Protocol column.
-    pub protocol: String,
+    pub protocol: &'static str,
     /// Wireshark's Info column.
     pub info: String,
 }

@@ -183,10 +183,15 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
         }
     }
 
-    // Tshark 4.0 restarts the duplicate-ACK count on every segment that is
-    // not itself a duplicate ACK.
-    if v.flags & DUPLICATE_ACK == 0 {
+    // The duplicate-ACK count restarts when the acknowledgment number moves
+    // (a window update repeating the same ACK does not restart it).
+    if ack != fwd.lastack {
         fwd.lastnondupack = s.number;
+        fwd.dupacknum = 0;
+    }
+    // A jump over uncaptured data lifts the suppression of repeated
+    // "ACKed unseen segment" reports for this direction (see below).
+    if v.flags & LOST_PACKET != 0 && fwd.dupacknum == -1 {
         fwd.dupacknum = 0;
     }
 
@@ -276,6 +281,9 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
 
 /// The Info column prefixes for a verdict, in the order tshark prints them.
 pub fn info_prefix(v: &SeqVerdict) -> String {
+    if v.flags == 0 {
+        return String::new();
+    }
     // Wireshark prepends each text in this order, so the last one comes first.
     let mut parts: Vec<String> = Vec::new();
     let mut add = |bit: u32, text: &str| {

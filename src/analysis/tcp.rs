@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::seq_analysis::{self, SegmentIn, SeqFlow, SeqVerdict};
+use super::story::{Side, StorySegment, StreamStory};
 use crate::wire::{TcpRepr, tcp_flags};
 
 /// Summary of one TCP connection (one Wireshark `tcp.stream`), for reports
@@ -21,7 +22,8 @@ pub struct TcpStream {
     pub client_isn: Option<u32>,
     /// Server initial sequence number (raw), from its SYN-ACK.
     pub server_isn: Option<u32>,
-    /// Frame numbers of every segment of the stream, in capture order.
+    /// Frame numbers of every segment of the stream, in capture order (empty when
+    /// the analyzer was told not to keep them, see `Analyzer::keep_frame_lists`).
     pub frames: Vec<u64>,
     /// Frame of the client's first SYN.
     pub syn_frame: Option<u64>,
@@ -37,6 +39,12 @@ pub struct TcpStream {
     pub rst_frames: Vec<(u64, bool)>,
     /// True when this stream started by reusing the ports of an earlier stream.
     pub port_reused: bool,
+    /// Capture time of the first segment, nanoseconds since the epoch.
+    pub first_ts: i128,
+    /// Capture time of the last segment, nanoseconds since the epoch.
+    pub last_ts: i128,
+    /// Handshake, close, RST causes and bytes each way.
+    pub story: StreamStory,
 }
 
 impl TcpStream {
@@ -107,8 +115,10 @@ pub(crate) struct SegmentAnalysis {
 /// frame list).
 #[derive(Debug, Default)]
 pub(crate) struct TcpTracker {
-    conns: HashMap<(SocketAddr, SocketAddr), Conn>,
+    conns: HashMap<(SocketAddr, SocketAddr), Conn, super::fxhash::FxBuild>,
     streams: Vec<TcpStream>,
+    /// False to leave [`TcpStream::frames`] empty (constant memory per stream).
+    pub skip_frame_lists: bool,
 }
 
 fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
@@ -147,6 +157,9 @@ impl TcpTracker {
             server_fin_frame: None,
             rst_frames: Vec::new(),
             port_reused,
+            first_ts: 0,
+            last_ts: 0,
+            story: StreamStory::default(),
         });
         Conn {
             stream: self.streams.len() - 1,
@@ -291,9 +304,33 @@ impl TcpTracker {
             .wrapping_add(u32::from(flags & tcp_flags::FIN != 0));
 
         let stream_pos = conn.stream;
-        let from_first = dir == 0;
         if let Some(st) = self.streams.get_mut(stream_pos) {
-            update_summary(st, number, src, dst, tcp, from_first);
+            let ends = &st.story.ends;
+            if ends[0].segments + ends[1].segments == 0 {
+                st.first_ts = ts;
+            }
+            st.last_ts = ts;
+            if !self.skip_frame_lists {
+                st.frames.push(number);
+            }
+            update_summary(st, number, src, dst, tcp);
+            let from = if src == st.client {
+                Side::Client
+            } else {
+                Side::Server
+            };
+            st.story.add(&StorySegment {
+                number,
+                from,
+                flags,
+                seq_raw: tcp.seq,
+                ack_raw: tcp.ack,
+                rel_seq: seq,
+                len: tcp.payload_len,
+                window: tcp.window,
+                options: &tcp.options,
+                analysis_flags: analysis.flags,
+            });
         }
         SegmentAnalysis {
             stream: u32::try_from(stream_pos).unwrap_or(u32::MAX),
@@ -315,12 +352,10 @@ fn update_summary(
     src: SocketAddr,
     dst: SocketAddr,
     tcp: &TcpRepr,
-    _from_first: bool,
 ) {
     let f = tcp.flags;
     let syn = f & tcp_flags::SYN != 0;
     let ack = f & tcp_flags::ACK != 0;
-    st.frames.push(number);
     if syn && !ack && st.syn_frame.is_none() {
         st.syn_frame = Some(number);
         st.client = src;

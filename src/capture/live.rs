@@ -2,8 +2,8 @@
 
 use super::{CaptureError, CaptureStats, Captured};
 use crate::analysis::RawFrame;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,8 @@ impl CaptureConfig {
 #[derive(Debug)]
 pub struct LiveCapture {
     config: CaptureConfig,
+    dlt: u32,
+    frames: Arc<Mutex<Vec<RawFrame>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Result<Captured, CaptureError>>>,
 }
@@ -58,18 +60,23 @@ impl LiveCapture {
     /// When this returns the capture is armed: traffic sent afterwards is seen.
     pub fn start(config: CaptureConfig) -> Result<Self, CaptureError> {
         let cap = open(&config)?;
+        let dlt = u32::try_from(cap.get_datalink().0).unwrap_or(0);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
+        let frames = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&frames);
         let cfg = config.clone();
         let thread = std::thread::Builder::new()
             .name(format!("capture-{}", config.iface))
-            .spawn(move || collect(cap, &cfg, &flag))
+            .spawn(move || collect(cap, &cfg, &flag, &sink))
             .map_err(|e| CaptureError::Read {
                 iface: config.iface.clone(),
                 message: format!("cannot start the capture thread: {e}"),
             })?;
         Ok(LiveCapture {
             config,
+            dlt,
+            frames,
             stop,
             thread: Some(thread),
         })
@@ -78,6 +85,25 @@ impl LiveCapture {
     /// The configuration this capture was opened with.
     pub fn config(&self) -> &CaptureConfig {
         &self.config
+    }
+
+    /// libpcap's link-layer type (DLT) of the frames.
+    pub fn dlt(&self) -> u32 {
+        self.dlt
+    }
+
+    /// How many frames arrived so far.
+    pub fn frame_count(&self) -> usize {
+        self.frames.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Copies of the frames that arrived so far, from index `from` on, while the capture runs.
+    pub fn frames_since(&self, from: usize) -> Vec<RawFrame> {
+        let frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        frames
+            .get(from..)
+            .map(<[RawFrame]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// Stops the capture: drains the kernel buffer, waits for quiet, returns every frame.
@@ -144,9 +170,10 @@ fn collect(
     mut cap: pcap::Capture<pcap::Active>,
     config: &CaptureConfig,
     stop: &AtomicBool,
+    sink: &Mutex<Vec<RawFrame>>,
 ) -> Result<Captured, CaptureError> {
     let dlt = u32::try_from(cap.get_datalink().0).unwrap_or(0);
-    let mut frames = Vec::new();
+    let mut stored = 0usize;
     let mut truncated = 0u32;
     let mut last_packet = Instant::now();
     let mut stop_at: Option<Instant> = None;
@@ -154,7 +181,9 @@ fn collect(
         match cap.next_packet() {
             Ok(p) => {
                 last_packet = Instant::now();
-                if frames.len() < config.max_frames {
+                if stored < config.max_frames {
+                    stored += 1;
+                    let mut frames = sink.lock().unwrap_or_else(|p| p.into_inner());
                     frames.push(RawFrame {
                         // time_t is i64 here but narrower on some platforms.
                         #[allow(clippy::unnecessary_cast)]
@@ -198,7 +227,7 @@ fn collect(
         filter: config.filter.clone(),
         dlt,
         snaplen: config.snaplen,
-        frames,
+        frames: std::mem::take(&mut *sink.lock().unwrap_or_else(|p| p.into_inner())),
         stats: stats.unwrap_or(CaptureStats {
             truncated,
             ..CaptureStats::default()

@@ -1,5 +1,6 @@
 //! Firewall rules for a sandbox host: ports whose packets are dropped (a scan sees no
-//! answer: filtered) or rejected with ICMP port unreachable. Applied with the `nft` program
+//! answer: filtered) or rejected with ICMP port unreachable, and outgoing RSTs that are
+//! dropped (the kernel's answer to a SYN-ACK for a crafted SYN never leaves). Applied with the `nft` program
 //! run inside the host's network namespace, in labrun's own table `inet labrun`, so they
 //! never touch this machine's firewall and vanish with the sandbox.
 
@@ -18,6 +19,8 @@ pub struct Firewall {
     pub drop: Vec<u16>,
     /// Ports whose incoming TCP segments are answered with ICMP port unreachable.
     pub reject: Vec<u16>,
+    /// Local ports whose outgoing RSTs are dropped before they reach the wire.
+    pub drop_rst_from: Vec<u16>,
 }
 
 impl Firewall {
@@ -40,8 +43,16 @@ impl Firewall {
                 set(&self.reject)
             ));
         }
+        let output = if self.drop_rst_from.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  chain output {{\n    type filter hook output priority filter; policy accept;\n    tcp sport {{ {} }} tcp flags & rst != 0 drop\n  }}\n",
+                set(&self.drop_rst_from)
+            )
+        };
         format!(
-            "table inet labrun\ndelete table inet labrun\ntable inet labrun {{\n  chain input {{\n    type filter hook input priority filter; policy accept;\n{rules}  }}\n}}\n"
+            "table inet labrun\ndelete table inet labrun\ntable inet labrun {{\n  chain input {{\n    type filter hook input priority filter; policy accept;\n{rules}  }}\n{output}}}\n"
         )
     }
 }
@@ -141,8 +152,10 @@ mod tests {
         let s = Firewall {
             drop: vec![25],
             reject: vec![110, 111],
+            drop_rst_from: vec![],
         }
         .script();
+        assert!(!s.contains("chain output"), "{s}");
         assert!(
             s.starts_with("table inet labrun\ndelete table inet labrun\n"),
             "{s}"
@@ -151,6 +164,16 @@ mod tests {
         assert!(
             s.contains("tcp dport { 110, 111 } reject with icmpx type port-unreachable"),
             "{s}"
+        );
+        let out = Firewall {
+            drop_rst_from: vec![40000],
+            ..Firewall::default()
+        }
+        .script();
+        assert!(
+            out.contains("hook output")
+                && out.contains("tcp sport { 40000 } tcp flags & rst != 0 drop"),
+            "{out}"
         );
     }
 }

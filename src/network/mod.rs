@@ -133,6 +133,40 @@ impl Network {
         }
     }
 
+    /// The sandbox shared by two labrun processes of an interactive lab: the server role
+    /// builds and publishes it at `rendezvous`, the client role uses the one it joined.
+    pub fn shared_sandbox(
+        options: &NetOptions,
+        role: Role,
+        rendezvous: &std::path::Path,
+    ) -> Result<Network, NetworkError> {
+        #[cfg(target_os = "linux")]
+        {
+            match role {
+                Role::Server => {
+                    let mut net = crate::sandbox::network(options)?;
+                    let sandbox = net
+                        .keep_alive
+                        .take()
+                        .and_then(|k| k.downcast::<crate::sandbox::Sandbox>().ok())
+                        .ok_or_else(|| NetworkError::Sandbox("the sandbox vanished".into()))?;
+                    let published = crate::sandbox::publish(sandbox, rendezvous)
+                        .map_err(|e| NetworkError::Sandbox(e.to_string()))?;
+                    net.description
+                        .push_str(&format!(", shared at {}", rendezvous.display()));
+                    net.keep_alive = Some(Arc::new(published));
+                    Ok(net)
+                }
+                Role::Client => crate::sandbox::joined_network(),
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (options, role, rendezvous);
+            Err(NetworkError::Unsupported)
+        }
+    }
+
     /// This machine in `role` on the interface that routes to `peer`, and the peer machine.
     pub fn two_machines(
         role: Role,

@@ -14,12 +14,27 @@ pub fn render_markdown(r: &Report) -> String {
         h.title.clone()
     };
     let _ = writeln!(md, "# {title}\n");
-    let mut facts: Vec<(&str, String)> = vec![("Lab", format!("{} (`{}`)", h.lab, h.script))];
+    let mut facts: Vec<(&str, String)> = Vec::new();
+    if let Some(c) = &h.course {
+        facts.push(("Course", c.clone()));
+    }
+    let version = if h.lab_version.is_empty() {
+        String::new()
+    } else {
+        format!(", version {}", h.lab_version)
+    };
+    facts.push(("Lab", format!("{} (`{}`{version})", h.lab, h.script)));
     if let Some(s) = &h.student {
         facts.push(("Student", format!("{} {}", s.id, s.name)));
     }
     facts.push(("Date", h.date.clone()));
     facts.push(("labrun", h.labrun_version.clone()));
+    if !h.kernel.is_empty() {
+        facts.push(("Kernel", h.kernel.clone()));
+    }
+    if !h.nonce.is_empty() {
+        facts.push(("Run nonce", format!("`{}`", h.nonce)));
+    }
     facts.push(("Network", h.network.clone()));
     if !h.hosts.is_empty() {
         facts.push(("Hosts", h.hosts.join(", ")));
@@ -29,6 +44,8 @@ pub fn render_markdown(r: &Report) -> String {
     }
     let passed = r.checks.len() - r.failed();
     facts.push(("Checks", format!("{passed} of {} passed", r.checks.len())));
+    let (earned, total) = r.score();
+    facts.push(("Score", format!("{earned} / {total}")));
     md.push_str("| | |\n|---|---|\n");
     for (k, v) in facts {
         let _ = writeln!(md, "| {k} | {} |", cell(&v));
@@ -50,6 +67,9 @@ pub fn render_markdown(r: &Report) -> String {
         );
         md.push_str(&packet_table(&c.trace.packets));
         md.push('\n');
+        for f in c.figures() {
+            let _ = writeln!(md, "### {}\n\n![{}]({})\n", f.caption, f.caption, f.file);
+        }
     }
     render_checks(&mut md, r);
     md
@@ -63,11 +83,12 @@ fn capture_fact(c: &CaptureRecord) -> String {
         format!("filter `{}`", c.captured.filter)
     };
     let mut text = format!(
-        "{}: {} frames on {}, {filter}; libpcap dropped {}",
+        "{}: {} frames on {}, {filter}; libpcap dropped {}; SHA-256 {}",
         c.pcap_file(),
         c.captured.frames.len(),
         c.captured.iface,
-        s.dropped + s.if_dropped
+        s.dropped + s.if_dropped,
+        c.sha256()
     );
     if s.truncated > 0 {
         let _ = write!(text, ", {} frames over the storage limit", s.truncated);
@@ -125,6 +146,7 @@ fn render_checks(md: &mut String, r: &Report) {
             }
             vec![
                 if c.passed { "PASS" } else { "**FAIL**" }.to_string(),
+                format!("{}/{}", if c.passed { c.points } else { 0 }, c.points),
                 what,
                 c.filter
                     .as_ref()
@@ -137,15 +159,17 @@ fn render_checks(md: &mut String, r: &Report) {
     md.push_str(&table(
         &[
             "Result".into(),
+            "Points".into(),
             "Check".into(),
             "Wireshark filter".into(),
             "Script".into(),
         ],
         &rows,
     ));
+    let (earned, total) = r.score();
     let _ = writeln!(
         md,
-        "\n{} of {} checks passed.",
+        "\n{} of {} checks passed; score {earned} / {total}.",
         r.checks.len() - r.failed(),
         r.checks.len()
     );
@@ -160,12 +184,20 @@ pub fn packet_table(packets: &[Packet]) -> String {
         } else {
             "eth.dst"
         };
+        // An ICMP error also carries the quoted datagram's addresses and ports: show the
+        // outer header's address only.
         let addr = p
             .field(ip)
             .or_else(|| p.field(ip6))
             .or_else(|| p.field(eth))
             .unwrap_or_default();
-        match p.field(tcp).or_else(|| p.field(udp)) {
+        let addr = addr.split(',').next().unwrap_or_default().to_string();
+        let port = if p.icmp.is_some() {
+            None
+        } else {
+            p.field(tcp).or_else(|| p.field(udp))
+        };
+        match port {
             Some(port) if addr.contains(':') => format!("[{addr}]:{port}"),
             Some(port) => format!("{addr}:{port}"),
             None => addr,

@@ -4,12 +4,18 @@
 //! into a directory (report.md, packets.csv, capture.pcap) atomically, never overwriting.
 
 mod csv_out;
+mod html;
 mod markdown;
 mod output;
+mod svg;
+mod websocket_csv;
 
 pub use csv_out::write_packets_csv;
+pub use html::render_html;
 pub use markdown::{packet_table, render_markdown, table};
-pub use output::{OutputError, Written, default_report_dir, write_report};
+pub use output::{OutputError, StagedDir, Written, default_report_dir, write_report};
+pub use svg::{flow_graph, is_transfer, seq_plot, stream_packets};
+pub use websocket_csv::write_websocket_csv;
 
 use crate::analysis::Trace;
 use crate::capture::Captured;
@@ -72,6 +78,8 @@ pub struct Check {
     pub filter: Option<String>,
     /// `file:line` of the `expect` call.
     pub at: String,
+    /// Points the check is worth (1 unless the lab says otherwise).
+    pub points: u32,
 }
 
 /// A capture the lab made, with its analysis.
@@ -85,7 +93,81 @@ pub struct CaptureRecord {
     pub trace: Trace,
 }
 
+/// A picture of the report: drawn as SVG, written beside report.md and inlined in report.html.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File name, e.g. `flow-capture-0.svg`.
+    pub file: String,
+    /// Caption, e.g. `Flow graph of tcp.stream 0`.
+    pub caption: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// Streams drawn per capture at most (a scan makes thousands; the report shows the first).
+const MAX_FLOW_GRAPHS: usize = 6;
+
 impl CaptureRecord {
+    /// The flow graph of each TCP stream (the first few), and a sequence plot for each
+    /// stream that transfers data.
+    pub fn figures(&self) -> Vec<Figure> {
+        let mut out = Vec::new();
+        for stream in self.trace.streams.iter().take(MAX_FLOW_GRAPHS) {
+            let packets = svg::stream_packets(&self.trace.packets, stream);
+            if packets.is_empty() {
+                continue;
+            }
+            out.push(Figure {
+                file: format!("flow-{}-{}.svg", self.name, stream.index),
+                caption: format!(
+                    "Flow graph of tcp.stream {} ({})",
+                    stream.index,
+                    self.pcap_file()
+                ),
+                svg: svg::flow_graph(&packets, stream),
+            });
+            if svg::is_transfer(&packets) {
+                out.push(Figure {
+                    file: format!("seq-{}-{}.svg", self.name, stream.index),
+                    caption: format!(
+                        "Sequence numbers over time, tcp.stream {} ({})",
+                        stream.index,
+                        self.pcap_file()
+                    ),
+                    svg: svg::seq_plot(&packets, stream),
+                });
+            }
+        }
+        out
+    }
+
+    /// The capture as pcap file bytes (what `capture.pcap` holds).
+    pub fn pcap_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            24 + self
+                .captured
+                .frames
+                .iter()
+                .map(|f| 16 + f.data.len())
+                .sum::<usize>(),
+        );
+        // Writing into memory cannot fail.
+        let _ = crate::capture::write_pcap(
+            &mut out,
+            self.captured.dlt,
+            self.captured.snaplen,
+            &self.captured.frames,
+        );
+        out
+    }
+
+    /// SHA-256 of the pcap file, in hex: a copied capture has the same digest.
+    pub fn sha256(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.pcap_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The pcap file name, e.g. `capture.pcap`.
     pub fn pcap_file(&self) -> String {
         format!("{}.pcap", self.name)
@@ -97,6 +179,18 @@ impl CaptureRecord {
             Some(rest) => format!("packets-{rest}.csv"),
             None => "packets.csv".to_string(),
         }
+    }
+
+    /// The WebSocket frames' CSV: `websocket.csv` for the main capture,
+    /// `websocket-NAME.csv` otherwise; None when the capture holds no WebSocket frame.
+    pub fn websocket_csv_file(&self) -> Option<String> {
+        let any = crate::analysis::websocket::decode_trace(&self.trace)
+            .iter()
+            .any(|a| !a.frames.is_empty());
+        any.then(|| match self.name.strip_prefix("capture-") {
+            Some(rest) => format!("websocket-{rest}.csv"),
+            None => "websocket.csv".to_string(),
+        })
     }
 }
 
@@ -119,6 +213,15 @@ pub struct Header {
     pub network: String,
     /// Host names and their addresses, e.g. `client 127.0.0.1`.
     pub hosts: Vec<String>,
+    /// The course, when given (`--course` or labrun.toml).
+    pub course: Option<String>,
+    /// First 12 hex digits of the SHA-256 of the lab script: which version of the lab ran.
+    pub lab_version: String,
+    /// The kernel this ran on, e.g. `Linux 6.1.0`.
+    pub kernel: String,
+    /// A value new for every run that labs put into their payloads (`nonce()`), so a
+    /// capture copied from another run is visible.
+    pub nonce: String,
 }
 
 /// Everything a run produced, ready to be written.
@@ -139,6 +242,26 @@ pub struct Report {
 }
 
 impl Report {
+    /// Every figure of every capture, in report order.
+    pub fn figures(&self) -> Vec<Figure> {
+        self.captures
+            .iter()
+            .flat_map(CaptureRecord::figures)
+            .collect()
+    }
+
+    /// Points earned and points possible.
+    pub fn score(&self) -> (u32, u32) {
+        let total = self.checks.iter().map(|c| c.points).sum();
+        let earned = self
+            .checks
+            .iter()
+            .filter(|c| c.passed)
+            .map(|c| c.points)
+            .sum();
+        (earned, total)
+    }
+
     /// Number of checks that failed.
     pub fn failed(&self) -> usize {
         self.checks.iter().filter(|c| !c.passed).count()

@@ -54,41 +54,101 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 /// crash never leaves a half-written report.
 pub fn write_report(report: &Report, dest: &Path, exact: bool) -> Result<Written, OutputError> {
     let files = file_list(report);
-    let dest = if exact {
-        for f in &files {
-            let p = dest.join(f);
-            if p.exists() {
-                return Err(OutputError::Exists(p));
+    let mut staged = StagedDir::new(dest, exact, &files)?;
+    fill(report, &mut staged)?;
+    staged.commit()
+}
+
+/// A report directory being written: files go to a temporary directory
+/// beside the destination and are renamed into place by [`StagedDir::commit`]
+/// (dropped without commit, nothing is left behind).
+#[derive(Debug)]
+pub struct StagedDir {
+    tmp: PathBuf,
+    dest: PathBuf,
+    files: Vec<String>,
+}
+
+impl StagedDir {
+    /// Prepares to write into `dest`. With `exact`, any of `expected` files already
+    /// in `dest` is an error; otherwise a taken `dest` gets a numeric suffix.
+    pub fn new(dest: &Path, exact: bool, expected: &[String]) -> Result<StagedDir, OutputError> {
+        let dest = if exact {
+            for f in expected {
+                let p = dest.join(f);
+                if p.exists() {
+                    return Err(OutputError::Exists(p));
+                }
             }
+            dest.to_path_buf()
+        } else {
+            free_name(dest)
+        };
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(io_at(&parent))?;
+        let tmp = parent.join(format!(
+            ".labrun-tmp-{}-{}",
+            std::process::id(),
+            dest.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
+        Ok(StagedDir {
+            tmp,
+            dest,
+            files: Vec::new(),
+        })
+    }
+
+    /// Where the report will be once committed.
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Creates file `name` in the staging directory, buffered.
+    pub fn create(&mut self, name: &str) -> Result<BufWriter<fs::File>, OutputError> {
+        if !self.files.iter().any(|f| f == name) {
+            self.files.push(name.to_string());
         }
-        dest.to_path_buf()
-    } else {
-        free_name(dest)
-    };
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(io_at(&parent))?;
-    let tmp = parent.join(format!(
-        ".labrun-tmp-{}-{}",
-        std::process::id(),
-        dest.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
-    let result = fill(report, &tmp).and_then(|()| place(&tmp, &dest, &files));
-    let _ = fs::remove_dir_all(&tmp);
-    result.map(|()| Written { dir: dest, files })
+        create(&self.tmp.join(name))
+    }
+
+    /// Wraps an I/O error on file `name` of this report.
+    pub fn io_error(&self, name: &str, source: io::Error) -> OutputError {
+        OutputError::Io {
+            path: self.dest.join(name),
+            source,
+        }
+    }
+
+    /// Moves every file into place; refuses to replace an existing file.
+    pub fn commit(self) -> Result<Written, OutputError> {
+        place(&self.tmp, &self.dest, &self.files)?;
+        Ok(Written {
+            dir: self.dest.clone(),
+            files: self.files.clone(),
+        })
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.tmp);
+    }
 }
 
 fn file_list(report: &Report) -> Vec<String> {
-    let mut files = vec!["report.md".to_string()];
+    let mut files = vec!["report.md".to_string(), "report.html".to_string()];
     for c in &report.captures {
         files.push(c.csv_file());
         files.push(c.pcap_file());
+        files.extend(c.figures().into_iter().map(|f| f.file));
+        files.extend(c.websocket_csv_file());
     }
     files
 }
@@ -110,23 +170,46 @@ fn create(path: &Path) -> Result<BufWriter<fs::File>, OutputError> {
         .map_err(io_at(path))
 }
 
-fn fill(report: &Report, dir: &Path) -> Result<(), OutputError> {
-    let md = dir.join("report.md");
-    let mut out = create(&md)?;
-    out.write_all(render_markdown(report).as_bytes())
+fn write_text(dir: &mut StagedDir, name: &str, text: &str) -> Result<(), OutputError> {
+    let mut out = dir.create(name)?;
+    out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(io_at(&md))?;
+        .map_err(|e| dir.io_error(name, e))
+}
+
+fn fill(report: &Report, dir: &mut StagedDir) -> Result<(), OutputError> {
+    let markdown = render_markdown(report);
+    write_text(dir, "report.md", &markdown)?;
+    let figures: Vec<(String, String)> = report
+        .figures()
+        .into_iter()
+        .map(|f| (f.file, f.svg))
+        .collect();
+    for (file, svg) in &figures {
+        write_text(dir, file, svg)?;
+    }
+    let title = if report.header.title.is_empty() {
+        &report.header.lab
+    } else {
+        &report.header.title
+    };
+    write_text(
+        dir,
+        "report.html",
+        &super::render_html(title, &markdown, &figures),
+    )?;
     for c in &report.captures {
-        let csv = dir.join(c.csv_file());
-        write_packets_csv(create(&csv)?, &c.trace).map_err(io_at(&csv))?;
-        let pcap = dir.join(c.pcap_file());
-        write_pcap(
-            create(&pcap)?,
-            c.captured.dlt,
-            c.captured.snaplen,
-            &c.captured.frames,
-        )
-        .map_err(io_at(&pcap))?;
+        let csv = c.csv_file();
+        let w = dir.create(&csv)?;
+        write_packets_csv(w, &c.trace).map_err(|e| dir.io_error(&csv, e))?;
+        let pcap = c.pcap_file();
+        let w = dir.create(&pcap)?;
+        write_pcap(w, c.captured.dlt, c.captured.snaplen, &c.captured.frames)
+            .map_err(|e| dir.io_error(&pcap, e))?;
+        if let Some(name) = c.websocket_csv_file() {
+            let w = dir.create(&name)?;
+            super::write_websocket_csv(w, &c.trace).map_err(|e| dir.io_error(&name, e))?;
+        }
     }
     Ok(())
 }
@@ -134,6 +217,12 @@ fn fill(report: &Report, dir: &Path) -> Result<(), OutputError> {
 fn place(tmp: &Path, dest: &Path, files: &[String]) -> Result<(), OutputError> {
     if !dest.exists() {
         return fs::rename(tmp, dest).map_err(io_at(dest));
+    }
+    for f in files {
+        let to = dest.join(f);
+        if to.exists() {
+            return Err(OutputError::Exists(to));
+        }
     }
     for f in files {
         let to = dest.join(f);

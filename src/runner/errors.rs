@@ -63,7 +63,10 @@ pub fn from_eval(file: &str, err: &EvalAltResult) -> ScriptError {
         match current {
             EvalAltResult::ErrorInFunctionCall(name, source, inner, pos) => {
                 let (l, c) = pos_of(*pos);
-                called_from.push(format!("{file}:{l}:{c} (call to `{name}`)"));
+                // A call from labrun itself (a server handler) has no script position.
+                if l > 0 {
+                    called_from.push(format!("{file}:{l}:{c} (call to `{name}`)"));
+                }
                 if !source.is_empty() {
                     file = source.clone();
                 }

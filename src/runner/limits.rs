@@ -15,6 +15,10 @@ pub struct Limits {
     pub max_operations: u64,
     /// Wall-clock time the script may run in total, checked between operations.
     pub max_duration: Duration,
+    /// Time the script may compute without waiting on the network, a clock, or anything
+    /// else native: an endless loop is stopped after this long whatever the CPU's speed
+    /// (the operation count alone takes longer on a busy machine).
+    pub max_busy: Duration,
     /// Depth of nested function calls (recursion).
     pub max_call_levels: usize,
     /// Depth of nested expressions, at top level and inside functions.
@@ -34,6 +38,7 @@ impl Default for Limits {
         Limits {
             max_operations: 200_000_000,
             max_duration: Duration::from_secs(300),
+            max_busy: Duration::from_secs(6),
             max_call_levels: 64,
             max_expr_depth: 128,
             max_string_size: 16 << 20,
@@ -54,5 +59,70 @@ impl Limits {
         engine.set_max_array_size(self.max_array_size);
         engine.set_max_map_size(self.max_map_size);
         engine.set_max_modules(self.max_modules);
+    }
+}
+
+/// Measures how long a script has been computing without a pause: the time between
+/// progress checks counts as busy only when the checks come quickly one after another
+/// (a native call that blocks, such as recv or sleep, leaves a gap and does not count).
+#[derive(Debug, Clone, Copy)]
+pub struct BusyClock {
+    last: Option<std::time::Instant>,
+    busy: Duration,
+}
+
+impl BusyClock {
+    /// Gaps longer than this between checks mean the script was waiting, not computing.
+    const WAIT: Duration = Duration::from_millis(50);
+
+    /// A clock with nothing counted.
+    pub const fn new() -> BusyClock {
+        BusyClock {
+            last: None,
+            busy: Duration::ZERO,
+        }
+    }
+
+    /// Records a check at `now`; returns the continuous computing time so far.
+    pub fn tick(&mut self, now: std::time::Instant) -> Duration {
+        if let Some(last) = self.last {
+            let gap = now.saturating_duration_since(last);
+            if gap < Self::WAIT {
+                self.busy += gap;
+            } else {
+                self.busy = Duration::ZERO;
+            }
+        }
+        self.last = Some(now);
+        self.busy
+    }
+}
+
+impl Default for BusyClock {
+    fn default() -> Self {
+        BusyClock::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn waiting_resets_the_busy_clock() {
+        let mut c = BusyClock::new();
+        let t0 = Instant::now();
+        assert_eq!(c.tick(t0), Duration::ZERO);
+        assert_eq!(
+            c.tick(t0 + Duration::from_millis(10)),
+            Duration::from_millis(10)
+        );
+        assert_eq!(
+            c.tick(t0 + Duration::from_millis(20)),
+            Duration::from_millis(20)
+        );
+        // A 5 s recv: not computing.
+        assert_eq!(c.tick(t0 + Duration::from_secs(5)), Duration::ZERO);
     }
 }

@@ -5,8 +5,8 @@ mod limits;
 mod state;
 
 pub use errors::{ScriptError, from_eval, from_parse};
-pub use limits::Limits;
-pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState};
+pub use limits::{BusyClock, Limits};
+pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState, ScriptEngine};
 
 use crate::report::{self, Block, Report, Student, Written};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -30,6 +30,9 @@ pub enum RunError {
     /// The script does not compile.
     #[error("{0}")]
     Syntax(ScriptError),
+    /// The capture to grade cannot be read.
+    #[error(transparent)]
+    Grade(#[from] crate::analyze::AnalyzeError),
     /// The report could not be written.
     #[error(transparent)]
     Output(#[from] report::OutputError),
@@ -46,12 +49,21 @@ pub struct RunOptions {
     pub reports_base: PathBuf,
     /// The student (`--student "ID NAME"`).
     pub student: Option<Student>,
+    /// The course (`--course`), shown in the report header.
+    pub course: Option<String>,
     /// Script arguments (`-- key=value ...`).
     pub args: Vec<(String, String)>,
     /// Network choice.
     pub network: NetworkChoice,
     /// Engine limits.
     pub limits: Limits,
+    /// `--browser`: a browser labs may start as their client (None: labrun's own client).
+    pub browser: Option<String>,
+    /// Write the report (false: only the outcome is returned, as `labrun grade --dir` does).
+    pub keep_report: bool,
+    /// Grade this capture instead of making traffic (`labrun grade --pcap`): the lab's
+    /// `grading()` is true and `graded_capture()` returns this file's trace.
+    pub grade: Option<PathBuf>,
     /// Set (e.g. by a Ctrl-C handler) to stop the script at its next operation; the
     /// report of what ran so far is still written.
     pub interrupt: Option<Arc<AtomicBool>>,
@@ -163,6 +175,14 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         labrun_version: env!("CARGO_PKG_VERSION").to_string(),
         network: String::new(),
         hosts: Vec::new(),
+        course: opts.course.clone(),
+        lab_version: {
+            use sha2::Digest;
+            let d = sha2::Sha256::digest(source.as_bytes());
+            d.iter().take(6).map(|b| format!("{b:02x}")).collect()
+        },
+        kernel: kernel_release(),
+        nonce: new_nonce(),
     };
     let handle = RunHandle(Arc::new(Mutex::new(RunState {
         report,
@@ -173,6 +193,12 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         progress: progress.clone(),
         script: file.clone(),
         args: opts.args.clone(),
+        engine: None,
+        servers: Vec::new(),
+        browser: opts.browser.clone().unwrap_or_default(),
+        ws_servers: Vec::new(),
+        browsers: Vec::new(),
+        graded: None,
     })));
     engine.set_default_tag(Dynamic::from(handle.clone()));
     let printer = progress.clone();
@@ -188,6 +214,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let started = Instant::now();
     let max = opts.limits.max_duration;
     let interrupt = opts.interrupt.clone();
+    let max_busy = opts.limits.max_busy;
     engine.on_progress(move |ops| {
         if interrupt
             .as_ref()
@@ -197,7 +224,26 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
                 "interrupted (Ctrl-C); the report holds what was captured so far".to_string(),
             ));
         }
-        if ops % 1024 == 0 && started.elapsed() > max {
+        if ops % 256 != 0 {
+            return None;
+        }
+        thread_local! {
+            static BUSY: std::cell::Cell<BusyClock> = const { std::cell::Cell::new(BusyClock::new()) };
+        }
+        let now = Instant::now();
+        let busy = BUSY.with(|b| {
+            let mut clock = b.get();
+            let busy = clock.tick(now);
+            b.set(clock);
+            busy
+        });
+        if busy > max_busy {
+            return Some(Dynamic::from(format!(
+                "the script computed for {} without waiting on anything (an endless loop?); labrun stopped it",
+                crate::util::fmt_duration(max_busy)
+            )));
+        }
+        if now.duration_since(started) > max {
             Some(Dynamic::from(format!(
                 "the script ran longer than {} and was stopped",
                 crate::util::fmt_duration(max)
@@ -207,11 +253,24 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         }
     });
 
+    if let Some(path) = &opts.grade {
+        let captured = load_capture(path)?;
+        handle.lock().graded = Some(captured);
+    }
+
     let mut scope = Scope::new();
     scope.push_constant("student", student_map(opts.student.as_ref()));
     scope.push_constant("args", args_map(&opts.args));
+    let engine = Arc::new(engine);
+    let ast = Arc::new(ast);
+    handle.lock().engine = Some(ScriptEngine {
+        engine: Arc::clone(&engine),
+        ast: Arc::clone(&ast),
+        file: file.clone(),
+    });
     let result = engine.run_ast_with_scope(&mut scope, &ast);
     let elapsed = started.elapsed();
+    handle.lock().engine = None;
     drop(engine);
     progress.finish_and_clear();
 
@@ -220,7 +279,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     if let Some(e) = &error {
         report.error = Some(e.to_string());
     }
-    let written = if error.is_none() || worth_keeping(&report) {
+    let written = if opts.keep_report && (error.is_none() || worth_keeping(&report)) {
         let (dest, exact) = match &opts.out {
             Some(out) => (out.clone(), true),
             None => (report::default_report_dir(&opts.reports_base, &lab), false),
@@ -242,8 +301,32 @@ fn worth_keeping(r: &Report) -> bool {
     !r.captures.is_empty() || !r.blocks.is_empty() || !r.checks.is_empty()
 }
 
-/// Stops captures the script left running and takes the report out of the state.
+/// Stops servers and captures the script left running and takes the report out of the state.
 fn finish(handle: &RunHandle) -> Report {
+    let browsers: Vec<_> = std::mem::take(&mut handle.lock().browsers);
+    for b in browsers {
+        b.close();
+    }
+    let ws_servers: Vec<_> = std::mem::take(&mut handle.lock().ws_servers);
+    for s in ws_servers {
+        let errors = s.shutdown();
+        let mut st = handle.lock();
+        for e in errors {
+            st.report
+                .warnings
+                .push(format!("WebSocket server on {}: {e}", s.addr()));
+        }
+    }
+    let servers: Vec<_> = std::mem::take(&mut handle.lock().servers);
+    for s in servers {
+        let errors = s.shutdown();
+        let mut st = handle.lock();
+        for e in errors {
+            st.report
+                .warnings
+                .push(format!("server on {}: {e}", s.addr()));
+        }
+    }
     let pending: Vec<PendingCapture> = handle.lock().captures.clone();
     for p in pending {
         let live = p.live.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -284,6 +367,53 @@ fn finish(handle: &RunHandle) -> Report {
     st.networks.clear();
     st.network = None;
     std::mem::take(&mut st.report)
+}
+
+/// Reads a capture file whole, as a live capture would have delivered it.
+fn load_capture(path: &Path) -> Result<crate::capture::Captured, RunError> {
+    let mut file = crate::analyze::CaptureFile::open(path, None)?;
+    let mut frames = Vec::new();
+    file.for_each::<crate::analyze::AnalyzeError>(|ts_sec, ts_nsec, orig_len, data| {
+        frames.push(crate::analysis::RawFrame {
+            ts_sec,
+            ts_nsec,
+            orig_len,
+            data: data.to_vec(),
+        });
+        Ok(())
+    })?;
+    Ok(crate::capture::Captured {
+        iface: format!("file {}", path.display()),
+        filter: String::new(),
+        dlt: u32::try_from(file.dlt).unwrap_or(1),
+        snaplen: 262_144,
+        frames,
+        stats: Default::default(),
+    })
+}
+
+/// Eight hex digits that differ between runs: a hash of the clock, the process id and the
+/// address of a fresh allocation.
+fn new_nonce() -> String {
+    use sha2::Digest;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let here = Box::new(0u8);
+    let seed = format!("{}:{}:{:p}", now.as_nanos(), std::process::id(), &*here);
+    let d = sha2::Sha256::digest(seed.as_bytes());
+    d.iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The operating system and kernel release, e.g. `Linux 6.1.0-18-amd64`.
+fn kernel_release() -> String {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let release = release.trim();
+    if release.is_empty() {
+        std::env::consts::OS.to_string()
+    } else {
+        format!("Linux {release}")
+    }
 }
 
 fn student_map(student: Option<&Student>) -> Map {

@@ -39,6 +39,10 @@ pub struct NetworkChoice {
     pub mode: NetworkMode,
     /// Capture interface override (`--iface`).
     pub iface: Option<String>,
+    /// `--interactive --role R`: this process plays R in a chat typed at the terminal.
+    pub interactive: Option<crate::network::Role>,
+    /// Where two interactive labruns on one machine share the sandbox (Unix socket path).
+    pub rendezvous: Option<std::path::PathBuf>,
 }
 
 /// A capture the script started and may not have stopped yet.
@@ -69,6 +73,37 @@ pub struct RunState {
     pub script: String,
     /// Script arguments (`-- key=value`).
     pub args: Vec<(String, String)>,
+    /// The capture being graded (`labrun grade --pcap`), until the script takes it.
+    pub graded: Option<crate::capture::Captured>,
+    /// Servers the script started (stopped at the end if the script did not).
+    pub servers: Vec<crate::script::ScriptServer>,
+    /// `--browser`: the browser a lab may start as its client ("" for labrun's own).
+    pub browser: String,
+    /// WebSocket servers the script started (stopped at the end).
+    pub ws_servers: Vec<crate::websocket::WsServer>,
+    /// Browsers the script started (killed at the end, whatever happened).
+    pub browsers: Vec<crate::websocket::Browser>,
+    /// The running engine (set while the script runs; cleared after, which breaks the
+    /// engine -> tag -> state -> engine cycle).
+    pub engine: Option<ScriptEngine>,
+}
+
+/// The engine and compiled script of a run, for calling script functions from other
+/// threads (a server's connection handlers).
+#[derive(Clone)]
+pub struct ScriptEngine {
+    /// The engine with labrun's API and limits.
+    pub engine: Arc<rhai::Engine>,
+    /// The compiled lab.
+    pub ast: Arc<rhai::AST>,
+    /// The script file, for error locations.
+    pub file: String,
+}
+
+impl std::fmt::Debug for ScriptEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ScriptEngine({})", self.file)
+    }
 }
 
 /// A cloneable handle to the run state, stored in the engine so native functions find it.

@@ -27,10 +27,12 @@ mod lab_network;
 mod netlink;
 mod netns;
 mod privilege;
+mod rendezvous;
 
 pub use lab_network::network;
 pub use netns::Netns;
 pub use privilege::{Privilege, ensure_privileges};
+pub use rendezvous::{Published, join, joined_network, publish, rendezvous_path};
 
 use netlink::{LinkSpec, NetlinkFailure, Rtnl, ifindex};
 use std::io;

@@ -60,6 +60,11 @@ impl Netns {
         Netns::from_file(file)
     }
 
+    /// A namespace from a descriptor another process handed over (SCM_RIGHTS).
+    pub fn from_fd(fd: OwnedFd) -> Result<Netns, SandboxError> {
+        Netns::from_file(File::from(fd))
+    }
+
     fn from_file(file: File) -> Result<Netns, SandboxError> {
         let id = file
             .metadata()

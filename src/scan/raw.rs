@@ -319,16 +319,13 @@ fn reserve_port(src: Ipv4Addr) -> ScanResult<(Socket, u16)> {
     Ok((s, port))
 }
 
-/// A non-blocking raw IPv4 socket that sends packets with their own IP header.
+/// A non-blocking raw IPv4 socket that sends packets with their own IP header (the same
+/// socket crafted packets go out on), with a large send buffer for bursts of probes.
 fn raw_socket() -> ScanResult<Socket> {
-    let s = Socket::new(
-        Domain::IPV4,
-        Type::RAW,
-        Some(Protocol::from(libc::IPPROTO_RAW)),
-    )
-    .map_err(|e| ScanError::io("open a raw socket for the probes", e))?;
-    s.set_nonblocking(true)
-        .map_err(|e| ScanError::io("make the raw socket non-blocking", e))?;
+    let s = crate::craft::raw_ipv4_socket(true).map_err(|e| match e {
+        crate::craft::CraftError::Io { action, source, .. } => ScanError::io(action, source),
+        other => ScanError::Unsupported(other.to_string()),
+    })?;
     let _ = s.set_send_buffer_size(4 << 20);
     Ok(s)
 }

@@ -23,6 +23,58 @@ pub fn register(engine: &mut Engine) {
 pub struct ScriptCapture {
     name: String,
     live: Arc<Mutex<Option<LiveCapture>>>,
+    /// Frames before this index were passed over by an earlier `wait`.
+    cursor: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The longest a single `wait` may last, in milliseconds.
+const MAX_WAIT_MS: INT = 60_000;
+
+/// Waits until a frame from the capture's cursor on matches `filter`, or `timeout` passes.
+fn wait_for(cap: &ScriptCapture, filter: &str, timeout: INT) -> ApiResult<Dynamic> {
+    use std::sync::atomic::Ordering;
+    if !(0..=MAX_WAIT_MS).contains(&timeout) {
+        return Err(api_error(
+            "wait",
+            format!("timeout must be 0..={MAX_WAIT_MS} ms, got {timeout}"),
+        ));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_millis(timeout.unsigned_abs());
+    let dlt = match cap.live.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        Some(live) => live.dlt(),
+        None => {
+            return Err(api_error(
+                "wait",
+                format!("capture `{}` was already stopped", cap.name),
+            ));
+        }
+    };
+    let link = LinkType::from_dlt(dlt)
+        .ok_or_else(|| api_error("wait", format!("link type {dlt} cannot be decoded")))?;
+    let matcher = crate::craft::BpfMatcher::new(dlt, filter).map_err(|e| api_error("wait", e))?;
+    let mut next = cap.cursor.load(Ordering::SeqCst);
+    loop {
+        let fresh = match cap.live.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            Some(live) => live.frames_since(next),
+            None => Vec::new(),
+        };
+        if let Some(k) = fresh.iter().position(|f| matcher.matches(&f.data)) {
+            let index = next + k;
+            let frames = match cap.live.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                Some(live) => live.frames_since(0),
+                None => Vec::new(),
+            };
+            let upto = frames.get(..=index).unwrap_or(&frames);
+            let trace = Arc::new(Trace::analyze(link, upto.iter()));
+            cap.cursor.store(index + 1, Ordering::SeqCst);
+            return Ok(Dynamic::from(PacketRef::new(trace, index)));
+        }
+        next += fresh.len();
+        if std::time::Instant::now() >= deadline {
+            return Ok(Dynamic::UNIT);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// A stopped capture's packets, shared cheaply between script values.
@@ -73,6 +125,16 @@ pub fn finish_capture(handle: &RunHandle, name: &str, live: LiveCapture) -> ApiR
         .progress
         .set_message(format!("stopping capture on {iface}"));
     let captured = live.stop().map_err(|e| api_error("stop", e))?;
+    record_capture(handle, name, captured)
+}
+
+/// Analyses a finished capture and records it in the report.
+fn record_capture(
+    handle: &RunHandle,
+    name: &str,
+    captured: crate::capture::Captured,
+) -> ApiResult<TraceRef> {
+    let iface = captured.iface.clone();
     let link = LinkType::from_dlt(captured.dlt).ok_or_else(|| {
         api_error(
             "stop",
@@ -156,7 +218,11 @@ fn start(
         name: name.clone(),
         live: Arc::clone(&live),
     });
-    Ok(ScriptCapture { name, live })
+    Ok(ScriptCapture {
+        name,
+        live,
+        cursor: Default::default(),
+    })
 }
 
 fn sanitize(name: &str) -> String {
@@ -203,6 +269,29 @@ mod capture_module {
         start(&ctx, host, &options)
     }
 
+    /// True when the lab is being graded from a capture someone made (`labrun grade --pcap`):
+    /// the lab then checks `graded_capture()` instead of making traffic. This is how a lab
+    /// marks which of its checks can be made from a capture alone.
+    #[rhai_fn(return_raw)]
+    pub fn grading(ctx: NativeCallContext) -> ApiResult<bool> {
+        let handle = run_handle(&ctx)?;
+        let graded = handle.lock().graded.is_some();
+        Ok(graded)
+    }
+
+    /// The capture being graded, analysed like a live one (and shown in the report).
+    #[rhai_fn(return_raw)]
+    pub fn graded_capture(ctx: NativeCallContext) -> ApiResult<Trace> {
+        let handle = run_handle(&ctx)?;
+        let captured = handle.lock().graded.clone().ok_or_else(|| {
+            api_error(
+                "graded_capture",
+                "not grading: run the lab with `labrun grade LAB --pcap FILE`",
+            )
+        })?;
+        record_capture(&handle, "capture", captured)
+    }
+
     /// Stops the capture (draining what the kernel still holds) and returns its trace.
     #[rhai_fn(return_raw)]
     pub fn stop(ctx: NativeCallContext, cap: &mut Capture) -> ApiResult<Trace> {
@@ -215,6 +304,16 @@ mod capture_module {
                 format!("capture `{}` was already stopped", cap.name),
             )),
         }
+    }
+
+    /// Waits at most `timeout` ms for a packet matching the BPF `filter` (tcpdump's syntax,
+    /// e.g. `"tcp[tcpflags] & tcp-rst != 0"`) while the capture runs, and returns it, or ()
+    /// when none came in time. Packets that arrived before the call count (a fast answer is
+    /// not missed); each wait starts after the packet the previous one returned, so waits
+    /// in a row walk through the exchange. The packet's number is its frame in the capture.
+    #[rhai_fn(return_raw)]
+    pub fn wait(cap: &mut Capture, filter: &str, timeout: INT) -> ApiResult<Dynamic> {
+        wait_for(cap, filter, timeout)
     }
 
     /// Every packet of the trace, in capture order.

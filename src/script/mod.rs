@@ -2,15 +2,22 @@
 //!
 //! Each file registers one area as a Rhai plugin module (names and doc comments are kept
 //! in the engine's metadata for `labrun api`): the network and its sockets, captures and
-//! packets, the report, and port scans. Native functions find the run's state through the engine tag.
+//! packets, crafted packets, the report, and port scans. Native functions find the run's state through the engine tag.
 
 mod capture_api;
+mod chat_api;
+mod craft_api;
 mod net_api;
 mod packet_api;
+mod reference;
 mod report_api;
 mod scan_api;
+mod server_api;
+mod ws_api;
 
 pub use capture_api::finish_capture;
+pub use reference::api_markdown;
+pub use server_api::ScriptServer;
 
 use crate::runner::RunHandle;
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
@@ -18,10 +25,14 @@ use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 /// Registers every part of the script API into `engine`.
 pub fn register(engine: &mut Engine) {
     net_api::register(engine);
+    chat_api::register(engine);
     capture_api::register(engine);
+    craft_api::register(engine);
     packet_api::register(engine);
     report_api::register(engine);
     scan_api::register(engine);
+    server_api::register(engine);
+    ws_api::register(engine);
 }
 
 /// The result type of native functions that can fail.

@@ -19,6 +19,30 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(net_module).into());
 }
 
+/// Refuses a UDP destination that is not loopback or a host of one of the run's networks.
+fn check_udp_target(ctx: &NativeCallContext, to: std::net::SocketAddr) -> ApiResult<()> {
+    let handle = run_handle(ctx)?;
+    let allowed = to.ip().is_loopback()
+        || handle
+            .lock()
+            .networks
+            .iter()
+            .flat_map(|n| n.hosts.first())
+            .any(|h| h.check_udp_target(to).is_ok());
+    if allowed {
+        return Ok(());
+    }
+    Err(throw_sock(SockError {
+        op: "send_to".into(),
+        name: "EACCES".into(),
+        errno: 0,
+        message: format!(
+            "{} is not a lab host: labrun sends only to loopback or to hosts it created itself",
+            to.ip()
+        ),
+    }))
+}
+
 fn net_options(map: &Map) -> ApiResult<NetOptions> {
     let mut o = NetOptions::default();
     if let Some(hosts) = map.get("hosts") {
@@ -54,7 +78,10 @@ fn make_network(
         ));
     }
     let net = match mode {
-        NetworkMode::Sandbox => Net::sandbox(opts),
+        NetworkMode::Sandbox => match (&choice.interactive, &choice.rendezvous) {
+            (Some(role), Some(path)) if kind.is_none() => Net::shared_sandbox(opts, *role, path),
+            _ => Net::sandbox(opts),
+        },
         NetworkMode::Loopback => Ok(Net::loopback(choice.iface.as_deref())),
         NetworkMode::Host { role, peer } => Net::two_machines(role, peer, choice.iface.as_deref()),
     }
@@ -457,19 +484,25 @@ mod net_module {
         addr: &str,
     ) -> ApiResult<INT> {
         let to = sockets::parse_addr("send_to", addr).map_err(throw_sock)?;
-        let handle = run_handle(&ctx)?;
-        let net = handle.lock().network.clone();
-        if let Some(net) = net {
-            if let Some(h) = net.hosts.first() {
-                h.check_udp_target(to).map_err(throw_sock)?;
-            }
-        } else if !to.ip().is_loopback() {
-            return Err(throw_sock(SockError::usage(
-                "send_to",
-                "call network() first",
-            )));
-        }
+        check_udp_target(&ctx, to)?;
         u.send_to(text.as_bytes(), to)
+            .map(|n| n as INT)
+            .map_err(throw_sock)
+    }
+
+    /// Connects the UDP socket to `addr`: `send` then goes there, and an ICMP port
+    /// unreachable it answers with makes the next call fail with ECONNREFUSED.
+    #[rhai_fn(name = "connect", return_raw)]
+    pub fn udp_connect(ctx: NativeCallContext, u: &mut UdpSocket, addr: &str) -> ApiResult<()> {
+        let to = sockets::parse_addr("connect", addr).map_err(throw_sock)?;
+        check_udp_target(&ctx, to)?;
+        u.connect(to).map_err(throw_sock)
+    }
+
+    /// Sends one datagram with the text to the connected address; returns the byte count.
+    #[rhai_fn(name = "send", return_raw)]
+    pub fn udp_send(u: &mut UdpSocket, text: &str) -> ApiResult<INT> {
+        u.send(text.as_bytes())
             .map(|n| n as INT)
             .map_err(throw_sock)
     }

@@ -48,6 +48,14 @@ impl StreamRef {
             .collect()
     }
 
+    /// The stream's story (handshake, close, RST causes) from the shared analysis.
+    fn story(&self) -> Option<&crate::analysis::StreamStory> {
+        self.trace
+            .streams
+            .get(self.index as usize)
+            .map(|s| &s.story)
+    }
+
     /// The SYN sender (client) and the other end, from the first SYN or the first packet.
     fn ends(&self) -> Option<(SocketAddr, SocketAddr)> {
         let first_syn = self
@@ -145,6 +153,24 @@ mod packet_module {
         })
     }
 
+    /// The first TCP stream whose server (the side that received the SYN) uses `port`: how
+    /// a graded capture made by someone else finds the lab's connection.
+    #[rhai_fn(name = "tcp_stream_to", return_raw)]
+    pub fn tcp_stream_to(t: &mut TraceRef, port: INT) -> ApiResult<TcpStream> {
+        let found = t
+            .trace
+            .streams
+            .iter()
+            .find(|s| INT::from(s.server.port()) == port);
+        match found {
+            Some(s) => Ok(stream_by_index(t, s.index)),
+            None => Err(api_error(
+                "tcp_stream_to",
+                format!("the capture has no TCP connection to port {port}"),
+            )),
+        }
+    }
+
     /// The TCP stream with Wireshark's index `n` (`tcp.stream == n`).
     #[rhai_fn(name = "tcp_stream", return_raw)]
     pub fn tcp_stream_n(t: &mut TraceRef, n: INT) -> ApiResult<TcpStream> {
@@ -233,6 +259,56 @@ mod packet_module {
             }
         }
         out
+    }
+
+    /// How the connection opened: "normal", "syn retried", "simultaneous open",
+    /// "refused", "incomplete" or "not captured" (the same analysis as `labrun analyze`).
+    #[rhai_fn(get = "handshake_kind", pure)]
+    pub fn handshake_kind(s: &mut TcpStream) -> String {
+        s.story()
+            .map(|st| st.handshake_kind().short())
+            .unwrap_or("not captured")
+            .to_string()
+    }
+
+    /// How the connection ended: "four-way", "three-way", "simultaneous",
+    /// "half-close", "reset", "one-sided" or "open".
+    #[rhai_fn(get = "close_kind", pure)]
+    pub fn close_kind(s: &mut TcpStream) -> String {
+        s.story()
+            .map(|st| st.close_kind().short())
+            .unwrap_or("open")
+            .to_string()
+    }
+
+    /// Who closed first, "client" or "server" (the SYN sender is the client), or ().
+    #[rhai_fn(get = "closed_first", pure)]
+    pub fn closed_first(s: &mut TcpStream) -> Dynamic {
+        s.story()
+            .and_then(|st| st.closed_first())
+            .map_or(Dynamic::UNIT, |side| Dynamic::from(side.to_string()))
+    }
+
+    /// Each RST as `#{frame, from, cause}`; cause is "closed port", "abortive close",
+    /// "unread data", "data after close" or "unknown".
+    #[rhai_fn(get = "rst_causes", pure)]
+    pub fn rst_causes(s: &mut TcpStream) -> Array {
+        let Some(st) = s.story() else {
+            return Array::new();
+        };
+        st.rsts
+            .iter()
+            .map(|r| {
+                let mut m = rhai::Map::new();
+                m.insert(
+                    "frame".into(),
+                    Dynamic::from(i64::try_from(r.frame).unwrap_or(i64::MAX)),
+                );
+                m.insert("from".into(), Dynamic::from(r.from.to_string()));
+                m.insert("cause".into(), Dynamic::from(r.cause.short().to_string()));
+                Dynamic::from_map(m)
+            })
+            .collect()
     }
 
     /// The packets with FIN set, in order.
@@ -542,6 +618,57 @@ mod packet_module {
         p.get().field("eth.dst").unwrap_or_default()
     }
 
+    /// The IPv4 identification field (`ip.id`), or (): fragments of one datagram share it.
+    #[rhai_fn(get = "ip_id", pure)]
+    pub fn ip_id(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().ip.as_ref().filter(|i| i.version == 4).map(|i| i.id))
+    }
+
+    /// The fragment offset in bytes (`ip.frag_offset`), or ().
+    #[rhai_fn(get = "frag_offset", pure)]
+    pub fn frag_offset(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().ip.as_ref().map(|i| i.frag_offset))
+    }
+
+    /// The More Fragments flag (`ip.flags.mf`).
+    #[rhai_fn(get = "mf", pure)]
+    pub fn more_fragments(p: &mut Packet) -> bool {
+        p.get().ip.as_ref().is_some_and(|i| i.mf)
+    }
+
+    /// True when this frame is part of a fragmented IP datagram (MF set or offset > 0).
+    #[rhai_fn(get = "is_fragment", pure)]
+    pub fn is_fragment(p: &mut Packet) -> bool {
+        p.get()
+            .ip
+            .as_ref()
+            .is_some_and(|i| i.mf || i.frag_offset > 0)
+    }
+
+    /// The ICMP type (`icmp.type`, 3 = destination unreachable), or ().
+    #[rhai_fn(get = "icmp_type", pure)]
+    pub fn icmp_type(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().icmp.as_ref().map(|i| i.icmp_type))
+    }
+
+    /// The ICMP code (`icmp.code`, 3 = port unreachable), or ().
+    #[rhai_fn(get = "icmp_code", pure)]
+    pub fn icmp_code(p: &mut Packet) -> Dynamic {
+        int_or_unit(p.get().icmp.as_ref().map(|i| i.code))
+    }
+
+    /// True for a UDP datagram (or its first fragment).
+    #[rhai_fn(get = "is_udp", pure)]
+    pub fn is_udp(p: &mut Packet) -> bool {
+        p.get().udp.is_some()
+    }
+
+    /// True for a TCP segment.
+    #[rhai_fn(get = "is_tcp", pure)]
+    pub fn is_tcp(p: &mut Packet) -> bool {
+        p.get().tcp.is_some()
+    }
+
     /// True for an ARP frame (its fields: `p.field("arp.src.hw_mac")`, `"arp.dst.proto_ipv4"`, ...).
     #[rhai_fn(get = "is_arp", pure)]
     pub fn is_arp(p: &mut Packet) -> bool {
@@ -574,7 +701,7 @@ mod packet_module {
     /// Wireshark's Protocol column.
     #[rhai_fn(get = "protocol", pure)]
     pub fn protocol(p: &mut Packet) -> String {
-        p.get().protocol.clone()
+        p.get().protocol.to_string()
     }
 
     /// Wireshark's Info column.

@@ -25,7 +25,14 @@ fn add_check(
     what: &str,
     detail: Option<String>,
     filter: Option<&str>,
+    points: INT,
 ) -> ApiResult<bool> {
+    let points = u32::try_from(points).map_err(|_| {
+        api_error(
+            ctx.fn_name(),
+            format!("points must be 0 or more, got {points}"),
+        )
+    })?;
     let handle = run_handle(ctx)?;
     let mut st = handle.lock();
     let at = call_site(ctx, &st.script);
@@ -37,6 +44,7 @@ fn add_check(
         detail: if passed { None } else { detail },
         filter: filter.filter(|f| !f.is_empty()).map(str::to_string),
         at,
+        points,
     });
     Ok(passed)
 }
@@ -79,7 +87,14 @@ mod report_module {
     /// A check: PASS or FAIL in the report; any FAIL makes labrun exit with 1. Returns `ok`.
     #[rhai_fn(return_raw)]
     pub fn expect(ctx: NativeCallContext, ok: bool, what: &str) -> ApiResult<bool> {
-        add_check(&ctx, ok, what, Some("the condition was false".into()), None)
+        add_check(
+            &ctx,
+            ok,
+            what,
+            Some("the condition was false".into()),
+            None,
+            1,
+        )
     }
 
     /// A check with the Wireshark display filter that shows its evidence.
@@ -96,6 +111,7 @@ mod report_module {
             what,
             Some("the condition was false".into()),
             Some(filter),
+            1,
         )
     }
 
@@ -109,7 +125,7 @@ mod report_module {
     ) -> ApiResult<bool> {
         let ok = equal(&ctx, &seen, &expected);
         let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
-        add_check(&ctx, ok, what, Some(detail), None)
+        add_check(&ctx, ok, what, Some(detail), None, 1)
     }
 
     /// `expect_eq` with the Wireshark display filter that shows its evidence.
@@ -123,7 +139,41 @@ mod report_module {
     ) -> ApiResult<bool> {
         let ok = equal(&ctx, &seen, &expected);
         let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
-        add_check(&ctx, ok, what, Some(detail), Some(filter))
+        add_check(&ctx, ok, what, Some(detail), Some(filter), 1)
+    }
+
+    /// A check worth `points` in the report's score, with its Wireshark display filter.
+    #[rhai_fn(name = "expect", return_raw)]
+    pub fn expect_points(
+        ctx: NativeCallContext,
+        ok: bool,
+        what: &str,
+        filter: &str,
+        points: INT,
+    ) -> ApiResult<bool> {
+        add_check(
+            &ctx,
+            ok,
+            what,
+            Some("the condition was false".into()),
+            Some(filter),
+            points,
+        )
+    }
+
+    /// `expect_eq` worth `points` in the report's score, with its Wireshark display filter.
+    #[rhai_fn(name = "expect_eq", return_raw)]
+    pub fn expect_eq_points(
+        ctx: NativeCallContext,
+        seen: Dynamic,
+        expected: Dynamic,
+        what: &str,
+        filter: &str,
+        points: INT,
+    ) -> ApiResult<bool> {
+        let ok = equal(&ctx, &seen, &expected);
+        let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
+        add_check(&ctx, ok, what, Some(detail), Some(filter), points)
     }
 
     /// Adds a titled section of Markdown to the report.
@@ -257,6 +307,21 @@ mod report_module {
             .map(|v| v.to_string())
             .collect::<Vec<_>>()
             .join(sep)
+    }
+
+    /// `x` with exactly `decimals` digits after the point: `fixed(1.46025, 3)` is "1.460".
+    pub fn fixed(x: rhai::FLOAT, decimals: INT) -> String {
+        let d = usize::try_from(decimals.clamp(0, 12)).unwrap_or(0);
+        format!("{x:.d$}")
+    }
+
+    /// This run's nonce: eight hex digits, new every run and shown in the report header.
+    /// Put it in a payload (the chat lab does) so a capture copied from another run shows.
+    #[rhai_fn(return_raw)]
+    pub fn nonce(ctx: NativeCallContext) -> ApiResult<String> {
+        let handle = run_handle(&ctx)?;
+        let nonce = handle.lock().report.header.nonce.clone();
+        Ok(nonce)
     }
 
     /// The length of the text in bytes (UTF-8), which is what TCP counts; `len` counts characters.

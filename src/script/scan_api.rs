@@ -166,8 +166,9 @@ mod scan_module {
     }
 
     /// Sets a sandbox host's firewall: `#{ drop: [25], reject: [110] }` — incoming TCP to a
-    /// `drop` port vanishes, to a `reject` port is answered with ICMP port unreachable.
-    /// Replaces earlier rules; returns the ruleset as `nft list` shows it.
+    /// `drop` port vanishes, to a `reject` port is answered with ICMP port unreachable;
+    /// `drop_rst_from: [40000]` drops the host's own outgoing RSTs from those local ports
+    /// (so its kernel cannot reset a handshake made by hand). Replaces earlier rules; returns the ruleset as `nft list` shows it.
     #[rhai_fn(return_raw)]
     pub fn firewall(host: &mut Host, rules: Map) -> ApiResult<String> {
         let mut fw = Firewall::default();
@@ -175,10 +176,11 @@ mod scan_module {
             match k.as_str() {
                 "drop" => fw.drop = firewall_ports(k, v)?,
                 "reject" => fw.reject = firewall_ports(k, v)?,
+                "drop_rst_from" => fw.drop_rst_from = firewall_ports(k, v)?,
                 other => {
                     return Err(api_error(
                         "firewall",
-                        format!("unknown rule `{other}` (known: drop, reject)"),
+                        format!("unknown rule `{other}` (known: drop, reject, drop_rst_from)"),
                     ));
                 }
             }

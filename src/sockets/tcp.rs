@@ -247,8 +247,15 @@ impl TcpConn {
         let deadline = self.deadline();
         let mut out = self.take_pending(n);
         while out.len() < n {
-            let chunk = self.read_some("recv_exact", n - out.len(), deadline)?;
+            let chunk = match self.read_some("recv_exact", n - out.len(), deadline) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.give_back(out);
+                    return Err(e);
+                }
+            };
             if chunk.is_empty() {
+                self.give_back(out.clone());
                 return Err(SockError::usage(
                     "recv_exact",
                     format!(
@@ -277,16 +284,40 @@ impl TcpConn {
                 return Ok(out);
             }
             if out.len() >= max {
+                self.give_back(out);
                 return Err(SockError::usage(
                     "recv_until",
                     format!("no delimiter within {max} bytes ({})", self.context()),
                 ));
             }
-            let chunk = self.read_some("recv_until", 64 * 1024, deadline)?;
+            let chunk = match self.read_some("recv_until", 64 * 1024, deadline) {
+                Ok(c) => c,
+                Err(mut e) => {
+                    if !out.is_empty() {
+                        e.message = format!(
+                            "{}; {} bytes arrived without the delimiter {:?}: {:?}",
+                            e.message,
+                            out.len(),
+                            String::from_utf8_lossy(delim),
+                            String::from_utf8_lossy(&out[..out.len().min(60)])
+                        );
+                    }
+                    self.give_back(out);
+                    return Err(e);
+                }
+            };
             if chunk.is_empty() {
                 return Ok(out);
             }
             out.extend_from_slice(&chunk);
+        }
+    }
+
+    /// Puts bytes a failed read already took back in front of the buffer: a timeout never
+    /// loses data the kernel delivered.
+    fn give_back(&self, bytes: Vec<u8>) {
+        if !bytes.is_empty() {
+            lock(&self.inner.pending).splice(0..0, bytes);
         }
     }
 
@@ -373,6 +404,20 @@ impl TcpConn {
         lock(&self.inner.socket).is_none()
     }
 
+    /// Takes the socket out of this connection as a standard stream (for protocol
+    /// libraries that read and write a `std::net::TcpStream`); every copy of this
+    /// connection then counts as closed. Bytes a read left pending are returned too.
+    pub fn into_std(&self, op: &str) -> SockResult<(std::net::TcpStream, Vec<u8>)> {
+        let socket = lock(&self.inner.socket).take().ok_or_else(|| {
+            SockError::usage(
+                op,
+                format!("the connection {} is already closed", self.context()),
+            )
+        })?;
+        let pending = std::mem::take(&mut *lock(&self.inner.pending));
+        Ok((socket.into(), pending))
+    }
+
     /// Closes the socket (FIN, or RST if linger is 0 or unread data remains). Closing twice is a no-op.
     pub fn close(&self) {
         lock(&self.inner.socket).take();
@@ -420,4 +465,42 @@ fn local_of(socket: &Socket) -> Option<SocketAddr> {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> (TcpConn, TcpConn) {
+        let opts = TcpOptions {
+            timeout: Some(Duration::from_millis(100)),
+            ..TcpOptions::default()
+        };
+        let l = TcpListener::bind(([127, 0, 0, 1], 0).into(), opts.clone()).unwrap();
+        let c = TcpConn::connect(l.addr(), None, opts).unwrap();
+        let s = l.accept().unwrap();
+        (c, s)
+    }
+
+    #[test]
+    fn a_timed_out_read_loses_no_bytes() {
+        let (c, s) = pair();
+        c.send(b"abc").unwrap();
+        let e = s.recv_until(b"\n", 1024).unwrap_err();
+        assert!(e.is_timeout(), "{e}");
+        c.send(b"def\nxyz").unwrap();
+        assert_eq!(s.recv_until(b"\n", 1024).unwrap(), b"abcdef\n");
+        let e = s.recv_exact(6).unwrap_err();
+        assert!(e.is_timeout(), "{e}");
+        c.send(b"123").unwrap();
+        assert_eq!(s.recv_exact(6).unwrap(), b"xyz123");
+    }
+
+    #[test]
+    fn peer_close_is_an_empty_read_and_then_epipe_or_reset() {
+        let (c, s) = pair();
+        c.close();
+        assert_eq!(s.recv(100).unwrap(), b"");
+        assert!(c.send(b"x").is_err(), "sending on a closed socket fails");
+    }
 }

@@ -104,6 +104,27 @@ impl UdpSock {
         })
     }
 
+    /// Connects the socket to `to`: later `send`s go there, only its datagrams are received,
+    /// and an ICMP error it answers with (port unreachable) surfaces as ECONNREFUSED.
+    pub fn connect(&self, to: SocketAddr) -> SockResult<()> {
+        let ctx = format!("{} -> {to}", self.inner.local);
+        self.with_socket("connect", |s| {
+            s.connect(to)
+                .map_err(|e| SockError::from_io("connect", &e, &ctx))
+        })
+    }
+
+    /// Sends one datagram to the connected address; returns the byte count.
+    pub fn send(&self, data: &[u8]) -> SockResult<usize> {
+        let timeout = self.timeout();
+        let ctx = format!("from {}", self.inner.local);
+        self.with_socket("send", |s| {
+            s.set_write_timeout(Some(timeout))
+                .map_err(|e| SockError::from_io("send", &e, &ctx))?;
+            s.send(data).map_err(|e| io_err("send", &e, &ctx, timeout))
+        })
+    }
+
     /// Closes the socket.
     pub fn close(&self) {
         super::lock(&self.inner.socket).take();

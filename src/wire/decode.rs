@@ -17,6 +17,13 @@ use super::tcp_options::parse_tcp_options;
 /// Decodes one frame of the given link type. Never panics; whatever could
 /// not be decoded is described in [`Frame::error`].
 pub fn decode(link: LinkType, data: &[u8]) -> Frame {
+    decode_opts(link, data, true)
+}
+
+/// Like [`decode`]; with `keep_payload` false the transport payload is not
+/// copied into [`Frame::payload`] (IPv4 fragments still keep theirs, for
+/// reassembly). Field exports that never read payloads save a copy per frame.
+pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
     let mut frame = Frame {
         link: LinkRepr::Raw,
         net: None,
@@ -25,7 +32,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
         error: None,
     };
     match link {
-        LinkType::Ethernet => decode_ethernet(&mut frame, data),
+        LinkType::Ethernet => decode_ethernet(&mut frame, data, keep_payload),
         LinkType::LinuxSll => match SllHeader::new_checked(data) {
             Ok(h) => {
                 frame.link = LinkRepr::LinuxSll(SllRepr {
@@ -36,7 +43,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
                     protocol: h.protocol(),
                     ifindex: None,
                 });
-                decode_ethertype(&mut frame, h.protocol(), h.payload());
+                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep_payload);
             }
             Err(e) => frame.error = Some(e),
         },
@@ -50,7 +57,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
                     protocol: h.protocol(),
                     ifindex: Some(h.ifindex()),
                 });
-                decode_ethertype(&mut frame, h.protocol(), h.payload());
+                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep_payload);
             }
             Err(e) => frame.error = Some(e),
         },
@@ -58,7 +65,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
             Ok(h) => {
                 frame.link = LinkRepr::Null { family: h.family() };
                 match h.ethertype() {
-                    Some(et) => decode_ethertype(&mut frame, et, h.payload()),
+                    Some(et) => decode_ethertype(&mut frame, et, h.payload(), keep_payload),
                     None => {
                         frame.payload = h.payload().to_vec();
                         frame.error = Some(WireError::malformed(
@@ -73,8 +80,8 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
         LinkType::RawIp => {
             let version = data.first().map(|b| b >> 4);
             match version {
-                Some(4) => decode_ethertype(&mut frame, 0x0800, data),
-                Some(6) => decode_ethertype(&mut frame, 0x86dd, data),
+                Some(4) => decode_ethertype(&mut frame, 0x0800, data, keep_payload),
+                Some(6) => decode_ethertype(&mut frame, 0x86dd, data, keep_payload),
                 Some(v) => {
                     frame.payload = data.to_vec();
                     frame.error = Some(WireError::malformed(
@@ -89,7 +96,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
     frame
 }
 
-fn decode_ethernet(frame: &mut Frame, data: &[u8]) {
+fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: bool) {
     let packet = match LaxSlicedPacket::from_ethernet(data) {
         Ok(p) => p,
         Err(e) => {
@@ -114,15 +121,15 @@ fn decode_ethernet(frame: &mut Frame, data: &[u8]) {
             vlan,
         });
     }
-    fill_from_lax(frame, &packet);
+    fill_from_lax(frame, &packet, keep);
 }
 
-fn decode_ethertype(frame: &mut Frame, ethertype: u16, payload: &[u8]) {
+fn decode_ethertype(frame: &mut Frame, ethertype: u16, payload: &[u8], keep: bool) {
     let packet = LaxSlicedPacket::from_ether_type(EtherType(ethertype), payload);
-    fill_from_lax(frame, &packet);
+    fill_from_lax(frame, &packet, keep);
 }
 
-fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>) {
+fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>, keep: bool) {
     // Length of the transport segment announced by the IP header.
     let mut l4_declared: Option<usize> = None;
     let mut ip_payload: &[u8] = &[];
@@ -189,56 +196,34 @@ fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>) {
     }
 
     match &packet.transport {
-        Some(TransportSlice::Tcp(tcp)) => {
-            let header_len = tcp.header_slice().len();
-            let payload_len = l4_declared
-                .map(|d| d.saturating_sub(header_len))
-                .unwrap_or(tcp.payload().len());
-            let mut flags = u16::from(tcp.header_slice().get(13).copied().unwrap_or(0));
-            let byte12 = tcp.header_slice().get(12).copied().unwrap_or(0);
-            flags |= u16::from(byte12 & 0x0f) << 8;
-            frame.transport = Some(TransportRepr::Tcp(TcpRepr {
-                src_port: tcp.source_port(),
-                dst_port: tcp.destination_port(),
-                seq: tcp.sequence_number(),
-                ack: tcp.acknowledgment_number(),
-                data_offset: tcp.data_offset(),
-                flags,
-                window: tcp.window_size(),
-                checksum: tcp.checksum(),
-                urgent: tcp.urgent_pointer(),
-                options: parse_tcp_options(tcp.options()),
-                payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
-            }));
-            frame.payload = tcp.payload().to_vec();
-        }
-        Some(TransportSlice::Udp(udp)) => {
-            frame.transport = Some(TransportRepr::Udp(UdpRepr {
-                src_port: udp.source_port(),
-                dst_port: udp.destination_port(),
-                length: udp.length(),
-                checksum: udp.checksum(),
-            }));
-            frame.payload = udp.payload().to_vec();
-        }
-        Some(TransportSlice::Icmpv4(icmp)) => {
-            let icmp_type = icmp.type_u8();
-            let quote = if matches!(icmp_type, 3 | 4 | 5 | 11 | 12) {
-                decode_quote(icmp.payload())
-            } else {
-                None
-            };
-            frame.transport = Some(TransportRepr::Icmpv4(IcmpRepr {
-                icmp_type,
-                code: icmp.code_u8(),
-                checksum: icmp.checksum(),
-                rest: icmp.bytes5to8(),
-                quote,
-            }));
-            frame.payload = icmp.payload().to_vec();
+        Some(t @ (TransportSlice::Tcp(_) | TransportSlice::Udp(_) | TransportSlice::Icmpv4(_))) => {
+            if let Some((repr, payload)) = transport_repr(t, l4_declared) {
+                frame.transport = Some(repr);
+                if keep {
+                    frame.payload = payload.to_vec();
+                }
+            }
         }
         Some(_) => frame.payload = ip_payload.to_vec(),
         None => {
+            let partial = (ip_protocol == 6 && packet.stop_err.is_some())
+                .then(|| partial_tcp(ip_payload, l4_declared))
+                .flatten();
+            if let Some(tcp) = partial {
+                // The snap length cut the options: the fixed header is all there,
+                // so decode it as Wireshark does and report the cut as payload loss.
+                let layer = match &frame.net {
+                    Some(NetRepr::Ip(ip)) if ip.version == 6 => "IPv6 payload",
+                    _ => "IPv4 payload",
+                };
+                frame.error = Some(WireError::truncated(
+                    layer,
+                    ip_payload.len(),
+                    l4_declared.unwrap_or(0),
+                ));
+                frame.transport = Some(TransportRepr::Tcp(tcp));
+                return;
+            }
             if matches!(ip_protocol, 6 | 17) && packet.stop_err.is_some() {
                 let ports = read_u16(ip_payload, 0).zip(read_u16(ip_payload, 2));
                 frame.transport = Some(TransportRepr::Truncated {
@@ -252,6 +237,112 @@ fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>) {
 
     if let Some((err, layer)) = &packet.stop_err {
         frame.error = Some(WireError::from_slice_error(err, *layer));
+    }
+}
+
+/// A TCP header whose options were cut by the snap length: the fixed 20
+/// bytes, the options that fit, and the payload length the IP header announces.
+fn partial_tcp(bytes: &[u8], l4_declared: Option<usize>) -> Option<TcpRepr> {
+    let b = bytes.get(..20)?;
+    let data_offset = b.get(12)? >> 4;
+    let header_len = usize::from(data_offset) * 4;
+    if data_offset < 5 || bytes.len() >= header_len {
+        return None;
+    }
+    let flags = u16::from(*b.get(13)?) | (u16::from(b.get(12)? & 0x0f) << 8);
+    let payload_len = l4_declared.map_or(0, |d| d.saturating_sub(header_len));
+    Some(TcpRepr {
+        src_port: read_u16(b, 0)?,
+        dst_port: read_u16(b, 2)?,
+        seq: read_u32(b, 4)?,
+        ack: read_u32(b, 8)?,
+        data_offset,
+        flags,
+        window: read_u16(b, 14)?,
+        checksum: read_u16(b, 16)?,
+        urgent: read_u16(b, 18)?,
+        options: parse_tcp_options(bytes.get(20..).unwrap_or(&[])),
+        payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
+    })
+}
+
+/// Decodes the transport header at the start of `bytes` (a reassembled IP
+/// payload of protocol `protocol`), returning it with its payload bytes.
+/// `None` for other protocols or a header that does not fit.
+pub fn decode_transport(protocol: u8, bytes: &[u8]) -> Option<(TransportRepr, &[u8])> {
+    let declared = Some(bytes.len());
+    match protocol {
+        6 => {
+            let tcp = etherparse::TcpSlice::from_slice(bytes).ok()?;
+            transport_repr(&TransportSlice::Tcp(tcp), declared)
+        }
+        17 => {
+            let udp = etherparse::UdpSlice::from_slice_lax(bytes).ok()?;
+            transport_repr(&TransportSlice::Udp(udp), declared)
+        }
+        1 => {
+            let icmp = etherparse::Icmpv4Slice::from_slice(bytes).ok()?;
+            transport_repr(&TransportSlice::Icmpv4(icmp), declared)
+        }
+        _ => None,
+    }
+}
+
+/// The plain representation of a TCP, UDP or ICMPv4 slice, and its payload.
+fn transport_repr<'a>(
+    t: &TransportSlice<'a>,
+    l4_declared: Option<usize>,
+) -> Option<(TransportRepr, &'a [u8])> {
+    match t {
+        TransportSlice::Tcp(tcp) => {
+            let header_len = tcp.header_slice().len();
+            let payload_len = l4_declared
+                .map(|d| d.saturating_sub(header_len))
+                .unwrap_or(tcp.payload().len());
+            let mut flags = u16::from(tcp.header_slice().get(13).copied().unwrap_or(0));
+            let byte12 = tcp.header_slice().get(12).copied().unwrap_or(0);
+            flags |= u16::from(byte12 & 0x0f) << 8;
+            let repr = TransportRepr::Tcp(TcpRepr {
+                src_port: tcp.source_port(),
+                dst_port: tcp.destination_port(),
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                data_offset: tcp.data_offset(),
+                flags,
+                window: tcp.window_size(),
+                checksum: tcp.checksum(),
+                urgent: tcp.urgent_pointer(),
+                options: parse_tcp_options(tcp.options()),
+                payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
+            });
+            Some((repr, tcp.payload()))
+        }
+        TransportSlice::Udp(udp) => {
+            let repr = TransportRepr::Udp(UdpRepr {
+                src_port: udp.source_port(),
+                dst_port: udp.destination_port(),
+                length: udp.length(),
+                checksum: udp.checksum(),
+            });
+            Some((repr, udp.payload()))
+        }
+        TransportSlice::Icmpv4(icmp) => {
+            let icmp_type = icmp.type_u8();
+            let quote = if matches!(icmp_type, 3 | 4 | 5 | 11 | 12) {
+                decode_quote(icmp.payload())
+            } else {
+                None
+            };
+            let repr = TransportRepr::Icmpv4(IcmpRepr {
+                icmp_type,
+                code: icmp.code_u8(),
+                checksum: icmp.checksum(),
+                rest: icmp.bytes5to8(),
+                quote,
+            });
+            Some((repr, icmp.payload()))
+        }
+        _ => None,
     }
 }
 

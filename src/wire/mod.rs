@@ -7,7 +7,7 @@ mod link;
 mod repr;
 mod tcp_options;
 
-pub use decode::{decode, decode_arp};
+pub use decode::{decode, decode_arp, decode_opts, decode_transport};
 pub use error::WireError;
 pub use link::{EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr};
 pub use repr::{

@@ -19,8 +19,23 @@ pub struct Tcpdump {
 impl Tcpdump {
     /// Starts tcpdump on loopback with `filter` and waits until it listens.
     pub fn start(path: &Path, filter: &str) -> Tcpdump {
-        let mut child = Command::new("tcpdump")
-            .args(["-i", "lo", "-U", "--immediate-mode", "-n", "-w"])
+        Tcpdump::start_with(path, &[], &["-i", "lo"], filter)
+    }
+
+    /// Starts `PREFIX... tcpdump ARGS... -w path filter` (a prefix such as
+    /// `ip netns exec NS` runs it elsewhere) and waits until it listens.
+    pub fn start_with(path: &Path, prefix: &[&str], args: &[&str], filter: &str) -> Tcpdump {
+        let mut cmd = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg("tcpdump");
+                c
+            }
+            None => Command::new("tcpdump"),
+        };
+        let mut child = cmd
+            .args(args)
+            .args(["-U", "--immediate-mode", "-n", "-w"])
             .arg(path)
             .arg(filter)
             .stdout(Stdio::null())

@@ -66,8 +66,13 @@ pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
 
 /// Asserts that `csv` (packets.csv) equals tshark's fields for `pcap`, frame by frame.
 pub fn assert_csv_matches_tshark(csv: &Path, pcap: &Path) {
+    assert_csv_matches_tshark_with(csv, pcap, &[]);
+}
+
+/// `assert_csv_matches_tshark` with extra tshark options.
+pub fn assert_csv_matches_tshark_with(csv: &Path, pcap: &Path, options: &[&str]) {
     let ours = read_csv(csv);
-    let theirs = super::tshark::tshark_fields(pcap, CSV_FIELDS);
+    let theirs = super::tshark::tshark_fields_with(pcap, CSV_FIELDS, options);
     assert_eq!(ours[0], CSV_FIELDS, "header row of {}", csv.display());
     assert_eq!(
         ours.len() - 1,

@@ -37,8 +37,13 @@ pub fn tshark_name(field: &str) -> String {
 
 /// Runs `tshark -T fields` for `fields` and returns one row per frame.
 pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
+    tshark_fields_with(pcap, fields, &[])
+}
+
+/// `tshark_fields` with extra tshark options (e.g. `--disable-heuristic http_tcp`).
+pub fn tshark_fields_with(pcap: &Path, fields: &[&str], options: &[&str]) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(pcap).args([
+    cmd.arg("-r").arg(pcap).args(options).args([
         "-T",
         "fields",
         "-E",
@@ -74,7 +79,17 @@ pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
 /// Asserts that every packet's `fields` equal tshark's, printing the first
 /// mismatches as a readable diff.
 pub fn assert_same_as_tshark(pcap: &Path, packets: &[Packet], fields: &[&str]) {
-    let rows = tshark_fields(pcap, fields);
+    assert_same_as_tshark_with(pcap, packets, fields, &[]);
+}
+
+/// `assert_same_as_tshark` with extra tshark options.
+pub fn assert_same_as_tshark_with(
+    pcap: &Path,
+    packets: &[Packet],
+    fields: &[&str],
+    options: &[&str],
+) {
+    let rows = tshark_fields_with(pcap, fields, options);
     assert_eq!(
         rows.len(),
         packets.len(),
@@ -107,4 +122,108 @@ pub fn assert_same_as_tshark(pcap: &Path, packets: &[Packet], fields: &[&str]) {
                 .join("\n")
         );
     }
+}
+
+/// The fields the analyze issue lists, compared on every frame.
+pub const ISSUE_FIELDS: &[&str] = &[
+    "frame.number",
+    "frame.time_relative",
+    "frame.len",
+    "eth.src",
+    "eth.dst",
+    "ip.src",
+    "ip.dst",
+    "ipv6.src",
+    "ipv6.dst",
+    "ip.id",
+    "ip.ttl",
+    "ip.flags.mf",
+    "ip.frag_offset",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.stream",
+    "tcp.flags.str",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.nxtseq",
+    "tcp.len",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.window_size_value",
+    "tcp.window_size",
+    "tcp.options.mss_val",
+    "tcp.analysis.retransmission",
+    "tcp.analysis.fast_retransmission",
+    "tcp.analysis.duplicate_ack",
+    "tcp.analysis.lost_segment",
+    "tcp.analysis.ack_lost_segment",
+    "tcp.analysis.out_of_order",
+    "tcp.analysis.zero_window",
+    "tcp.analysis.keep_alive",
+    "tcp.analysis.window_full",
+    "tcp.analysis.window_update",
+    "udp.srcport",
+    "udp.dstport",
+    "udp.length",
+    "icmp.type",
+    "icmp.code",
+    "_ws.col.protocol",
+    "_ws.col.info",
+];
+
+/// Runs `labrun analyze FILE --fields ...` and `tshark -T fields` with the
+/// same fields and asserts the two outputs are the same text, line by line.
+pub fn assert_cli_same_as_tshark(pcap: &Path, fields: &[&str]) -> usize {
+    let names: Vec<String> = fields.iter().map(|f| tshark_name(f)).collect();
+    let ours = Command::new(env!("CARGO_BIN_EXE_labrun"))
+        .arg("analyze")
+        .arg(pcap)
+        .arg("--fields")
+        .arg(names.join(","))
+        .output()
+        .expect("run labrun analyze");
+    assert!(
+        ours.status.success(),
+        "labrun analyze failed: {}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(pcap).args([
+        "-T",
+        "fields",
+        "-E",
+        "header=y",
+        "-E",
+        "separator=,",
+        "-E",
+        "quote=d",
+    ]);
+    for n in &names {
+        cmd.arg("-e").arg(n);
+    }
+    let theirs = cmd.output().expect("run tshark");
+    assert!(
+        theirs.status.success(),
+        "tshark failed on {}",
+        pcap.display()
+    );
+    let ours = String::from_utf8_lossy(&ours.stdout).into_owned();
+    let theirs = String::from_utf8_lossy(&theirs.stdout).into_owned();
+    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+    let diffs: Vec<String> = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x != y)
+        .take(6)
+        .map(|(x, y)| format!("ours:   {x}\ntshark: {y}"))
+        .collect();
+    assert!(
+        diffs.is_empty() && a.len() == b.len(),
+        "{}: labrun and tshark differ ({} vs {} lines):\n{}",
+        pcap.display(),
+        a.len(),
+        b.len(),
+        diffs.join("\n")
+    );
+    a.len().saturating_sub(1)
 }

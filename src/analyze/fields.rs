@@ -1,0 +1,201 @@
+//! `--fields`: one CSV row per frame, formatted as
+//! `tshark -T fields -E separator=, -E header=y -E quote=d` prints it.
+
+use std::io::Write;
+
+use super::{AnalyzeError, CaptureFile};
+use crate::analysis::{Analyzer, Packet, SUPPORTED_FIELDS};
+
+/// Fields written straight into the output for the common cases (no
+/// allocation per value); anything unusual falls back to [`Packet::field`].
+#[derive(Debug, Clone, Copy)]
+enum Fast {
+    FrameNumber,
+    TimeRelative,
+    FrameLen,
+    IpSrc,
+    IpDst,
+    TcpSrcport,
+    TcpDstport,
+    TcpStream,
+    TcpSeq,
+    TcpAck,
+    TcpLen,
+    TcpWindowSize,
+    Info,
+    Protocol,
+    Other,
+}
+
+fn fast(name: &str) -> Fast {
+    match name {
+        "frame.number" => Fast::FrameNumber,
+        "frame.time_relative" => Fast::TimeRelative,
+        "frame.len" => Fast::FrameLen,
+        "ip.src" => Fast::IpSrc,
+        "ip.dst" => Fast::IpDst,
+        "tcp.srcport" => Fast::TcpSrcport,
+        "tcp.dstport" => Fast::TcpDstport,
+        "tcp.stream" => Fast::TcpStream,
+        "tcp.seq" => Fast::TcpSeq,
+        "tcp.ack" => Fast::TcpAck,
+        "tcp.len" => Fast::TcpLen,
+        "tcp.window_size" => Fast::TcpWindowSize,
+        "_ws.col.info" | "_ws.col.Info" => Fast::Info,
+        "_ws.col.protocol" | "_ws.col.Protocol" => Fast::Protocol,
+        _ => Fast::Other,
+    }
+}
+
+/// Writes `"N"` for a decimal number without going through `core::fmt`.
+fn put_num(out: &mut impl Write, v: u64) -> std::io::Result<()> {
+    out.write_all(b"\"")?;
+    out.write_all(itoa::Buffer::new().format(v).as_bytes())?;
+    out.write_all(b"\"")
+}
+
+/// Writes `"a.b.c.d"` for an IPv4 address, or the address's usual text.
+fn put_ip(out: &mut impl Write, ip: &std::net::IpAddr) -> std::io::Result<()> {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mut s = String::with_capacity(17);
+            s.push('"');
+            for (i, o) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    s.push('.');
+                }
+                crate::analysis::push_decimal(&mut s, u64::from(*o));
+            }
+            s.push('"');
+            out.write_all(s.as_bytes())
+        }
+        other => write!(out, "\"{other}\""),
+    }
+}
+
+/// Writes `"value"` for the fast cases; `Ok(false)` when the general path must answer.
+fn write_fast(kind: Fast, p: &Packet, out: &mut impl Write) -> std::io::Result<bool> {
+    let tcp = p.tcp.as_ref();
+    let plain_ip =
+        p.ip.as_ref()
+            .filter(|ip| ip.version == 4 && p.icmp.as_ref().is_none_or(|i| i.quote.is_none()));
+    match (kind, tcp, plain_ip) {
+        (Fast::FrameNumber, _, _) => put_num(out, p.number)?,
+        (Fast::FrameLen, _, _) => put_num(out, u64::from(p.len))?,
+        (Fast::TimeRelative, _, _) if p.time_relative >= 0 => {
+            let ns = u64::try_from(p.time_relative).unwrap_or(0);
+            let mut s = String::with_capacity(24);
+            s.push('"');
+            crate::analysis::push_decimal(&mut s, ns / 1_000_000_000);
+            s.push('.');
+            let frac = ns % 1_000_000_000;
+            let mut digits = itoa::Buffer::new();
+            let digits = digits.format(frac);
+            for _ in digits.len()..9 {
+                s.push('0');
+            }
+            s.push_str(digits);
+            s.push('"');
+            out.write_all(s.as_bytes())?
+        }
+        (Fast::IpSrc, _, Some(ip)) => put_ip(out, &ip.src)?,
+        (Fast::IpDst, _, Some(ip)) => put_ip(out, &ip.dst)?,
+        (Fast::TcpSrcport, Some(t), _) => put_num(out, u64::from(t.src_port))?,
+        (Fast::TcpDstport, Some(t), _) => put_num(out, u64::from(t.dst_port))?,
+        (Fast::TcpStream, Some(t), _) => put_num(out, u64::from(t.stream))?,
+        (Fast::TcpSeq, Some(t), _) => put_num(out, u64::from(t.seq))?,
+        (Fast::TcpAck, Some(t), _) => put_num(out, u64::from(t.ack))?,
+        (Fast::TcpLen, Some(t), _) => put_num(out, u64::from(t.len))?,
+        (Fast::TcpWindowSize, Some(t), _) => put_num(
+            out,
+            u64::from(t.window_size.unwrap_or(u32::from(t.window_value))),
+        )?,
+        (Fast::Info, _, _) => {
+            out.write_all(b"\"")?;
+            out.write_all(p.info.as_bytes())?;
+            out.write_all(b"\"")?;
+        }
+        (Fast::Protocol, _, _) if !p.protocol.is_empty() => {
+            out.write_all(b"\"")?;
+            out.write_all(p.protocol.as_bytes())?;
+            out.write_all(b"\"")?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Writes rows of chosen fields, checking the names once.
+pub struct FieldWriter<'a> {
+    fields: &'a [String],
+    kinds: Vec<Fast>,
+}
+
+impl<'a> FieldWriter<'a> {
+    /// Checks every name against [`SUPPORTED_FIELDS`] (tshark 4.0's column
+    /// spellings `_ws.col.Info`/`_ws.col.Protocol` are accepted too).
+    pub fn new(fields: &'a [String]) -> Result<FieldWriter<'a>, AnalyzeError> {
+        for f in fields {
+            let known = SUPPORTED_FIELDS.contains(&f.as_str())
+                || matches!(f.as_str(), "_ws.col.Info" | "_ws.col.Protocol");
+            if !known {
+                return Err(AnalyzeError::UnknownField(f.clone()));
+            }
+        }
+        Ok(FieldWriter {
+            fields,
+            kinds: fields.iter().map(|f| fast(f)).collect(),
+        })
+    }
+
+    /// The header row: the names as given, separated by commas.
+    pub fn header(&self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(self.fields.join(",").as_bytes())?;
+        out.write_all(b"\n")
+    }
+
+    /// One row: each value in double quotes, nothing at all when absent.
+    pub fn row(&self, p: &Packet, out: &mut impl Write) -> std::io::Result<()> {
+        for (i, (f, kind)) in self.fields.iter().zip(&self.kinds).enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            if write_fast(*kind, p, out)? {
+                continue;
+            }
+            if let Some(v) = p.field(f) {
+                out.write_all(b"\"")?;
+                out.write_all(v.as_bytes())?;
+                out.write_all(b"\"")?;
+            }
+        }
+        out.write_all(b"\n")
+    }
+}
+
+/// Streams `file` through the analyzer and writes the chosen fields of every
+/// frame (of TCP stream `stream` only, when given). Returns the rows written.
+/// One frame at a time: nothing is kept per frame.
+pub fn write_fields(
+    file: &mut CaptureFile,
+    fields: &[String],
+    stream: Option<u32>,
+    out: &mut impl Write,
+) -> Result<u64, AnalyzeError> {
+    let writer = FieldWriter::new(fields)?;
+    writer.header(out)?;
+    let mut analyzer = Analyzer::new(file.link);
+    analyzer.keep_payload(false);
+    analyzer.keep_frame_lists(false);
+    let mut rows = 0u64;
+    file.for_each(|sec, nsec, len, data| -> Result<(), AnalyzeError> {
+        let p = analyzer.push_bytes(sec, nsec, len, data);
+        if stream.is_none() || p.tcp.as_ref().map(|t| t.stream) == stream {
+            writer.row(&p, out)?;
+            rows += 1;
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    Ok(rows)
+}

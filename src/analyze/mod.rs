@@ -1,0 +1,20 @@
+//! `labrun analyze`: any capture file (pcap or pcapng, read by libpcap) through the
+//! same analysis as a lab's live capture, streamed frame by frame so memory depends on
+//! the open connections, not on the file size.
+//!
+//! - [`reader`]: opening the file, the link type, the offline BPF filter;
+//! - [`fields`]: `--fields`, tshark's `-T fields` CSV on stdout;
+//! - [`summary`]: conversations, UDP flows, ICMP errors and fragments for the report;
+//! - [`report`]: report.md, packets.csv and the Follow TCP Stream files.
+
+mod error;
+pub mod fields;
+pub mod reader;
+pub mod report;
+pub mod summary;
+
+pub use error::AnalyzeError;
+pub use fields::{FieldWriter, write_fields};
+pub use reader::CaptureFile;
+pub use report::{ReportOptions, write_analysis_report};
+pub use summary::Summary;

@@ -1,0 +1,109 @@
+//! `labrun.toml` in the working directory: who the student is and which course, so the
+//! flags need not be typed on every run. Command-line flags win over the file.
+//!
+//! ```toml
+//! student = "20215120807 Li Yihang"
+//! course = "Computer Networks, autumn 2026"
+//! ```
+
+use std::path::Path;
+
+/// The configuration file's error.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has a wrong value.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong, with its line when known.
+        message: String,
+    },
+}
+
+/// What `labrun.toml` may set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    /// `"ID NAME"`, as for `--student`.
+    pub student: Option<String>,
+    /// The course name, as for `--course`.
+    pub course: Option<String>,
+}
+
+/// The name of the configuration file.
+pub const FILE: &str = "labrun.toml";
+
+/// Reads `dir/labrun.toml`; no file is an empty configuration.
+pub fn load(dir: &Path) -> Result<Config, ConfigError> {
+    let path = dir.join(FILE);
+    let shown = path.display().to_string();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: shown,
+                source,
+            });
+        }
+    };
+    parse(&text).map_err(|message| ConfigError::Invalid {
+        path: shown,
+        message,
+    })
+}
+
+/// Parses the file's text.
+pub fn parse(text: &str) -> Result<Config, String> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| e.to_string().trim().to_string())?;
+    let mut config = Config::default();
+    for (key, value) in &table {
+        let text = value
+            .as_str()
+            .ok_or_else(|| format!("`{key}` must be a string, e.g. {key} = \"...\""))?
+            .to_string();
+        match key.as_str() {
+            "student" => config.student = Some(text),
+            "course" => config.course = Some(text),
+            other => {
+                return Err(format!(
+                    "unknown setting `{other}` (known: student, course)"
+                ));
+            }
+        }
+    }
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_student_and_course() {
+        let c = parse("student = \"1 Ada\"\ncourse = \"Networks\"\n").unwrap();
+        assert_eq!(c.student.as_deref(), Some("1 Ada"));
+        assert_eq!(c.course.as_deref(), Some("Networks"));
+        assert!(
+            parse("student = 3\n")
+                .unwrap_err()
+                .contains("must be a string")
+        );
+        assert!(
+            parse("colour = \"red\"\n")
+                .unwrap_err()
+                .contains("unknown setting")
+        );
+        assert!(parse("student = \n").is_err());
+    }
+}

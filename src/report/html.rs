@@ -1,0 +1,65 @@
+//! report.html: the Markdown report as one self-contained page (inline CSS and SVG, no
+//! script, no network) that prints cleanly to A4.
+
+use pulldown_cmark::{Options, Parser, html};
+
+/// Print-friendly style: A4 pages, tables that wrap instead of overflowing, figures that
+/// scale to the page width and never split across pages.
+const STYLE: &str = r#"
+@page { size: A4; margin: 16mm 14mm; }
+body { font-family: "DejaVu Sans", "Noto Sans CJK SC", Arial, sans-serif; font-size: 10.5pt; line-height: 1.45; color: #202124; max-width: 182mm; margin: 0 auto; }
+h1 { font-size: 17pt; margin: 0 0 8pt; }
+h2 { font-size: 13pt; margin: 16pt 0 6pt; border-bottom: 1px solid #dadce0; break-after: avoid; }
+h3 { font-size: 11pt; margin: 12pt 0 4pt; break-after: avoid; }
+table { border-collapse: collapse; width: 100%; table-layout: auto; margin: 6pt 0; font-size: 8.5pt; }
+th, td { border: 1px solid #dadce0; padding: 2pt 4pt; text-align: left; vertical-align: top; overflow-wrap: anywhere; word-break: break-word; }
+th { background: #f1f3f4; }
+tr { break-inside: avoid; }
+code { font-family: "DejaVu Sans Mono", monospace; font-size: 9pt; overflow-wrap: anywhere; }
+pre { white-space: pre-wrap; }
+blockquote { margin: 6pt 0; padding: 4pt 8pt; border-left: 3pt solid #f9ab00; background: #fef7e0; }
+figure { margin: 8pt 0; break-inside: avoid; }
+figure svg { width: 100%; height: auto; }
+"#;
+
+/// Renders the Markdown report as a complete HTML document; an image whose source is one of
+/// `figures` (name, SVG text) is replaced by the SVG itself, so the page needs no other file.
+pub fn render_html(title: &str, markdown: &str, figures: &[(String, String)]) -> String {
+    let mut body = String::new();
+    html::push_html(&mut body, Parser::new_ext(markdown, Options::ENABLE_TABLES));
+    for (name, svg) in figures {
+        let needle = format!("<img src=\"{name}\"");
+        while let Some(start) = body.find(&needle) {
+            let Some(len) = body[start..].find('>') else {
+                break;
+            };
+            body.replace_range(start..=start + len, &format!("<figure>{svg}</figure>"));
+        }
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        title.replace('&', "&amp;").replace('<', "&lt;")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_are_inlined_and_tables_rendered() {
+        let md = "# T\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n![flow](flow-0.svg)\n";
+        let html = render_html(
+            "T",
+            md,
+            &[("flow-0.svg".into(), "<svg id=\"x\"></svg>".into())],
+        );
+        assert!(
+            html.contains("<figure><svg id=\"x\"></svg></figure>"),
+            "{html}"
+        );
+        assert!(html.contains("<table>"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+    }
+}

@@ -1,0 +1,333 @@
+//! Pictures for reports, drawn as self-contained SVG: the flow graph of a TCP stream (like
+//! Wireshark's Flow Graph) and the sequence-number-over-time plot of a transfer (like
+//! tcptrace / Stevens). Both take the stream's packets and print the numbers measured.
+
+use crate::analysis::{Packet, TcpStream};
+use std::fmt::Write;
+
+const FIN: u16 = 0x001;
+const SYN: u16 = 0x002;
+const RST: u16 = 0x004;
+const ACK: u16 = 0x010;
+
+/// Escapes text for SVG/XML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The phase a packet belongs to: 0 handshake, 1 data, 2 close.
+fn phases(packets: &[&Packet]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(packets.len());
+    let mut phase = 0u8;
+    let mut seen_synack = false;
+    for p in packets {
+        let Some(t) = &p.tcp else {
+            out.push(phase);
+            continue;
+        };
+        if t.flags & (FIN | RST) != 0 {
+            phase = 2;
+        }
+        if phase == 0 {
+            if t.flags & SYN != 0 && t.flags & ACK != 0 {
+                seen_synack = true;
+            } else if seen_synack && t.flags & SYN == 0 {
+                // The ACK completing the handshake is still part of it; data after it is not.
+                if t.len > 0 {
+                    phase = 1;
+                } else {
+                    out.push(0);
+                    phase = 1;
+                    continue;
+                }
+            }
+        }
+        out.push(phase);
+    }
+    out
+}
+
+fn flag_names(flags: u16) -> String {
+    let names = [
+        (FIN, "FIN"),
+        (SYN, "SYN"),
+        (RST, "RST"),
+        (0x008, "PSH"),
+        (ACK, "ACK"),
+        (0x020, "URG"),
+    ];
+    names
+        .iter()
+        .filter(|(b, _)| flags & b != 0)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The packets of `stream` from `packets` (all frames of a capture, numbered from 1).
+pub fn stream_packets<'a>(packets: &'a [Packet], stream: &TcpStream) -> Vec<&'a Packet> {
+    stream
+        .frames
+        .iter()
+        .filter_map(|n| {
+            usize::try_from(*n)
+                .ok()
+                .and_then(|n| packets.get(n.checked_sub(1)?))
+        })
+        .collect()
+}
+
+/// The flow graph of one TCP stream: two lifelines, one arrow per packet labelled with its
+/// flags, relative seq/ack and length; the handshake, data and close phases shaded.
+pub fn flow_graph(packets: &[&Packet], stream: &TcpStream) -> String {
+    const W: i32 = 760;
+    const ROW: i32 = 26;
+    const TOP: i32 = 56;
+    let (xc, xs) = (190, 600);
+    let h = TOP + ROW * packets.len() as i32 + 20;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" width="{W}" height="{h}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" role="img" aria-label="Flow graph of TCP stream {}">"##,
+        stream.index
+    );
+    let _ = write!(svg, r##"<rect width="{W}" height="{h}" fill="#ffffff"/>"##);
+    // Phase bands.
+    let ph = phases(packets);
+    let colors = ["#e8f0fe", "#e6f4ea", "#fef3e2"];
+    let names = ["handshake", "data", "close"];
+    let mut i = 0;
+    while i < ph.len() {
+        let p = ph[i];
+        let start = i;
+        while i < ph.len() && ph[i] == p {
+            i += 1;
+        }
+        let y = TOP + ROW * start as i32 - 8;
+        let hh = ROW * (i - start) as i32;
+        let _ = write!(
+            svg,
+            r##"<rect x="4" y="{y}" width="{}" height="{hh}" fill="{}"/><text x="{}" y="{}" fill="#5f6368" font-style="italic">{}</text>"##,
+            W - 8,
+            colors[p as usize],
+            W - 70,
+            y + 14,
+            names[p as usize]
+        );
+    }
+    // Lifelines and their hosts.
+    let _ = write!(
+        svg,
+        r##"<text x="{xc}" y="18" text-anchor="middle" font-weight="bold">client</text><text x="{xc}" y="32" text-anchor="middle">{}</text><text x="{xs}" y="18" text-anchor="middle" font-weight="bold">server</text><text x="{xs}" y="32" text-anchor="middle">{}</text>"##,
+        esc(&stream.client.to_string()),
+        esc(&stream.server.to_string())
+    );
+    for x in [xc, xs] {
+        let _ = write!(
+            svg,
+            r##"<line x1="{x}" y1="40" x2="{x}" y2="{}" stroke="#9aa0a6" stroke-width="2"/>"##,
+            h - 10
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="8" y="48" fill="#5f6368">time (s)</text>"##
+    );
+    for (k, p) in packets.iter().enumerate() {
+        let Some(t) = &p.tcp else { continue };
+        let y = TOP + ROW * k as i32 + 8;
+        let from_client = p.ip.as_ref().is_some_and(|ip| ip.src == stream.client.ip())
+            && t.src_port == stream.client.port();
+        let (x1, x2) = if from_client { (xc, xs) } else { (xs, xc) };
+        let color = if t.flags & RST != 0 {
+            "#c5221f"
+        } else if t.flags & (SYN | FIN) != 0 {
+            "#1a73e8"
+        } else if t.len > 0 {
+            "#188038"
+        } else {
+            "#3c4043"
+        };
+        let tip = if x2 > x1 { x2 - 8 } else { x2 + 8 };
+        let _ = write!(
+            svg,
+            r##"<line x1="{x1}" y1="{y}" x2="{tip}" y2="{y}" stroke="{color}" stroke-width="1.5"/><polygon points="{x2},{y} {tip},{} {tip},{}" fill="{color}"/>"##,
+            y - 4,
+            y + 4
+        );
+        let mut label = format!("[{}] seq={}", flag_names(t.flags), t.seq);
+        if t.flags & ACK != 0 {
+            let _ = write!(label, " ack={}", t.ack);
+        }
+        let _ = write!(label, " len={}", t.len);
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{}" text-anchor="middle" fill="{color}">{}</text><text x="8" y="{}" fill="#5f6368">{:.6}</text><text x="{}" y="{}" fill="#5f6368">#{}</text>"##,
+            (xc + xs) / 2,
+            y - 4,
+            esc(&label),
+            y + 4,
+            p.time_relative as f64 / 1e9,
+            W - 120,
+            y + 4,
+            p.number
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// True when a stream carries enough data in one direction for a sequence plot.
+pub fn is_transfer(packets: &[&Packet]) -> bool {
+    packets
+        .iter()
+        .filter(|p| p.tcp.as_ref().is_some_and(|t| t.len > 0))
+        .count()
+        >= 3
+}
+
+/// The sequence-number-over-time plot of the direction that sent the most data: a vertical
+/// bar per segment (seq to seq+len), the receiver's ACK line and its window line (ack +
+/// window); retransmissions in red.
+pub fn seq_plot(packets: &[&Packet], stream: &TcpStream) -> String {
+    const W: f64 = 760.0;
+    const H: f64 = 360.0;
+    let (l, r, t, b) = (70.0, 20.0, 30.0, 40.0);
+    let is_client = |p: &Packet| {
+        p.ip.as_ref().is_some_and(|ip| ip.src == stream.client.ip())
+            && p.tcp
+                .as_ref()
+                .is_some_and(|tcp| tcp.src_port == stream.client.port())
+    };
+    let bytes = |from_client: bool| -> u64 {
+        packets
+            .iter()
+            .filter(|p| is_client(p) == from_client)
+            .filter_map(|p| p.tcp.as_ref().map(|t| u64::from(t.len)))
+            .sum()
+    };
+    let sender_is_client = bytes(true) >= bytes(false);
+    let time = |p: &Packet| p.time_relative as f64 / 1e9;
+    let segs: Vec<(f64, f64, f64, bool)> = packets
+        .iter()
+        .filter(|p| is_client(p) == sender_is_client)
+        .filter_map(|p| {
+            let tcp = p.tcp.as_ref()?;
+            (tcp.len > 0).then(|| {
+                let retrans = p.field("tcp.analysis.retransmission").is_some()
+                    || p.field("tcp.analysis.fast_retransmission").is_some();
+                (
+                    time(p),
+                    f64::from(tcp.seq),
+                    f64::from(tcp.seq) + f64::from(tcp.len),
+                    retrans,
+                )
+            })
+        })
+        .collect();
+    let acks: Vec<(f64, f64, f64)> = packets
+        .iter()
+        .filter(|p| is_client(p) != sender_is_client)
+        .filter_map(|p| {
+            let tcp = p.tcp.as_ref()?;
+            (tcp.flags & ACK != 0).then(|| {
+                let win = f64::from(tcp.window_size.unwrap_or(u32::from(tcp.window_value)));
+                (time(p), f64::from(tcp.ack), f64::from(tcp.ack) + win)
+            })
+        })
+        .collect();
+    let times = segs.iter().map(|s| s.0).chain(acks.iter().map(|a| a.0));
+    let t_min = times.clone().fold(f64::INFINITY, f64::min);
+    let t_min = if t_min.is_finite() { t_min } else { 0.0 };
+    let t_max = times.fold(t_min, f64::max).max(t_min + 1e-6);
+    // Scale to the data and the ACKs; the window line is clipped at the top when the
+    // receiver offers far more than was sent (it usually does).
+    let y_top = segs
+        .iter()
+        .map(|s| s.2)
+        .chain(acks.iter().map(|a| a.1))
+        .fold(1.0_f64, f64::max);
+    let y_max = y_top * 1.25;
+    let sx = |x: f64| l + (W - l - r) * (x - t_min) / (t_max - t_min);
+    let sy = |y: f64| H - b - (H - t - b) * y.min(y_max) / y_max;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" role="img" aria-label="Sequence numbers over time, stream {}"><rect width="{W}" height="{H}" fill="#ffffff"/>"##,
+        stream.index
+    );
+    let _ = write!(
+        svg,
+        r##"<line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#3c4043"/><line x1="{l}" y1="{t}" x2="{l}" y2="{}" stroke="#3c4043"/>"##,
+        H - b,
+        W - r,
+        H - b,
+        H - b
+    );
+    let _ = write!(
+        svg,
+        r##"<text x="{}" y="{}" text-anchor="middle">time (s)</text><text x="{l}" y="{}" fill="#5f6368">{t_min:.6}</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{t_max:.6}</text><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">relative sequence number</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">0</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{y_top:.0}</text><line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#dadce0" stroke-dasharray="3 3"/>"##,
+        (l + W - r) / 2.0,
+        H - 8.0,
+        H - b + 14.0,
+        W - r,
+        H - b + 14.0,
+        H / 2.0,
+        H / 2.0,
+        l - 4.0,
+        H - b,
+        l - 4.0,
+        sy(y_top) + 4.0,
+        sy(y_top),
+        W - r,
+        sy(y_top)
+    );
+    let mut ack_path = String::new();
+    let mut win_path = String::new();
+    // tcptrace draws the ACK and window lines as steps: flat until the next ACK moves them.
+    for (k, (x, ack, win)) in acks.iter().enumerate() {
+        if k == 0 {
+            let _ = write!(ack_path, "M{:.1},{:.1} ", sx(*x), sy(*ack));
+            let _ = write!(win_path, "M{:.1},{:.1} ", sx(*x), sy(*win));
+        } else {
+            let _ = write!(ack_path, "H{:.1} V{:.1} ", sx(*x), sy(*ack));
+            let _ = write!(win_path, "H{:.1} V{:.1} ", sx(*x), sy(*win));
+        }
+    }
+    let _ = write!(ack_path, "H{:.1}", sx(t_max));
+    let _ = write!(win_path, "H{:.1}", sx(t_max));
+    let _ = write!(
+        svg,
+        r##"<path d="{win_path}" fill="none" stroke="#f9ab00" stroke-width="1.2"/><path d="{ack_path}" fill="none" stroke="#188038" stroke-width="1.5"/>"##
+    );
+    for (x, s, e, retrans) in &segs {
+        let color = if *retrans { "#c5221f" } else { "#1a73e8" };
+        let _ = write!(
+            svg,
+            r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{color}" stroke-width="2"/>"##,
+            sx(*x),
+            sy(*s),
+            sx(*x),
+            sy(*e)
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<g transform="translate({} {})"><rect width="150" height="52" fill="#ffffff" stroke="#dadce0"/><line x1="6" y1="12" x2="22" y2="12" stroke="#1a73e8" stroke-width="2"/><text x="28" y="16">segment (seq..seq+len)</text><line x1="6" y1="26" x2="22" y2="26" stroke="#188038" stroke-width="2"/><text x="28" y="30">ACK</text><line x1="6" y1="40" x2="22" y2="40" stroke="#f9ab00" stroke-width="2"/><text x="28" y="44">window (ack + win)</text></g>"##,
+        W - r - 160.0,
+        H - b - 62.0
+    );
+    if segs.iter().any(|s| s.3) {
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{}" fill="#c5221f">red: retransmission</text>"##,
+            l + 170.0,
+            t + 16.0
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}

@@ -1,0 +1,186 @@
+//! Just enough HTTP/1.1 for the WebSocket lab: request and response heads, read with
+//! deadlines from a standard stream.
+
+use super::{WsError, WsResult};
+use std::io::{ErrorKind, Read};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// Largest request or response head accepted.
+pub const MAX_HEAD: usize = 16 * 1024;
+
+/// A parsed head: the start line and the header fields in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Head {
+    /// `GET / HTTP/1.1` or `HTTP/1.1 200 OK`.
+    pub start: String,
+    /// Header fields as sent.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Head {
+    /// Parses the bytes of a head (up to and including the blank line); None if it is not HTTP.
+    pub fn parse(bytes: &[u8]) -> Option<Head> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut lines = text.split("\r\n");
+        let start = lines.next()?.to_string();
+        if start.split(' ').count() < 2 {
+            return None;
+        }
+        let headers = lines
+            .take_while(|l| !l.is_empty())
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        Some(Head { start, headers })
+    }
+
+    /// The value of header `name` (case-insensitive), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The n-th word of the start line (method, target, version / version, status).
+    pub fn word(&self, n: usize) -> &str {
+        self.start.split(' ').nth(n).unwrap_or("")
+    }
+
+    /// Content-Length, or 0.
+    pub fn content_length(&self) -> usize {
+        self.header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// True when the connection ends after this message.
+    pub fn closes(&self) -> bool {
+        self.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
+            || self.start.contains("HTTP/1.0")
+    }
+}
+
+/// Position just after the blank line that ends a head, if `buf` holds one.
+pub fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+fn timed_out(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// Reads exactly `n` bytes before `deadline`.
+pub fn read_exact(
+    stream: &mut TcpStream,
+    n: usize,
+    deadline: Instant,
+    op: &str,
+) -> WsResult<Vec<u8>> {
+    let mut out = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(WsError::Timeout {
+                op: op.into(),
+                what: format!("{got} of {n} bytes arrived"),
+                after: Duration::ZERO,
+            });
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        match stream.read(&mut out[got..]) {
+            Ok(0) => {
+                return Err(WsError::protocol(
+                    op,
+                    format!("the peer closed after {got} of {n} bytes"),
+                ));
+            }
+            Ok(k) => got += k,
+            Err(e) if e.kind() == ErrorKind::Interrupted || timed_out(&e) => {}
+            Err(e) => return Err(WsError::protocol(op, e)),
+        }
+    }
+    Ok(out)
+}
+
+/// Reads until the end of the stream (the peer's FIN) before `deadline`.
+pub fn read_to_end(stream: &mut TcpStream, deadline: Instant, op: &str) -> WsResult<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(WsError::Timeout {
+                op: op.into(),
+                what: "the end of the response".into(),
+                after: Duration::ZERO,
+            });
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(out),
+            Ok(k) => out.extend_from_slice(&buf[..k]),
+            Err(e) if e.kind() == ErrorKind::Interrupted || timed_out(&e) => {}
+            Err(e) => return Err(WsError::protocol(op, e)),
+        }
+    }
+}
+
+/// Waits for a complete head without consuming it (so a WebSocket library can read the
+/// request itself). `Ok(None)`: the peer closed, or `stop` said to give up.
+pub fn peek_head(
+    stream: &TcpStream,
+    idle: Duration,
+    stop: &dyn Fn() -> bool,
+) -> WsResult<Option<(usize, Head)>> {
+    let started = Instant::now();
+    let mut buf = vec![0u8; MAX_HEAD];
+    let _ = stream.set_read_timeout(Some(super::POLL));
+    loop {
+        if stop() {
+            return Ok(None);
+        }
+        match stream.peek(&mut buf) {
+            Ok(0) => return Ok(None),
+            Ok(n) => {
+                if let Some(end) = head_end(&buf[..n]) {
+                    let head = Head::parse(&buf[..end])
+                        .ok_or_else(|| WsError::protocol("serve", "the request is not HTTP"))?;
+                    return Ok(Some((end, head)));
+                }
+                if n == buf.len() {
+                    return Err(WsError::protocol(
+                        "serve",
+                        "request head larger than 16 KiB",
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted || timed_out(&e) => {}
+            Err(e) => return Err(WsError::protocol("serve", e)),
+        }
+        if started.elapsed() > idle {
+            return Ok(None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_parse_and_bad_input_is_refused() {
+        let h = Head::parse(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n").unwrap();
+        assert_eq!(h.word(0), "GET");
+        assert_eq!(h.word(1), "/ws");
+        assert_eq!(h.header("upgrade"), Some("websocket"));
+        assert_eq!(h.content_length(), 0);
+        assert!(Head::parse(b"\xff\xfe").is_none());
+        assert!(Head::parse(b"").is_none());
+        assert_eq!(head_end(b"a\r\n\r\nb"), Some(5));
+    }
+}

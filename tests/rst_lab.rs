@@ -1,0 +1,65 @@
+//! End to end: labs/rst.rhai — the four RST causes (closed port, abortive close, unread
+//! data, data after close) with ECONNREFUSED / ECONNRESET / EPIPE, and a half-close without
+//! RST; packets.csv equal to tshark's. Refreshes reports/examples/rst/.
+
+mod common;
+
+use common::lab::{assert_csv_matches_tshark, capture_pairs, col, refresh_example, run_lab};
+
+#[test]
+fn rst_lab_shows_each_cause_and_error() {
+    if !common::is_root() {
+        return common::skip_or_fail(
+            "the sandbox and its capture need root here (run the tests as root)",
+        );
+    }
+    if !common::have_program("tshark") {
+        return common::skip_or_fail("tshark is not installed (apt-get install tshark)");
+    }
+    let run = run_lab("labs/rst.rhai", &["--student", "20215120807 Li Yihang"]);
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    assert!(
+        run.text().contains("26 of 26 checks passed"),
+        "{}",
+        run.text()
+    );
+    for (csv, pcap) in capture_pairs(&run.dir) {
+        assert_csv_matches_tshark(&csv, &pcap);
+    }
+    // Four RSTs on the wire, all from the server: RST+ACK three times, a bare RST once.
+    let rows = run.csv("packets.csv");
+    let rsts: Vec<(String, String)> = rows[1..]
+        .iter()
+        .filter(|r| r[col("_ws.col.info")].contains("[RST"))
+        .map(|r| {
+            let ack = r[col("_ws.col.info")].contains("[RST, ACK]");
+            (
+                r[col("ip.src")].clone(),
+                if ack { "1" } else { "0" }.to_string(),
+            )
+        })
+        .collect();
+    let server = "10.77.0.2".to_string();
+    assert_eq!(
+        rsts,
+        vec![
+            (server.clone(), "1".into()),
+            (server.clone(), "1".into()),
+            (server.clone(), "1".into()),
+            (server, "0".into()),
+        ],
+        "the four RSTs: {rsts:?}"
+    );
+    let md = run.read("report.md");
+    for want in [
+        "| 1 | Connect to a closed port |",
+        "closed port | ECONNREFUSED |",
+        "abortive close | ECONNRESET |",
+        "unread data | ECONNRESET |",
+        "data after close | EPIPE |",
+        "No RST: 0 captured",
+    ] {
+        assert!(md.contains(want), "missing `{want}` in\n{md}");
+    }
+    refresh_example("rst", &run.dir);
+}
