@@ -202,7 +202,14 @@ fn bulk_transfer_matches_tshark() {
     }
     let port = free_port(0);
     let path = capture_file("bulk.pcap");
-    let dump = Tcpdump::start(&path, &format!("tcp port {port}"));
+    // A 256 MiB buffer: the capture keeps every frame even on a loaded machine, so the
+    // comparison is about the analysis, not about which frames tcpdump happened to drop.
+    let dump = Tcpdump::start_with(
+        &path,
+        &[],
+        &["-i", "lo", "-B", "262144"],
+        &format!("tcp port {port}"),
+    );
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind");
     let sender = std::thread::spawn(move || {
         let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
