@@ -206,27 +206,20 @@ fn accept_loop(
     handlers: Handlers,
     listener: TcpListener,
 ) {
-    while !server.stop.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok(conn) => {
-                server.accepted.fetch_add(1, Ordering::SeqCst);
-                let (se, srv, h) = (se.clone(), Arc::clone(&server), handlers.clone());
-                let spawned = std::thread::Builder::new()
-                    .name(format!("serve-{}", conn.peer_addr()))
-                    .spawn(move || serve_connection(se, srv, h, conn));
-                match spawned {
-                    Ok(t) => lock(&server.threads).push(t),
-                    Err(e) => server.fail(format!("cannot start a connection thread: {e}")),
-                }
-            }
-            Err(e) if e.is_timeout() => {}
-            Err(e) => {
-                server.fail(format!("accept on {} failed: {e}", server.addr));
-                break;
-            }
+    let serve = {
+        let server = Arc::clone(&server);
+        move |conn: TcpConn| {
+            server.accepted.fetch_add(1, Ordering::SeqCst);
+            serve_connection(se.clone(), Arc::clone(&server), handlers.clone(), conn);
         }
-    }
-    listener.close();
+    };
+    listener.serve_each(
+        "serve",
+        || server.stop.load(Ordering::SeqCst),
+        serve,
+        |t| lock(&server.threads).push(t),
+        |e| server.fail(e),
+    );
 }
 
 fn start(

@@ -111,6 +111,42 @@ impl TcpListener {
         TcpConn::from_socket(socket, self.inner.opts.clone())
     }
 
+    /// Accepts connections until `stop()` is true (checked each time `accept` times out, so
+    /// give the listener a short timeout), starting `serve` for each on its own thread named
+    /// `{prefix}-{peer}` and handing the thread to `started`; `fail` hears why a thread could
+    /// not start or why accepting ended. Closes the listener at the end.
+    pub fn serve_each<S>(
+        &self,
+        prefix: &str,
+        stop: impl Fn() -> bool,
+        serve: S,
+        mut started: impl FnMut(std::thread::JoinHandle<()>),
+        fail: impl Fn(String),
+    ) where
+        S: Fn(TcpConn) + Clone + Send + 'static,
+    {
+        while !stop() {
+            match self.accept() {
+                Ok(conn) => {
+                    let serve = serve.clone();
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("{prefix}-{}", conn.peer_addr()))
+                        .spawn(move || serve(conn));
+                    match spawned {
+                        Ok(t) => started(t),
+                        Err(e) => fail(format!("cannot start a connection thread: {e}")),
+                    }
+                }
+                Err(e) if e.is_timeout() => {}
+                Err(e) => {
+                    fail(format!("accept on {} failed: {e}", self.addr()));
+                    break;
+                }
+            }
+        }
+        self.close();
+    }
+
     /// Closes the listening socket; later connects to its port are refused.
     pub fn close(&self) {
         lock(&self.inner.socket).take();

@@ -208,26 +208,14 @@ fn upgrade_to_ws(inner: Arc<Inner>, stream: TcpStream, peer: SocketAddr) {
 }
 
 fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
-    while !inner.stopping() {
-        match listener.accept() {
-            Ok(conn) => {
-                let srv = Arc::clone(&inner);
-                let spawned = std::thread::Builder::new()
-                    .name(format!("ws-{}", conn.peer_addr()))
-                    .spawn(move || serve(srv, conn));
-                match spawned {
-                    Ok(t) => lock(&inner.threads).push(t),
-                    Err(e) => inner.fail(format!("cannot start a connection thread: {e}")),
-                }
-            }
-            Err(e) if e.is_timeout() => {}
-            Err(e) => {
-                inner.fail(format!("accept on {} failed: {e}", inner.addr));
-                break;
-            }
-        }
-    }
-    listener.close();
+    let srv = Arc::clone(&inner);
+    listener.serve_each(
+        "ws",
+        || inner.stopping(),
+        move |conn| serve(Arc::clone(&srv), conn),
+        |t| lock(&inner.threads).push(t),
+        |e| inner.fail(e),
+    );
 }
 
 impl WsServer {
