@@ -19,6 +19,12 @@ struct OnPty {
 
 impl OnPty {
     fn spawn(args: &[&str], out: &Path) -> OnPty {
+        OnPty::spawn_in(&[], args, out)
+    }
+
+    /// Runs `PREFIX... labrun ARGS... --out OUT` (a prefix such as `ip netns exec NS` runs it
+    /// on another "machine").
+    fn spawn_in(prefix: &[&str], args: &[&str], out: &Path) -> OnPty {
         let (mut master, mut slave) = (0, 0);
         // SAFETY: openpty fills two descriptors; the null pointers ask for defaults.
         let rc = unsafe {
@@ -34,7 +40,15 @@ impl OnPty {
         // SAFETY: both descriptors were just opened by openpty and are owned here.
         let slave = unsafe { OwnedFd::from_raw_fd(slave) };
         let master = unsafe { std::fs::File::from_raw_fd(master) };
-        let child = Command::new(env!("CARGO_BIN_EXE_labrun"))
+        let mut cmd = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(env!("CARGO_BIN_EXE_labrun"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_labrun")),
+        };
+        let child = cmd
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(args)
             .arg("--out")
@@ -185,5 +199,61 @@ fn two_terminals_chat_and_both_reports_show_it() {
             .filter(|r| r[col("tcp.flags.str")].ends_with('F'))
             .count();
         assert_eq!(fins, 2, "{side}: the close is clean, one FIN each way");
+    }
+}
+
+#[test]
+fn two_machines_chat_at_their_terminals() {
+    if !common::is_root() {
+        return common::skip_or_fail("making two namespaces needs root");
+    }
+    let machines = common::two_machines::TwoMachines::new("ichat");
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (machines.a.clone(), machines.b.clone());
+    let mut server = OnPty::spawn_in(
+        &["ip", "netns", "exec", &a],
+        &[
+            "labs/chat.rhai",
+            "--interactive",
+            "--network",
+            "host",
+            "--role",
+            "server",
+            "--peer",
+            "10.78.0.2",
+        ],
+        &dir.path().join("server"),
+    );
+    server.wait_for("Waiting on 10.78.0.1:8888");
+    let mut client = OnPty::spawn_in(
+        &["ip", "netns", "exec", &b],
+        &[
+            "labs/chat.rhai",
+            "--interactive",
+            "--network",
+            "host",
+            "--role",
+            "client",
+            "--peer",
+            "10.78.0.1",
+        ],
+        &dir.path().join("client"),
+    );
+    server.wait_for("connected:");
+    client.wait_for("connected:");
+    client.type_line("across the cable");
+    server.wait_for("> across the cable");
+    server.type_line("and back");
+    client.wait_for("> and back");
+    server.type_line("q");
+    assert_eq!(server.exit_code(), Some(0), "server:\n{}", server.screen());
+    assert_eq!(client.exit_code(), Some(0), "client:\n{}", client.screen());
+    for side in ["server", "client"] {
+        let md = std::fs::read_to_string(dir.path().join(side).join("report.md")).unwrap();
+        assert!(
+            md.contains("across the cable") && md.contains("and back"),
+            "{side}:\n{md}"
+        );
+        assert!(md.contains("two machines: this one is the"), "{md}");
     }
 }

@@ -10,6 +10,7 @@ pub mod lab;
 pub mod lab_wire;
 pub mod pcapfile;
 pub mod tshark;
+pub mod two_machines;
 
 /// Skips a test with a one-line reason, or fails it when `CI=true`
 /// (CI must run every comparison).
