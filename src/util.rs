@@ -14,6 +14,20 @@ pub fn fmt_duration(d: Duration) -> String {
     }
 }
 
+/// Joins every thread in `threads`, including ones added while joining (a server's
+/// acceptor adds connection threads until it stops).
+pub fn join_all(threads: &std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>) {
+    loop {
+        let next = threads.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match next {
+            Some(t) => {
+                let _ = t.join();
+            }
+            None => break,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

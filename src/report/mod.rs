@@ -89,8 +89,11 @@ pub struct CaptureRecord {
     pub name: String,
     /// The frames and counters.
     pub captured: Captured,
-    /// The decoded packets and streams.
-    pub trace: Trace,
+    /// The decoded packets and streams (shared with the script's trace values, not copied).
+    pub trace: std::sync::Arc<Trace>,
+    /// The figures, drawn once on first use (the file list, report.md and report.html
+    /// all need them).
+    pub figures: std::sync::OnceLock<Vec<Figure>>,
 }
 
 /// A picture of the report: drawn as SVG, written beside report.md and inlined in report.html.
@@ -110,7 +113,11 @@ const MAX_FLOW_GRAPHS: usize = 6;
 impl CaptureRecord {
     /// The flow graph of each TCP stream (the first few), and a sequence plot for each
     /// stream that transfers data.
-    pub fn figures(&self) -> Vec<Figure> {
+    pub fn figures(&self) -> &[Figure] {
+        self.figures.get_or_init(|| self.draw_figures())
+    }
+
+    fn draw_figures(&self) -> Vec<Figure> {
         let mut out = Vec::new();
         for stream in self.trace.streams.iter().take(MAX_FLOW_GRAPHS) {
             let packets = svg::stream_packets(&self.trace.packets, stream);
@@ -141,31 +148,23 @@ impl CaptureRecord {
         out
     }
 
-    /// The capture as pcap file bytes (what `capture.pcap` holds).
-    pub fn pcap_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(
-            24 + self
-                .captured
-                .frames
-                .iter()
-                .map(|f| 16 + f.data.len())
-                .sum::<usize>(),
-        );
-        // Writing into memory cannot fail.
+    /// SHA-256 of the pcap file, in hex: a copied capture has the same digest. The file's
+    /// bytes are streamed into the hash, not built in memory first.
+    pub fn sha256(&self) -> String {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        // Writing into a hasher cannot fail.
         let _ = crate::capture::write_pcap(
-            &mut out,
+            &mut hasher,
             self.captured.dlt,
             self.captured.snaplen,
             &self.captured.frames,
         );
-        out
-    }
-
-    /// SHA-256 of the pcap file, in hex: a copied capture has the same digest.
-    pub fn sha256(&self) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(self.pcap_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// The pcap file name, e.g. `capture.pcap`.
@@ -243,7 +242,7 @@ pub struct Report {
 
 impl Report {
     /// Every figure of every capture, in report order.
-    pub fn figures(&self) -> Vec<Figure> {
+    pub fn figures(&self) -> Vec<&Figure> {
         self.captures
             .iter()
             .flat_map(CaptureRecord::figures)

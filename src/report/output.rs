@@ -147,7 +147,7 @@ fn file_list(report: &Report) -> Vec<String> {
     for c in &report.captures {
         files.push(c.csv_file());
         files.push(c.pcap_file());
-        files.extend(c.figures().into_iter().map(|f| f.file));
+        files.extend(c.figures().iter().map(|f| f.file.clone()));
         files.extend(c.websocket_csv_file());
     }
     files
@@ -183,7 +183,7 @@ fn fill(report: &Report, dir: &mut StagedDir) -> Result<(), OutputError> {
     let figures: Vec<(String, String)> = report
         .figures()
         .into_iter()
-        .map(|f| (f.file, f.svg))
+        .map(|f| (f.file.clone(), f.svg.clone()))
         .collect();
     for (file, svg) in &figures {
         write_text(dir, file, svg)?;

@@ -156,7 +156,8 @@ fn record_capture(
     st.report.captures.push(CaptureRecord {
         name: name.to_string(),
         captured,
-        trace: (*trace).clone(),
+        trace: Arc::clone(&trace),
+        figures: Default::default(),
     });
     Ok(TraceRef {
         name: name.to_string(),

@@ -91,15 +91,7 @@ impl ScriptServer {
     /// handlers raised since the last call (empty when all went well).
     pub fn shutdown(&self) -> Vec<String> {
         self.inner.stop.store(true, Ordering::SeqCst);
-        loop {
-            let next = lock(&self.inner.threads).pop();
-            match next {
-                Some(t) => {
-                    let _ = t.join();
-                }
-                None => break,
-            }
-        }
+        crate::util::join_all(&self.inner.threads);
         std::mem::take(&mut *lock(&self.inner.errors))
     }
 

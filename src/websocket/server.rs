@@ -320,15 +320,7 @@ impl WsServer {
     /// errors seen since the last call.
     pub fn shutdown(&self) -> Vec<String> {
         self.inner.stop.store(true, Ordering::SeqCst);
-        loop {
-            let next = lock(&self.inner.threads).pop();
-            match next {
-                Some(t) => {
-                    let _ = t.join();
-                }
-                None => break,
-            }
-        }
+        crate::util::join_all(&self.inner.threads);
         for c in lock(&self.inner.conns).iter() {
             c.abort();
         }
