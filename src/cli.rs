@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use labrun::i18n::Lang;
 use labrun::network::Role;
 use labrun::report::Student;
 use labrun::runner::{self, NetworkChoice, NetworkMode, RunError, RunOptions};
@@ -192,6 +193,10 @@ struct GradeArgs {
     /// With --pcap: write the report explaining the capture into DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// The language of the report and of the failed checks: en or zh (default:
+    /// labrun.toml's `lang`, else en).
+    #[arg(long, value_name = "en|zh", value_parser = parse_lang)]
+    lang: Option<Lang>,
     /// Arguments for the lab after `--`, as key=value (e.g. port=9000).
     #[arg(last = true, value_name = "KEY=VALUE")]
     script_args: Vec<String>,
@@ -213,6 +218,15 @@ struct RunArgs {
     /// Capture on this interface instead of the lab host's own.
     #[arg(long, value_name = "IFACE")]
     iface: Option<String>,
+    /// The report's language: en (English) or zh (Chinese, as the lab manuals); the lab's
+    /// own text follows it too (default: labrun.toml's `lang`, else en).
+    #[arg(long, value_name = "en|zh", value_parser = parse_lang)]
+    lang: Option<Lang>,
+    /// Normalise what changes from run to run (date, times, ISNs, ports, MACs, nonces,
+    /// kernel, digests) so the same lab gives a byte-identical report: for golden tests
+    /// of a lab, not for handing in.
+    #[arg(long)]
+    deterministic: bool,
     /// Where the lab's hosts live: labrun's sandbox of network namespaces (the default on
     /// Linux), this machine's loopback, or this machine and a peer (`host`, with --role and --peer).
     #[arg(long, value_enum, value_name = "WHERE")]
@@ -253,6 +267,11 @@ enum RoleArg {
     Server,
     /// Connect.
     Client,
+}
+
+/// Parses `--lang`.
+fn parse_lang(text: &str) -> Result<Lang, String> {
+    Lang::parse(text).ok_or_else(|| format!("unknown language {text:?}: use en or zh"))
 }
 
 /// Resolves `--peer ADDR[:PORT]` (a name resolves first; the address is what counts).
@@ -381,6 +400,8 @@ fn run(args: RunArgs) -> Result<u8> {
     }
     let opts = RunOptions {
         course: args.course.clone().or(config.course),
+        lang: args.lang.or(config.lang).unwrap_or_default(),
+        deterministic: args.deterministic,
         script,
         out: args.out,
         reports_base: PathBuf::from("reports"),
@@ -470,6 +491,7 @@ fn grade_one(
     pcap: &Path,
     out: Option<PathBuf>,
     kv: &[(String, String)],
+    lang: Lang,
 ) -> Result<runner::RunOutcome> {
     let opts = RunOptions {
         script: lab.to_path_buf(),
@@ -482,6 +504,7 @@ fn grade_one(
             ..NetworkChoice::default()
         },
         grade: Some(pcap.to_path_buf()),
+        lang,
         ..RunOptions::default()
     };
     Ok(runner::run(&opts)?)
@@ -504,8 +527,14 @@ fn grade(args: GradeArgs) -> Result<u8> {
         );
     }
     let kv = key_values(&args.script_args)?;
+    let lang = match args.lang {
+        Some(l) => l,
+        None => labrun::config::load(Path::new("."))?
+            .lang
+            .unwrap_or_default(),
+    };
     if let Some(pcap) = &args.pcap {
-        let outcome = grade_one(&args.lab, pcap, args.out.clone(), &kv)?;
+        let outcome = grade_one(&args.lab, pcap, args.out.clone(), &kv, lang)?;
         if let Some(e) = &outcome.error {
             bail!("{e}");
         }
@@ -558,7 +587,7 @@ fn grade(args: GradeArgs) -> Result<u8> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match grade_one(&args.lab, f, None, &kv) {
+        match grade_one(&args.lab, f, None, &kv, lang) {
             Ok(o) if o.error.is_none() => {
                 let (earned, total) = o.report.score();
                 w.write_record([

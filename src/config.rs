@@ -4,6 +4,7 @@
 //! ```toml
 //! student = "20215120807 Li Yihang"
 //! course = "Computer Networks, autumn 2026"
+//! lang = "zh"
 //! ```
 
 use std::path::Path;
@@ -36,6 +37,8 @@ pub struct Config {
     pub student: Option<String>,
     /// The course name, as for `--course`.
     pub course: Option<String>,
+    /// The report language, as for `--lang`.
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 /// The name of the configuration file.
@@ -75,9 +78,15 @@ pub fn parse(text: &str) -> Result<Config, String> {
         match key.as_str() {
             "student" => config.student = Some(text),
             "course" => config.course = Some(text),
+            "lang" => {
+                config.lang = Some(
+                    crate::i18n::Lang::parse(&text)
+                        .ok_or_else(|| format!("`lang` is \"en\" or \"zh\", got {text:?}"))?,
+                )
+            }
             other => {
                 return Err(format!(
-                    "unknown setting `{other}` (known: student, course)"
+                    "unknown setting `{other}` (known: student, course, lang)"
                 ));
             }
         }

@@ -15,6 +15,7 @@
 //! - [`craft`]: hand-made TCP and UDP packets, sent on a raw socket or injected as frames;
 //! - [`scan`]: connect, SYN and FIN port scans with nmap's states and reasons;
 //! - [`analyze`]: `labrun analyze`, the same analysis over any pcap or pcapng file;
+//! - [`i18n`]: the report language (`--lang en|zh`);
 //! - [`report`]: report.md, report.html, packets.csv and capture.pcap, written atomically;
 //! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client.
 
@@ -23,6 +24,7 @@ pub mod analyze;
 pub mod capture;
 pub mod config;
 pub mod craft;
+pub mod i18n;
 pub mod labs;
 pub mod network;
 pub mod report;

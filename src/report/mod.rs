@@ -221,6 +221,11 @@ pub struct Header {
     /// A value new for every run that labs put into their payloads (`nonce()`), so a
     /// capture copied from another run is visible.
     pub nonce: String,
+    /// The language of the report's fixed sentences.
+    pub lang: crate::i18n::Lang,
+    /// `--deterministic`: values that change from run to run (times, ISNs, ports, MACs,
+    /// nonces) are normalised so the report is byte-identical between runs.
+    pub deterministic: bool,
 }
 
 /// Everything a run produced, ready to be written.

@@ -67,6 +67,10 @@ pub struct RunOptions {
     /// Set (e.g. by a Ctrl-C handler) to stop the script at its next operation; the
     /// report of what ran so far is still written.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// `--lang`: the language of the report's fixed sentences and of the lab's `tr(en, zh)`.
+    pub lang: crate::i18n::Lang,
+    /// `--deterministic`: normalise what changes between runs, for golden reports.
+    pub deterministic: bool,
 }
 
 /// The result of a run that got as far as executing the script.
@@ -183,6 +187,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         },
         kernel: kernel_release(),
         nonce: new_nonce(),
+        lang: opts.lang,
+        deterministic: opts.deterministic,
     };
     let handle = RunHandle(Arc::new(Mutex::new(RunState {
         report,

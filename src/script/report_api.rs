@@ -324,6 +324,22 @@ mod report_module {
         Ok(nonce)
     }
 
+    /// The text in the report's language (`--lang`): `tr("Checks", "检查")` is "检查" with
+    /// `--lang zh`. Every fixed sentence of a lab goes through `tr`, so one script serves
+    /// both languages.
+    #[rhai_fn(return_raw)]
+    pub fn tr(ctx: NativeCallContext, en: &str, zh: &str) -> ApiResult<String> {
+        let lang = run_handle(&ctx)?.lock().report.header.lang;
+        Ok(lang.pick(en, zh).to_string())
+    }
+
+    /// The report's language: "en" or "zh" (`--lang`), for text `tr` cannot express.
+    #[rhai_fn(name = "lang", return_raw)]
+    pub fn report_lang(ctx: NativeCallContext) -> ApiResult<String> {
+        let lang = run_handle(&ctx)?.lock().report.header.lang;
+        Ok(lang.code().to_string())
+    }
+
     /// The length of the text in bytes (UTF-8), which is what TCP counts; `len` counts characters.
     pub fn byte_len(text: &str) -> INT {
         text.len() as INT
