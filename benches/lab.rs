@@ -61,6 +61,7 @@ fn main() {
             limits: Default::default(),
             browser: None,
             interrupt: None,
+            ..RunOptions::default()
         };
         let t = Instant::now();
         let outcome = runner::run(&opts).expect("run the segment lab");

@@ -56,6 +56,31 @@ impl Lang {
     }
 }
 
+/// A sentence in both languages, made where the facts are known and chosen when the
+/// report is written (e.g. a network's description).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text {
+    /// English.
+    pub en: String,
+    /// Chinese.
+    pub zh: String,
+}
+
+impl Text {
+    /// The sentence in English and Chinese.
+    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Text {
+        Text {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+
+    /// The sentence in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        lang.pick(&self.en, &self.zh)
+    }
+}
+
 impl fmt::Display for Lang {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

@@ -94,8 +94,8 @@ pub struct Network {
     pub role: Option<Role>,
     /// The peer's port given with `--peer ADDR:PORT`.
     pub peer_port: Option<u16>,
-    /// One line for the report header.
-    pub description: String,
+    /// One line for the report header, in both languages.
+    pub description: crate::i18n::Text,
     /// Keeps what the hosts live in (the sandbox's namespaces) alive as long as the network.
     pub keep_alive: Option<Arc<dyn Any + Send + Sync>>,
 }
@@ -115,7 +115,10 @@ impl Network {
             hosts,
             role: None,
             peer_port: None,
-            description: format!("loopback ({iface})"),
+            description: crate::i18n::Text::new(
+                format!("loopback ({iface})"),
+                format!("本机环回接口 ({iface})"),
+            ),
             keep_alive: None,
         }
     }
@@ -152,8 +155,9 @@ impl Network {
                         .ok_or_else(|| NetworkError::Sandbox("the sandbox vanished".into()))?;
                     let published = crate::sandbox::publish(sandbox, rendezvous)
                         .map_err(|e| NetworkError::Sandbox(e.to_string()))?;
-                    net.description
-                        .push_str(&format!(", shared at {}", rendezvous.display()));
+                    let at = rendezvous.display();
+                    net.description.en.push_str(&format!(", shared at {at}"));
+                    net.description.zh.push_str(&format!("，共享于 {at}"));
                     net.keep_alive = Some(Arc::new(published));
                     Ok(net)
                 }
@@ -182,8 +186,8 @@ impl Network {
     }
 
     /// A one-line description for the report header, e.g. `loopback (lo)`.
-    pub fn describe(&self) -> String {
-        self.description.clone()
+    pub fn describe(&self, lang: crate::i18n::Lang) -> String {
+        self.description.get(lang).to_string()
     }
 }
 

@@ -23,6 +23,14 @@ impl Role {
         }
     }
 
+    /// The role in Chinese: 服务器 or 客户端, for reports in `--lang zh`.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Role::Server => "服务器",
+            Role::Client => "客户端",
+        }
+    }
+
     /// The role the peer plays.
     pub fn other(self) -> Role {
         match self {
@@ -84,10 +92,17 @@ pub(super) fn build(
         hosts,
         role: Some(role),
         peer_port: (peer.port() != 0).then_some(peer.port()),
-        description: format!(
-            "two machines: this one is the {} at {local} ({iface}), the {} is {peer_ip}",
-            role.as_str(),
-            role.other().as_str()
+        description: crate::i18n::Text::new(
+            format!(
+                "two machines: this one is the {} at {local} ({iface}), the {} is {peer_ip}",
+                role.as_str(),
+                role.other().as_str()
+            ),
+            format!(
+                "两台机器：本机是 {local} ({iface}) 上的{}，{}是 {peer_ip}",
+                role.zh(),
+                role.other().zh()
+            ),
         ),
         keep_alive: None,
     })

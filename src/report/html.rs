@@ -24,7 +24,12 @@ figure svg { width: 100%; height: auto; }
 
 /// Renders the Markdown report as a complete HTML document; an image whose source is one of
 /// `figures` (name, SVG text) is replaced by the SVG itself, so the page needs no other file.
-pub fn render_html(title: &str, markdown: &str, figures: &[(String, String)]) -> String {
+pub fn render_html(
+    title: &str,
+    markdown: &str,
+    figures: &[(String, String)],
+    lang: crate::i18n::Lang,
+) -> String {
     let mut body = String::new();
     html::push_html(&mut body, Parser::new_ext(markdown, Options::ENABLE_TABLES));
     for (name, svg) in figures {
@@ -37,7 +42,8 @@ pub fn render_html(title: &str, markdown: &str, figures: &[(String, String)]) ->
         }
     }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        lang.html(),
         title.replace('&', "&amp;").replace('<', "&lt;")
     )
 }
@@ -53,7 +59,9 @@ mod tests {
             "T",
             md,
             &[("flow-0.svg".into(), "<svg id=\"x\"></svg>".into())],
+            crate::i18n::Lang::Zh,
         );
+        assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
         assert!(
             html.contains("<figure><svg id=\"x\"></svg></figure>"),
             "{html}"

@@ -2,12 +2,15 @@
 
 use super::{Block, CaptureRecord, Report};
 use crate::analysis::Packet;
+use crate::i18n::Lang;
 use std::fmt::Write;
 
 /// Renders the whole report as Markdown.
 pub fn render_markdown(r: &Report) -> String {
     let mut md = String::new();
     let h = &r.header;
+    let lang = h.lang;
+    let t = |en, zh| lang.pick(en, zh);
     let title = if h.title.is_empty() {
         h.lab.clone()
     } else {
@@ -16,56 +19,69 @@ pub fn render_markdown(r: &Report) -> String {
     let _ = writeln!(md, "# {title}\n");
     let mut facts: Vec<(&str, String)> = Vec::new();
     if let Some(c) = &h.course {
-        facts.push(("Course", c.clone()));
+        facts.push((t("Course", "课程"), c.clone()));
     }
     let version = if h.lab_version.is_empty() {
         String::new()
     } else {
-        format!(", version {}", h.lab_version)
+        format!("{}{}", t(", version ", "，版本 "), h.lab_version)
     };
-    facts.push(("Lab", format!("{} (`{}`{version})", h.lab, h.script)));
+    facts.push((
+        t("Lab", "实验"),
+        format!("{} (`{}`{version})", h.lab, h.script),
+    ));
     if let Some(s) = &h.student {
-        facts.push(("Student", format!("{} {}", s.id, s.name)));
+        facts.push((t("Student", "学生"), format!("{} {}", s.id, s.name)));
     }
-    facts.push(("Date", h.date.clone()));
+    facts.push((t("Date", "日期"), h.date.clone()));
     facts.push(("labrun", h.labrun_version.clone()));
     if !h.kernel.is_empty() {
-        facts.push(("Kernel", h.kernel.clone()));
+        facts.push((t("Kernel", "内核"), h.kernel.clone()));
     }
     if !h.nonce.is_empty() {
-        facts.push(("Run nonce", format!("`{}`", h.nonce)));
+        facts.push((t("Run nonce", "运行随机数"), format!("`{}`", h.nonce)));
     }
-    facts.push(("Network", h.network.clone()));
+    facts.push((t("Network", "网络"), h.network.clone()));
     if !h.hosts.is_empty() {
-        facts.push(("Hosts", h.hosts.join(", ")));
+        facts.push((t("Hosts", "主机"), h.hosts.join(", ")));
     }
     for c in &r.captures {
-        facts.push(("Capture", capture_fact(c)));
+        facts.push((t("Capture", "抓包"), capture_fact(c, lang)));
     }
     let passed = r.checks.len() - r.failed();
-    facts.push(("Checks", format!("{passed} of {} passed", r.checks.len())));
+    let checks = r.checks.len();
+    facts.push((
+        t("Checks", "检查"),
+        match lang {
+            Lang::En => format!("{passed} of {checks} passed"),
+            Lang::Zh => format!("{checks} 项中通过 {passed} 项"),
+        },
+    ));
     let (earned, total) = r.score();
-    facts.push(("Score", format!("{earned} / {total}")));
+    facts.push((t("Score", "得分"), format!("{earned} / {total}")));
     md.push_str("| | |\n|---|---|\n");
     for (k, v) in facts {
         let _ = writeln!(md, "| {k} | {} |", cell(&v));
     }
     md.push('\n');
     for w in &r.warnings {
-        let _ = writeln!(md, "> **Warning:** {w}\n");
+        let _ = writeln!(md, "> **{}** {w}\n", t("Warning:", "警告："));
     }
     if let Some(e) = &r.error {
-        let _ = writeln!(md, "> **The lab stopped with an error:** `{e}`\n");
-    }
-    render_blocks(&mut md, &r.blocks);
-    for c in &r.captures {
         let _ = writeln!(
             md,
-            "## Packets: {} ({} frames)\n",
-            c.pcap_file(),
-            c.trace.packets.len()
+            "> **{}** `{e}`\n",
+            t("The lab stopped with an error:", "实验因错误而停止：")
         );
-        md.push_str(&packet_table(&c.trace.packets));
+    }
+    render_blocks(&mut md, &r.blocks, lang);
+    for c in &r.captures {
+        let n = c.trace.packets.len();
+        let _ = match lang {
+            Lang::En => writeln!(md, "## Packets: {} ({n} frames)\n", c.pcap_file()),
+            Lang::Zh => writeln!(md, "## 分组：{}（{n} 帧）\n", c.pcap_file()),
+        };
+        md.push_str(&packet_table(&c.trace.packets, lang));
         md.push('\n');
         for f in c.figures() {
             let _ = writeln!(md, "### {}\n\n![{}]({})\n", f.caption, f.caption, f.file);
@@ -75,28 +91,31 @@ pub fn render_markdown(r: &Report) -> String {
     md
 }
 
-fn capture_fact(c: &CaptureRecord) -> String {
+fn capture_fact(c: &CaptureRecord, lang: Lang) -> String {
     let s = &c.captured.stats;
-    let filter = if c.captured.filter.is_empty() {
-        "no filter".to_string()
-    } else {
-        format!("filter `{}`", c.captured.filter)
+    let (file, frames, iface) = (c.pcap_file(), c.captured.frames.len(), &c.captured.iface);
+    let (dropped, sha) = (s.dropped + s.if_dropped, c.sha256());
+    let filter = &c.captured.filter;
+    let mut text = match (lang, filter.is_empty()) {
+        (Lang::En, true) => format!("{file}: {frames} frames on {iface}, no filter"),
+        (Lang::En, false) => format!("{file}: {frames} frames on {iface}, filter `{filter}`"),
+        (Lang::Zh, true) => format!("{file}：在 {iface} 上抓到 {frames} 帧，无过滤器"),
+        (Lang::Zh, false) => format!("{file}：在 {iface} 上抓到 {frames} 帧，过滤器 `{filter}`"),
     };
-    let mut text = format!(
-        "{}: {} frames on {}, {filter}; libpcap dropped {}; SHA-256 {}",
-        c.pcap_file(),
-        c.captured.frames.len(),
-        c.captured.iface,
-        s.dropped + s.if_dropped,
-        c.sha256()
-    );
+    let _ = match lang {
+        Lang::En => write!(text, "; libpcap dropped {dropped}; SHA-256 {sha}"),
+        Lang::Zh => write!(text, "；libpcap 丢弃 {dropped} 帧；SHA-256 {sha}"),
+    };
     if s.truncated > 0 {
-        let _ = write!(text, ", {} frames over the storage limit", s.truncated);
+        let _ = match lang {
+            Lang::En => write!(text, ", {} frames over the storage limit", s.truncated),
+            Lang::Zh => write!(text, "，{} 帧超出存储上限", s.truncated),
+        };
     }
     text
 }
 
-fn render_blocks(md: &mut String, blocks: &[Block]) {
+fn render_blocks(md: &mut String, blocks: &[Block], lang: Lang) {
     let mut step = 0;
     let mut in_steps = false;
     for b in blocks {
@@ -107,7 +126,7 @@ fn render_blocks(md: &mut String, blocks: &[Block]) {
         match b {
             Block::Step(text) => {
                 if !in_steps && step == 0 {
-                    md.push_str("## Steps\n\n");
+                    let _ = writeln!(md, "## {}\n", lang.pick("Steps", "步骤"));
                 }
                 step += 1;
                 in_steps = true;
@@ -131,9 +150,11 @@ fn render_blocks(md: &mut String, blocks: &[Block]) {
 }
 
 fn render_checks(md: &mut String, r: &Report) {
-    md.push_str("## Checks\n\n");
+    let lang = r.header.lang;
+    let t = |en, zh| lang.pick(en, zh);
+    let _ = writeln!(md, "## {}\n", t("Checks", "检查"));
     if r.checks.is_empty() {
-        md.push_str("The lab made no checks.\n");
+        let _ = writeln!(md, "{}", t("The lab made no checks.", "本实验没有检查项。"));
         return;
     }
     let rows: Vec<Vec<String>> = r
@@ -145,7 +166,12 @@ fn render_checks(md: &mut String, r: &Report) {
                 let _ = write!(what, " — {d}");
             }
             vec![
-                if c.passed { "PASS" } else { "**FAIL**" }.to_string(),
+                if c.passed {
+                    t("PASS", "通过")
+                } else {
+                    t("**FAIL**", "**未通过**")
+                }
+                .to_string(),
                 format!("{}/{}", if c.passed { c.points } else { 0 }, c.points),
                 what,
                 c.filter
@@ -158,25 +184,32 @@ fn render_checks(md: &mut String, r: &Report) {
         .collect();
     md.push_str(&table(
         &[
-            "Result".into(),
-            "Points".into(),
-            "Check".into(),
-            "Wireshark filter".into(),
-            "Script".into(),
+            t("Result", "结果").into(),
+            t("Points", "分值").into(),
+            t("Check", "检查项").into(),
+            t("Wireshark filter", "Wireshark 过滤器").into(),
+            t("Script", "脚本").into(),
         ],
         &rows,
     ));
     let (earned, total) = r.score();
-    let _ = writeln!(
-        md,
-        "\n{} of {} checks passed; score {earned} / {total}.",
-        r.checks.len() - r.failed(),
-        r.checks.len()
-    );
+    let (passed, checks) = (r.checks.len() - r.failed(), r.checks.len());
+    let _ = match lang {
+        Lang::En => writeln!(
+            md,
+            "\n{passed} of {checks} checks passed; score {earned} / {total}."
+        ),
+        Lang::Zh => writeln!(
+            md,
+            "\n{checks} 项检查中通过 {passed} 项；得分 {earned} / {total}。"
+        ),
+    };
 }
 
-/// A Wireshark-like packet list: No., Time, Source, Destination, Protocol, Length, Info.
-pub fn packet_table(packets: &[Packet]) -> String {
+/// A Wireshark-like packet list: No., Time, Source, Destination, Protocol, Length, Info
+/// (the column names as Wireshark's Chinese interface shows them with `Lang::Zh`; the Info
+/// column is Wireshark's own, which is English in every language).
+pub fn packet_table(packets: &[Packet], lang: Lang) -> String {
     let f = |p: &Packet, name: &str| p.field(name).unwrap_or_default();
     let endpoint = |p: &Packet, ip: &str, ip6: &str, tcp: &str, udp: &str| {
         let eth = if ip.ends_with("src") {
@@ -217,15 +250,18 @@ pub fn packet_table(packets: &[Packet]) -> String {
             ]
         })
         .collect();
-    let headers: Vec<String> = [
-        "No.",
-        "Time",
-        "Source",
-        "Destination",
-        "Protocol",
-        "Length",
-        "Info",
-    ]
+    let headers: Vec<String> = match lang {
+        Lang::En => [
+            "No.",
+            "Time",
+            "Source",
+            "Destination",
+            "Protocol",
+            "Length",
+            "Info",
+        ],
+        Lang::Zh => ["序号", "时间", "源地址", "目的地址", "协议", "长度", "信息"],
+    }
     .iter()
     .map(|s| s.to_string())
     .collect();

@@ -94,6 +94,8 @@ pub struct CaptureRecord {
     /// The figures, drawn once on first use (the file list, report.md and report.html
     /// all need them).
     pub figures: std::sync::OnceLock<Vec<Figure>>,
+    /// The language of the figures' captions and labels (the report's).
+    pub lang: crate::i18n::Lang,
 }
 
 /// A picture of the report: drawn as SVG, written beside report.md and inlined in report.html.
@@ -127,21 +129,27 @@ impl CaptureRecord {
             out.push(Figure {
                 file: format!("flow-{}-{}.svg", self.name, stream.index),
                 caption: format!(
-                    "Flow graph of tcp.stream {} ({})",
+                    "{} {} ({})",
+                    self.lang
+                        .pick("Flow graph of tcp.stream", "流图：tcp.stream"),
                     stream.index,
                     self.pcap_file()
                 ),
-                svg: svg::flow_graph(&packets, stream),
+                svg: svg::flow_graph(&packets, stream, self.lang),
             });
             if svg::is_transfer(&packets) {
                 out.push(Figure {
                     file: format!("seq-{}-{}.svg", self.name, stream.index),
                     caption: format!(
-                        "Sequence numbers over time, tcp.stream {} ({})",
+                        "{} {} ({})",
+                        self.lang.pick(
+                            "Sequence numbers over time, tcp.stream",
+                            "序号随时间变化：tcp.stream"
+                        ),
                         stream.index,
                         self.pcap_file()
                     ),
-                    svg: svg::seq_plot(&packets, stream),
+                    svg: svg::seq_plot(&packets, stream, self.lang),
                 });
             }
         }

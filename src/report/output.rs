@@ -196,7 +196,7 @@ fn fill(report: &Report, dir: &mut StagedDir) -> Result<(), OutputError> {
     write_text(
         dir,
         "report.html",
-        &super::render_html(title, &markdown, &figures),
+        &super::render_html(title, &markdown, &figures, report.header.lang),
     )?;
     for c in &report.captures {
         let csv = c.csv_file();

@@ -3,6 +3,7 @@
 //! tcptrace / Stevens). Both take the stream's packets and print the numbers measured.
 
 use crate::analysis::{Packet, TcpStream};
+use crate::i18n::Lang;
 use std::fmt::Write;
 
 const FIN: u16 = 0x001;
@@ -82,7 +83,7 @@ pub fn stream_packets<'a>(packets: &'a [Packet], stream: &TcpStream) -> Vec<&'a 
 
 /// The flow graph of one TCP stream: two lifelines, one arrow per packet labelled with its
 /// flags, relative seq/ack and length; the handshake, data and close phases shaded.
-pub fn flow_graph(packets: &[&Packet], stream: &TcpStream) -> String {
+pub fn flow_graph(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
     const W: i32 = 760;
     const ROW: i32 = 26;
     const TOP: i32 = 56;
@@ -91,14 +92,19 @@ pub fn flow_graph(packets: &[&Packet], stream: &TcpStream) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" width="{W}" height="{h}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" role="img" aria-label="Flow graph of TCP stream {}">"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" width="{W}" height="{h}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" role="img" aria-label="{} {}">"##,
+        lang.pick("Flow graph of TCP stream", "TCP 流的流图："),
         stream.index
     );
     let _ = write!(svg, r##"<rect width="{W}" height="{h}" fill="#ffffff"/>"##);
     // Phase bands.
     let ph = phases(packets);
     let colors = ["#e8f0fe", "#e6f4ea", "#fef3e2"];
-    let names = ["handshake", "data", "close"];
+    let names = [
+        lang.pick("handshake", "握手"),
+        lang.pick("data", "数据"),
+        lang.pick("close", "关闭"),
+    ];
     let mut i = 0;
     while i < ph.len() {
         let p = ph[i];
@@ -121,8 +127,10 @@ pub fn flow_graph(packets: &[&Packet], stream: &TcpStream) -> String {
     // Lifelines and their hosts.
     let _ = write!(
         svg,
-        r##"<text x="{xc}" y="18" text-anchor="middle" font-weight="bold">client</text><text x="{xc}" y="32" text-anchor="middle">{}</text><text x="{xs}" y="18" text-anchor="middle" font-weight="bold">server</text><text x="{xs}" y="32" text-anchor="middle">{}</text>"##,
+        r##"<text x="{xc}" y="18" text-anchor="middle" font-weight="bold">{}</text><text x="{xc}" y="32" text-anchor="middle">{}</text><text x="{xs}" y="18" text-anchor="middle" font-weight="bold">{}</text><text x="{xs}" y="32" text-anchor="middle">{}</text>"##,
+        lang.pick("client", "客户端"),
         esc(&stream.client.to_string()),
+        lang.pick("server", "服务器"),
         esc(&stream.server.to_string())
     );
     for x in [xc, xs] {
@@ -134,7 +142,8 @@ pub fn flow_graph(packets: &[&Packet], stream: &TcpStream) -> String {
     }
     let _ = write!(
         svg,
-        r##"<text x="8" y="48" fill="#5f6368">time (s)</text>"##
+        r##"<text x="8" y="48" fill="#5f6368">{}</text>"##,
+        lang.pick("time (s)", "时间 (s)")
     );
     for (k, p) in packets.iter().enumerate() {
         let Some(t) = &p.tcp else { continue };
@@ -192,7 +201,7 @@ pub fn is_transfer(packets: &[&Packet]) -> bool {
 /// The sequence-number-over-time plot of the direction that sent the most data: a vertical
 /// bar per segment (seq to seq+len), the receiver's ACK line and its window line (ack +
 /// window); retransmissions in red.
-pub fn seq_plot(packets: &[&Packet], stream: &TcpStream) -> String {
+pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
     const W: f64 = 760.0;
     const H: f64 = 360.0;
     let (l, r, t, b) = (70.0, 20.0, 30.0, 40.0);
@@ -256,7 +265,8 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" role="img" aria-label="Sequence numbers over time, stream {}"><rect width="{W}" height="{H}" fill="#ffffff"/>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" role="img" aria-label="{} {}"><rect width="{W}" height="{H}" fill="#ffffff"/>"##,
+        lang.pick("Sequence numbers over time, stream", "序号随时间变化，流"),
         stream.index
     );
     let _ = write!(
@@ -267,9 +277,11 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream) -> String {
         H - b,
         H - b
     );
+    let time_label = lang.pick("time (s)", "时间 (s)");
+    let seq_label = lang.pick("relative sequence number", "相对序号");
     let _ = write!(
         svg,
-        r##"<text x="{}" y="{}" text-anchor="middle">time (s)</text><text x="{l}" y="{}" fill="#5f6368">{t_min:.6}</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{t_max:.6}</text><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">relative sequence number</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">0</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{y_top:.0}</text><line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#dadce0" stroke-dasharray="3 3"/>"##,
+        r##"<text x="{}" y="{}" text-anchor="middle">{time_label}</text><text x="{l}" y="{}" fill="#5f6368">{t_min:.6}</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{t_max:.6}</text><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{seq_label}</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">0</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{y_top:.0}</text><line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#dadce0" stroke-dasharray="3 3"/>"##,
         (l + W - r) / 2.0,
         H - 8.0,
         H - b + 14.0,
@@ -316,16 +328,19 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream) -> String {
     }
     let _ = write!(
         svg,
-        r##"<g transform="translate({} {})"><rect width="150" height="52" fill="#ffffff" stroke="#dadce0"/><line x1="6" y1="12" x2="22" y2="12" stroke="#1a73e8" stroke-width="2"/><text x="28" y="16">segment (seq..seq+len)</text><line x1="6" y1="26" x2="22" y2="26" stroke="#188038" stroke-width="2"/><text x="28" y="30">ACK</text><line x1="6" y1="40" x2="22" y2="40" stroke="#f9ab00" stroke-width="2"/><text x="28" y="44">window (ack + win)</text></g>"##,
+        r##"<g transform="translate({} {})"><rect width="150" height="52" fill="#ffffff" stroke="#dadce0"/><line x1="6" y1="12" x2="22" y2="12" stroke="#1a73e8" stroke-width="2"/><text x="28" y="16">{seg}</text><line x1="6" y1="26" x2="22" y2="26" stroke="#188038" stroke-width="2"/><text x="28" y="30">ACK</text><line x1="6" y1="40" x2="22" y2="40" stroke="#f9ab00" stroke-width="2"/><text x="28" y="44">{win}</text></g>"##,
         W - r - 160.0,
-        H - b - 62.0
+        H - b - 62.0,
+        seg = lang.pick("segment (seq..seq+len)", "报文段 (seq..seq+len)"),
+        win = lang.pick("window (ack + win)", "窗口 (ack + win)"),
     );
     if segs.iter().any(|s| s.3) {
         let _ = write!(
             svg,
-            r##"<text x="{}" y="{}" fill="#c5221f">red: retransmission</text>"##,
+            r##"<text x="{}" y="{}" fill="#c5221f">{}</text>"##,
             l + 170.0,
-            t + 16.0
+            t + 16.0,
+            lang.pick("red: retransmission", "红色：重传")
         );
     }
     svg.push_str("</svg>");

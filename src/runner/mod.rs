@@ -8,6 +8,7 @@ pub use errors::{ScriptError, from_eval, from_parse};
 pub use limits::{BusyClock, Limits};
 pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState, ScriptEngine};
 
+use crate::i18n::Lang;
 use crate::report::{self, Block, Report, Student, Written};
 use indicatif::{ProgressBar, ProgressStyle};
 use rhai::{Dynamic, Engine, Map, OptimizationLevel, Scope};
@@ -109,12 +110,25 @@ pub fn lab_name(script: &Path) -> String {
 
 /// A lab's title: the text of its first `//` comment line.
 pub fn lab_title(source: &str) -> String {
-    source
-        .lines()
-        .map(str::trim)
-        .find_map(|l| l.strip_prefix("//"))
-        .map(|t| t.trim_start_matches('/').trim().to_string())
-        .unwrap_or_default()
+    lab_title_in(source, Lang::En)
+}
+
+/// A lab's title in `lang`: for Chinese, a `// zh: ...` line of the script's opening
+/// comment block when there is one, else the first comment line.
+pub fn lab_title_in(source: &str, lang: Lang) -> String {
+    let comments = || {
+        source
+            .lines()
+            .map(str::trim)
+            .skip_while(|l| l.is_empty())
+            .map_while(|l| l.strip_prefix("//"))
+            .map(|t| t.trim_start_matches('/').trim())
+    };
+    let zh = comments().find_map(|t| t.strip_prefix("zh:"));
+    match (lang, zh) {
+        (Lang::Zh, Some(t)) => t.trim().to_string(),
+        _ => comments().next().unwrap_or_default().to_string(),
+    }
 }
 
 /// Builds an engine with labrun's script API, limits and module resolver for `script_dir`.
@@ -172,7 +186,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let mut report = Report::default();
     report.header = report::Header {
         lab: lab.clone(),
-        title: lab_title(&source),
+        title: lab_title_in(&source, opts.lang),
         script: file.clone(),
         student: opts.student.clone(),
         date: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
@@ -309,6 +323,7 @@ fn worth_keeping(r: &Report) -> bool {
 
 /// Stops servers and captures the script left running and takes the report out of the state.
 fn finish(handle: &RunHandle) -> Report {
+    let lang = handle.lock().report.header.lang;
     let browsers: Vec<_> = std::mem::take(&mut handle.lock().browsers);
     for b in browsers {
         b.close();
@@ -318,9 +333,12 @@ fn finish(handle: &RunHandle) -> Report {
         let errors = s.shutdown();
         let mut st = handle.lock();
         for e in errors {
-            st.report
-                .warnings
-                .push(format!("WebSocket server on {}: {e}", s.addr()));
+            let at = s.addr();
+            let w = match lang {
+                Lang::En => format!("WebSocket server on {at}: {e}"),
+                Lang::Zh => format!("{at} 上的 WebSocket 服务器：{e}"),
+            };
+            st.report.warnings.push(w);
         }
     }
     let servers: Vec<_> = std::mem::take(&mut handle.lock().servers);
@@ -328,9 +346,12 @@ fn finish(handle: &RunHandle) -> Report {
         let errors = s.shutdown();
         let mut st = handle.lock();
         for e in errors {
-            st.report
-                .warnings
-                .push(format!("server on {}: {e}", s.addr()));
+            let at = s.addr();
+            let w = match lang {
+                Lang::En => format!("server on {at}: {e}"),
+                Lang::Zh => format!("{at} 上的服务器：{e}"),
+            };
+            st.report.warnings.push(w);
         }
     }
     let pending: Vec<PendingCapture> = handle.lock().captures.clone();
@@ -340,10 +361,18 @@ fn finish(handle: &RunHandle) -> Report {
             let result = crate::script::finish_capture(handle, &p.name, live);
             let mut st = handle.lock();
             match result {
-                Ok(_) => st.report.warnings.push(format!(
-                    "the script never stopped capture `{}`; labrun stopped it at the end",
-                    p.name
-                )),
+                Ok(_) => {
+                    let w = match lang {
+                        Lang::En => format!(
+                            "the script never stopped capture `{}`; labrun stopped it at the end",
+                            p.name
+                        ),
+                        Lang::Zh => {
+                            format!("脚本没有停止抓包 `{}`，labrun 在结束时停止了它", p.name)
+                        }
+                    };
+                    st.report.warnings.push(w);
+                }
                 Err(e) => st.report.warnings.push(e.to_string()),
             }
         }
@@ -352,9 +381,9 @@ fn finish(handle: &RunHandle) -> Report {
     st.report.header.network = st
         .networks
         .iter()
-        .map(|n| n.describe())
+        .map(|n| n.describe(lang))
         .collect::<Vec<_>>()
-        .join("; ");
+        .join(lang.pick("; ", "；"));
     st.report.header.hosts = st
         .networks
         .iter()
@@ -455,5 +484,9 @@ mod tests {
     fn title_is_the_first_comment() {
         assert_eq!(lab_title("// Chat: hello\nlet x = 1;"), "Chat: hello");
         assert_eq!(lab_title("let x = 1;"), "");
+        let both = "// Chat: hello\n// zh: 聊天：你好\n//\n// more\nlet x = 1;";
+        assert_eq!(lab_title(both), "Chat: hello");
+        assert_eq!(lab_title_in(both, Lang::Zh), "聊天：你好");
+        assert_eq!(lab_title_in("// Chat\nlet x;", Lang::Zh), "Chat");
     }
 }

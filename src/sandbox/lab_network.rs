@@ -43,18 +43,26 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
         })
         .collect();
     let onoff = |b: bool| if b { "on" } else { "off" };
-    let description = format!(
-        "sandbox: {} hosts on one {} (MTU {}, offloads {}, TCP timestamps {}), built in {:.1} ms",
+    let kaiguan = |b: bool| if b { "开" } else { "关" };
+    let (n, mtu, ms) = (
         sandbox.hosts.len(),
-        if sandbox.hosts.len() == 2 {
-            "veth link"
-        } else {
-            "switch"
-        },
         options.mtu,
-        onoff(options.offloads),
-        onoff(options.timestamps),
-        sandbox.setup_time.as_secs_f64() * 1000.0
+        sandbox.setup_time.as_secs_f64() * 1000.0,
+    );
+    let two = n == 2;
+    let description = crate::i18n::Text::new(
+        format!(
+            "sandbox: {n} hosts on one {} (MTU {mtu}, offloads {}, TCP timestamps {}), built in {ms:.1} ms",
+            if two { "veth link" } else { "switch" },
+            onoff(options.offloads),
+            onoff(options.timestamps),
+        ),
+        format!(
+            "沙箱：{n} 台主机连在一条{}上（MTU {mtu}，网卡卸载{}，TCP 时间戳{}），用时 {ms:.1} ms 建成",
+            if two { " veth 链路" } else { "交换机" },
+            kaiguan(options.offloads),
+            kaiguan(options.timestamps),
+        ),
     );
     Ok(Network {
         kind: NetworkKind::Sandbox,

@@ -193,7 +193,10 @@ pub fn joined_network() -> Result<Network, NetworkError> {
         hosts,
         role: None,
         peer_port: None,
-        description: "sandbox shared by the chat server's labrun (this one is the client)".into(),
+        description: crate::i18n::Text::new(
+            "sandbox shared by the chat server's labrun (this one is the client)",
+            "与聊天服务器端的 labrun 共用的沙箱（本进程是客户端）",
+        ),
         keep_alive: None,
     })
 }

@@ -3,6 +3,7 @@
 use super::{ApiResult, api_error, run_handle};
 use crate::analysis::{Packet, Trace};
 use crate::capture::{CaptureConfig, LiveCapture};
+use crate::i18n::Lang;
 use crate::report::CaptureRecord;
 use crate::runner::{PendingCapture, RunHandle};
 use crate::wire::LinkType;
@@ -147,17 +148,28 @@ fn record_capture(
     let trace = Arc::new(Trace::analyze(link, captured.frames.iter()));
     let dropped = captured.stats.dropped + captured.stats.if_dropped;
     let mut st = handle.lock();
+    let lang = st.report.header.lang;
     if captured.stats.lost_any() {
-        st.report.warnings.push(format!(
-            "capture `{name}` on {iface} LOST PACKETS: libpcap dropped {} and the interface {}, {} over the frame limit; the analysis below is incomplete",
-            captured.stats.dropped, captured.stats.if_dropped, captured.stats.truncated
-        ));
+        let (d, i, t) = (
+            captured.stats.dropped,
+            captured.stats.if_dropped,
+            captured.stats.truncated,
+        );
+        st.report.warnings.push(match lang {
+            Lang::En => format!(
+                "capture `{name}` on {iface} LOST PACKETS: libpcap dropped {d} and the interface {i}, {t} over the frame limit; the analysis below is incomplete"
+            ),
+            Lang::Zh => format!(
+                "在 {iface} 上的抓包 `{name}` 丢失了分组：libpcap 丢弃 {d} 个，网卡丢弃 {i} 个，{t} 个超出帧数上限；以下分析不完整"
+            ),
+        });
     }
     st.report.captures.push(CaptureRecord {
         name: name.to_string(),
         captured,
         trace: Arc::clone(&trace),
         figures: Default::default(),
+        lang,
     });
     Ok(TraceRef {
         name: name.to_string(),

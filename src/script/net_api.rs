@@ -249,10 +249,11 @@ mod net_module {
             .ok_or_else(|| api_error("server", "this network has no server host"))
     }
 
-    /// A one-line description of the network, e.g. `loopback (lo)`.
-    #[rhai_fn(get = "description", pure)]
-    pub fn description(net: &mut Network) -> String {
-        net.describe()
+    /// A one-line description of the network in the report's language, e.g. `loopback (lo)`.
+    #[rhai_fn(get = "description", pure, return_raw)]
+    pub fn description(ctx: NativeCallContext, net: &mut Network) -> ApiResult<String> {
+        let lang = run_handle(&ctx)?.lock().report.header.lang;
+        Ok(net.describe(lang))
     }
 
     /// The host's name.

@@ -2,6 +2,7 @@
 
 use super::capture_api::PacketRef;
 use super::{ApiResult, api_error, run_handle, to_usize};
+use crate::i18n::Text;
 use crate::report::{Block, Check};
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, INT};
@@ -23,7 +24,7 @@ fn add_check(
     ctx: &NativeCallContext,
     passed: bool,
     what: &str,
-    detail: Option<String>,
+    detail: Option<Text>,
     filter: Option<&str>,
     points: INT,
 ) -> ApiResult<bool> {
@@ -36,17 +37,31 @@ fn add_check(
     let handle = run_handle(ctx)?;
     let mut st = handle.lock();
     let at = call_site(ctx, &st.script);
+    let lang = st.report.header.lang;
     let mark = if passed { "PASS" } else { "FAIL" };
     st.progress.set_message(format!("{mark} {what}"));
     st.report.checks.push(Check {
         what: what.to_string(),
         passed,
-        detail: if passed { None } else { detail },
+        detail: if passed {
+            None
+        } else {
+            detail.map(|d| d.get(lang).to_string())
+        },
         filter: filter.filter(|f| !f.is_empty()).map(str::to_string),
         at,
         points,
     });
     Ok(passed)
+}
+
+/// "expected X, saw Y" in both languages.
+fn mismatch(expected: &Dynamic, seen: &Dynamic) -> Text {
+    let (e, s) = (show(expected), show(seen));
+    Text::new(
+        format!("expected {e}, saw {s}"),
+        format!("应为 {e}，实际为 {s}"),
+    )
 }
 
 fn show(value: &Dynamic) -> String {
@@ -91,7 +106,7 @@ mod report_module {
             &ctx,
             ok,
             what,
-            Some("the condition was false".into()),
+            Some(Text::new("the condition was false", "条件不成立")),
             None,
             1,
         )
@@ -109,7 +124,7 @@ mod report_module {
             &ctx,
             ok,
             what,
-            Some("the condition was false".into()),
+            Some(Text::new("the condition was false", "条件不成立")),
             Some(filter),
             1,
         )
@@ -124,7 +139,7 @@ mod report_module {
         what: &str,
     ) -> ApiResult<bool> {
         let ok = equal(&ctx, &seen, &expected);
-        let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
+        let detail = mismatch(&expected, &seen);
         add_check(&ctx, ok, what, Some(detail), None, 1)
     }
 
@@ -138,7 +153,7 @@ mod report_module {
         filter: &str,
     ) -> ApiResult<bool> {
         let ok = equal(&ctx, &seen, &expected);
-        let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
+        let detail = mismatch(&expected, &seen);
         add_check(&ctx, ok, what, Some(detail), Some(filter), 1)
     }
 
@@ -155,7 +170,7 @@ mod report_module {
             &ctx,
             ok,
             what,
-            Some("the condition was false".into()),
+            Some(Text::new("the condition was false", "条件不成立")),
             Some(filter),
             points,
         )
@@ -172,7 +187,7 @@ mod report_module {
         points: INT,
     ) -> ApiResult<bool> {
         let ok = equal(&ctx, &seen, &expected);
-        let detail = format!("expected {}, saw {}", show(&expected), show(&seen));
+        let detail = mismatch(&expected, &seen);
         add_check(&ctx, ok, what, Some(detail), Some(filter), points)
     }
 
@@ -234,11 +249,11 @@ mod report_module {
             })
             .collect::<ApiResult<Vec<_>>>()?;
         let handle = run_handle(&ctx)?;
-        handle
-            .lock()
-            .report
+        let mut st = handle.lock();
+        let lang = st.report.header.lang;
+        st.report
             .blocks
-            .push(Block::Note(crate::report::packet_table(&list)));
+            .push(Block::Note(crate::report::packet_table(&list, lang)));
         Ok(())
     }
 
