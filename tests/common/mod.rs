@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod english;
 pub mod host_state;
 pub mod lab;
 #[cfg(target_os = "linux")]
