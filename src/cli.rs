@@ -99,6 +99,9 @@ struct AnalyzeArgs {
     /// List the field names --fields understands.
     #[arg(long)]
     list_fields: bool,
+    /// The language of report.md: en or zh (default: labrun.toml's `lang`, else en).
+    #[arg(long, value_name = "en|zh", value_parser = parse_lang)]
+    lang: Option<Lang>,
 }
 
 const SCAN_EXAMPLES: &str = "\
@@ -732,6 +735,12 @@ fn analyze(args: AnalyzeArgs) -> Result<u8> {
         path,
         stream: args.stream,
         filter: args.filter,
+        lang: match args.lang {
+            Some(l) => l,
+            None => labrun::config::load(std::path::Path::new("."))?
+                .lang
+                .unwrap_or_default(),
+        },
     };
     match write_analysis_report(&mut file, &opts) {
         Ok(w) => {

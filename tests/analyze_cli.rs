@@ -154,3 +154,18 @@ fn list_fields_and_refusing_to_overwrite() {
     let o = labrun(&["--out", out.to_str().expect("utf-8")], &example());
     assert_one_line_error(&o, "refusing to overwrite");
 }
+
+#[test]
+fn report_in_chinese_has_no_english_sentences() {
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/rst/capture.pcap");
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().join("zh");
+    let o = labrun(&["--lang", "zh", "--out", out.to_str().unwrap()], &capture);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    assert!(md.starts_with("# 抓包分析："), "{md}");
+    assert!(md.contains("**关闭：**") && md.contains("RST"), "{md}");
+    let left = common::english::english_phrases(&md);
+    assert!(left.is_empty(), "English left in the zh report: {left:?}");
+    common::english::self_test();
+}

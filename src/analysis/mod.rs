@@ -26,6 +26,7 @@ pub use packet::{
 pub use seq_analysis::{SeqVerdict, flags as analysis_flags, info_prefix};
 pub use story::{
     CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, Side, StreamStory, SynOptions,
+    anomaly_name,
 };
 pub use tcp::{TcpStream, WinScale, relative};
 

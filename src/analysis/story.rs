@@ -3,6 +3,7 @@
 //! many bytes went each way. Built segment by segment (constant memory per
 //! stream) by the tracker, so live lab captures and `labrun analyze` share it.
 
+use crate::i18n::Lang;
 use std::fmt;
 
 use crate::wire::tcp_flags;
@@ -29,6 +30,18 @@ impl Side {
         match self {
             Side::Client => 0,
             Side::Server => 1,
+        }
+    }
+}
+
+impl Side {
+    /// `client`/`server` in `lang`.
+    pub fn describe(&self, lang: Lang) -> &'static str {
+        match (lang, self) {
+            (Lang::En, Side::Client) => "client",
+            (Lang::En, Side::Server) => "server",
+            (Lang::Zh, Side::Client) => "客户端",
+            (Lang::Zh, Side::Server) => "服务器",
         }
     }
 }
@@ -69,6 +82,21 @@ impl HandshakeKind {
             HandshakeKind::Refused => "refused",
             HandshakeKind::Incomplete => "incomplete",
             HandshakeKind::NotCaptured => "not captured",
+        }
+    }
+}
+
+impl HandshakeKind {
+    /// The description in `lang` (Display is the English one).
+    pub fn describe(&self, lang: Lang) -> String {
+        match (lang, self) {
+            (Lang::En, _) => self.to_string(),
+            (Lang::Zh, HandshakeKind::Normal) => "三次握手 (SYN, SYN-ACK, ACK)".into(),
+            (Lang::Zh, HandshakeKind::SynRetried(n)) => format!("SYN 发送 {n} 次后完成三次握手"),
+            (Lang::Zh, HandshakeKind::SimultaneousOpen) => "同时打开（双方都发送了 SYN）".into(),
+            (Lang::Zh, HandshakeKind::Refused) => "被拒绝：SYN 得到的回答是 RST".into(),
+            (Lang::Zh, HandshakeKind::Incomplete) => "不完整（没有抓到完整的握手）".into(),
+            (Lang::Zh, HandshakeKind::NotCaptured) => "未抓到（抓包开始得较晚）".into(),
         }
     }
 }
@@ -124,6 +152,25 @@ impl CloseKind {
     }
 }
 
+impl CloseKind {
+    /// The description in `lang` (Display is the English one).
+    pub fn describe(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.to_string(),
+            Lang::Zh => match self {
+                CloseKind::FourWay => "四次挥手 (FIN, ACK, FIN, ACK)",
+                CloseKind::ThreeWay => "三次挥手 (FIN, FIN+ACK, ACK)",
+                CloseKind::Simultaneous => "同时关闭（两个 FIN 交错而过）",
+                CloseKind::HalfClose => "半关闭：第一个 FIN 之后仍有数据传送",
+                CloseKind::Reset => "复位 (RST)",
+                CloseKind::OneSided => "抓包中只有一端关闭",
+                CloseKind::Open => "抓包结束时连接仍然打开",
+            }
+            .into(),
+        }
+    }
+}
+
 impl fmt::Display for CloseKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -163,6 +210,23 @@ impl RstCause {
             RstCause::UnreadData => "unread data",
             RstCause::DataAfterClose => "data after close",
             RstCause::Unknown => "unknown",
+        }
+    }
+}
+
+impl RstCause {
+    /// The description in `lang` (Display is the English one).
+    pub fn describe(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.to_string(),
+            Lang::Zh => match self {
+                RstCause::ClosedPort => "连接被拒绝：该端口上没有进程监听",
+                RstCause::AbortiveClose => "异常关闭（SO_LINGER 超时为 0）",
+                RstCause::UnreadData => "关闭时收到的数据尚未读取（或异常关闭）",
+                RstCause::DataAfterClose => "本端关闭之后又收到了数据",
+                RstCause::Unknown => "未知",
+            }
+            .into(),
         }
     }
 }
@@ -474,6 +538,28 @@ impl StreamStory {
             Some((_, true)) => CloseKind::ThreeWay,
             _ => CloseKind::FourWay,
         }
+    }
+}
+
+/// An anomaly's report name (from [`StreamStory::anomalies`]) in `lang`.
+pub fn anomaly_name(name: &str, lang: Lang) -> &str {
+    if lang == Lang::En {
+        return name;
+    }
+    match name {
+        "retransmission" => "重传",
+        "fast retransmission" => "快速重传",
+        "spurious retransmission" => "虚假重传",
+        "out-of-order" => "乱序",
+        "previous segment not captured" => "前一报文段未抓到",
+        "ACKed unseen segment" => "确认了未抓到的报文段",
+        "duplicate ACK" => "重复 ACK",
+        "zero window" => "零窗口",
+        "zero window probe" => "零窗口探测",
+        "keep-alive" => "保活",
+        "window full" => "窗口已满",
+        "window update" => "窗口更新",
+        other => other,
     }
 }
 

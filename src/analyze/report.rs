@@ -8,9 +8,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use super::{AnalyzeError, CaptureFile, Summary};
+use crate::analysis::anomaly_name;
 use crate::analysis::{
-    Analyzer, CSV_FIELDS, Follow, Side, SynOptions, TcpStream, fmt_seconds, follow_text,
+    Analyzer, CSV_FIELDS, CloseKind, Follow, HandshakeKind, Side, SynOptions, TcpStream,
+    fmt_seconds, follow_text,
 };
+use crate::i18n::Lang;
 use crate::report::{StagedDir, Written, table};
 
 /// Streams followed in full when no `--stream` is given; later streams are summarized only.
@@ -34,6 +37,8 @@ pub struct ReportOptions {
     pub stream: Option<u32>,
     /// The BPF filter applied, for the header.
     pub filter: Option<String>,
+    /// The language of the report's sentences (`--lang`).
+    pub lang: Lang,
 }
 
 /// Analyzes `file` and writes the report directory.
@@ -154,17 +159,58 @@ fn segments(st: &TcpStream) -> u64 {
     st.story.ends.iter().map(|e| e.segments).sum()
 }
 
-fn options_text(o: Option<&SynOptions>) -> [String; 5] {
+fn options_text(o: Option<&SynOptions>, lang: Lang) -> [String; 5] {
+    let none = || lang.pick("none", "无").to_string();
+    let yes_no = |b: bool| {
+        if b {
+            lang.pick("yes", "是")
+        } else {
+            lang.pick("no", "否")
+        }
+        .to_string()
+    };
     match o {
         None => ["–".into(), "–".into(), "–".into(), "–".into(), "–".into()],
         Some(o) => [
-            o.mss.map_or("none".into(), |v| v.to_string()),
+            o.mss.map_or_else(none, |v| v.to_string()),
             o.wscale
-                .map_or("none".into(), |v| format!("{v} (×{})", 1u32 << v.min(14))),
-            if o.sack_perm { "yes" } else { "no" }.into(),
-            if o.timestamps { "yes" } else { "no" }.into(),
+                .map_or_else(none, |v| format!("{v} (×{})", 1u32 << v.min(14))),
+            yes_no(o.sack_perm),
+            yes_no(o.timestamps),
             o.window.to_string(),
         ],
+    }
+}
+
+/// The handshake's kind for the conversations table.
+fn short_handshake(k: HandshakeKind, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{k:?}"),
+        Lang::Zh => match k {
+            HandshakeKind::Normal => "正常".into(),
+            HandshakeKind::SynRetried(n) => format!("SYN 重传 ({n})"),
+            HandshakeKind::SimultaneousOpen => "同时打开".into(),
+            HandshakeKind::Refused => "被拒绝".into(),
+            HandshakeKind::Incomplete => "不完整".into(),
+            HandshakeKind::NotCaptured => "未抓到".into(),
+        },
+    }
+}
+
+/// The close's kind for the conversations table.
+fn short_close(k: CloseKind, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{k:?}"),
+        Lang::Zh => match k {
+            CloseKind::FourWay => "四次挥手",
+            CloseKind::ThreeWay => "三次挥手",
+            CloseKind::Simultaneous => "同时关闭",
+            CloseKind::HalfClose => "半关闭",
+            CloseKind::Reset => "复位",
+            CloseKind::OneSided => "单方关闭",
+            CloseKind::Open => "未关闭",
+        }
+        .into(),
     }
 }
 
@@ -177,39 +223,43 @@ fn frame_list(frames: &[Option<u64>]) -> String {
         .join(", ")
 }
 
-fn stream_section(st: &TcpStream, follow: Option<&(u32, usize, u64)>) -> String {
+fn stream_section(st: &TcpStream, follow: Option<&(u32, usize, u64)>, lang: Lang) -> String {
     let s = &st.story;
+    let t = |en, zh| lang.pick(en, zh);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "## TCP stream {} — client {} ↔ server {}\n",
-        st.index, st.client, st.server
-    );
-    let _ = writeln!(
-        out,
-        "Wireshark filter: `tcp.stream == {}`. {} frames, {} s.\n",
-        st.index,
-        segments(st),
-        fmt_seconds(st.last_ts - st.first_ts)
-    );
-    let _ = writeln!(
-        out,
-        "**Handshake:** {} ({}).\n",
-        s.handshake_kind(),
-        match frame_list(&[st.syn_frame, st.syn_ack_frame, st.handshake_ack_frame]) {
-            f if f.is_empty() => "no handshake frames".to_string(),
-            f => format!("frames {f}"),
-        }
-    );
+    let (i, c, v) = (st.index, st.client, st.server);
+    let (n, secs) = (segments(st), fmt_seconds(st.last_ts - st.first_ts));
+    let _ = match lang {
+        Lang::En => writeln!(
+            out,
+            "## TCP stream {i} — client {c} ↔ server {v}\n\nWireshark filter: `tcp.stream == {i}`. {n} frames, {secs} s.\n"
+        ),
+        Lang::Zh => writeln!(
+            out,
+            "## TCP 流 {i} — 客户端 {c} ↔ 服务器 {v}\n\nWireshark 过滤器：`tcp.stream == {i}`。共 {n} 帧，{secs} s。\n"
+        ),
+    };
+    let frames = match frame_list(&[st.syn_frame, st.syn_ack_frame, st.handshake_ack_frame]) {
+        f if f.is_empty() => t("no handshake frames", "没有握手帧").to_string(),
+        f => format!("{} {f}", t("frames", "帧")),
+    };
+    let _ = match lang {
+        Lang::En => writeln!(out, "**Handshake:** {} ({frames}).\n", s.handshake_kind()),
+        Lang::Zh => writeln!(
+            out,
+            "**握手：**{}（{frames}）。\n",
+            s.handshake_kind().describe(lang)
+        ),
+    };
     if s.syn_options(Side::Client).is_some() || s.syn_options(Side::Server).is_some() {
-        let c = options_text(s.syn_options(Side::Client));
-        let v = options_text(s.syn_options(Side::Server));
+        let c = options_text(s.syn_options(Side::Client), lang);
+        let v = options_text(s.syn_options(Side::Server), lang);
         let names = [
             "MSS",
-            "window scale",
-            "SACK permitted",
-            "timestamps",
-            "window",
+            t("window scale", "窗口扩大因子"),
+            t("SACK permitted", "允许 SACK"),
+            t("timestamps", "时间戳"),
+            t("window", "窗口"),
         ];
         let rows: Vec<Vec<String>> = names
             .iter()
@@ -218,9 +268,9 @@ fn stream_section(st: &TcpStream, follow: Option<&(u32, usize, u64)>) -> String 
             .collect();
         out.push_str(&table(
             &[
-                "option".into(),
-                "client SYN".into(),
-                "server SYN-ACK".into(),
+                t("option", "选项").into(),
+                t("client SYN", "客户端 SYN").into(),
+                t("server SYN-ACK", "服务器 SYN-ACK").into(),
             ],
             &rows,
         ));
@@ -228,67 +278,97 @@ fn stream_section(st: &TcpStream, follow: Option<&(u32, usize, u64)>) -> String 
     }
     let c = s.end(Side::Client);
     let v = s.end(Side::Server);
-    let _ = writeln!(
-        out,
-        "**Data:** client → server {} bytes in {} data segments; server → client {} bytes in {} data segments.\n",
-        c.bytes, c.data_segments, v.bytes, v.data_segments
-    );
-    let closer = s
-        .closed_first()
-        .map_or(String::new(), |side| format!("; the {side} closed first"));
+    let (cb, cs, vb, vs) = (c.bytes, c.data_segments, v.bytes, v.data_segments);
+    let _ = match lang {
+        Lang::En => writeln!(
+            out,
+            "**Data:** client → server {cb} bytes in {cs} data segments; server → client {vb} bytes in {vs} data segments.\n"
+        ),
+        Lang::Zh => writeln!(
+            out,
+            "**数据：**客户端 → 服务器 {cb} 字节，{cs} 个数据报文段；服务器 → 客户端 {vb} 字节，{vs} 个数据报文段。\n"
+        ),
+    };
+    let closer = s.closed_first().map_or(String::new(), |side| match lang {
+        Lang::En => format!("; the {side} closed first"),
+        Lang::Zh => format!("；{}先关闭", side.describe(lang)),
+    });
     let fins = frame_list(&[
         s.fin(Side::Client).map(|f| f.frame),
         s.fin(Side::Server).map(|f| f.frame),
     ]);
-    let _ = writeln!(
-        out,
-        "**Close:** {}{closer}{}.\n",
-        s.close_kind(),
-        if fins.is_empty() {
-            String::new()
-        } else {
-            format!(" (FIN frames {fins})")
-        }
-    );
-    for r in &s.rsts {
-        let _ = writeln!(
+    let fin_frames = match (fins.is_empty(), lang) {
+        (true, _) => String::new(),
+        (false, Lang::En) => format!(" (FIN frames {fins})"),
+        (false, Lang::Zh) => format!("（FIN 帧 {fins}）"),
+    };
+    let _ = match lang {
+        Lang::En => writeln!(out, "**Close:** {}{closer}{fin_frames}.\n", s.close_kind()),
+        Lang::Zh => writeln!(
             out,
-            "- RST in frame #{} from the {}{}: {}.",
-            r.frame,
-            r.from,
-            if r.with_ack {
-                " (with ACK)"
-            } else {
-                " (no ACK flag)"
-            },
-            r.cause
-        );
+            "**关闭：**{}{closer}{fin_frames}。\n",
+            s.close_kind().describe(lang)
+        ),
+    };
+    for r in &s.rsts {
+        let (frame, from, cause) = (r.frame, r.from.describe(lang), r.cause.describe(lang));
+        let _ = match (lang, r.with_ack) {
+            (Lang::En, true) => writeln!(
+                out,
+                "- RST in frame #{frame} from the {from} (with ACK): {cause}."
+            ),
+            (Lang::En, false) => writeln!(
+                out,
+                "- RST in frame #{frame} from the {from} (no ACK flag): {cause}."
+            ),
+            (Lang::Zh, true) => {
+                writeln!(out, "- 帧 #{frame}：{from}发送的 RST（带 ACK）：{cause}。")
+            }
+            (Lang::Zh, false) => writeln!(
+                out,
+                "- 帧 #{frame}：{from}发送的 RST（不带 ACK 标志）：{cause}。"
+            ),
+        };
     }
     if !s.rsts.is_empty() {
         out.push('\n');
     }
     if s.anomalies.is_empty() {
-        out.push_str("**Anomalies:** none flagged by the sequence analysis.\n\n");
+        out.push_str(t(
+            "**Anomalies:** none flagged by the sequence analysis.\n\n",
+            "**异常：**序号分析没有标出任何异常。\n\n",
+        ));
     } else {
         let list: Vec<String> = s
             .anomalies
             .iter()
-            .map(|(n, c)| format!("{n} ×{c}"))
+            .map(|(n, c)| format!("{} ×{c}", anomaly_name(n, lang)))
             .collect();
-        let _ = writeln!(out, "**Anomalies:** {}.\n", list.join(", "));
+        let _ = match lang {
+            Lang::En => writeln!(out, "**Anomalies:** {}.\n", list.join(", ")),
+            Lang::Zh => writeln!(out, "**异常：**{}。\n", list.join("，")),
+        };
     }
     if let Some((i, bytes, missing)) = follow {
-        let _ = writeln!(
-            out,
-            "Follow TCP Stream: `stream-{i}.txt` (text) and `stream-{i}.bin` (raw bytes), {bytes} bytes{}.\n",
-            if *missing > 0 {
-                format!(
-                    ", {missing} bytes missing (not captured, cut by the snap length, or beyond the limit)"
-                )
-            } else {
-                String::new()
+        let gap = match (*missing > 0, lang) {
+            (false, _) => String::new(),
+            (true, Lang::En) => format!(
+                ", {missing} bytes missing (not captured, cut by the snap length, or beyond the limit)"
+            ),
+            (true, Lang::Zh) => {
+                format!("，缺少 {missing} 字节（未抓到、被快照长度截断或超出上限）")
             }
-        );
+        };
+        let _ = match lang {
+            Lang::En => writeln!(
+                out,
+                "Follow TCP Stream: `stream-{i}.txt` (text) and `stream-{i}.bin` (raw bytes), {bytes} bytes{gap}.\n"
+            ),
+            Lang::Zh => writeln!(
+                out,
+                "追踪 TCP 流：`stream-{i}.txt`（文本）和 `stream-{i}.bin`（原始字节），共 {bytes} 字节{gap}。\n"
+            ),
+        };
     }
     out
 }
@@ -301,48 +381,61 @@ fn render(
     follows: &[(u32, usize, u64)],
     damaged: Option<&str>,
 ) -> String {
+    let lang = opts.lang;
+    let t = |en, zh| lang.pick(en, zh);
     let mut out = String::new();
     let name = opts.path.file_name().map_or_else(
         || opts.path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let _ = writeln!(out, "# Capture analysis: {name}\n");
-    let span = sum.span.map_or(0, |(a, b)| b - a);
-    let _ = writeln!(
-        out,
-        "- file: `{}`\n- link type: {:?} (DLT {})\n- frames: {}, {} bytes on the wire, over {} s\n- filter: {}\n- labrun {}\n",
-        opts.path.display(),
-        file.link,
-        file.dlt,
-        sum.frames,
-        sum.bytes,
-        fmt_seconds(span),
-        opts.filter
-            .as_deref()
-            .map_or("none".to_string(), |f| format!("`{f}`")),
-        env!("CARGO_PKG_VERSION")
-    );
-    if let Some(d) = damaged {
-        let _ = writeln!(
+    let _ = writeln!(out, "# {}{name}\n", t("Capture analysis: ", "抓包分析："));
+    let span = fmt_seconds(sum.span.map_or(0, |(a, b)| b - a));
+    let (path, link, dlt) = (opts.path.display(), file.link, file.dlt);
+    let (frames, bytes, version) = (sum.frames, sum.bytes, env!("CARGO_PKG_VERSION"));
+    let filter = opts
+        .filter
+        .as_deref()
+        .map_or(t("none", "无").to_string(), |f| format!("`{f}`"));
+    let _ = match lang {
+        Lang::En => writeln!(
             out,
-            "> **Warning:** {d}. The analysis covers the frames before the damage.\n"
-        );
+            "- file: `{path}`\n- link type: {link:?} (DLT {dlt})\n- frames: {frames}, {bytes} bytes on the wire, over {span} s\n- filter: {filter}\n- labrun {version}\n"
+        ),
+        Lang::Zh => writeln!(
+            out,
+            "- 文件：`{path}`\n- 链路类型：{link:?} (DLT {dlt})\n- 帧数：{frames}，线路上共 {bytes} 字节，历时 {span} s\n- 过滤器：{filter}\n- labrun {version}\n"
+        ),
+    };
+    if let Some(d) = damaged {
+        let _ = match lang {
+            Lang::En => writeln!(
+                out,
+                "> **Warning:** {d}. The analysis covers the frames before the damage.\n"
+            ),
+            Lang::Zh => writeln!(out, "> **警告：**{d}。分析只覆盖损坏之前的帧。\n"),
+        };
     }
     if sum.cut_short > 0 {
-        let _ = writeln!(
-            out,
-            "> {} frames were cut short by the snap length: headers are analyzed, payload bytes are partly missing.\n",
-            sum.cut_short
-        );
+        let n = sum.cut_short;
+        let _ = match lang {
+            Lang::En => writeln!(
+                out,
+                "> {n} frames were cut short by the snap length: headers are analyzed, payload bytes are partly missing.\n"
+            ),
+            Lang::Zh => writeln!(
+                out,
+                "> {n} 帧被快照长度截短：首部都已分析，部分载荷字节缺失。\n"
+            ),
+        };
     }
-    out.push_str("## Protocols\n\n");
+    let _ = writeln!(out, "## {}\n", t("Protocols", "协议"));
     let rows: Vec<Vec<String>> = sum
         .protocols
         .iter()
         .map(|(p, c)| {
             vec![
                 if p.is_empty() {
-                    "(none)".into()
+                    t("(none)", "（无）").into()
                 } else {
                     p.clone()
                 },
@@ -350,14 +443,17 @@ fn render(
             ]
         })
         .collect();
-    out.push_str(&table(&["protocol".into(), "frames".into()], &rows));
+    out.push_str(&table(
+        &[t("protocol", "协议").into(), t("frames", "帧数").into()],
+        &rows,
+    ));
     out.push('\n');
     let shown: Vec<&TcpStream> = match opts.stream {
         Some(s) => streams.iter().filter(|st| st.index == s).collect(),
         None => streams.iter().collect(),
     };
     if !shown.is_empty() {
-        out.push_str("## TCP conversations\n\n");
+        let _ = writeln!(out, "## {}\n", t("TCP conversations", "TCP 会话"));
         let rows: Vec<Vec<String>> = shown
             .iter()
             .map(|st| {
@@ -369,22 +465,23 @@ fn render(
                     segments(st).to_string(),
                     s.end(Side::Client).bytes.to_string(),
                     s.end(Side::Server).bytes.to_string(),
-                    format!("{:?}", s.handshake_kind()),
-                    format!("{:?}", s.close_kind()),
-                    s.closed_first().map_or("–".into(), |x| x.to_string()),
+                    short_handshake(s.handshake_kind(), lang),
+                    short_close(s.close_kind(), lang),
+                    s.closed_first()
+                        .map_or("–".into(), |x| x.describe(lang).to_string()),
                 ]
             })
             .collect();
         let headers = [
-            "stream",
-            "client",
-            "server",
-            "frames",
-            "bytes c→s",
-            "bytes s→c",
-            "handshake",
-            "close",
-            "closed first",
+            t("stream", "流"),
+            t("client", "客户端"),
+            t("server", "服务器"),
+            t("frames", "帧数"),
+            t("bytes c→s", "字节 c→s"),
+            t("bytes s→c", "字节 s→c"),
+            t("handshake", "握手"),
+            t("close", "关闭"),
+            t("closed first", "先关闭方"),
         ];
         let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
         out.push_str(&table(&headers, &rows));
@@ -395,25 +492,32 @@ fn render(
             MAX_DETAILED
         }) {
             let follow = follows.iter().find(|f| f.0 == st.index);
-            out.push_str(&stream_section(st, follow));
+            out.push_str(&stream_section(st, follow, lang));
         }
         if opts.stream.is_none() && shown.len() > MAX_DETAILED {
-            let _ = writeln!(
-                out,
-                "The other {} streams are in the table above; `--stream N` describes one in full.\n",
-                shown.len() - MAX_DETAILED
-            );
+            let n = shown.len() - MAX_DETAILED;
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "The other {n} streams are in the table above; `--stream N` describes one in full.\n"
+                ),
+                Lang::Zh => writeln!(
+                    out,
+                    "其余 {n} 个流见上表；用 `--stream N` 可完整描述其中一个。\n"
+                ),
+            };
         }
     }
     if opts.stream.is_none() {
-        render_udp_icmp(&mut out, sum);
+        render_udp_icmp(&mut out, sum, lang);
     }
     out
 }
 
-fn render_udp_icmp(out: &mut String, sum: &Summary) {
+fn render_udp_icmp(out: &mut String, sum: &Summary, lang: Lang) {
+    let t = |en, zh| lang.pick(en, zh);
     if !sum.udp_flows.is_empty() {
-        out.push_str("## UDP flows\n\n");
+        let _ = writeln!(out, "## {}\n", t("UDP flows", "UDP 流"));
         let rows: Vec<Vec<String>> = sum
             .udp_flows
             .iter()
@@ -421,21 +525,27 @@ fn render_udp_icmp(out: &mut String, sum: &Summary) {
                 vec![
                     f.a.to_string(),
                     f.b.to_string(),
-                    format!("{} ({} bytes)", f.a_to_b.0, f.a_to_b.1),
-                    format!("{} ({} bytes)", f.b_to_a.0, f.b_to_a.1),
+                    format!("{} ({} {})", f.a_to_b.0, f.a_to_b.1, t("bytes", "字节")),
+                    format!("{} ({} {})", f.b_to_a.0, f.b_to_a.1, t("bytes", "字节")),
                     format!("#{}–#{}", f.frames.0, f.frames.1),
                 ]
             })
             .collect();
-        let headers: Vec<String> = ["from", "to", "datagrams →", "datagrams ←", "frames"]
-            .iter()
-            .map(|h| h.to_string())
-            .collect();
+        let headers: Vec<String> = [
+            t("from", "源"),
+            t("to", "目的"),
+            t("datagrams →", "数据报 →"),
+            t("datagrams ←", "数据报 ←"),
+            t("frames", "帧"),
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
         out.push_str(&table(&headers, &rows));
         out.push('\n');
     }
     if !sum.icmp_errors.is_empty() {
-        out.push_str("## ICMP errors\n\n");
+        let _ = writeln!(out, "## {}\n", t("ICMP errors", "ICMP 差错报文"));
         let rows: Vec<Vec<String>> = sum
             .icmp_errors
             .iter()
@@ -445,39 +555,54 @@ fn render_udp_icmp(out: &mut String, sum: &Summary) {
                     e.from.to_string(),
                     e.info.clone(),
                     e.quoted.clone(),
-                    e.answers.map_or("not captured".into(), |f| format!("#{f}")),
+                    e.answers
+                        .map_or(t("not captured", "未抓到").into(), |f| format!("#{f}")),
                 ]
             })
             .collect();
-        let headers: Vec<String> = ["frame", "from", "message", "about", "answers frame"]
-            .iter()
-            .map(|h| h.to_string())
-            .collect();
+        let headers: Vec<String> = [
+            t("frame", "帧"),
+            t("from", "来自"),
+            t("message", "报文"),
+            t("about", "针对"),
+            t("answers frame", "回应的帧"),
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
         out.push_str(&table(&headers, &rows));
         out.push('\n');
     }
     if !sum.defragmented.is_empty() {
-        out.push_str("## Reassembled IPv4 datagrams\n\n");
+        let _ = writeln!(
+            out,
+            "## {}\n",
+            t("Reassembled IPv4 datagrams", "重组的 IPv4 数据报")
+        );
         for d in &sum.defragmented {
             let frags: Vec<String> = d.fragments.iter().map(|f| format!("#{f}")).collect();
-            let _ = writeln!(
-                out,
-                "- frame #{}: {} (fragments {})",
-                d.frame,
-                d.info,
-                frags.join(", ")
-            );
+            let (frame, info, frags) = (d.frame, &d.info, frags.join(", "));
+            let _ = match lang {
+                Lang::En => writeln!(out, "- frame #{frame}: {info} (fragments {frags})"),
+                Lang::Zh => writeln!(out, "- 帧 #{frame}：{info}（分片 {frags}）"),
+            };
         }
         out.push('\n');
     }
     if sum.decode_errors.0 > 0 {
-        let _ = writeln!(
-            out,
-            "## Frames that did not decode\n\n{} frames; the first:\n",
-            sum.decode_errors.0
-        );
+        let n = sum.decode_errors.0;
+        let _ = match lang {
+            Lang::En => writeln!(
+                out,
+                "## Frames that did not decode\n\n{n} frames; the first:\n"
+            ),
+            Lang::Zh => writeln!(out, "## 无法解码的帧\n\n共 {n} 帧；前几帧：\n"),
+        };
         for (n, e) in &sum.decode_errors.1 {
-            let _ = writeln!(out, "- frame #{n}: {e}");
+            let _ = match lang {
+                Lang::En => writeln!(out, "- frame #{n}: {e}"),
+                Lang::Zh => writeln!(out, "- 帧 #{n}：{e}"),
+            };
         }
         out.push('\n');
     }
