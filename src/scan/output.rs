@@ -1,6 +1,7 @@
 //! A scan's results as a table for people (like nmap's) and as CSV for programs.
 
 use super::{PortResult, PortState, Reason, ScanReport};
+use crate::i18n::Lang;
 use std::collections::BTreeMap;
 
 /// The CSV header: one row per port follows.
@@ -133,17 +134,21 @@ pub fn summary(report: &ScanReport) -> String {
     line
 }
 
-/// A Markdown table of the listed ports (the summarised state in a line above it).
-pub fn markdown(report: &ScanReport) -> String {
+/// A Markdown table of the listed ports (the summarised state in a line above it), in
+/// `lang`; state and reason keep nmap's names, which the lab manuals quote.
+pub fn markdown(report: &ScanReport, lang: Lang) -> String {
     let mut out = String::new();
     if let Some((state, reason, n)) = hidden(report) {
-        out.push_str(&format!(
-            "Not shown: {n} {} ports ({}).\n\n",
-            state.as_str(),
-            reason.as_str()
-        ));
+        let (state, reason) = (state.as_str(), reason.as_str());
+        out.push_str(&match lang {
+            Lang::En => format!("Not shown: {n} {state} ports ({reason}).\n\n"),
+            Lang::Zh => format!("未列出：{n} 个 {state} 端口（{reason}）。\n\n"),
+        });
     }
-    out.push_str("| port | state | service | reason | probes |\n|---|---|---|---|---|\n");
+    out.push_str(lang.pick(
+        "| port | state | service | reason | probes |\n|---|---|---|---|---|\n",
+        "| 端口 | 状态 | 服务 | 原因 | 探测次数 |\n|---|---|---|---|---|\n",
+    ));
     for p in shown(report) {
         out.push_str(&format!(
             "| {}/tcp | {} | {} | {} | {} |\n",

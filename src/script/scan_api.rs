@@ -340,9 +340,10 @@ mod scan_module {
     }
 
     /// A Markdown table of the ports (the most common closed state summarised in a line).
-    #[rhai_fn(get = "markdown", pure)]
-    pub fn markdown(s: &mut Scan) -> String {
-        scan::output::markdown(&s.0)
+    #[rhai_fn(get = "markdown", pure, return_raw)]
+    pub fn markdown(ctx: NativeCallContext, s: &mut Scan) -> ApiResult<String> {
+        let lang = run_handle(&ctx)?.lock().report.header.lang;
+        Ok(scan::output::markdown(&s.0, lang))
     }
 
     /// One line of counters: time, rate, probes, retries, round-trip time, timeout.

@@ -34,16 +34,23 @@ pub fn english_phrases(markdown: &str) -> Vec<(usize, String)> {
     found
 }
 
-/// The line without `code spans` and link targets.
+/// The line without `code spans` and "quoted data" (what crossed the wire, e.g. the
+/// chat's "Hello NAME, your ID is ...", is quoted in ASCII quotes and stays as sent).
 fn strip_code(line: &str) -> String {
     let mut out = String::new();
-    let mut in_code = false;
+    let mut inside: Option<char> = None;
     for c in line.chars() {
-        if c == '`' {
-            in_code = !in_code;
-            out.push(' ');
-        } else if !in_code {
-            out.push(c);
+        match inside {
+            Some(q) if c == q => {
+                inside = None;
+                out.push(' ');
+            }
+            Some(_) => {}
+            None if c == '`' || c == '"' => {
+                inside = Some(c);
+                out.push(' ');
+            }
+            None => out.push(c),
         }
     }
     out
@@ -87,7 +94,7 @@ fn phrases(text: &str) -> Vec<String> {
 /// Checks the detector itself: English sentences are found, everything else is not.
 pub fn self_test() {
     let md = "# 标题\n\n本实验发送 2950 字节 the data left here.\n\n\
-              `tcp.stream == 0 && tcp.len > 0` SYN, ACK, FIN ECONNRESET\n\n\
+              `tcp.stream == 0 && tcp.len > 0` SYN, ACK, FIN ECONNRESET 收到 \"still talking to you\"\n\n\
               ## 分组：capture.pcap（3 帧）\n\n| 1 | 0.0 | a | b | TCP | 66 | Who has 10.0.0.2? Tell 10.0.0.1 |\n\n\
               ## 检查\n\n| 通过 | the server received all bytes |\n";
     let found = english_phrases(md);
