@@ -436,16 +436,27 @@ fn run(args: RunArgs) -> Result<u8> {
         return Ok(2);
     }
     let passed = r.checks.len() - r.failed();
-    println!(
-        "{}: {} steps, {} of {} checks passed ({:.1} s)",
-        r.header.lab,
+    let lang = r.header.lang;
+    let (lab, steps, checks, secs) = (
+        &r.header.lab,
         r.steps(),
-        passed,
         r.checks.len(),
-        outcome.elapsed.as_secs_f64()
+        outcome.elapsed.as_secs_f64(),
     );
+    match lang {
+        Lang::En => {
+            println!("{lab}: {steps} steps, {passed} of {checks} checks passed ({secs:.1} s)")
+        }
+        Lang::Zh => {
+            println!("{lab}：{steps} 个步骤，{checks} 项检查通过 {passed} 项（{secs:.1} s）")
+        }
+    }
     for c in &r.checks {
-        let mark = if c.passed { "PASS" } else { "FAIL" };
+        let mark = if c.passed {
+            lang.pick("PASS", "通过")
+        } else {
+            lang.pick("FAIL", "未通过")
+        };
         print!("  {mark}  {}", c.what);
         if let Some(d) = c.detail.as_ref().filter(|_| !c.passed) {
             print!(" — {d}");
@@ -456,7 +467,12 @@ fn run(args: RunArgs) -> Result<u8> {
         println!();
     }
     if let Some(w) = &outcome.written {
-        println!("report: {}/ ({})", w.dir.display(), w.files.join(", "));
+        println!(
+            "{}{}/ ({})",
+            lang.pick("report: ", "报告："),
+            w.dir.display(),
+            w.files.join(", ")
+        );
     }
     if let Some(e) = &outcome.error {
         eprintln!("error: {e}");
