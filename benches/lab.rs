@@ -61,6 +61,8 @@ fn main() {
             limits: Default::default(),
             browser: None,
             interrupt: None,
+            lang: Default::default(),
+            deterministic: false,
         };
         let t = Instant::now();
         let outcome = runner::run(&opts).expect("run the segment lab");
