@@ -28,6 +28,9 @@ pub fn render_markdown(r: &Report) -> String {
         facts.push(("Student", format!("{} {}", s.id, s.name)));
     }
     facts.push(("Date", h.date.clone()));
+    if h.deterministic {
+        facts.push(("Deterministic", DETERMINISTIC_NOTE.to_string()));
+    }
     facts.push(("labrun", h.labrun_version.clone()));
     if !h.kernel.is_empty() {
         facts.push(("Kernel", h.kernel.clone()));
@@ -40,7 +43,7 @@ pub fn render_markdown(r: &Report) -> String {
         facts.push(("Hosts", h.hosts.join(", ")));
     }
     for c in &r.captures {
-        facts.push(("Capture", capture_fact(c)));
+        facts.push(("Capture", capture_fact(c, h.deterministic)));
     }
     let passed = r.checks.len() - r.failed();
     facts.push(("Checks", format!("{passed} of {} passed", r.checks.len())));
@@ -75,7 +78,13 @@ pub fn render_markdown(r: &Report) -> String {
     md
 }
 
-fn capture_fact(c: &CaptureRecord) -> String {
+/// The header's explanation of a `--deterministic` report.
+const DETERMINISTIC_NOTE: &str = "yes (`--deterministic`): frame n is shown at (n − 1) ms; \
+ephemeral ports, raw sequence numbers, TCP timestamps, IP IDs and WebSocket keys are replaced \
+by canonical values, measured durations are masked (#.###), and the date, kernel and digests \
+read \"normalised\". A golden report for testing the lab, not one to hand in.";
+
+fn capture_fact(c: &CaptureRecord, deterministic: bool) -> String {
     let s = &c.captured.stats;
     let filter = if c.captured.filter.is_empty() {
         "no filter".to_string()
@@ -88,7 +97,11 @@ fn capture_fact(c: &CaptureRecord) -> String {
         c.captured.frames.len(),
         c.captured.iface,
         s.dropped + s.if_dropped,
-        c.sha256()
+        if deterministic {
+            super::normalize::NORMALISED.to_string()
+        } else {
+            c.sha256()
+        }
     );
     if s.truncated > 0 {
         let _ = write!(text, ", {} frames over the storage limit", s.truncated);
@@ -122,6 +135,10 @@ fn render_blocks(md: &mut String, blocks: &[Block]) {
             Block::Table { headers, rows } => {
                 md.push_str(&table(headers, rows));
                 md.push('\n');
+            }
+            Block::Packets(list) => {
+                let table = packet_table(list.iter().filter_map(|(t, i)| t.packets.get(*i)));
+                let _ = writeln!(md, "{}\n", table.trim_end());
             }
         }
     }
@@ -176,7 +193,7 @@ fn render_checks(md: &mut String, r: &Report) {
 }
 
 /// A Wireshark-like packet list: No., Time, Source, Destination, Protocol, Length, Info.
-pub fn packet_table(packets: &[Packet]) -> String {
+pub fn packet_table<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> String {
     let f = |p: &Packet, name: &str| p.field(name).unwrap_or_default();
     let endpoint = |p: &Packet, ip: &str, ip6: &str, tcp: &str, udp: &str| {
         let eth = if ip.ends_with("src") {
@@ -204,7 +221,7 @@ pub fn packet_table(packets: &[Packet]) -> String {
         }
     };
     let rows: Vec<Vec<String>> = packets
-        .iter()
+        .into_iter()
         .map(|p| {
             vec![
                 f(p, "frame.number"),

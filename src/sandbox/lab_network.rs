@@ -43,8 +43,13 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
         })
         .collect();
     let onoff = |b: bool| if b { "on" } else { "off" };
+    let built = if options.deterministic {
+        "(normalised)".to_string()
+    } else {
+        format!("{:.1} ms", sandbox.setup_time.as_secs_f64() * 1000.0)
+    };
     let description = format!(
-        "sandbox: {} hosts on one {} (MTU {}, offloads {}, TCP timestamps {}), built in {:.1} ms",
+        "sandbox: {} hosts on one {} (MTU {}, offloads {}, TCP timestamps {}), built in {built}",
         sandbox.hosts.len(),
         if sandbox.hosts.len() == 2 {
             "veth link"
@@ -54,7 +59,6 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
         options.mtu,
         onoff(options.offloads),
         onoff(options.timestamps),
-        sandbox.setup_time.as_secs_f64() * 1000.0
     );
     Ok(Network {
         kind: NetworkKind::Sandbox,
