@@ -229,8 +229,9 @@ pub struct Header {
     pub nonce: String,
     /// The language of the report's fixed sentences.
     pub lang: crate::i18n::Lang,
-    /// `--deterministic`: values that change from run to run (times, ISNs, ports, MACs,
-    /// nonces) are normalised so the report is byte-identical between runs.
+    /// `--deterministic`: values that change from run to run (times, ISNs, ports, TCP
+    /// timestamps, IP IDs, nonces, digests) are normalised so the report is byte-identical
+    /// between runs (see [`normalize`]).
     pub deterministic: bool,
 }
 
