@@ -225,9 +225,10 @@ struct RunArgs {
     /// own text follows it too (default: labrun.toml's `lang`, else en).
     #[arg(long, value_name = "en|zh", value_parser = parse_lang)]
     lang: Option<Lang>,
-    /// Normalise what changes from run to run (date, times, ISNs, ports, MACs, nonces,
-    /// kernel, digests) so the same lab gives a byte-identical report: for golden tests
-    /// of a lab, not for handing in.
+    /// Normalise what changes from run to run (date, frame times, ISNs, ports, TCP
+    /// timestamps, IP IDs, nonces, kernel, digests, measured durations) so the same lab
+    /// gives a byte-identical report (the pcap files still differ): for golden tests of a
+    /// lab, not for handing in.
     #[arg(long)]
     deterministic: bool,
     /// Where the lab's hosts live: labrun's sandbox of network namespaces (the default on

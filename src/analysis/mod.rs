@@ -218,6 +218,17 @@ impl Analyzer {
     }
 }
 
+impl Packet {
+    /// Recomputes the Protocol and Info columns from the packet's fields, after they were
+    /// changed (the report's `--deterministic` normalisation rewrites ports, raw sequence
+    /// numbers, timestamps and IP IDs, and the Info column must show the new values).
+    pub fn refresh_columns(&mut self) {
+        let (protocol, info) = info::columns(self);
+        self.protocol = protocol;
+        self.info = info;
+    }
+}
+
 /// A whole capture analyzed in memory: convenient for small lab captures.
 #[derive(Debug, Clone)]
 pub struct Trace {

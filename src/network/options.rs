@@ -25,6 +25,9 @@ pub struct NetOptions {
     pub offloads: bool,
     /// `net.ipv4.tcp_timestamps` in the hosts (off by default: 1460-byte segments).
     pub timestamps: bool,
+    /// `--deterministic` (not a script option): the description leaves out how long the
+    /// sandbox took to build, which changes from run to run.
+    pub deterministic: bool,
 }
 
 impl Default for NetOptions {
@@ -44,6 +47,7 @@ impl Default for NetOptions {
             mtu: 1500,
             offloads: false,
             timestamps: false,
+            deterministic: false,
         }
     }
 }

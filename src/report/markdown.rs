@@ -34,6 +34,12 @@ pub fn render_markdown(r: &Report) -> String {
         facts.push((t("Student", "学生"), format!("{} {}", s.id, s.name)));
     }
     facts.push((t("Date", "日期"), h.date.clone()));
+    if h.deterministic {
+        facts.push((
+            t("Deterministic", "确定性输出"),
+            t(DETERMINISTIC_NOTE, DETERMINISTIC_NOTE_ZH).to_string(),
+        ));
+    }
     facts.push(("labrun", h.labrun_version.clone()));
     if !h.kernel.is_empty() {
         facts.push((t("Kernel", "内核"), h.kernel.clone()));
@@ -46,7 +52,7 @@ pub fn render_markdown(r: &Report) -> String {
         facts.push((t("Hosts", "主机"), h.hosts.join(", ")));
     }
     for c in &r.captures {
-        facts.push((t("Capture", "抓包"), capture_fact(c, lang)));
+        facts.push((t("Capture", "抓包"), capture_fact(c, lang, h.deterministic)));
     }
     let passed = r.checks.len() - r.failed();
     let checks = r.checks.len();
@@ -91,10 +97,26 @@ pub fn render_markdown(r: &Report) -> String {
     md
 }
 
-fn capture_fact(c: &CaptureRecord, lang: Lang) -> String {
+/// The header's explanation of a `--deterministic` report.
+const DETERMINISTIC_NOTE: &str = "yes (`--deterministic`): frame n is shown at (n − 1) ms; \
+ephemeral ports, raw sequence numbers, TCP timestamps, IP IDs and WebSocket keys are replaced \
+by canonical values, measured durations are masked (#.###), and the date, kernel and digests \
+read \"normalised\". A golden report for testing the lab, not one to hand in.";
+
+/// [`DETERMINISTIC_NOTE`] in Chinese.
+const DETERMINISTIC_NOTE_ZH: &str = "是（`--deterministic`）：第 n 帧显示在 (n − 1) ms；\
+临时端口、原始序号、TCP 时间戳、IP 标识和 WebSocket 密钥替换为规范值，测得的时长被遮盖为 #.###，\
+日期、内核和摘要显示为 normalised。这是用于测试实验的标准报告，不用于提交。";
+
+fn capture_fact(c: &CaptureRecord, lang: Lang, deterministic: bool) -> String {
     let s = &c.captured.stats;
     let (file, frames, iface) = (c.pcap_file(), c.captured.frames.len(), &c.captured.iface);
-    let (dropped, sha) = (s.dropped + s.if_dropped, c.sha256());
+    let dropped = s.dropped + s.if_dropped;
+    let sha = if deterministic {
+        super::normalize::NORMALISED.to_string()
+    } else {
+        c.sha256()
+    };
     let filter = &c.captured.filter;
     let mut text = match (lang, filter.is_empty()) {
         (Lang::En, true) => format!("{file}: {frames} frames on {iface}, no filter"),
@@ -141,6 +163,10 @@ fn render_blocks(md: &mut String, blocks: &[Block], lang: Lang) {
             Block::Table { headers, rows } => {
                 md.push_str(&table(headers, rows));
                 md.push('\n');
+            }
+            Block::Packets(list) => {
+                let table = packet_table(list.iter().filter_map(|(t, i)| t.packets.get(*i)), lang);
+                let _ = writeln!(md, "{}\n", table.trim_end());
             }
         }
     }
@@ -209,7 +235,7 @@ fn render_checks(md: &mut String, r: &Report) {
 /// A Wireshark-like packet list: No., Time, Source, Destination, Protocol, Length, Info
 /// (the column names as Wireshark's Chinese interface shows them with `Lang::Zh`; the Info
 /// column is Wireshark's own, which is English in every language).
-pub fn packet_table(packets: &[Packet], lang: Lang) -> String {
+pub fn packet_table<'a>(packets: impl IntoIterator<Item = &'a Packet>, lang: Lang) -> String {
     let f = |p: &Packet, name: &str| p.field(name).unwrap_or_default();
     let endpoint = |p: &Packet, ip: &str, ip6: &str, tcp: &str, udp: &str| {
         let eth = if ip.ends_with("src") {
@@ -237,7 +263,7 @@ pub fn packet_table(packets: &[Packet], lang: Lang) -> String {
         }
     };
     let rows: Vec<Vec<String>> = packets
-        .iter()
+        .into_iter()
         .map(|p| {
             vec![
                 f(p, "frame.number"),

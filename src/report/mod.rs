@@ -6,6 +6,7 @@
 mod csv_out;
 mod html;
 mod markdown;
+pub mod normalize;
 mod output;
 mod svg;
 mod websocket_csv;
@@ -13,9 +14,10 @@ mod websocket_csv;
 pub use csv_out::write_packets_csv;
 pub use html::render_html;
 pub use markdown::{packet_table, render_markdown, table};
+pub use normalize::Normaliser;
 pub use output::{OutputError, StagedDir, Written, default_report_dir, write_report};
 pub use svg::{flow_graph, is_transfer, seq_plot, stream_packets};
-pub use websocket_csv::write_websocket_csv;
+pub use websocket_csv::{write_websocket_csv, write_websocket_csv_mapped};
 
 use crate::analysis::Trace;
 use crate::capture::Captured;
@@ -63,6 +65,10 @@ pub enum Block {
         /// Rows of cells.
         rows: Vec<Vec<String>>,
     },
+    /// A Wireshark-like packet list (`packet_table(...)`): each packet as its trace and
+    /// index, drawn when the report is written, so `--deterministic` can draw the
+    /// normalised packets instead.
+    Packets(Vec<(std::sync::Arc<Trace>, usize)>),
 }
 
 /// The outcome of one `expect(...)`.
@@ -231,8 +237,9 @@ pub struct Header {
     pub nonce: String,
     /// The language of the report's fixed sentences.
     pub lang: crate::i18n::Lang,
-    /// `--deterministic`: values that change from run to run (times, ISNs, ports, MACs,
-    /// nonces) are normalised so the report is byte-identical between runs.
+    /// `--deterministic`: values that change from run to run (times, ISNs, ports, TCP
+    /// timestamps, IP IDs, nonces, digests) are normalised so the report is byte-identical
+    /// between runs (see [`normalize`]).
     pub deterministic: bool,
 }
 

@@ -1,6 +1,6 @@
 //! Writing a report directory atomically, never overwriting an earlier report.
 
-use super::{Report, render_markdown, write_packets_csv};
+use super::{Normaliser, Report, render_markdown, write_packets_csv};
 use crate::capture::write_pcap;
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -51,11 +51,18 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 /// With `exact` (the user's `--out`), `dest` is used as named and any existing report
 /// file in it is an error; otherwise a taken `dest` gets a `-2`, `-3`, ... suffix.
 /// Files are built in a temporary directory beside `dest` and renamed into place, so a
-/// crash never leaves a half-written report.
+/// crash never leaves a half-written report. With `--deterministic` (the header says so)
+/// everything but the pcap files is written from a [`Normaliser`]'s copy of the report.
 pub fn write_report(report: &Report, dest: &Path, exact: bool) -> Result<Written, OutputError> {
+    let normaliser = report
+        .header
+        .deterministic
+        .then(|| Normaliser::for_report(report));
+    let normalised = normaliser.as_ref().map(|n| n.report(report));
+    let report = normalised.as_ref().unwrap_or(report);
     let files = file_list(report);
     let mut staged = StagedDir::new(dest, exact, &files)?;
-    fill(report, &mut staged)?;
+    fill(report, normaliser.as_ref(), &mut staged)?;
     staged.commit()
 }
 
@@ -177,7 +184,11 @@ fn write_text(dir: &mut StagedDir, name: &str, text: &str) -> Result<(), OutputE
         .map_err(|e| dir.io_error(name, e))
 }
 
-fn fill(report: &Report, dir: &mut StagedDir) -> Result<(), OutputError> {
+fn fill(
+    report: &Report,
+    normaliser: Option<&Normaliser>,
+    dir: &mut StagedDir,
+) -> Result<(), OutputError> {
     let markdown = render_markdown(report);
     write_text(dir, "report.md", &markdown)?;
     let figures: Vec<(String, String)> = report
@@ -208,7 +219,9 @@ fn fill(report: &Report, dir: &mut StagedDir) -> Result<(), OutputError> {
             .map_err(|e| dir.io_error(&pcap, e))?;
         if let Some(name) = c.websocket_csv_file() {
             let w = dir.create(&name)?;
-            super::write_websocket_csv(w, &c.trace).map_err(|e| dir.io_error(&name, e))?;
+            let cell = |c: &str| normaliser.map_or_else(|| c.to_string(), |n| n.text(c));
+            super::write_websocket_csv_mapped(w, &c.trace, cell)
+                .map_err(|e| dir.io_error(&name, e))?;
         }
     }
     Ok(())

@@ -7,6 +7,16 @@ use std::io::{self, Write};
 
 /// Writes the WebSocket frames of every stream of `trace`, in frame order.
 pub fn write_websocket_csv<W: Write>(out: W, trace: &Trace) -> io::Result<()> {
+    write_websocket_csv_mapped(out, trace, str::to_string)
+}
+
+/// [`write_websocket_csv`] with every cell passed through `cell` (`--deterministic`
+/// replaces the random masking keys).
+pub fn write_websocket_csv_mapped<W: Write>(
+    out: W,
+    trace: &Trace,
+    cell: impl Fn(&str) -> String,
+) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(WEBSOCKET_CSV_FIELDS)
         .map_err(io::Error::other)?;
@@ -21,7 +31,8 @@ pub fn write_websocket_csv<W: Write>(out: W, trace: &Trace) -> io::Result<()> {
         .collect();
     rows.sort_by_key(|(n, _)| *n);
     for (_, row) in rows {
-        w.write_record(row).map_err(io::Error::other)?;
+        w.write_record(row.iter().map(|c| cell(c)))
+            .map_err(io::Error::other)?;
     }
     w.flush()
 }

@@ -200,7 +200,11 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
             d.iter().take(6).map(|b| format!("{b:02x}")).collect()
         },
         kernel: kernel_release(),
-        nonce: new_nonce(),
+        nonce: if opts.deterministic {
+            DETERMINISTIC_NONCE.to_string()
+        } else {
+            new_nonce()
+        },
         lang: opts.lang,
         deterministic: opts.deterministic,
     };
@@ -426,6 +430,10 @@ fn load_capture(path: &Path) -> Result<crate::capture::Captured, RunError> {
         stats: Default::default(),
     })
 }
+
+/// The run nonce of every `--deterministic` run: the same in every run, so payloads that
+/// carry it (the chat lab's) are the same too.
+pub const DETERMINISTIC_NONCE: &str = "00000000";
 
 /// Eight hex digits that differ between runs: a hash of the clock, the process id and the
 /// address of a fresh allocation.

@@ -44,21 +44,26 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
         .collect();
     let onoff = |b: bool| if b { "on" } else { "off" };
     let kaiguan = |b: bool| if b { "开" } else { "关" };
-    let (n, mtu, ms) = (
-        sandbox.hosts.len(),
-        options.mtu,
-        sandbox.setup_time.as_secs_f64() * 1000.0,
-    );
+    let (n, mtu) = (sandbox.hosts.len(), options.mtu);
+    let ms = format!("{:.1} ms", sandbox.setup_time.as_secs_f64() * 1000.0);
+    let (built, jiancheng) = if options.deterministic {
+        (
+            "built in (normalised)".to_string(),
+            "建成用时（已规范化）".to_string(),
+        )
+    } else {
+        (format!("built in {ms}"), format!("用时 {ms} 建成"))
+    };
     let two = n == 2;
     let description = crate::i18n::Text::new(
         format!(
-            "sandbox: {n} hosts on one {} (MTU {mtu}, offloads {}, TCP timestamps {}), built in {ms:.1} ms",
+            "sandbox: {n} hosts on one {} (MTU {mtu}, offloads {}, TCP timestamps {}), {built}",
             if two { "veth link" } else { "switch" },
             onoff(options.offloads),
             onoff(options.timestamps),
         ),
         format!(
-            "沙箱：{n} 台主机连在一条{}上（MTU {mtu}，网卡卸载{}，TCP 时间戳{}），用时 {ms:.1} ms 建成",
+            "沙箱：{n} 台主机连在一条{}上（MTU {mtu}，网卡卸载{}，TCP 时间戳{}），{jiancheng}",
             if two { " veth 链路" } else { "交换机" },
             kaiguan(options.offloads),
             kaiguan(options.timestamps),

@@ -111,6 +111,11 @@ impl PacketRef {
         PacketRef { trace, index }
     }
 
+    /// The trace and the packet's index in it.
+    pub fn parts(&self) -> (Arc<Trace>, usize) {
+        (Arc::clone(&self.trace), self.index)
+    }
+
     /// The packet this refers to.
     pub fn get(&self) -> &Packet {
         // The index was made from this trace's own packet range.

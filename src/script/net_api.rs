@@ -60,7 +60,14 @@ fn make_network(
     kind: Option<NetworkKind>,
     opts: &NetOptions,
 ) -> ApiResult<Net> {
-    let choice = handle.lock().choice.clone();
+    let (choice, deterministic) = {
+        let st = handle.lock();
+        (st.choice.clone(), st.report.header.deterministic)
+    };
+    let opts = &NetOptions {
+        deterministic,
+        ..opts.clone()
+    };
     let mode = match kind {
         Some(NetworkKind::Sandbox) => NetworkMode::Sandbox,
         Some(_) => NetworkMode::Loopback,

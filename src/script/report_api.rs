@@ -87,6 +87,16 @@ fn cells(function: &str, row: &Dynamic) -> ApiResult<Vec<String>> {
     }
 }
 
+/// What `fixed(x, decimals)` prints with `--deterministic`: "#", then a point and one
+/// "#" per decimal.
+fn masked_fixed(decimals: usize) -> String {
+    if decimals == 0 {
+        "#".to_string()
+    } else {
+        format!("#.{}", "#".repeat(decimals))
+    }
+}
+
 #[export_module]
 mod report_module {
     use super::*;
@@ -239,7 +249,7 @@ mod report_module {
             .map(|p| {
                 p.clone()
                     .try_cast::<PacketRef>()
-                    .map(|p| p.get().clone())
+                    .map(|p| p.parts())
                     .ok_or_else(|| {
                         api_error(
                             "packet_table",
@@ -249,11 +259,7 @@ mod report_module {
             })
             .collect::<ApiResult<Vec<_>>>()?;
         let handle = run_handle(&ctx)?;
-        let mut st = handle.lock();
-        let lang = st.report.header.lang;
-        st.report
-            .blocks
-            .push(Block::Note(crate::report::packet_table(&list, lang)));
+        handle.lock().report.blocks.push(Block::Packets(list));
         Ok(())
     }
 
@@ -325,13 +331,24 @@ mod report_module {
     }
 
     /// `x` with exactly `decimals` digits after the point: `fixed(1.46025, 3)` is "1.460".
-    pub fn fixed(x: rhai::FLOAT, decimals: INT) -> String {
+    /// Labs print measured durations with it (round trips, gaps, elapsed times), so with
+    /// `--deterministic` every digit is masked: `fixed(1.46025, 3)` is "#.###" and
+    /// `fixed(73.2, 0)` is "#", whatever the value, and the report stays byte-identical
+    /// between runs. Print values that do not change between runs without `fixed`.
+    pub fn fixed(ctx: NativeCallContext, x: rhai::FLOAT, decimals: INT) -> String {
         let d = usize::try_from(decimals.clamp(0, 12)).unwrap_or(0);
-        format!("{x:.d$}")
+        let deterministic = run_handle(&ctx).is_ok_and(|h| h.lock().report.header.deterministic);
+        if deterministic {
+            masked_fixed(d)
+        } else {
+            format!("{x:.d$}")
+        }
     }
 
     /// This run's nonce: eight hex digits, new every run and shown in the report header.
     /// Put it in a payload (the chat lab does) so a capture copied from another run shows.
+    /// With `--deterministic` it is always "00000000", so the payloads are the same in
+    /// every run.
     #[rhai_fn(return_raw)]
     pub fn nonce(ctx: NativeCallContext) -> ApiResult<String> {
         let handle = run_handle(&ctx)?;
@@ -373,5 +390,16 @@ mod report_module {
         }
         std::thread::sleep(std::time::Duration::from_millis(ms));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_fixed_masks_every_digit() {
+        assert_eq!(masked_fixed(3), "#.###");
+        assert_eq!(masked_fixed(0), "#");
     }
 }

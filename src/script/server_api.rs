@@ -144,6 +144,10 @@ fn call(se: &ScriptEngine, server: &ServerInner, conn: &TcpConn, f: &FnPtr, args
 fn serve_connection(se: ScriptEngine, server: Arc<ServerInner>, handlers: Handlers, conn: TcpConn) {
     let peer = conn.peer_addr();
     server.record("connect", peer, "");
+    // The close is logged as the socket closes (a handler may close it), before the FIN
+    // leaves: the client cannot act on the FIN, and be logged, before it.
+    let log = Arc::clone(&server);
+    conn.on_close(move || log.record("close", peer, ""));
     conn.set_timeout(POLL);
     if let Some(f) = &handlers.on_connect {
         call(&se, &server, &conn, f, vec![Dynamic::from(conn.clone())]);
@@ -189,7 +193,6 @@ fn serve_connection(se: ScriptEngine, server: Arc<ServerInner>, handlers: Handle
         call(&se, &server, &conn, f, vec![Dynamic::from(conn.clone())]);
     }
     conn.close();
-    server.record("close", peer, "");
 }
 
 fn accept_loop(

@@ -167,6 +167,17 @@ struct ConnInner {
     local: SocketAddr,
     peer: SocketAddr,
     timeout: Mutex<Duration>,
+    /// Runs once, just before the socket closes.
+    on_close: Mutex<Option<CloseHook>>,
+}
+
+/// What [`TcpConn::on_close`] runs.
+struct CloseHook(Box<dyn FnOnce() + Send>);
+
+impl std::fmt::Debug for CloseHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CloseHook")
+    }
 }
 
 impl TcpConn {
@@ -207,6 +218,7 @@ impl TcpConn {
                 local,
                 peer,
                 timeout: Mutex::new(opts.timeout()),
+                on_close: Mutex::new(None),
             }),
         })
     }
@@ -456,7 +468,19 @@ impl TcpConn {
 
     /// Closes the socket (FIN, or RST if linger is 0 or unread data remains). Closing twice is a no-op.
     pub fn close(&self) {
-        lock(&self.inner.socket).take();
+        let mut socket = lock(&self.inner.socket);
+        if socket.is_some() {
+            if let Some(hook) = lock(&self.inner.on_close).take() {
+                (hook.0)();
+            }
+        }
+        socket.take();
+    }
+
+    /// Runs `f` once, just before [`TcpConn::close`] closes the socket, whoever calls it:
+    /// a server logs the close there, before the peer can see the FIN and react to it.
+    pub fn on_close(&self, f: impl FnOnce() + Send + 'static) {
+        *lock(&self.inner.on_close) = Some(CloseHook(Box::new(f)));
     }
 }
 
