@@ -265,14 +265,14 @@ fn check_run(lab: &str, lang: &str, dir: &Path, extra: &str, update: bool, hint:
             }
         }
         for file in ["report.md", "report.html"] {
-            let golden_path: PathBuf = dir.join(golden_name(file, &lang));
+            let golden_path: PathBuf = dir.join(golden_name(file, lang));
             let actual = run.read(file);
             let golden = std::fs::read_to_string(&golden_path).ok();
             if golden.as_deref() == Some(actual.as_str()) {
                 continue;
             }
             if update {
-                std::fs::create_dir_all(&dir).expect("create the golden directory");
+                std::fs::create_dir_all(dir).expect("create the golden directory");
                 std::fs::write(&golden_path, &actual).expect("write the golden file");
                 outcome
                     .notes
