@@ -11,6 +11,7 @@ mod packet;
 mod seq_analysis;
 mod story;
 mod tcp;
+mod text;
 pub mod websocket;
 
 use std::net::SocketAddr;
@@ -18,7 +19,7 @@ use std::net::SocketAddr;
 pub use defrag::Reassembled;
 pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, push_decimal, tcp_flags_str};
 pub use follow::{Chunk, Follow, follow_text};
-pub use info::{ip_proto_name, tcp_flag_names};
+pub use info::{ip_proto_name, tcp_flag_names, write_columns};
 pub use packet::{
     ArpInfo, IcmpInfo, IcmpQuoteInfo, IpInfo, LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions,
     UdpInfo,
@@ -28,6 +29,7 @@ pub use story::{
     CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, Side, StreamStory, SynOptions,
 };
 pub use tcp::{TcpStream, WinScale, relative};
+pub use text::TextSink;
 
 use crate::wire::{self, LinkRepr, LinkType, NetRepr, TcpOption, TransportRepr};
 
@@ -42,6 +44,7 @@ pub struct Analyzer {
     echo: echo::EchoMatcher,
     defrag: defrag::Defragmenter,
     keep_payload: bool,
+    keep_columns: bool,
 }
 
 impl Analyzer {
@@ -55,6 +58,7 @@ impl Analyzer {
             echo: echo::EchoMatcher::default(),
             defrag: defrag::Defragmenter::default(),
             keep_payload: true,
+            keep_columns: true,
         }
     }
 
@@ -70,6 +74,13 @@ impl Analyzer {
     /// per frame; fragment reassembly still works.
     pub fn keep_payload(&mut self, keep: bool) {
         self.keep_payload = keep;
+    }
+
+    /// Whether packets get their Protocol and Info columns (the default).
+    /// A field export turns it off and writes the columns straight into its
+    /// output with [`write_columns`] instead of building a string per frame.
+    pub fn keep_columns(&mut self, keep: bool) {
+        self.keep_columns = keep;
     }
 
     /// The link type frames are decoded with.
@@ -140,9 +151,11 @@ impl Analyzer {
         if let (Some(ip), Some(icmp)) = (&p.ip, &p.icmp) {
             p.echo_request_frame = self.echo.observe(p.number, ip, icmp);
         }
-        let (protocol, info) = info::columns(&p);
-        p.protocol = protocol;
-        p.info = info;
+        if self.keep_columns {
+            let (protocol, info) = info::columns(&p);
+            p.protocol = protocol;
+            p.info = info;
+        }
         p
     }
 

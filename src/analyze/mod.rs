@@ -4,17 +4,20 @@
 //!
 //! - [`reader`]: opening the file, the link type, the offline BPF filter;
 //! - [`fields`]: `--fields`, tshark's `-T fields` CSV on stdout;
+//! - [`out`]: the output buffer that formats `--fields` rows in place;
 //! - [`summary`]: conversations, UDP flows, ICMP errors and fragments for the report;
 //! - [`report`]: report.md, packets.csv and the Follow TCP Stream files.
 
 mod error;
 pub mod fields;
+pub mod out;
 pub mod reader;
 pub mod report;
 pub mod summary;
 
 pub use error::AnalyzeError;
 pub use fields::{FieldWriter, write_fields};
+pub use out::OutBuf;
 pub use reader::CaptureFile;
 pub use report::{ReportOptions, write_analysis_report};
 pub use summary::Summary;
