@@ -3,6 +3,7 @@
 //! the open connections, not on the file size.
 //!
 //! - [`reader`]: opening the file, the link type, the offline BPF filter;
+//! - `pcap_blocks`: plain pcap files read in large blocks instead of record by record;
 //! - [`fields`]: `--fields`, tshark's `-T fields` CSV on stdout;
 //! - [`out`]: the output buffer that formats `--fields` rows in place;
 //! - [`summary`]: conversations, UDP flows, ICMP errors and fragments for the report;
@@ -11,6 +12,7 @@
 mod error;
 pub mod fields;
 pub mod out;
+mod pcap_blocks;
 pub mod reader;
 pub mod report;
 pub mod summary;
