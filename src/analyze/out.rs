@@ -45,14 +45,46 @@ const OCTETS: [([u8; 3], u8); 256] = {
     t
 };
 
-/// Number of decimal digits of `v`.
+/// `POW10[n]` is 10^n.
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut n = 1;
+    while n < 20 {
+        t[n] = t[n - 1] * 10;
+        n += 1;
+    }
+    t
+};
+
+/// Number of decimal digits of `v`: the bit length times log10(2) is the
+/// digit count or one more, and one comparison tells which.
+#[inline]
 fn decimal_len(v: u64) -> usize {
-    v.checked_ilog10().map_or(1, |l| l as usize + 1)
+    let bits = 64 - (v | 1).leading_zeros() as usize;
+    let guess = (bits * 1233) >> 12;
+    guess + 1 - usize::from((v | 1) < POW10[guess])
 }
 
 /// Fills all of `d` with the last `d.len()` decimal digits of `v`, zero-padded.
-fn fill_decimal(d: &mut [u8], mut v: u64) {
+#[inline]
+fn fill_decimal(d: &mut [u8], v: u64) {
     let mut i = d.len();
+    // Most values (ports, sequence numbers, TSval) fit in 32 bits, where
+    // the divisions are cheaper.
+    let mut v = match u32::try_from(v) {
+        Ok(small) => small,
+        Err(_) => {
+            let mut big = v;
+            while big > u64::from(u32::MAX) && i >= 2 {
+                let pair = PAIRS[(big % 100) as usize];
+                big /= 100;
+                i -= 2;
+                d[i] = pair[0];
+                d[i + 1] = pair[1];
+            }
+            u32::try_from(big).unwrap_or(0)
+        }
+    };
     while i >= 2 {
         let pair = PAIRS[(v % 100) as usize];
         v /= 100;
