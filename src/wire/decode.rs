@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use super::error::WireError;
+use super::fast_path;
 use super::link::{
     EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr, read_u16,
     read_u32,
@@ -24,6 +25,16 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
 /// copied into [`Frame::payload`] (IPv4 fragments still keep theirs, for
 /// reassembly). Field exports that never read payloads save a copy per frame.
 pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
+    decode_with(link, data, keep_payload, true)
+}
+
+/// [`decode_opts`] with or without the hand-decoded IPv4/TCP path (tests
+/// check that both give the same frames).
+pub(super) fn decode_with(link: LinkType, data: &[u8], keep_payload: bool, fast: bool) -> Frame {
+    let keep = Keep {
+        payload: keep_payload,
+        fast,
+    };
     let mut frame = Frame {
         link: LinkRepr::Raw,
         net: None,
@@ -32,7 +43,7 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
         error: None,
     };
     match link {
-        LinkType::Ethernet => decode_ethernet(&mut frame, data, keep_payload),
+        LinkType::Ethernet => decode_ethernet(&mut frame, data, keep),
         LinkType::LinuxSll => match SllHeader::new_checked(data) {
             Ok(h) => {
                 frame.link = LinkRepr::LinuxSll(SllRepr {
@@ -43,7 +54,7 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
                     protocol: h.protocol(),
                     ifindex: None,
                 });
-                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep_payload);
+                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep);
             }
             Err(e) => frame.error = Some(e),
         },
@@ -57,7 +68,7 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
                     protocol: h.protocol(),
                     ifindex: Some(h.ifindex()),
                 });
-                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep_payload);
+                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep);
             }
             Err(e) => frame.error = Some(e),
         },
@@ -65,7 +76,7 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
             Ok(h) => {
                 frame.link = LinkRepr::Null { family: h.family() };
                 match h.ethertype() {
-                    Some(et) => decode_ethertype(&mut frame, et, h.payload(), keep_payload),
+                    Some(et) => decode_ethertype(&mut frame, et, h.payload(), keep),
                     None => {
                         frame.payload = h.payload().to_vec();
                         frame.error = Some(WireError::malformed(
@@ -80,8 +91,8 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
         LinkType::RawIp => {
             let version = data.first().map(|b| b >> 4);
             match version {
-                Some(4) => decode_ethertype(&mut frame, 0x0800, data, keep_payload),
-                Some(6) => decode_ethertype(&mut frame, 0x86dd, data, keep_payload),
+                Some(4) => decode_ethertype(&mut frame, 0x0800, data, keep),
+                Some(6) => decode_ethertype(&mut frame, 0x86dd, data, keep),
                 Some(v) => {
                     frame.payload = data.to_vec();
                     frame.error = Some(WireError::malformed(
@@ -96,7 +107,35 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
     frame
 }
 
-fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: bool) {
+/// What the caller wants of a frame.
+#[derive(Debug, Clone, Copy)]
+struct Keep {
+    /// Copy the transport payload into [`Frame::payload`].
+    payload: bool,
+    /// Try the hand decoder of plain IPv4/TCP first.
+    fast: bool,
+}
+
+fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: Keep) {
+    if keep.fast && read_u16(data, 12) == Some(0x0800) {
+        if let Some(f) = data.get(14..).and_then(fast_path::ipv4_tcp) {
+            let mac = |at: usize| -> [u8; 6] {
+                let mut m = [0u8; 6];
+                if let Some(s) = data.get(at..at + 6) {
+                    m.copy_from_slice(s);
+                }
+                m
+            };
+            frame.link = LinkRepr::Ethernet(EthernetRepr {
+                src: mac(6),
+                dst: mac(0),
+                ethertype: 0x0800,
+                vlan: None,
+            });
+            fill_fast(frame, f, keep);
+            return;
+        }
+    }
     let packet = match LaxSlicedPacket::from_ethernet(data) {
         Ok(p) => p,
         Err(e) => {
@@ -124,12 +163,26 @@ fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: bool) {
     fill_from_lax(frame, &packet, keep);
 }
 
-fn decode_ethertype(frame: &mut Frame, ethertype: u16, payload: &[u8], keep: bool) {
+fn decode_ethertype(frame: &mut Frame, ethertype: u16, payload: &[u8], keep: Keep) {
+    if keep.fast && ethertype == 0x0800 {
+        if let Some(f) = fast_path::ipv4_tcp(payload) {
+            fill_fast(frame, f, keep);
+            return;
+        }
+    }
     let packet = LaxSlicedPacket::from_ether_type(EtherType(ethertype), payload);
     fill_from_lax(frame, &packet, keep);
 }
 
-fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>, keep: bool) {
+fn fill_fast(frame: &mut Frame, f: fast_path::Ipv4Tcp<'_>, keep: Keep) {
+    frame.net = Some(NetRepr::Ip(f.ip));
+    frame.transport = Some(TransportRepr::Tcp(f.tcp));
+    if keep.payload {
+        frame.payload = f.payload.to_vec();
+    }
+}
+
+fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>, keep: Keep) {
     // Length of the transport segment announced by the IP header.
     let mut l4_declared: Option<usize> = None;
     let mut ip_payload: &[u8] = &[];
@@ -199,7 +252,7 @@ fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>, keep: bool) {
         Some(t @ (TransportSlice::Tcp(_) | TransportSlice::Udp(_) | TransportSlice::Icmpv4(_))) => {
             if let Some((repr, payload)) = transport_repr(t, l4_declared) {
                 frame.transport = Some(repr);
-                if keep {
+                if keep.payload {
                     frame.payload = payload.to_vec();
                 }
             }

@@ -3,6 +3,7 @@
 
 mod decode;
 mod error;
+mod fast_path;
 mod link;
 mod repr;
 mod tcp_options;
