@@ -69,6 +69,14 @@ impl Analyzer {
         self.tcp.skip_frame_lists = !keep;
     }
 
+    /// Whether each stream's summary is kept up to date (the default): its
+    /// handshake and close frames, first and last time, and story. Field
+    /// exports print per-packet fields only and turn it off; the streams
+    /// are still numbered and analyzed.
+    pub fn keep_summaries(&mut self, keep: bool) {
+        self.tcp.skip_summaries = !keep;
+    }
+
     /// Whether packets keep a copy of their payload bytes (the default).
     /// Field exports that never look at payloads turn it off to save a copy
     /// per frame; fragment reassembly still works.

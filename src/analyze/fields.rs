@@ -170,6 +170,7 @@ pub fn write_fields(
     let mut analyzer = Analyzer::new(file.link);
     analyzer.keep_payload(false);
     analyzer.keep_frame_lists(false);
+    analyzer.keep_summaries(false);
     analyzer.keep_columns(false);
     let mut rows = 0u64;
     let read = file.for_each(|sec, nsec, len, data| -> Result<(), AnalyzeError> {
