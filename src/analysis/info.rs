@@ -7,15 +7,9 @@ use super::packet::{ArpInfo, IcmpInfo, Packet, TcpInfo};
 use super::text::TextSink;
 use crate::wire::{TcpOption, tcp_flags};
 
-/// Computes `(protocol, info)` for a packet whose other fields are filled in.
-pub fn columns(p: &Packet) -> (&'static str, String) {
-    let mut info = String::new();
-    let protocol = write_columns(p, &mut info);
-    (protocol, info)
-}
-
-/// Writes the Info column of `p` to `out` and returns the Protocol column;
-/// a field export writes straight into its output this way.
+/// Writes the Info column of `p` (whose other fields are filled in) to `out`
+/// and returns the Protocol column; a field export writes straight into its
+/// output this way.
 pub fn write_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
     let protocol = base_columns(p, out);
     if let Some(n) = p.echo_request_frame {

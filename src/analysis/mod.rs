@@ -105,12 +105,38 @@ impl Analyzer {
     /// Like [`Analyzer::push`], for a frame borrowed from a capture buffer
     /// (no copy of the whole frame is made).
     pub fn push_bytes(&mut self, ts_sec: i64, ts_nsec: u32, orig_len: u32, data: &[u8]) -> Packet {
+        let mut p = Packet::default();
+        self.push_into(ts_sec, ts_nsec, orig_len, data, &mut p);
+        p
+    }
+
+    /// Like [`Analyzer::push_bytes`], into `p`, whose allocations (TCP
+    /// option list, Info text, fragment list) are reused: a field export
+    /// goes through a million frames with one record. Every field of `p`
+    /// is overwritten.
+    pub fn push_into(
+        &mut self,
+        ts_sec: i64,
+        ts_nsec: u32,
+        orig_len: u32,
+        data: &[u8],
+        p: &mut Packet,
+    ) {
         self.count += 1;
         let ts = i128::from(ts_sec) * 1_000_000_000 + i128::from(ts_nsec);
         let first = *self.first_ts.get_or_insert(ts);
-        let decoded = wire::decode_opts(self.link, data, self.keep_payload);
+        let options = p
+            .tcp
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.options.raw))
+            .unwrap_or_default();
+        let decoded = wire::decode_reusing(self.link, data, self.keep_payload, options);
+        let mut info = std::mem::take(&mut p.info);
+        info.clear();
+        let mut reassembled_from = std::mem::take(&mut p.reassembled_from);
+        reassembled_from.clear();
 
-        let mut p = Packet {
+        *p = Packet {
             number: self.count,
             ts_sec,
             ts_nsec,
@@ -130,10 +156,10 @@ impl Analyzer {
                 Some(wire::WireError::Truncated { layer, .. }) if layer.ends_with("payload")
             ),
             echo_request_frame: None,
-            reassembled_from: Vec::new(),
+            reassembled_from,
             error: decoded.error.map(|e| e.to_string()),
             protocol: "",
-            info: String::new(),
+            info,
         };
         match decoded.net {
             Some(NetRepr::Arp(a)) => {
@@ -150,9 +176,9 @@ impl Analyzer {
         }
         let mut transport = decoded.transport;
         if transport.is_none() && p.error.is_none() {
-            transport = self.reassemble(&mut p);
+            transport = self.reassemble(p);
         }
-        self.apply_transport(&mut p, transport, ts);
+        self.apply_transport(p, transport, ts);
         if !self.keep_payload {
             p.payload = Vec::new();
         }
@@ -160,11 +186,10 @@ impl Analyzer {
             p.echo_request_frame = self.echo.observe(p.number, ip, icmp);
         }
         if self.keep_columns {
-            let (protocol, info) = info::columns(&p);
-            p.protocol = protocol;
+            let mut info = std::mem::take(&mut p.info);
+            p.protocol = info::write_columns(p, &mut info);
             p.info = info;
         }
-        p
     }
 
     /// Feeds an IPv4 fragment to the reassembler; when it completes a

@@ -173,8 +173,9 @@ pub fn write_fields(
     analyzer.keep_summaries(false);
     analyzer.keep_columns(false);
     let mut rows = 0u64;
+    let mut p = Packet::default();
     let read = file.for_each(|sec, nsec, len, data| -> Result<(), AnalyzeError> {
-        let p = analyzer.push_bytes(sec, nsec, len, data);
+        analyzer.push_into(sec, nsec, len, data, &mut p);
         if stream.is_none() || p.tcp.as_ref().map(|t| t.stream) == stream {
             writer.row(&p, &mut out)?;
             rows += 1;

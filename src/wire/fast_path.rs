@@ -12,8 +12,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::link::{read_u16, read_u32};
-use super::repr::{IpRepr, TcpRepr};
-use super::tcp_options::parse_tcp_options;
+use super::repr::{IpRepr, TcpOption, TcpRepr};
+use super::tcp_options::parse_tcp_options_into;
 
 /// An IPv4 header and the TCP segment it carries.
 pub(super) struct Ipv4Tcp<'a> {
@@ -26,8 +26,9 @@ pub(super) struct Ipv4Tcp<'a> {
 }
 
 /// Decodes `b`, an IPv4 packet (possibly followed by link padding), when it
-/// is a whole, unfragmented TCP segment.
-pub(super) fn ipv4_tcp(b: &[u8]) -> Option<Ipv4Tcp<'_>> {
+/// is a whole, unfragmented TCP segment; the TCP options go into `options`
+/// (taken only then).
+pub(super) fn ipv4_tcp<'a>(b: &'a [u8], options: &mut Vec<TcpOption>) -> Option<Ipv4Tcp<'a>> {
     let h = b.get(..20)?;
     if h[0] >> 4 != 4 || h[9] != 6 {
         return None;
@@ -64,7 +65,7 @@ pub(super) fn ipv4_tcp(b: &[u8]) -> Option<Ipv4Tcp<'_>> {
         checksum: read_u16(h, 10)?,
         fragmented: false,
     };
-    let tcp = TcpRepr {
+    let mut tcp = TcpRepr {
         src_port: read_u16(tcp_header, 0)?,
         dst_port: read_u16(tcp_header, 2)?,
         seq: read_u32(tcp_header, 4)?,
@@ -74,8 +75,10 @@ pub(super) fn ipv4_tcp(b: &[u8]) -> Option<Ipv4Tcp<'_>> {
         window: read_u16(tcp_header, 14)?,
         checksum: read_u16(tcp_header, 16)?,
         urgent: read_u16(tcp_header, 18)?,
-        options: parse_tcp_options(tcp_header.get(20..)?),
+        options: Vec::new(),
         payload_len: u32::try_from(payload.len()).ok()?,
     };
+    tcp.options = std::mem::take(options);
+    parse_tcp_options_into(tcp_header.get(20..).unwrap_or(&[]), &mut tcp.options);
     Some(Ipv4Tcp { ip, tcp, payload })
 }

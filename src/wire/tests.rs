@@ -401,8 +401,9 @@ fn hand_decoded_ipv4_tcp_equals_the_general_decoder() {
     let same = |link: LinkType, d: &[u8]| {
         for keep in [false, true] {
             assert_eq!(
-                decode::decode_with(link, d, keep, true),
-                decode::decode_with(link, d, keep, false),
+                // A used option list is emptied before it is filled.
+                decode::decode_with(link, d, keep, true, vec![TcpOption::Mss(1)]),
+                decode::decode_with(link, d, keep, false, Vec::new()),
                 "{link:?} {d:02x?}"
             );
         }
