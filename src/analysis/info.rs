@@ -103,6 +103,22 @@ pub fn tcp_flag_names(flags: u16) -> String {
 
 /// Appends the flag list of [`tcp_flag_names`] to `s` without allocating.
 fn put_flag_names(s: &mut impl TextSink, flags: u16) {
+    // The combinations of nearly every segment, each as one literal.
+    let common = match flags {
+        0x010 => "ACK",
+        0x018 => "PSH, ACK",
+        0x002 => "SYN",
+        0x012 => "SYN, ACK",
+        0x011 => "FIN, ACK",
+        0x019 => "FIN, PSH, ACK",
+        0x004 => "RST",
+        0x014 => "RST, ACK",
+        _ => "",
+    };
+    if !common.is_empty() {
+        s.put_str(common);
+        return;
+    }
     const NAMES: [(u16, &str); 10] = [
         (tcp_flags::FIN, "FIN"),
         (tcp_flags::SYN, "SYN"),

@@ -39,7 +39,7 @@ const OCTETS: [([u8; 3], u8); 256] = {
 /// of a little-endian `u64` holding 0..=9 each, most significant first.
 /// Four, then two, then one digit per lane of one 64-bit number: three
 /// multiplications instead of eight dependent divisions.
-#[inline]
+#[inline(always)]
 fn eight_digits(v: u32) -> u64 {
     let v = u64::from(v);
     // Two 32-bit lanes: the upper four digits first, then the lower four.
@@ -53,6 +53,9 @@ fn eight_digits(v: u32) -> u64 {
     let q = ((x * 103) >> 10) & 0x000f_000f_000f_000f;
     q | ((x - q * 10) << 8)
 }
+
+/// 10^8: [`eight_digits`] takes numbers below it.
+const E8: u64 = 100_000_000;
 
 /// ASCII zeros in every byte of a `u64`.
 const ZEROS: u64 = 0x3030_3030_3030_3030;
@@ -107,23 +110,30 @@ impl<W: Write> OutBuf<W> {
     }
 
     /// Appends `v` in decimal.
-    #[inline]
+    #[inline(always)]
     pub fn put_decimal(&mut self, v: u64) {
-        const E8: u64 = 100_000_000;
         if v < E8 {
             self.put_below_e8(v as u32);
-        } else if v < E8 * E8 {
-            self.put_below_e8((v / E8) as u32);
-            self.put_eight((v % E8) as u32);
         } else {
-            self.put_below_e8((v / (E8 * E8)) as u32);
-            self.put_eight((v / E8 % E8) as u32);
-            self.put_eight((v % E8) as u32);
+            self.put_large(v);
         }
     }
 
+    /// [`OutBuf::put_decimal`] from 10^8 on (TSval, raw sequence numbers),
+    /// kept out of line so the short numbers' code stays small.
+    #[inline(never)]
+    fn put_large(&mut self, v: u64) {
+        if v < E8 * E8 {
+            self.put_below_e8((v / E8) as u32);
+        } else {
+            self.put_below_e8((v / (E8 * E8)) as u32);
+            self.put_eight((v / E8 % E8) as u32);
+        }
+        self.put_eight((v % E8) as u32);
+    }
+
     /// Appends `v` (below 10^8) without leading zeros.
-    #[inline]
+    #[inline(always)]
     fn put_below_e8(&mut self, v: u32) {
         let digits = eight_digits(v);
         // Leading zeros are the low zero bytes; a zero keeps one digit.
@@ -134,7 +144,7 @@ impl<W: Write> OutBuf<W> {
     }
 
     /// Appends `v` (below 10^8) as exactly eight digits.
-    #[inline]
+    #[inline(always)]
     fn put_eight(&mut self, v: u32) {
         let text = eight_digits(v) | ZEROS;
         self.room(8).copy_from_slice(&text.to_le_bytes());
@@ -215,7 +225,7 @@ impl<W: Write> TextSink for OutBuf<W> {
     fn put_str(&mut self, s: &str) {
         self.put_bytes(s.as_bytes());
     }
-    #[inline]
+    #[inline(always)]
     fn put_u64(&mut self, v: u64) {
         self.put_decimal(v);
     }
