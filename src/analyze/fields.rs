@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use super::batches::for_each_record;
 use super::{AnalyzeError, CaptureFile, OutBuf};
 use crate::analysis::{Analyzer, Packet, SUPPORTED_FIELDS, write_columns};
 
@@ -157,7 +158,8 @@ impl<'a> FieldWriter<'a> {
 
 /// Streams `file` through the analyzer and writes the chosen fields of every
 /// frame (of TCP stream `stream` only, when given). Returns the rows written.
-/// One frame at a time: nothing is kept per frame.
+/// Frames are analyzed on a second thread ([`for_each_record`]) in batches
+/// of reused records: nothing is kept per frame.
 pub fn write_fields(
     file: &mut CaptureFile,
     fields: &[String],
@@ -172,19 +174,16 @@ pub fn write_fields(
     analyzer.keep_frame_lists(false);
     analyzer.keep_summaries(false);
     analyzer.keep_columns(false);
+    let wanted = move |p: &Packet| stream.is_none() || p.tcp.as_ref().map(|t| t.stream) == stream;
     let mut rows = 0u64;
-    let mut p = Packet::default();
-    let read = file.for_each(|sec, nsec, len, data| -> Result<(), AnalyzeError> {
-        analyzer.push_into(sec, nsec, len, data, &mut p);
-        if stream.is_none() || p.tcp.as_ref().map(|t| t.stream) == stream {
-            writer.row(&p, &mut out)?;
-            rows += 1;
-        }
+    let written = for_each_record(file, analyzer, wanted, |p| -> Result<(), AnalyzeError> {
+        writer.row(p, &mut out)?;
+        rows += 1;
         Ok(())
     });
     // The rows before a damaged part of the file are written all the same.
     let flushed = out.flush();
-    read?;
+    written?;
     flushed?;
     Ok(rows)
 }
