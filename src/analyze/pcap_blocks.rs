@@ -131,16 +131,25 @@ pub enum Stop<E> {
 
 /// Reads every record of the pcap file at `path`, calling
 /// `each(ts_sec, ts_nsec, orig_len, bytes)`, and counts the frames handed
-/// over in `frames`. Reads nothing at all from a file it does not take.
+/// over in `frames`. Reads nothing at all from a file it does not take, nor
+/// from anything but a regular file.
 pub fn read_records<E>(
     path: &Path,
     link: LinkType,
     frames: &mut u64,
     mut each: impl FnMut(i64, u32, u32, &[u8]) -> Result<(), E>,
 ) -> Stop<E> {
+    // Only a regular file can be opened a second time from its start: a
+    // pipe or FIFO (`<(tcpdump -w -)`) would lose what libpcap has read.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Stop::HandOver;
+    }
     let Ok(mut file) = File::open(path) else {
         return Stop::HandOver;
     };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Stop::HandOver;
+    }
     let mut buf = vec![0u8; BLOCK];
     let Ok(mut filled) = fill(&mut file, &mut buf, 0) else {
         return Stop::HandOver;

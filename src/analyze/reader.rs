@@ -226,6 +226,30 @@ mod tests {
     }
 
     #[test]
+    fn a_fifo_is_read_by_libpcap_alone() {
+        let records: Vec<_> = (0..5_000u32).map(|i| (i, i, 99, 99, 99)).collect();
+        let bytes = pcap(false, 0xa1b2_3c4d, 0, &records);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: no mkfifo");
+            return;
+        }
+        let writer = {
+            let fifo = fifo.clone();
+            let bytes = bytes.clone();
+            std::thread::spawn(move || std::fs::write(fifo, bytes))
+        };
+        let (frames, err) = read(&fifo, false);
+        writer.join().expect("writer").expect("write");
+        assert_eq!((frames.len(), err), (5_000, None));
+        let regular = dir.path().join("t.pcap");
+        std::fs::write(&regular, &bytes).expect("write");
+        assert_eq!(read(&regular, false).0, frames);
+    }
+
+    #[test]
     fn frames_across_blocks() {
         let records: Vec<_> = (0..20_000u32).map(|i| (i, i, 99, 99, 99)).collect();
         let (frames, err) = same_as_libpcap(&pcap(false, 0xa1b2_3c4d, 0, &records));
