@@ -40,25 +40,31 @@ impl From<AnalyzeError> for Stop {
 /// calls `each`, on this thread and in capture order, for every record
 /// `wanted` keeps. The records before a damaged part of the file are all
 /// handed to `each` before the read error is returned; an error of `each`
-/// stops the reading and is returned.
+/// stops the reading and is returned. Where no thread can be started, all
+/// of it runs on this thread.
 pub fn for_each_record<E: From<AnalyzeError>>(
     file: &mut CaptureFile,
     mut analyzer: Analyzer,
-    wanted: impl Fn(&Packet) -> bool + Send,
+    wanted: impl Fn(&Packet) -> bool + Sync,
     mut each: impl FnMut(&Packet) -> Result<(), E>,
 ) -> Result<(), E> {
-    let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES);
-    let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES);
-    for _ in 0..BATCHES {
-        let batch = Batch {
-            packets: (0..BATCH).map(|_| Packet::default()).collect(),
-            len: 0,
-        };
-        let _ = empty_tx.send(batch);
-    }
-    std::thread::scope(|scope| {
-        let reader =
-            scope.spawn(move || analyze(file, &mut analyzer, &wanted, &full_tx, &empty_rx));
+    let threaded = std::thread::scope(|scope| {
+        let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES);
+        let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES);
+        let (file, analyzer, wanted) = (&mut *file, &mut analyzer, &wanted);
+        let reader = std::thread::Builder::new()
+            .name("labrun-analyze".to_string())
+            .spawn_scoped(scope, move || {
+                analyze(file, analyzer, wanted, &full_tx, &empty_rx)
+            })
+            .ok()?;
+        for _ in 0..BATCHES {
+            let batch = Batch {
+                packets: (0..BATCH).map(|_| Packet::default()).collect(),
+                len: 0,
+            };
+            let _ = empty_tx.send(batch);
+        }
         let mut written: Result<(), E> = Ok(());
         for batch in &full_rx {
             let records = batch.packets.get(..batch.len).unwrap_or(&[]);
@@ -75,12 +81,30 @@ pub fn for_each_record<E: From<AnalyzeError>>(
             Ok(read) => read,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        written?;
-        match read {
+        Some(written.and(match read {
             Err(Stop::Read(e)) => Err(e.into()),
             Ok(()) | Err(Stop::Closed) => Ok(()),
+        }))
+    });
+    threaded.unwrap_or_else(|| one_thread(file, &mut analyzer, &wanted, &mut each))
+}
+
+/// [`for_each_record`] on the caller's thread alone, one record at a time.
+fn one_thread<E: From<AnalyzeError>>(
+    file: &mut CaptureFile,
+    analyzer: &mut Analyzer,
+    wanted: &impl Fn(&Packet) -> bool,
+    each: &mut impl FnMut(&Packet) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut record = Packet::default();
+    file.for_each(|sec, nsec, len, data| -> Result<(), E> {
+        analyzer.push_into(sec, nsec, len, data, &mut record);
+        if wanted(&record) {
+            each(&record)?;
         }
+        Ok(())
     })
+    .map(drop)
 }
 
 /// The analyzing thread: fills batches and sends them, the last one partly
@@ -139,25 +163,36 @@ mod tests {
         (dir, path)
     }
 
+    /// The numbers of the odd frames handed over (until frame `stop_at`
+    /// fails), on two threads and on one; both must agree.
     fn numbers(
         path: &std::path::Path,
         stop_at: Option<u64>,
     ) -> (Vec<u64>, Result<(), AnalyzeError>) {
-        let mut file = CaptureFile::open(path, None).expect("open");
-        let mut seen = Vec::new();
-        let r = for_each_record(
-            &mut file,
-            Analyzer::new(LinkType::Ethernet),
-            |p| p.number % 2 == 1,
-            |p| {
+        let run = |threads: bool| {
+            let mut file = CaptureFile::open(path, None).expect("open");
+            let mut analyzer = Analyzer::new(LinkType::Ethernet);
+            let wanted = |p: &Packet| p.number % 2 == 1;
+            let mut seen = Vec::new();
+            let mut each = |p: &Packet| {
                 if Some(p.number) == stop_at {
                     return Err(AnalyzeError::UnknownField("stop".into()));
                 }
                 seen.push(p.number);
                 Ok(())
-            },
-        );
-        (seen, r)
+            };
+            let r = if threads {
+                for_each_record(&mut file, analyzer, wanted, each)
+            } else {
+                one_thread(&mut file, &mut analyzer, &wanted, &mut each)
+            };
+            (seen, r)
+        };
+        let (one, one_r) = run(false);
+        let (two, two_r) = run(true);
+        assert_eq!(one, two);
+        assert_eq!(format!("{one_r:?}"), format!("{two_r:?}"));
+        (two, two_r)
     }
 
     #[test]
