@@ -733,6 +733,7 @@ fn analyze(args: AnalyzeArgs) -> Result<u8> {
         Err(e) => return fail(e),
     };
     if let Some(fields) = &args.fields {
+        labrun::analyze::out::widen_stdout_pipe();
         let stdout = std::io::stdout().lock();
         let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
         return match write_fields(&mut file, fields, args.stream, &mut out) {

@@ -4,70 +4,76 @@ use std::fmt::Write;
 
 use super::fields::fmt_mac;
 use super::packet::{ArpInfo, IcmpInfo, Packet, TcpInfo};
+use super::text::TextSink;
 use crate::wire::{TcpOption, tcp_flags};
 
-/// Computes `(protocol, info)` for a packet whose other fields are filled in.
-pub fn columns(p: &Packet) -> (&'static str, String) {
-    let (protocol, mut info) = base_columns(p);
+/// Writes the Info column of `p` (whose other fields are filled in) to `out`
+/// and returns the Protocol column; a field export writes straight into its
+/// output this way.
+pub fn write_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
+    let protocol = base_columns(p, out);
     if let Some(n) = p.echo_request_frame {
-        let _ = write!(info, " (request in {n})");
+        out.put_str(" (request in ");
+        out.put_u64(n);
+        out.put_str(")");
     }
     if p.cut_short && (p.tcp.is_some() || p.udp.is_some() || p.icmp.is_some()) {
-        info.push_str("[Packet size limited during capture]");
+        out.put_str("[Packet size limited during capture]");
     }
-    (protocol, info)
+    protocol
 }
 
-fn base_columns(p: &Packet) -> (&'static str, String) {
+fn base_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
     if let Some(arp) = &p.arp {
-        return ("ARP", arp_info(arp));
+        out.put_str(&arp_info(arp));
+        return "ARP";
     }
     if let Some(ip) = &p.ip {
         let ip_proto = if ip.version == 4 { "IPv4" } else { "IPv6" };
         if ip.version == 4 && (ip.mf || ip.frag_offset > 0) && p.reassembled_from.is_empty() {
-            return (
-                ip_proto,
-                format!(
-                    "Fragmented IP protocol (proto={} {}, off={}, ID={:04x})",
-                    ip_proto_name(ip.protocol),
-                    ip.protocol,
-                    ip.frag_offset,
-                    ip.id
-                ),
-            );
+            out.put_str(&format!(
+                "Fragmented IP protocol (proto={} {}, off={}, ID={:04x})",
+                ip_proto_name(ip.protocol),
+                ip.protocol,
+                ip.frag_offset,
+                ip.id
+            ));
+            return ip_proto;
         }
         if let Some(tcp) = &p.tcp {
-            return ("TCP", tcp_info(tcp));
+            tcp_info(tcp, out);
+            return "TCP";
         }
         if let Some(udp) = &p.udp {
-            return (
-                "UDP",
-                format!(
-                    "{} → {} Len={}",
-                    udp.src_port,
-                    udp.dst_port,
-                    udp.length.saturating_sub(8)
-                ),
-            );
+            out.put_u64(u64::from(udp.src_port));
+            out.put_str(" → ");
+            out.put_u64(u64::from(udp.dst_port));
+            out.put_str(" Len=");
+            out.put_u64(u64::from(udp.length.saturating_sub(8)));
+            return "UDP";
         }
         if let Some(icmp) = &p.icmp {
-            return ("ICMP", icmp_info(icmp, ip.ttl));
+            out.put_str(&icmp_info(icmp, ip.ttl));
+            return "ICMP";
         }
         if let Some((proto, sp, dp)) = p.truncated_ports {
-            let name = if proto == 6 { "TCP" } else { "UDP" };
-            return (
-                name,
-                format!("{sp} → {dp}[Packet size limited during capture]"),
-            );
+            out.put_u64(u64::from(sp));
+            out.put_str(" → ");
+            out.put_u64(u64::from(dp));
+            out.put_str("[Packet size limited during capture]");
+            return if proto == 6 { "TCP" } else { "UDP" };
         }
         if p.error.is_some() {
-            return (ip_proto, "[Packet size limited during capture]".to_string());
+            out.put_str("[Packet size limited during capture]");
         }
-        return (ip_proto, String::new());
+        return ip_proto;
     }
     match &p.error {
-        Some(e) => ("Malformed", e.clone()),
-        None => ("", String::new()),
+        Some(e) => {
+            out.put_str(e);
+            "Malformed"
+        }
+        None => "",
     }
 }
 
@@ -91,12 +97,28 @@ pub fn ip_proto_name(proto: u8) -> &'static str {
 /// The bracketed flag list of the TCP Info column, e.g. "SYN, ACK".
 pub fn tcp_flag_names(flags: u16) -> String {
     let mut s = String::with_capacity(16);
-    push_flag_names(&mut s, flags);
+    put_flag_names(&mut s, flags);
     s
 }
 
 /// Appends the flag list of [`tcp_flag_names`] to `s` without allocating.
-fn push_flag_names(s: &mut String, flags: u16) {
+fn put_flag_names(s: &mut impl TextSink, flags: u16) {
+    // The combinations of nearly every segment, each as one literal.
+    let common = match flags {
+        0x010 => "ACK",
+        0x018 => "PSH, ACK",
+        0x002 => "SYN",
+        0x012 => "SYN, ACK",
+        0x011 => "FIN, ACK",
+        0x019 => "FIN, PSH, ACK",
+        0x004 => "RST",
+        0x014 => "RST, ACK",
+        _ => "",
+    };
+    if !common.is_empty() {
+        s.put_str(common);
+        return;
+    }
     const NAMES: [(u16, &str); 10] = [
         (tcp_flags::FIN, "FIN"),
         (tcp_flags::SYN, "SYN"),
@@ -113,41 +135,39 @@ fn push_flag_names(s: &mut String, flags: u16) {
     for (bit, name) in NAMES {
         if flags & bit != 0 {
             if !first {
-                s.push_str(", ");
+                s.put_str(", ");
             }
-            s.push_str(name);
+            s.put_str(name);
             first = false;
         }
     }
     if first {
-        s.push_str("<None>");
+        s.put_str("<None>");
     }
 }
 
-fn tcp_info(t: &TcpInfo) -> String {
-    let mut s = super::seq_analysis::info_prefix(&t.analysis);
-    s.reserve(96);
-    let num = |s: &mut String, v: u64| super::fields::push_decimal(s, v);
-    num(&mut s, u64::from(t.src_port));
-    s.push_str(" → ");
-    num(&mut s, u64::from(t.dst_port));
-    s.push_str(" [");
-    push_flag_names(&mut s, t.flags);
-    s.push_str("] Seq=");
-    num(&mut s, u64::from(t.seq));
+fn tcp_info(t: &TcpInfo, s: &mut impl TextSink) {
+    super::seq_analysis::write_info_prefix(&t.analysis, s);
+    s.put_u64(u64::from(t.src_port));
+    s.put_str(" → ");
+    s.put_u64(u64::from(t.dst_port));
+    s.put_str(" [");
+    put_flag_names(s, t.flags);
+    s.put_str("] Seq=");
+    s.put_u64(u64::from(t.seq));
     if t.flags & tcp_flags::ACK != 0 {
-        s.push_str(" Ack=");
-        num(&mut s, u64::from(t.ack));
+        s.put_str(" Ack=");
+        s.put_u64(u64::from(t.ack));
     }
     let win = t.window_size.unwrap_or(u32::from(t.window_value));
-    s.push_str(" Win=");
-    num(&mut s, u64::from(win));
+    s.put_str(" Win=");
+    s.put_u64(u64::from(win));
     if t.flags & tcp_flags::URG != 0 {
-        s.push_str(" Urg=");
-        num(&mut s, u64::from(t.urgent));
+        s.put_str(" Urg=");
+        s.put_u64(u64::from(t.urgent));
     }
-    s.push_str(" Len=");
-    num(&mut s, u64::from(t.len));
+    s.put_str(" Len=");
+    s.put_u64(u64::from(t.len));
     let sack_base = if t.flags & tcp_flags::ACK != 0 {
         t.ack_raw.wrapping_sub(t.ack)
     } else {
@@ -156,33 +176,31 @@ fn tcp_info(t: &TcpInfo) -> String {
     for opt in &t.options.raw {
         match opt {
             TcpOption::Mss(v) => {
-                let _ = write!(s, " MSS={v}");
+                s.put_str(" MSS=");
+                s.put_u64(u64::from(*v));
             }
             TcpOption::WindowScale(shift) => {
-                let mult = 1u64 << u32::from((*shift).min(14));
-                let _ = write!(s, " WS={mult}");
+                s.put_str(" WS=");
+                s.put_u64(1u64 << u32::from((*shift).min(14)));
             }
-            TcpOption::SackPermitted => s.push_str(" SACK_PERM"),
+            TcpOption::SackPermitted => s.put_str(" SACK_PERM"),
             TcpOption::Timestamps(val, ecr) => {
-                s.push_str(" TSval=");
-                num(&mut s, u64::from(*val));
-                s.push_str(" TSecr=");
-                num(&mut s, u64::from(*ecr));
+                s.put_str(" TSval=");
+                s.put_u64(u64::from(*val));
+                s.put_str(" TSecr=");
+                s.put_u64(u64::from(*ecr));
             }
             TcpOption::Sack(blocks) => {
                 for (l, r) in blocks {
-                    let _ = write!(
-                        s,
-                        " SLE={} SRE={}",
-                        l.wrapping_sub(sack_base),
-                        r.wrapping_sub(sack_base)
-                    );
+                    s.put_str(" SLE=");
+                    s.put_u64(u64::from(l.wrapping_sub(sack_base)));
+                    s.put_str(" SRE=");
+                    s.put_u64(u64::from(r.wrapping_sub(sack_base)));
                 }
             }
             _ => {}
         }
     }
-    s
 }
 
 fn arp_info(a: &ArpInfo) -> String {

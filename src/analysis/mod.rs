@@ -11,6 +11,7 @@ mod packet;
 mod seq_analysis;
 mod story;
 mod tcp;
+mod text;
 pub mod websocket;
 
 use std::net::SocketAddr;
@@ -18,7 +19,7 @@ use std::net::SocketAddr;
 pub use defrag::Reassembled;
 pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, push_decimal, tcp_flags_str};
 pub use follow::{Chunk, Follow, follow_text};
-pub use info::{ip_proto_name, tcp_flag_names};
+pub use info::{ip_proto_name, tcp_flag_names, write_columns};
 pub use packet::{
     ArpInfo, IcmpInfo, IcmpQuoteInfo, IpInfo, LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions,
     UdpInfo,
@@ -29,6 +30,7 @@ pub use story::{
     anomaly_name,
 };
 pub use tcp::{TcpStream, WinScale, relative};
+pub use text::TextSink;
 
 use crate::wire::{self, LinkRepr, LinkType, NetRepr, TcpOption, TransportRepr};
 
@@ -43,6 +45,7 @@ pub struct Analyzer {
     echo: echo::EchoMatcher,
     defrag: defrag::Defragmenter,
     keep_payload: bool,
+    keep_columns: bool,
 }
 
 impl Analyzer {
@@ -56,6 +59,7 @@ impl Analyzer {
             echo: echo::EchoMatcher::default(),
             defrag: defrag::Defragmenter::default(),
             keep_payload: true,
+            keep_columns: true,
         }
     }
 
@@ -66,11 +70,26 @@ impl Analyzer {
         self.tcp.skip_frame_lists = !keep;
     }
 
+    /// Whether each stream's summary is kept up to date (the default): its
+    /// handshake and close frames, first and last time, and story. Field
+    /// exports print per-packet fields only and turn it off; the streams
+    /// are still numbered and analyzed.
+    pub fn keep_summaries(&mut self, keep: bool) {
+        self.tcp.skip_summaries = !keep;
+    }
+
     /// Whether packets keep a copy of their payload bytes (the default).
     /// Field exports that never look at payloads turn it off to save a copy
     /// per frame; fragment reassembly still works.
     pub fn keep_payload(&mut self, keep: bool) {
         self.keep_payload = keep;
+    }
+
+    /// Whether packets get their Protocol and Info columns (the default).
+    /// A field export turns it off and writes the columns straight into its
+    /// output with [`write_columns`] instead of building a string per frame.
+    pub fn keep_columns(&mut self, keep: bool) {
+        self.keep_columns = keep;
     }
 
     /// The link type frames are decoded with.
@@ -87,12 +106,38 @@ impl Analyzer {
     /// Like [`Analyzer::push`], for a frame borrowed from a capture buffer
     /// (no copy of the whole frame is made).
     pub fn push_bytes(&mut self, ts_sec: i64, ts_nsec: u32, orig_len: u32, data: &[u8]) -> Packet {
+        let mut p = Packet::default();
+        self.push_into(ts_sec, ts_nsec, orig_len, data, &mut p);
+        p
+    }
+
+    /// Like [`Analyzer::push_bytes`], into `p`, whose allocations (TCP
+    /// option list, Info text, fragment list) are reused: a field export
+    /// goes through a million frames with one record. Every field of `p`
+    /// is overwritten.
+    pub fn push_into(
+        &mut self,
+        ts_sec: i64,
+        ts_nsec: u32,
+        orig_len: u32,
+        data: &[u8],
+        p: &mut Packet,
+    ) {
         self.count += 1;
         let ts = i128::from(ts_sec) * 1_000_000_000 + i128::from(ts_nsec);
         let first = *self.first_ts.get_or_insert(ts);
-        let decoded = wire::decode_opts(self.link, data, self.keep_payload);
+        let options = p
+            .tcp
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.options.raw))
+            .unwrap_or_default();
+        let decoded = wire::decode_reusing(self.link, data, self.keep_payload, options);
+        let mut info = std::mem::take(&mut p.info);
+        info.clear();
+        let mut reassembled_from = std::mem::take(&mut p.reassembled_from);
+        reassembled_from.clear();
 
-        let mut p = Packet {
+        *p = Packet {
             number: self.count,
             ts_sec,
             ts_nsec,
@@ -112,10 +157,10 @@ impl Analyzer {
                 Some(wire::WireError::Truncated { layer, .. }) if layer.ends_with("payload")
             ),
             echo_request_frame: None,
-            reassembled_from: Vec::new(),
+            reassembled_from,
             error: decoded.error.map(|e| e.to_string()),
             protocol: "",
-            info: String::new(),
+            info,
         };
         match decoded.net {
             Some(NetRepr::Arp(a)) => {
@@ -132,19 +177,20 @@ impl Analyzer {
         }
         let mut transport = decoded.transport;
         if transport.is_none() && p.error.is_none() {
-            transport = self.reassemble(&mut p);
+            transport = self.reassemble(p);
         }
-        self.apply_transport(&mut p, transport, ts);
+        self.apply_transport(p, transport, ts);
         if !self.keep_payload {
             p.payload = Vec::new();
         }
         if let (Some(ip), Some(icmp)) = (&p.ip, &p.icmp) {
             p.echo_request_frame = self.echo.observe(p.number, ip, icmp);
         }
-        let (protocol, info) = info::columns(&p);
-        p.protocol = protocol;
-        p.info = info;
-        p
+        if self.keep_columns {
+            let mut info = std::mem::take(&mut p.info);
+            p.protocol = info::write_columns(p, &mut info);
+            p.info = info;
+        }
     }
 
     /// Feeds an IPv4 fragment to the reassembler; when it completes a

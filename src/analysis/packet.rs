@@ -239,3 +239,31 @@ pub struct Packet {
     /// Wireshark's Info column.
     pub info: String,
 }
+
+impl Default for Packet {
+    /// A record with no frame in it yet, for [`super::Analyzer::push_into`].
+    fn default() -> Self {
+        Packet {
+            number: 0,
+            ts_sec: 0,
+            ts_nsec: 0,
+            time_relative: 0,
+            len: 0,
+            caplen: 0,
+            link: LinkInfo::None,
+            arp: None,
+            ip: None,
+            tcp: None,
+            udp: None,
+            icmp: None,
+            truncated_ports: None,
+            payload: Vec::new(),
+            error: None,
+            cut_short: false,
+            echo_request_frame: None,
+            reassembled_from: Vec::new(),
+            protocol: "",
+            info: String::new(),
+        }
+    }
+}

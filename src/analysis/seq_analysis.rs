@@ -2,6 +2,7 @@
 //! window updates, zero windows, keep-alives, lost segments), ported rule by
 //! rule from `tcp_analyze_sequence_number` so the Info prefixes match.
 
+use super::text::TextSink;
 use crate::wire::tcp_flags;
 
 /// Analysis flag bits, the values Wireshark uses (`TCP_A_*`).
@@ -284,6 +285,16 @@ pub fn info_prefix(v: &SeqVerdict) -> String {
     if v.flags == 0 {
         return String::new();
     }
+    let mut s = String::new();
+    write_info_prefix(v, &mut s);
+    s
+}
+
+/// Writes [`info_prefix`] to `out`; nothing at all for a plain segment.
+pub(crate) fn write_info_prefix(v: &SeqVerdict, out: &mut impl TextSink) {
+    if v.flags == 0 {
+        return;
+    }
     // Wireshark prepends each text in this order, so the last one comes first.
     let mut parts: Vec<String> = Vec::new();
     let mut add = |bit: u32, text: &str| {
@@ -316,7 +327,9 @@ pub fn info_prefix(v: &SeqVerdict) -> String {
     add(ZERO_WINDOW_PROBE, "[TCP ZeroWindowProbe] ");
     add(ZERO_WINDOW, "[TCP ZeroWindow] ");
     add(ZERO_WINDOW_PROBE_ACK, "[TCP ZeroWindowProbeAck] ");
-    parts.iter().rev().map(String::as_str).collect()
+    for part in parts.iter().rev() {
+        out.put_str(part);
+    }
 }
 
 #[cfg(test)]

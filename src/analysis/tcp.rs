@@ -2,6 +2,7 @@
 //! window scaling, following Wireshark 4.0's rules.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 
 use super::seq_analysis::{self, SegmentIn, SeqFlow, SeqVerdict};
@@ -119,6 +120,9 @@ pub(crate) struct TcpTracker {
     streams: Vec<TcpStream>,
     /// False to leave [`TcpStream::frames`] empty (constant memory per stream).
     pub skip_frame_lists: bool,
+    /// True to leave the stream summaries as they were opened: no frame
+    /// lists, handshake and close frames, times or stories (field exports).
+    pub skip_summaries: bool,
 }
 
 fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
@@ -141,9 +145,15 @@ impl TcpTracker {
         self.streams
     }
 
-    fn new_conn(&mut self, src: SocketAddr, dst: SocketAddr, port_reused: bool) -> Conn {
-        let index = u32::try_from(self.streams.len()).unwrap_or(u32::MAX);
-        self.streams.push(TcpStream {
+    /// A new stream for the connection `src` → `dst` opened.
+    fn new_conn(
+        streams: &mut Vec<TcpStream>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        port_reused: bool,
+    ) -> Conn {
+        let index = u32::try_from(streams.len()).unwrap_or(u32::MAX);
+        streams.push(TcpStream {
             index,
             client: src,
             server: dst,
@@ -162,7 +172,7 @@ impl TcpTracker {
             story: StreamStory::default(),
         });
         Conn {
-            stream: self.streams.len() - 1,
+            stream: streams.len() - 1,
             first_sender: src,
             flows: [Flow::new(), Flow::new()],
             seq: [SeqFlow::default(), SeqFlow::default()],
@@ -185,33 +195,21 @@ impl TcpTracker {
         let has_ack = flags & tcp_flags::ACK != 0;
         let k = key(src, dst);
 
+        // One hash lookup: a new 4-tuple, or a SYN with a new ISN on a known
+        // one ("TCP Port numbers reused"), opens a new stream.
         let mut port_reused = false;
-        let reuse = match self.conns.get(&k) {
-            None => true,
-            Some(conn) => {
+        let conn = match self.conns.entry(k) {
+            Entry::Vacant(v) => v.insert(Self::new_conn(&mut self.streams, src, dst, false)),
+            Entry::Occupied(o) => {
+                let conn = o.into_mut();
                 let dir = usize::from(src != conn.first_sender);
                 let fwd = conn.flows.get(dir).copied().unwrap_or(Flow::new());
-                syn && !has_ack && fwd.base_seq.is_some_and(|b| b != tcp.seq)
+                if syn && !has_ack && fwd.base_seq.is_some_and(|b| b != tcp.seq) {
+                    port_reused = true;
+                    *conn = Self::new_conn(&mut self.streams, src, dst, true);
+                }
+                conn
             }
-        };
-        if reuse {
-            port_reused = self.conns.contains_key(&k);
-            let conn = self.new_conn(src, dst, port_reused);
-            self.conns.insert(k, conn);
-        }
-        let Some(conn) = self.conns.get_mut(&k) else {
-            // Unreachable: the entry was just ensured.
-            return SegmentAnalysis {
-                stream: 0,
-                seq: tcp.seq,
-                ack: tcp.ack,
-                nxtseq: tcp.seq,
-                window_size: None,
-                win_scale: WinScale::Unknown,
-                ack_base: None,
-                port_reused,
-                analysis: SeqVerdict::default(),
-            };
         };
         let dir = usize::from(src != conn.first_sender);
         let (fwd_i, rev_i) = (dir, 1 - dir);
@@ -304,7 +302,10 @@ impl TcpTracker {
             .wrapping_add(u32::from(flags & tcp_flags::FIN != 0));
 
         let stream_pos = conn.stream;
-        if let Some(st) = self.streams.get_mut(stream_pos) {
+        let summary = (!self.skip_summaries)
+            .then(|| self.streams.get_mut(stream_pos))
+            .flatten();
+        if let Some(st) = summary {
             let ends = &st.story.ends;
             if ends[0].segments + ends[1].segments == 0 {
                 st.first_ts = ts;

@@ -224,3 +224,51 @@ fn udp_and_streaming_memory_stays_per_connection() {
     assert!(a.streams().is_empty());
     assert!(a.finish().is_empty());
 }
+
+#[test]
+fn one_reused_record_equals_fresh_records() {
+    // Every example capture (TCP, UDP, ICMP, ARP frames in turn), and the
+    // same frames cut short, so that each kind follows each other kind.
+    let mut frames = Vec::new();
+    for lab in [
+        "chat",
+        "rst",
+        "rst_attack",
+        "segment",
+        "syn_craft",
+        "udp",
+        "websocket",
+    ] {
+        let path = format!(
+            "{}/reports/examples/{lab}/capture.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(path).expect("example capture");
+        let mut at = 24;
+        while let Some(h) = bytes.get(at..at + 16) {
+            let caplen = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
+            let Some(data) = bytes.get(at + 16..at + 16 + caplen) else {
+                break;
+            };
+            frames.push(data.to_vec());
+            frames.push(data[..data.len() * 2 / 3].to_vec());
+            at += 16 + caplen;
+        }
+    }
+    for keep in [true, false] {
+        let (mut fresh, mut reused) = (
+            Analyzer::new(LinkType::Ethernet),
+            Analyzer::new(LinkType::Ethernet),
+        );
+        for a in [&mut fresh, &mut reused] {
+            a.keep_payload(keep);
+            a.keep_columns(keep);
+        }
+        let mut record = Packet::default();
+        for (i, f) in frames.iter().enumerate() {
+            let p = fresh.push_bytes(i as i64, 7, f.len() as u32, f);
+            reused.push_into(i as i64, 7, f.len() as u32, f, &mut record);
+            assert_eq!(p, record, "frame {}", i + 1);
+        }
+    }
+}

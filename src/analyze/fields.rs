@@ -3,8 +3,9 @@
 
 use std::io::Write;
 
-use super::{AnalyzeError, CaptureFile};
-use crate::analysis::{Analyzer, Packet, SUPPORTED_FIELDS};
+use super::batches::for_each_record;
+use super::{AnalyzeError, CaptureFile, OutBuf};
+use crate::analysis::{Analyzer, Packet, SUPPORTED_FIELDS, write_columns};
 
 /// Fields written straight into the output for the common cases (no
 /// allocation per value); anything unusual falls back to [`Packet::field`].
@@ -47,82 +48,62 @@ fn fast(name: &str) -> Fast {
     }
 }
 
-/// Writes `"N"` for a decimal number without going through `core::fmt`.
-fn put_num(out: &mut impl Write, v: u64) -> std::io::Result<()> {
-    out.write_all(b"\"")?;
-    out.write_all(itoa::Buffer::new().format(v).as_bytes())?;
-    out.write_all(b"\"")
+/// Writes `"N"` for a decimal number.
+fn put_num<W: Write>(out: &mut OutBuf<W>, v: u64) {
+    out.put_byte(b'"');
+    out.put_decimal(v);
+    out.put_byte(b'"');
 }
 
 /// Writes `"a.b.c.d"` for an IPv4 address, or the address's usual text.
-fn put_ip(out: &mut impl Write, ip: &std::net::IpAddr) -> std::io::Result<()> {
+fn put_ip<W: Write>(out: &mut OutBuf<W>, ip: &std::net::IpAddr) {
+    out.put_byte(b'"');
     match ip {
-        std::net::IpAddr::V4(v4) => {
-            let mut s = String::with_capacity(17);
-            s.push('"');
-            for (i, o) in v4.octets().iter().enumerate() {
-                if i > 0 {
-                    s.push('.');
-                }
-                crate::analysis::push_decimal(&mut s, u64::from(*o));
-            }
-            s.push('"');
-            out.write_all(s.as_bytes())
-        }
-        other => write!(out, "\"{other}\""),
+        std::net::IpAddr::V4(v4) => out.put_ipv4(*v4),
+        other => out.put_bytes(other.to_string().as_bytes()),
     }
+    out.put_byte(b'"');
 }
 
-/// Writes `"value"` for the fast cases; `Ok(false)` when the general path must answer.
-fn write_fast(kind: Fast, p: &Packet, out: &mut impl Write) -> std::io::Result<bool> {
+/// Writes `"value"` for the fast cases; `false` when the general path must answer.
+fn write_fast<W: Write>(kind: Fast, p: &Packet, out: &mut OutBuf<W>) -> bool {
     let tcp = p.tcp.as_ref();
     let plain_ip =
         p.ip.as_ref()
             .filter(|ip| ip.version == 4 && p.icmp.as_ref().is_none_or(|i| i.quote.is_none()));
     match (kind, tcp, plain_ip) {
-        (Fast::FrameNumber, _, _) => put_num(out, p.number)?,
-        (Fast::FrameLen, _, _) => put_num(out, u64::from(p.len))?,
+        (Fast::FrameNumber, _, _) => put_num(out, p.number),
+        (Fast::FrameLen, _, _) => put_num(out, u64::from(p.len)),
         (Fast::TimeRelative, _, _) if p.time_relative >= 0 => {
-            let ns = u64::try_from(p.time_relative).unwrap_or(0);
-            let mut s = String::with_capacity(24);
-            s.push('"');
-            crate::analysis::push_decimal(&mut s, ns / 1_000_000_000);
-            s.push('.');
-            let frac = ns % 1_000_000_000;
-            let mut digits = itoa::Buffer::new();
-            let digits = digits.format(frac);
-            for _ in digits.len()..9 {
-                s.push('0');
-            }
-            s.push_str(digits);
-            s.push('"');
-            out.write_all(s.as_bytes())?
+            out.put_byte(b'"');
+            out.put_seconds(u64::try_from(p.time_relative).unwrap_or(u64::MAX));
+            out.put_byte(b'"');
         }
-        (Fast::IpSrc, _, Some(ip)) => put_ip(out, &ip.src)?,
-        (Fast::IpDst, _, Some(ip)) => put_ip(out, &ip.dst)?,
-        (Fast::TcpSrcport, Some(t), _) => put_num(out, u64::from(t.src_port))?,
-        (Fast::TcpDstport, Some(t), _) => put_num(out, u64::from(t.dst_port))?,
-        (Fast::TcpStream, Some(t), _) => put_num(out, u64::from(t.stream))?,
-        (Fast::TcpSeq, Some(t), _) => put_num(out, u64::from(t.seq))?,
-        (Fast::TcpAck, Some(t), _) => put_num(out, u64::from(t.ack))?,
-        (Fast::TcpLen, Some(t), _) => put_num(out, u64::from(t.len))?,
+        (Fast::IpSrc, _, Some(ip)) => put_ip(out, &ip.src),
+        (Fast::IpDst, _, Some(ip)) => put_ip(out, &ip.dst),
+        (Fast::TcpSrcport, Some(t), _) => put_num(out, u64::from(t.src_port)),
+        (Fast::TcpDstport, Some(t), _) => put_num(out, u64::from(t.dst_port)),
+        (Fast::TcpStream, Some(t), _) => put_num(out, u64::from(t.stream)),
+        (Fast::TcpSeq, Some(t), _) => put_num(out, u64::from(t.seq)),
+        (Fast::TcpAck, Some(t), _) => put_num(out, u64::from(t.ack)),
+        (Fast::TcpLen, Some(t), _) => put_num(out, u64::from(t.len)),
         (Fast::TcpWindowSize, Some(t), _) => put_num(
             out,
             u64::from(t.window_size.unwrap_or(u32::from(t.window_value))),
-        )?,
+        ),
         (Fast::Info, _, _) => {
-            out.write_all(b"\"")?;
-            out.write_all(p.info.as_bytes())?;
-            out.write_all(b"\"")?;
+            out.put_byte(b'"');
+            write_columns(p, out);
+            out.put_byte(b'"');
         }
-        (Fast::Protocol, _, _) if !p.protocol.is_empty() => {
-            out.write_all(b"\"")?;
-            out.write_all(p.protocol.as_bytes())?;
-            out.write_all(b"\"")?;
+        (Fast::Protocol, _, _) => {
+            out.put_byte(b'"');
+            out.put_bytes(write_columns(p, &mut String::new()).as_bytes());
+            out.put_byte(b'"');
         }
-        _ => return Ok(false),
+        _ => return false,
     }
-    Ok(true)
+    true
 }
 
 /// Writes rows of chosen fields, checking the names once.
@@ -155,27 +136,30 @@ impl<'a> FieldWriter<'a> {
     }
 
     /// One row: each value in double quotes, nothing at all when absent.
-    pub fn row(&self, p: &Packet, out: &mut impl Write) -> std::io::Result<()> {
+    /// The Info and Protocol columns are computed here from the packet's
+    /// other fields (see [`Analyzer::keep_columns`]).
+    pub fn row<W: Write>(&self, p: &Packet, out: &mut OutBuf<W>) -> std::io::Result<()> {
         for (i, (f, kind)) in self.fields.iter().zip(&self.kinds).enumerate() {
             if i > 0 {
-                out.write_all(b",")?;
+                out.put_byte(b',');
             }
-            if write_fast(*kind, p, out)? {
+            if write_fast(*kind, p, out) {
                 continue;
             }
             if let Some(v) = p.field(f) {
-                out.write_all(b"\"")?;
-                out.write_all(v.as_bytes())?;
-                out.write_all(b"\"")?;
+                out.put_byte(b'"');
+                out.put_bytes(v.as_bytes());
+                out.put_byte(b'"');
             }
         }
-        out.write_all(b"\n")
+        out.end_row()
     }
 }
 
 /// Streams `file` through the analyzer and writes the chosen fields of every
 /// frame (of TCP stream `stream` only, when given). Returns the rows written.
-/// One frame at a time: nothing is kept per frame.
+/// Frames are analyzed on a second thread ([`for_each_record`]) in batches
+/// of reused records: nothing is kept per frame.
 pub fn write_fields(
     file: &mut CaptureFile,
     fields: &[String],
@@ -184,18 +168,22 @@ pub fn write_fields(
 ) -> Result<u64, AnalyzeError> {
     let writer = FieldWriter::new(fields)?;
     writer.header(out)?;
+    let mut out = OutBuf::new(out);
     let mut analyzer = Analyzer::new(file.link);
     analyzer.keep_payload(false);
     analyzer.keep_frame_lists(false);
+    analyzer.keep_summaries(false);
+    analyzer.keep_columns(false);
+    let wanted = move |p: &Packet| stream.is_none() || p.tcp.as_ref().map(|t| t.stream) == stream;
     let mut rows = 0u64;
-    file.for_each(|sec, nsec, len, data| -> Result<(), AnalyzeError> {
-        let p = analyzer.push_bytes(sec, nsec, len, data);
-        if stream.is_none() || p.tcp.as_ref().map(|t| t.stream) == stream {
-            writer.row(&p, out)?;
-            rows += 1;
-        }
+    let written = for_each_record(file, analyzer, wanted, |p| -> Result<(), AnalyzeError> {
+        writer.row(p, &mut out)?;
+        rows += 1;
         Ok(())
-    })?;
-    out.flush()?;
+    });
+    // The rows before a damaged part of the file are written all the same.
+    let flushed = out.flush();
+    written?;
+    flushed?;
     Ok(rows)
 }

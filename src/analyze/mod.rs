@@ -3,18 +3,25 @@
 //! the open connections, not on the file size.
 //!
 //! - [`reader`]: opening the file, the link type, the offline BPF filter;
+//! - `pcap_blocks`: plain pcap files read in large blocks instead of record by record;
 //! - [`fields`]: `--fields`, tshark's `-T fields` CSV on stdout;
+//! - `batches`: `--fields` on two threads, analysis on one and formatting on the other;
+//! - [`out`]: the output buffer that formats `--fields` rows in place;
 //! - [`summary`]: conversations, UDP flows, ICMP errors and fragments for the report;
 //! - [`report`]: report.md, packets.csv and the Follow TCP Stream files.
 
+mod batches;
 mod error;
 pub mod fields;
+pub mod out;
+mod pcap_blocks;
 pub mod reader;
 pub mod report;
 pub mod summary;
 
 pub use error::AnalyzeError;
 pub use fields::{FieldWriter, write_fields};
+pub use out::OutBuf;
 pub use reader::CaptureFile;
 pub use report::{ReportOptions, write_analysis_report};
 pub use summary::Summary;

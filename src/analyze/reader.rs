@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::AnalyzeError;
+use super::pcap_blocks::{self, Stop};
 use crate::wire::LinkType;
 
 /// An open capture file (pcap or pcapng) whose link type labrun decodes.
@@ -13,6 +14,10 @@ pub struct CaptureFile {
     pub link: LinkType,
     /// libpcap's DLT number of the file.
     pub dlt: i32,
+    /// A BPF filter was set: every frame goes through libpcap.
+    filtered: bool,
+    /// Frames were read already (libpcap goes on from where it is).
+    started: bool,
 }
 
 fn open_message(path: &Path, libpcap: &str) -> String {
@@ -58,12 +63,16 @@ impl CaptureFile {
             path: path.to_path_buf(),
             link,
             dlt: dl.0,
+            filtered: filter.is_some(),
+            started: false,
         })
     }
 
     /// Calls `each(ts_sec, ts_nsec, orig_len, bytes)` for every frame, in order, and
     /// returns how many frames there were. A damaged file ends with
     /// [`AnalyzeError::Read`] after the frames before the damage were handed over.
+    /// A plain pcap file without a filter is read in large blocks
+    /// ([`pcap_blocks`]) up to the first record libpcap must judge.
     pub fn for_each<E>(
         &mut self,
         mut each: impl FnMut(i64, u32, u32, &[u8]) -> Result<(), E>,
@@ -72,6 +81,15 @@ impl CaptureFile {
         E: From<AnalyzeError>,
     {
         let mut n = 0u64;
+        if !self.filtered && !self.started {
+            self.started = true;
+            match pcap_blocks::read_records(&self.path, self.link, &mut n, &mut each) {
+                Stop::End => return Ok(n),
+                Stop::Failed(e) => return Err(e),
+                Stop::HandOver => self.skip(n)?,
+            }
+        }
+        self.started = true;
         loop {
             match self.cap.next_packet() {
                 Ok(p) => {
@@ -80,15 +98,161 @@ impl CaptureFile {
                     each(p.header.ts.tv_sec, nsec, p.header.len, p.data)?;
                 }
                 Err(pcap::Error::NoMorePackets) => return Ok(n),
-                Err(e) => {
-                    return Err(AnalyzeError::Read {
-                        path: self.path.clone(),
-                        frames: n,
-                        message: e.to_string(),
+                Err(e) => return Err(self.read_error(n, &e).into()),
+            }
+        }
+    }
+
+    /// Lets libpcap pass over the `n` frames the block reader handed over.
+    fn skip(&mut self, n: u64) -> Result<(), AnalyzeError> {
+        for _ in 0..n {
+            if let Err(e) = self.cap.next_packet() {
+                return Err(self.read_error(n, &e));
+            }
+        }
+        Ok(())
+    }
+
+    fn read_error(&self, frames: u64, e: &pcap::Error) -> AnalyzeError {
+        AnalyzeError::Read {
+            path: self.path.clone(),
+            frames,
+            message: e.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Frames = Vec<(i64, u32, u32, Vec<u8>)>;
+
+    /// Every frame and the error message, through the block reader (unless
+    /// `libpcap_only`) or through libpcap alone.
+    fn read(path: &Path, libpcap_only: bool) -> (Frames, Option<String>) {
+        let mut file = CaptureFile::open(path, None).expect("open");
+        file.started = libpcap_only;
+        let mut frames = Vec::new();
+        let r = file.for_each(|s, ns, len, data| -> Result<(), AnalyzeError> {
+            frames.push((s, ns, len, data.to_vec()));
+            Ok(())
+        });
+        (frames, r.err().map(|e| e.to_string()))
+    }
+
+    /// A pcap file: magic, snaplen, and records (sec, frac, caplen, len, data bytes).
+    fn pcap(
+        big: bool,
+        magic: u32,
+        snaplen: u32,
+        records: &[(u32, u32, u32, u32, usize)],
+    ) -> Vec<u8> {
+        let w32 = |v: u32| {
+            if big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let w16 = |v: u16| {
+            if big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut f = Vec::new();
+        f.extend(w32(magic));
+        f.extend(w16(2));
+        f.extend(w16(4));
+        f.extend([0; 8]);
+        f.extend(w32(snaplen));
+        f.extend(w32(1));
+        for (i, &(sec, frac, caplen, len, bytes)) in records.iter().enumerate() {
+            for v in [sec, frac, caplen, len] {
+                f.extend(w32(v));
+            }
+            f.extend((0..bytes).map(|b| (b + i) as u8));
+        }
+        f
+    }
+
+    fn same_as_libpcap(bytes: &[u8]) -> (Frames, Option<String>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.pcap");
+        std::fs::write(&path, bytes).expect("write");
+        let fast = read(&path, false);
+        assert_eq!(fast, read(&path, true));
+        fast
+    }
+
+    #[test]
+    fn block_reader_matches_libpcap() {
+        let good = [
+            (1, 5, 60, 60, 60),
+            (0x8000_0000, 999_999, 0, 0, 0),
+            (2, 0xffff_ffff, 3, 1500, 3),
+            (3, 4_300_000, 40, 40, 40),
+            (0xffff_ffff, 0x8000_0001, 1, 1, 1),
+        ];
+        for big in [false, true] {
+            for magic in [0xa1b2_c3d4, 0xa1b2_3c4d] {
+                for snaplen in [0, 40, 65535, 0x7fff_ffff] {
+                    let (frames, err) = same_as_libpcap(&pcap(big, magic, snaplen, &good));
+                    if snaplen != 40 {
+                        assert_eq!((frames.len(), err), (5, None));
                     }
-                    .into());
+                }
+                // A record longer than the snapshot length, one longer than
+                // libpcap's maximum, and files cut inside a record.
+                let long = [
+                    (1, 1, 60, 60, 60),
+                    (1, 2, 100, 100, 100),
+                    (1, 3, 10, 10, 10),
+                ];
+                let (frames, _) = same_as_libpcap(&pcap(big, magic, 64, &long));
+                assert!(!frames.is_empty());
+                let huge = [(1, 1, 60, 60, 60), (1, 2, 300_000, 300_000, 300_000)];
+                let (frames, err) = same_as_libpcap(&pcap(big, magic, 0, &huge));
+                assert_eq!((frames.len(), err.is_some()), (1, true));
+                let whole = pcap(big, magic, 0, &good);
+                for cut in [whole.len() - 1, whole.len() - 10, whole.len() - 20, 30] {
+                    let (frames, err) = same_as_libpcap(&whole[..cut]);
+                    assert!(err.is_some() && frames.len() < 5, "cut at {cut}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_fifo_is_read_by_libpcap_alone() {
+        let records: Vec<_> = (0..5_000u32).map(|i| (i, i, 99, 99, 99)).collect();
+        let bytes = pcap(false, 0xa1b2_3c4d, 0, &records);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: no mkfifo");
+            return;
+        }
+        let writer = {
+            let fifo = fifo.clone();
+            let bytes = bytes.clone();
+            std::thread::spawn(move || std::fs::write(fifo, bytes))
+        };
+        let (frames, err) = read(&fifo, false);
+        writer.join().expect("writer").expect("write");
+        assert_eq!((frames.len(), err), (5_000, None));
+        let regular = dir.path().join("t.pcap");
+        std::fs::write(&regular, &bytes).expect("write");
+        assert_eq!(read(&regular, false).0, frames);
+    }
+
+    #[test]
+    fn frames_across_blocks() {
+        let records: Vec<_> = (0..20_000u32).map(|i| (i, i, 99, 99, 99)).collect();
+        let (frames, err) = same_as_libpcap(&pcap(false, 0xa1b2_3c4d, 0, &records));
+        assert_eq!((frames.len(), err), (20_000, None));
     }
 }

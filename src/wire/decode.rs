@@ -5,14 +5,16 @@ use std::net::{IpAddr, Ipv4Addr};
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use super::error::WireError;
+use super::fast_path;
 use super::link::{
     EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr, read_u16,
     read_u32,
 };
 use super::repr::{
-    ArpRepr, Frame, IcmpQuote, IcmpRepr, IpRepr, NetRepr, TcpRepr, TransportRepr, UdpRepr,
+    ArpRepr, Frame, IcmpQuote, IcmpRepr, IpRepr, NetRepr, TcpOption, TcpRepr, TransportRepr,
+    UdpRepr,
 };
-use super::tcp_options::parse_tcp_options;
+use super::tcp_options::{parse_tcp_options, parse_tcp_options_into};
 
 /// Decodes one frame of the given link type. Never panics; whatever could
 /// not be decoded is described in [`Frame::error`].
@@ -24,6 +26,35 @@ pub fn decode(link: LinkType, data: &[u8]) -> Frame {
 /// copied into [`Frame::payload`] (IPv4 fragments still keep theirs, for
 /// reassembly). Field exports that never read payloads save a copy per frame.
 pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
+    decode_with(link, data, keep_payload, true, Vec::new())
+}
+
+/// Like [`decode_opts`], with `options` (emptied) as the storage of the TCP
+/// option list: a caller decoding frame after frame hands back the previous
+/// frame's list and saves an allocation per frame.
+pub fn decode_reusing(
+    link: LinkType,
+    data: &[u8],
+    keep_payload: bool,
+    options: Vec<TcpOption>,
+) -> Frame {
+    decode_with(link, data, keep_payload, true, options)
+}
+
+/// [`decode_opts`] with or without the hand-decoded IPv4/TCP path (tests
+/// check that both give the same frames).
+pub(super) fn decode_with(
+    link: LinkType,
+    data: &[u8],
+    keep_payload: bool,
+    fast: bool,
+    mut options: Vec<TcpOption>,
+) -> Frame {
+    let options = &mut options;
+    let keep = Keep {
+        payload: keep_payload,
+        fast,
+    };
     let mut frame = Frame {
         link: LinkRepr::Raw,
         net: None,
@@ -32,7 +63,7 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
         error: None,
     };
     match link {
-        LinkType::Ethernet => decode_ethernet(&mut frame, data, keep_payload),
+        LinkType::Ethernet => decode_ethernet(&mut frame, data, keep, options),
         LinkType::LinuxSll => match SllHeader::new_checked(data) {
             Ok(h) => {
                 frame.link = LinkRepr::LinuxSll(SllRepr {
@@ -43,7 +74,7 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
                     protocol: h.protocol(),
                     ifindex: None,
                 });
-                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep_payload);
+                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep, options);
             }
             Err(e) => frame.error = Some(e),
         },
@@ -57,7 +88,7 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
                     protocol: h.protocol(),
                     ifindex: Some(h.ifindex()),
                 });
-                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep_payload);
+                decode_ethertype(&mut frame, h.protocol(), h.payload(), keep, options);
             }
             Err(e) => frame.error = Some(e),
         },
@@ -65,7 +96,7 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
             Ok(h) => {
                 frame.link = LinkRepr::Null { family: h.family() };
                 match h.ethertype() {
-                    Some(et) => decode_ethertype(&mut frame, et, h.payload(), keep_payload),
+                    Some(et) => decode_ethertype(&mut frame, et, h.payload(), keep, options),
                     None => {
                         frame.payload = h.payload().to_vec();
                         frame.error = Some(WireError::malformed(
@@ -80,8 +111,8 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
         LinkType::RawIp => {
             let version = data.first().map(|b| b >> 4);
             match version {
-                Some(4) => decode_ethertype(&mut frame, 0x0800, data, keep_payload),
-                Some(6) => decode_ethertype(&mut frame, 0x86dd, data, keep_payload),
+                Some(4) => decode_ethertype(&mut frame, 0x0800, data, keep, options),
+                Some(6) => decode_ethertype(&mut frame, 0x86dd, data, keep, options),
                 Some(v) => {
                     frame.payload = data.to_vec();
                     frame.error = Some(WireError::malformed(
@@ -96,7 +127,38 @@ pub fn decode_opts(link: LinkType, data: &[u8], keep_payload: bool) -> Frame {
     frame
 }
 
-fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: bool) {
+/// What the caller wants of a frame.
+#[derive(Debug, Clone, Copy)]
+struct Keep {
+    /// Copy the transport payload into [`Frame::payload`].
+    payload: bool,
+    /// Try the hand decoder of plain IPv4/TCP first.
+    fast: bool,
+}
+
+fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: Keep, options: &mut Vec<TcpOption>) {
+    if keep.fast && read_u16(data, 12) == Some(0x0800) {
+        if let Some(f) = data
+            .get(14..)
+            .and_then(|ip| fast_path::ipv4_tcp(ip, options))
+        {
+            let mac = |at: usize| -> [u8; 6] {
+                let mut m = [0u8; 6];
+                if let Some(s) = data.get(at..at + 6) {
+                    m.copy_from_slice(s);
+                }
+                m
+            };
+            frame.link = LinkRepr::Ethernet(EthernetRepr {
+                src: mac(6),
+                dst: mac(0),
+                ethertype: 0x0800,
+                vlan: None,
+            });
+            fill_fast(frame, f, keep);
+            return;
+        }
+    }
     let packet = match LaxSlicedPacket::from_ethernet(data) {
         Ok(p) => p,
         Err(e) => {
@@ -121,15 +183,40 @@ fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: bool) {
             vlan,
         });
     }
-    fill_from_lax(frame, &packet, keep);
+    fill_from_lax(frame, &packet, keep, options);
 }
 
-fn decode_ethertype(frame: &mut Frame, ethertype: u16, payload: &[u8], keep: bool) {
+fn decode_ethertype(
+    frame: &mut Frame,
+    ethertype: u16,
+    payload: &[u8],
+    keep: Keep,
+    options: &mut Vec<TcpOption>,
+) {
+    if keep.fast && ethertype == 0x0800 {
+        if let Some(f) = fast_path::ipv4_tcp(payload, options) {
+            fill_fast(frame, f, keep);
+            return;
+        }
+    }
     let packet = LaxSlicedPacket::from_ether_type(EtherType(ethertype), payload);
-    fill_from_lax(frame, &packet, keep);
+    fill_from_lax(frame, &packet, keep, options);
 }
 
-fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>, keep: bool) {
+fn fill_fast(frame: &mut Frame, f: fast_path::Ipv4Tcp<'_>, keep: Keep) {
+    frame.net = Some(NetRepr::Ip(f.ip));
+    frame.transport = Some(TransportRepr::Tcp(f.tcp));
+    if keep.payload {
+        frame.payload = f.payload.to_vec();
+    }
+}
+
+fn fill_from_lax(
+    frame: &mut Frame,
+    packet: &LaxSlicedPacket<'_>,
+    keep: Keep,
+    options: &mut Vec<TcpOption>,
+) {
     // Length of the transport segment announced by the IP header.
     let mut l4_declared: Option<usize> = None;
     let mut ip_payload: &[u8] = &[];
@@ -197,9 +284,9 @@ fn fill_from_lax(frame: &mut Frame, packet: &LaxSlicedPacket<'_>, keep: bool) {
 
     match &packet.transport {
         Some(t @ (TransportSlice::Tcp(_) | TransportSlice::Udp(_) | TransportSlice::Icmpv4(_))) => {
-            if let Some((repr, payload)) = transport_repr(t, l4_declared) {
+            if let Some((repr, payload)) = transport_repr(t, l4_declared, options) {
                 frame.transport = Some(repr);
-                if keep {
+                if keep.payload {
                     frame.payload = payload.to_vec();
                 }
             }
@@ -274,24 +361,26 @@ pub fn decode_transport(protocol: u8, bytes: &[u8]) -> Option<(TransportRepr, &[
     match protocol {
         6 => {
             let tcp = etherparse::TcpSlice::from_slice(bytes).ok()?;
-            transport_repr(&TransportSlice::Tcp(tcp), declared)
+            transport_repr(&TransportSlice::Tcp(tcp), declared, &mut Vec::new())
         }
         17 => {
             let udp = etherparse::UdpSlice::from_slice_lax(bytes).ok()?;
-            transport_repr(&TransportSlice::Udp(udp), declared)
+            transport_repr(&TransportSlice::Udp(udp), declared, &mut Vec::new())
         }
         1 => {
             let icmp = etherparse::Icmpv4Slice::from_slice(bytes).ok()?;
-            transport_repr(&TransportSlice::Icmpv4(icmp), declared)
+            transport_repr(&TransportSlice::Icmpv4(icmp), declared, &mut Vec::new())
         }
         _ => None,
     }
 }
 
 /// The plain representation of a TCP, UDP or ICMPv4 slice, and its payload.
+/// The TCP options go into `options` (taken only for a TCP segment).
 fn transport_repr<'a>(
     t: &TransportSlice<'a>,
     l4_declared: Option<usize>,
+    options: &mut Vec<TcpOption>,
 ) -> Option<(TransportRepr, &'a [u8])> {
     match t {
         TransportSlice::Tcp(tcp) => {
@@ -302,6 +391,8 @@ fn transport_repr<'a>(
             let mut flags = u16::from(tcp.header_slice().get(13).copied().unwrap_or(0));
             let byte12 = tcp.header_slice().get(12).copied().unwrap_or(0);
             flags |= u16::from(byte12 & 0x0f) << 8;
+            let mut option_list = std::mem::take(options);
+            parse_tcp_options_into(tcp.options(), &mut option_list);
             let repr = TransportRepr::Tcp(TcpRepr {
                 src_port: tcp.source_port(),
                 dst_port: tcp.destination_port(),
@@ -312,7 +403,7 @@ fn transport_repr<'a>(
                 window: tcp.window_size(),
                 checksum: tcp.checksum(),
                 urgent: tcp.urgent_pointer(),
-                options: parse_tcp_options(tcp.options()),
+                options: option_list,
                 payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
             });
             Some((repr, tcp.payload()))

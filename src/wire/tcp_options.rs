@@ -7,6 +7,14 @@ use super::repr::TcpOption;
 /// with [`TcpOption::Malformed`].
 pub fn parse_tcp_options(bytes: &[u8]) -> Vec<TcpOption> {
     let mut out = Vec::new();
+    parse_tcp_options_into(bytes, &mut out);
+    out
+}
+
+/// [`parse_tcp_options`] into `out` (emptied first), whose allocation a
+/// caller decoding frame after frame can reuse.
+pub fn parse_tcp_options_into(bytes: &[u8], out: &mut Vec<TcpOption>) {
+    out.clear();
     let mut rest = bytes;
     while let Some((&kind, after)) = rest.split_first() {
         match kind {
@@ -56,7 +64,6 @@ pub fn parse_tcp_options(bytes: &[u8]) -> Vec<TcpOption> {
         }
         rest = rest.get(len..).unwrap_or(&[]);
     }
-    out
 }
 
 #[cfg(test)]

@@ -360,3 +360,75 @@ fn random_garbage_never_panics() {
         }
     }
 }
+
+/// Frames of the example captures (Ethernet, real loopback traffic).
+fn example_frames() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for lab in [
+        "chat",
+        "multi_client",
+        "rst",
+        "rst_attack",
+        "segment",
+        "syn_craft",
+        "udp",
+        "websocket",
+    ] {
+        let path = format!(
+            "{}/reports/examples/{lab}/capture.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(path).expect("example capture");
+        let mut at = 24;
+        while let Some(h) = bytes.get(at..at + 16) {
+            let caplen = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
+            let Some(data) = bytes.get(at + 16..at + 16 + caplen) else {
+                break;
+            };
+            out.push(data.to_vec());
+            at += 16 + caplen;
+        }
+    }
+    out
+}
+
+#[test]
+fn hand_decoded_ipv4_tcp_equals_the_general_decoder() {
+    let mut rng = XorShift(0x5eed_fa57);
+    let mut seeds = example_frames();
+    assert!(seeds.len() > 200, "seed frames");
+    seeds.extend([tcp_syn_frame(), tcp_data_frame(b"hello"), udp_frame()]);
+    let same = |link: LinkType, d: &[u8]| {
+        for keep in [false, true] {
+            assert_eq!(
+                // A used option list is emptied before it is filled.
+                decode::decode_with(link, d, keep, true, vec![TcpOption::Mss(1)]),
+                decode::decode_with(link, d, keep, false, Vec::new()),
+                "{link:?} {d:02x?}"
+            );
+        }
+    };
+    for f in &seeds {
+        same(LinkType::Ethernet, f);
+    }
+    for _ in 0..100_000 {
+        let mut d = seeds[(rng.next() as usize) % seeds.len()].clone();
+        for _ in 0..(1 + rng.next() % 3) {
+            let at = (rng.next() as usize) % d.len().max(1);
+            match rng.next() % 4 {
+                // Mostly the IPv4 and TCP headers: lengths, flags, offsets.
+                0 if d.len() > 14 => {
+                    let at = 14 + at % 40.min(d.len() - 14);
+                    d[at] = rng.next() as u8;
+                }
+                1 if !d.is_empty() => d[at] ^= 1 << (rng.next() % 8),
+                2 => d.truncate(at),
+                _ => d.extend((0..rng.next() % 8).map(|_| rng.next() as u8)),
+            }
+        }
+        same(LinkType::Ethernet, &d);
+        if d.len() > 14 {
+            same(LinkType::RawIp, &d[14..]);
+        }
+    }
+}
