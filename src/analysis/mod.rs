@@ -269,8 +269,8 @@ impl Packet {
     /// changed (the report's `--deterministic` normalisation rewrites ports, raw sequence
     /// numbers, timestamps and IP IDs, and the Info column must show the new values).
     pub fn refresh_columns(&mut self) {
-        let (protocol, info) = info::columns(self);
-        self.protocol = protocol;
+        let mut info = String::new();
+        self.protocol = info::write_columns(self, &mut info);
         self.info = info;
     }
 }
