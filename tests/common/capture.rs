@@ -23,8 +23,27 @@ impl Tcpdump {
     }
 
     /// Starts `PREFIX... tcpdump ARGS... -w path filter` (a prefix such as
-    /// `ip netns exec NS` runs it elsewhere) and waits until it listens.
+    /// `ip netns exec NS` runs it elsewhere) and waits until it listens. A tcpdump that
+    /// exits before listening (e.g. the kernel could not find memory for a large `-B`
+    /// buffer at that moment) is retried twice; then the test fails with its message.
     pub fn start_with(path: &Path, prefix: &[&str], args: &[&str], filter: &str) -> Tcpdump {
+        let mut errors = Vec::new();
+        for _ in 0..3 {
+            match Tcpdump::try_start(path, prefix, args, filter) {
+                Ok(dump) => return dump,
+                Err(e) => errors.push(e),
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        panic!("tcpdump did not start listening: {}", errors.join(" | "));
+    }
+
+    fn try_start(
+        path: &Path,
+        prefix: &[&str],
+        args: &[&str],
+        filter: &str,
+    ) -> Result<Tcpdump, String> {
         let mut cmd = match prefix.split_first() {
             Some((first, rest)) => {
                 let mut c = Command::new(first);
@@ -46,19 +65,28 @@ impl Tcpdump {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("listening on") {
-                    let _ = tx.send(());
-                }
+                let listening = line.contains("listening on");
+                let _ = tx.send((listening, line));
             }
         });
-        rx.recv_timeout(Duration::from_secs(10))
-            .expect("tcpdump did not start listening within 10 s");
+        let mut said = Vec::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(10)) {
+                Ok((true, _)) => break,
+                Ok((false, line)) => said.push(line),
+                Err(e) => {
+                    let _ = child.kill();
+                    let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+                    return Err(format!("{e} ({status}): {}", said.join("; ")));
+                }
+            }
+        }
         // Give the kernel filter a moment to be attached.
         std::thread::sleep(Duration::from_millis(200));
-        Tcpdump {
+        Ok(Tcpdump {
             child,
             path: path.to_path_buf(),
-        }
+        })
     }
 
     /// Lets the last packets reach the file, then stops tcpdump with SIGINT.
