@@ -1,6 +1,7 @@
 //! End to end: labs/segment.rhai in the sandbox shows 1460/1460/30 with timestamps off,
 //! 1448/1448/54 with timestamps on and one 2950-byte segment on loopback, every capture's
-//! packets.csv equal to tshark's view of it. Refreshes reports/examples/segment/.
+//! packets.csv equal to tshark's view of it. Refreshes reports/examples/segment/ and, from a
+//! run in Chinese, reports/examples/segment-zh/.
 
 mod common;
 
@@ -65,4 +66,20 @@ fn segment_lab_shows_the_manuals_numbers() {
     assert!(md.contains("Who has 10.77.0.2? Tell 10.77.0.1"), "{md}");
 
     refresh_example("segment", &run.dir);
+
+    // The same lab in Chinese, as the lab manuals are written: a real run, its own example.
+    let zh = run_lab(
+        "labs/segment.rhai",
+        &["--student", "20215120807 李一航", "--lang", "zh"],
+    );
+    assert_eq!(zh.output.status.code(), Some(0), "{}", zh.text());
+    let md = zh.read("report.md");
+    assert!(md.contains("**ack 2951 = 第一个 seq 1 + 2950**"), "{md}");
+    assert!(
+        md.contains("## 检查") && md.contains("9 项检查中通过 9 项"),
+        "{md}"
+    );
+    let left = common::english::english_phrases(&md);
+    assert!(left.is_empty(), "English left in the zh report: {left:?}");
+    refresh_example("segment-zh", &zh.dir);
 }
