@@ -598,10 +598,6 @@ pub const WEBSOCKET_CSV_FIELDS: &[&str] = &[
     "payload_text",
 ];
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The websocket.csv row of `frame` in `app` (columns of [`WEBSOCKET_CSV_FIELDS`]).
 pub fn websocket_csv_row(app: &AppStream, f: &WsFrame) -> Vec<String> {
     let (src, dst) = if f.from_client {
@@ -636,7 +632,9 @@ pub fn websocket_csv_row(app: &AppStream, f: &WsFrame) -> Vec<String> {
         } else {
             String::new()
         },
-        f.mask_key.map(|k| hex(&k)).unwrap_or_default(),
+        f.mask_key
+            .map(|k| data_encoding::HEXLOWER.encode(&k))
+            .unwrap_or_default(),
         f.length_form.as_str().to_string(),
         f.header_len.to_string(),
         f.text().chars().take(200).collect(),

@@ -174,11 +174,7 @@ impl CaptureRecord {
             self.captured.snaplen,
             &self.captured.frames,
         );
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        data_encoding::HEXLOWER.encode(&hasher.finalize())
     }
 
     /// The pcap file name, e.g. `capture.pcap`.

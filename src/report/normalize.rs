@@ -44,6 +44,7 @@
 use super::{Block, CaptureRecord, Check, Header, Report};
 use crate::analysis::{Packet, TcpInfo, TcpStream, Trace};
 use crate::wire::TcpOption;
+use data_encoding::{BASE64, HEXLOWER};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
@@ -98,32 +99,10 @@ fn canonical_ts_base(k: usize) -> u32 {
         .wrapping_mul(1_000_000)
 }
 
-/// Four bytes that look random but are the same in every run: SHA-256 of `label`.
+/// Bytes that look random but are the same in every run: SHA-256 of `label`.
 fn pseudo_random(label: &str) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(label.as_bytes()).into()
-}
-
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// The sequence spaces of one pass over a trace: each direction's current base (its
@@ -347,7 +326,7 @@ impl Normaliser {
                 let key = if k == 0 {
                     SAMPLE_KEY.to_string()
                 } else {
-                    base64(&pseudo_random(&format!("labrun websocket key {k}"))[..16])
+                    BASE64.encode(&pseudo_random(&format!("labrun websocket key {k}"))[..16])
                 };
                 let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
                 self.exact.push((h.key.clone(), key));
@@ -362,12 +341,12 @@ impl Normaliser {
             }
             for f in &app.frames {
                 if let Some(mask) = f.mask_key {
-                    let real = hex(&mask);
+                    let real = HEXLOWER.encode(&mask);
                     if !self.tokens.contains_key(&real) {
                         let k = self.ws_counts.1;
                         self.ws_counts.1 += 1;
                         let bytes = pseudo_random(&format!("labrun websocket mask {k}"));
-                        self.token(real, hex(&bytes[..4]));
+                        self.token(real, HEXLOWER.encode(&bytes[..4]));
                     }
                 }
             }
@@ -631,10 +610,6 @@ impl Normaliser {
             error: r.error.as_deref().map(|e| self.text(e)),
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The ports of a packet, source first: TCP, UDP, a header cut short, an ICMP error's quote.

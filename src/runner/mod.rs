@@ -197,7 +197,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         lab_version: {
             use sha2::Digest;
             let d = sha2::Sha256::digest(source.as_bytes());
-            d.iter().take(6).map(|b| format!("{b:02x}")).collect()
+            data_encoding::HEXLOWER.encode(&d[..6])
         },
         kernel: kernel_release(),
         nonce: if opts.deterministic {
@@ -445,7 +445,7 @@ fn new_nonce() -> String {
     let here = Box::new(0u8);
     let seed = format!("{}:{}:{:p}", now.as_nanos(), std::process::id(), &*here);
     let d = sha2::Sha256::digest(seed.as_bytes());
-    d.iter().take(4).map(|b| format!("{b:02x}")).collect()
+    data_encoding::HEXLOWER.encode(&d[..4])
 }
 
 /// The operating system and kernel release, e.g. `Linux 6.1.0-18-amd64`.

@@ -1,7 +1,7 @@
 //! The sandbox as a lab [`Network`]: hosts whose sockets and captures are made inside
 //! their own namespaces, so scripts use the same API as on loopback.
 
-use super::{HostSpec, Netns, Sandbox, SandboxConfig, format_mac};
+use super::{HostSpec, Netns, Sandbox, SandboxConfig};
 use crate::network::{
     Host, NetContext, NetOptions, Network, NetworkError, NetworkKind, TargetPolicy,
 };
@@ -39,7 +39,7 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
             let ctx: Arc<dyn NetContext> = h.netns.clone();
             Host::new(&h.name, IpAddr::V4(h.ip), &h.iface, Arc::clone(&policy))
                 .with_context(ctx)
-                .with_mac(&format_mac(&h.mac))
+                .with_mac(&crate::analysis::fmt_mac(&h.mac))
         })
         .collect();
     let onoff = |b: bool| if b { "on" } else { "off" };

@@ -34,6 +34,7 @@ pub use netns::Netns;
 pub use privilege::{Privilege, ensure_privileges};
 pub use rendezvous::{Published, join, joined_network, publish, rendezvous_path};
 
+use crate::analysis::fmt_mac;
 use netlink::{LinkSpec, NetlinkFailure, Rtnl, ifindex};
 use std::io;
 use std::net::Ipv4Addr;
@@ -268,7 +269,7 @@ impl SandboxConfig {
                 return bad(format!(
                     "host `{}`: {} is not a unicast MAC address",
                     h.name,
-                    format_mac(&mac)
+                    fmt_mac(&mac)
                 ));
             }
             for (j, other) in self.hosts.iter().enumerate().take(i) {
@@ -286,7 +287,7 @@ impl SandboxConfig {
                         "hosts `{}` and `{}` both have MAC address {}",
                         other.name,
                         h.name,
-                        format_mac(&mac)
+                        fmt_mac(&mac)
                     ));
                 }
             }
@@ -400,14 +401,6 @@ impl Sandbox {
 fn host_mac(spec: &HostSpec, index: usize) -> [u8; 6] {
     spec.mac
         .unwrap_or([0x02, 0, 0, 0, 0, (index + 1).min(255) as u8])
-}
-
-/// `aa:bb:cc:dd:ee:ff`.
-pub fn format_mac(mac: &[u8; 6]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 fn open_rtnl() -> Result<Rtnl, SandboxError> {
@@ -537,7 +530,7 @@ mod tests {
         assert!(cfg.validate().is_ok());
         assert_eq!(cfg.hosts[0].ip, Ipv4Addr::new(10, 77, 0, 1));
         assert_eq!(cfg.hosts[1].ip, Ipv4Addr::new(10, 77, 0, 2));
-        assert_eq!(format_mac(&host_mac(&cfg.hosts[1], 1)), "02:00:00:00:00:02");
+        assert_eq!(fmt_mac(&host_mac(&cfg.hosts[1], 1)), "02:00:00:00:00:02");
         assert!(!cfg.offloads && !cfg.tcp_timestamps);
     }
 

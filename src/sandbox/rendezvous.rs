@@ -5,7 +5,7 @@
 //! Rootless, the namespaces belong to the first process's user namespace, so the second
 //! joins that user namespace first, while it is still single-threaded.
 
-use super::{Netns, Sandbox, SandboxError, format_mac};
+use super::{Netns, Sandbox, SandboxError};
 use crate::network::{Host, NetContext, Network, NetworkError, NetworkKind, TargetPolicy};
 use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr};
@@ -84,7 +84,7 @@ pub fn publish(sandbox: Arc<Sandbox>, path: &Path) -> Result<Published, SandboxE
             "{} {} {} {}\n",
             h.name,
             h.ip,
-            format_mac(&h.mac),
+            crate::analysis::fmt_mac(&h.mac),
             h.iface
         ));
         fds.push(h.netns.as_raw_fd());

@@ -74,7 +74,7 @@ fn http_map(m: &HttpMessage) -> Dynamic {
 fn frame_map(f: &WsFrame) -> Dynamic {
     let key = f
         .mask_key
-        .map(|k| k.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .map(|k| data_encoding::HEXLOWER.encode(&k))
         .unwrap_or_default();
     map(vec![
         ("dir", dir(f.from_client)),

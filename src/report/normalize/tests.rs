@@ -267,6 +267,7 @@ fn the_header_hides_date_and_kernel() {
 
 #[test]
 fn base64_matches_rfc_4648() {
+    let base64 = |b: &[u8]| data_encoding::BASE64.encode(b);
     assert_eq!(base64(b"the sample nonce"), SAMPLE_KEY);
     assert_eq!(base64(b"f"), "Zg==");
     assert_eq!(base64(b"fo"), "Zm8=");
