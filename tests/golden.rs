@@ -237,64 +237,62 @@ fn check_lab(lab: &str, update: bool) -> Outcome {
 /// is also searched for English sentences.
 fn check_run(lab: &str, lang: &str, dir: &Path, extra: &str, update: bool, hint: &str) -> Outcome {
     let mut outcome = Outcome::default();
-    {
-        let script = format!("labs/{lab}.rhai");
-        let mut args: Vec<&str> = extra.split_whitespace().collect();
-        args.extend(["--deterministic", "--student", STUDENT, "--lang", lang]);
-        let run = common::lab::run_lab(&script, &args);
-        if run.output.status.code() != Some(0) {
+    let script = format!("labs/{lab}.rhai");
+    let mut args: Vec<&str> = extra.split_whitespace().collect();
+    args.extend(["--deterministic", "--student", STUDENT, "--lang", lang]);
+    let run = common::lab::run_lab(&script, &args);
+    if run.output.status.code() != Some(0) {
+        outcome.failures.push(format!(
+            "labrun {script} --deterministic --lang {lang} exited with {:?}; a golden report \
+             comes from a run whose checks all pass:\n{}",
+            run.output.status.code(),
+            run.text()
+        ));
+        return outcome;
+    }
+    if lang == "zh" {
+        let left = common::english::english_phrases(&run.read("report.md"));
+        if !left.is_empty() {
+            let list: Vec<String> = left
+                .iter()
+                .map(|(l, t)| format!("  line {l}: {t}"))
+                .collect();
             outcome.failures.push(format!(
-                "labrun {script} --deterministic --lang {lang} exited with {:?}; a golden report \
-                 comes from a run whose checks all pass:\n{}",
-                run.output.status.code(),
-                run.text()
-            ));
-            return outcome;
-        }
-        if lang == "zh" {
-            let left = common::english::english_phrases(&run.read("report.md"));
-            if !left.is_empty() {
-                let list: Vec<String> = left
-                    .iter()
-                    .map(|(l, t)| format!("  line {l}: {t}"))
-                    .collect();
-                outcome.failures.push(format!(
-                    "the Chinese report of labs/{lab}.rhai still has English sentences:\n{}",
-                    list.join("\n")
-                ));
-            }
-        }
-        for file in ["report.md", "report.html"] {
-            let golden_path: PathBuf = dir.join(golden_name(file, lang));
-            let actual = run.read(file);
-            let golden = std::fs::read_to_string(&golden_path).ok();
-            if golden.as_deref() == Some(actual.as_str()) {
-                continue;
-            }
-            if update {
-                std::fs::create_dir_all(dir).expect("create the golden directory");
-                std::fs::write(&golden_path, &actual).expect("write the golden file");
-                outcome
-                    .notes
-                    .push(format!("wrote {}", golden_path.display()));
-                continue;
-            }
-            let Some(golden) = golden else {
-                outcome.failures.push(format!(
-                    "{} is missing: create it with {hint}",
-                    golden_path.display()
-                ));
-                continue;
-            };
-            let text = format!(
-                "{} differs from this run (- golden, + now):\n{}",
-                golden_path.display(),
-                short_diff(&golden, &actual)
-            );
-            outcome.failures.push(format!(
-                "{text}\nIf the change is intended, accept it with {hint}"
+                "the Chinese report of labs/{lab}.rhai still has English sentences:\n{}",
+                list.join("\n")
             ));
         }
+    }
+    for file in ["report.md", "report.html"] {
+        let golden_path: PathBuf = dir.join(golden_name(file, lang));
+        let actual = run.read(file);
+        let golden = std::fs::read_to_string(&golden_path).ok();
+        if golden.as_deref() == Some(actual.as_str()) {
+            continue;
+        }
+        if update {
+            std::fs::create_dir_all(dir).expect("create the golden directory");
+            std::fs::write(&golden_path, &actual).expect("write the golden file");
+            outcome
+                .notes
+                .push(format!("wrote {}", golden_path.display()));
+            continue;
+        }
+        let Some(golden) = golden else {
+            outcome.failures.push(format!(
+                "{} is missing: create it with {hint}",
+                golden_path.display()
+            ));
+            continue;
+        };
+        let text = format!(
+            "{} differs from this run (- golden, + now):\n{}",
+            golden_path.display(),
+            short_diff(&golden, &actual)
+        );
+        outcome.failures.push(format!(
+            "{text}\nIf the change is intended, accept it with {hint}"
+        ));
     }
     outcome
 }
