@@ -1,5 +1,6 @@
 //! A libpcap live capture running on its own thread, stopped with a bounded drain.
 
+use super::budget::{MemoryBudget, frame_cost};
 use super::{CaptureError, CaptureStats, Captured};
 use crate::analysis::RawFrame;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +17,8 @@ pub struct CaptureConfig {
     pub filter: String,
     /// Longest frame prefix kept.
     pub snaplen: u32,
-    /// Kernel buffer size in bytes: large, so bursts on loopback are not dropped.
+    /// Kernel ring size in bytes: large enough that bursts on loopback are not dropped
+    /// while the capture thread copies frames out (immediate mode).
     pub buffer_bytes: u32,
     /// On stop, wait until no packet arrived for this long (catches a delayed ACK, ~40 ms).
     pub settle: Duration,
@@ -24,6 +26,9 @@ pub struct CaptureConfig {
     pub max_drain: Duration,
     /// Frames kept at most; later frames are counted as truncated, not stored.
     pub max_frames: usize,
+    /// The run's memory budget: the ring is taken from it when the capture opens (refused
+    /// when it does not fit) and every stored frame too (past it, frames count as truncated).
+    pub budget: Option<Arc<MemoryBudget>>,
 }
 
 impl CaptureConfig {
@@ -33,12 +38,17 @@ impl CaptureConfig {
             iface: iface.to_string(),
             filter: filter.to_string(),
             snaplen: 65535,
-            buffer_bytes: 64 << 20,
+            buffer_bytes: Self::DEFAULT_BUFFER,
             settle: Duration::from_millis(100),
             max_drain: Duration::from_secs(2),
             max_frames: 2_000_000,
+            budget: None,
         }
     }
+
+    /// The default kernel ring: 8 MiB, thousands of frames of a textbook wire and over a
+    /// hundred full-size loopback frames, drained continuously in immediate mode.
+    pub const DEFAULT_BUFFER: u32 = 8 << 20;
 }
 
 /// A running capture; [`LiveCapture::stop`] ends it and returns the frames.
@@ -49,6 +59,8 @@ pub struct LiveCapture {
     frames: Arc<Mutex<Vec<RawFrame>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Result<Captured, CaptureError>>>,
+    /// The ring's share of the budget, given back once the ring is closed.
+    ring: u64,
 }
 
 /// How often the capture thread wakes up to look at the stop flag.
@@ -59,7 +71,23 @@ impl LiveCapture {
     ///
     /// When this returns the capture is armed: traffic sent afterwards is seen.
     pub fn start(config: CaptureConfig) -> Result<Self, CaptureError> {
-        let cap = open(&config)?;
+        let ring = u64::from(config.buffer_bytes);
+        if let Some(budget) = &config.budget
+            && !budget.try_take(ring)
+        {
+            return Err(CaptureError::Budget {
+                iface: config.iface.clone(),
+                asked: ring,
+                used: budget.used(),
+                limit: budget.limit(),
+            });
+        }
+        let give_back = |config: &CaptureConfig| {
+            if let Some(budget) = &config.budget {
+                budget.give_back(ring);
+            }
+        };
+        let cap = open(&config).inspect_err(|_| give_back(&config))?;
         let dlt = u32::try_from(cap.get_datalink().0).unwrap_or(0);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
@@ -69,9 +97,12 @@ impl LiveCapture {
         let thread = std::thread::Builder::new()
             .name(format!("capture-{}", config.iface))
             .spawn(move || collect(cap, &cfg, &flag, &sink))
-            .map_err(|e| CaptureError::Read {
-                iface: config.iface.clone(),
-                message: format!("cannot start the capture thread: {e}"),
+            .map_err(|e| {
+                give_back(&config);
+                CaptureError::Read {
+                    iface: config.iface.clone(),
+                    message: format!("cannot start the capture thread: {e}"),
+                }
             })?;
         Ok(LiveCapture {
             config,
@@ -79,6 +110,7 @@ impl LiveCapture {
             frames,
             stop,
             thread: Some(thread),
+            ring,
         })
     }
 
@@ -110,9 +142,18 @@ impl LiveCapture {
     pub fn stop(mut self) -> Result<Captured, CaptureError> {
         self.stop.store(true, Ordering::SeqCst);
         let iface = self.config.iface.clone();
-        match self.thread.take() {
+        let result = match self.thread.take() {
             Some(t) => t.join().map_err(|_| CaptureError::Thread(iface))?,
             None => Err(CaptureError::Thread(iface)),
+        };
+        self.release_ring();
+        result
+    }
+
+    /// Gives the ring's share back to the budget (the thread has closed the ring). Once.
+    fn release_ring(&mut self) {
+        if let Some(budget) = &self.config.budget {
+            budget.give_back(std::mem::take(&mut self.ring));
         }
     }
 }
@@ -123,6 +164,7 @@ impl Drop for LiveCapture {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        self.release_ring();
     }
 }
 
@@ -181,7 +223,11 @@ fn collect(
         match cap.next_packet() {
             Ok(p) => {
                 last_packet = Instant::now();
-                if stored < config.max_frames {
+                let fits = config
+                    .budget
+                    .as_ref()
+                    .is_none_or(|b| b.try_take(frame_cost(p.data.len())));
+                if stored < config.max_frames && fits {
                     stored += 1;
                     let mut frames = sink.lock().unwrap_or_else(|p| p.into_inner());
                     frames.push(RawFrame {

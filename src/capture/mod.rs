@@ -4,9 +4,11 @@
 //! starts, collects frames on a thread, and on [`LiveCapture::stop`] drains what the kernel
 //! still holds and waits for the wire to go quiet, so the last ACK of a close is never lost.
 
+mod budget;
 mod live;
 mod pcapfile;
 
+pub use budget::MemoryBudget;
 pub use live::{CaptureConfig, LiveCapture};
 pub use pcapfile::{PCAP_NSEC_MAGIC, write_pcap};
 
@@ -41,6 +43,21 @@ pub enum CaptureError {
         /// libpcap's message.
         message: String,
     },
+    /// Opening the capture would pass the run's capture memory budget.
+    #[error(
+        "cannot capture on `{iface}`: its {} MiB ring would pass the run's capture memory budget ({} of {} MiB in use); stop a capture you no longer need first",
+        asked >> 20, used >> 20, limit >> 20
+    )]
+    Budget {
+        /// The interface.
+        iface: String,
+        /// Bytes the ring needs.
+        asked: u64,
+        /// Bytes the run's captures hold already.
+        used: u64,
+        /// The budget.
+        limit: u64,
+    },
     /// The capture thread panicked (a bug in labrun).
     #[error("the capture thread on `{0}` stopped unexpectedly")]
     Thread(String),
@@ -55,7 +72,8 @@ pub struct CaptureStats {
     pub dropped: u32,
     /// Packets the interface or driver dropped.
     pub if_dropped: u32,
-    /// Frames labrun stopped storing because the capture hit its frame limit.
+    /// Frames labrun did not store because the capture hit its frame limit or the run's
+    /// capture memory budget.
     pub truncated: u32,
 }
 

@@ -214,6 +214,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         networks: Vec::new(),
         choice: opts.network.clone(),
         captures: Vec::new(),
+        capture_budget: Arc::default(),
         progress: progress.clone(),
         script: file.clone(),
         args: opts.args.clone(),

@@ -67,6 +67,8 @@ pub struct RunState {
     pub choice: NetworkChoice,
     /// Captures in start order (stopped ones keep their slot empty).
     pub captures: Vec<PendingCapture>,
+    /// The memory all the run's captures may hold together (rings and stored frames).
+    pub capture_budget: Arc<crate::capture::MemoryBudget>,
     /// Spinner on the terminal (hidden when stderr is not a terminal).
     pub progress: ProgressBar,
     /// The script file, for `file:line` of checks.

@@ -162,10 +162,10 @@ fn record_capture(
         );
         st.report.warnings.push(match lang {
             Lang::En => format!(
-                "capture `{name}` on {iface} LOST PACKETS: libpcap dropped {d} and the interface {i}, {t} over the frame limit; the analysis below is incomplete"
+                "capture `{name}` on {iface} LOST PACKETS: libpcap dropped {d} and the interface {i}, {t} over the frame or memory limit; the analysis below is incomplete"
             ),
             Lang::Zh => format!(
-                "在 {iface} 上的抓包 `{name}` 丢失了分组：libpcap 丢弃 {d} 个，网卡丢弃 {i} 个，{t} 个超出帧数上限；以下分析不完整"
+                "在 {iface} 上的抓包 `{name}` 丢失了分组：libpcap 丢弃 {d} 个，网卡丢弃 {i} 个，{t} 个超出帧数或内存上限；以下分析不完整"
             ),
         });
     }
@@ -183,6 +183,9 @@ fn record_capture(
     })
 }
 
+/// The largest kernel ring a capture may ask for (`buffer`, in MiB).
+const MAX_BUFFER_MIB: u32 = 256;
+
 fn start(
     ctx: &NativeCallContext,
     host: &crate::network::Host,
@@ -196,7 +199,7 @@ fn start(
         match k.as_str() {
             "filter" => filter = v.to_string(),
             "name" => name = Some(v.to_string()),
-            "snaplen" | "settle" => config_changes.push((
+            "snaplen" | "settle" | "buffer" => config_changes.push((
                 k.to_string(),
                 v.as_int().map_err(|t| {
                     api_error("capture", format!("`{k}` must be an integer, not {t}"))
@@ -205,7 +208,9 @@ fn start(
             other => {
                 return Err(api_error(
                     "capture",
-                    format!("unknown option `{other}` (known: filter, name, snaplen, settle)"),
+                    format!(
+                        "unknown option `{other}` (known: filter, name, snaplen, settle, buffer)"
+                    ),
                 ));
             }
         }
@@ -216,9 +221,21 @@ fn start(
             .map_err(|_| api_error("capture", format!("`{k}` must be positive")))?;
         match k.as_str() {
             "snaplen" => config.snaplen = v.max(64),
+            "buffer" => {
+                config.buffer_bytes = (1..=MAX_BUFFER_MIB)
+                    .contains(&v)
+                    .then_some(v << 20)
+                    .ok_or_else(|| {
+                        api_error(
+                            "capture",
+                            format!("`buffer` must be 1..={MAX_BUFFER_MIB} MiB, got {v}"),
+                        )
+                    })?;
+            }
             _ => config.settle = Duration::from_millis(u64::from(v)),
         }
     }
+    config.budget = Some(Arc::clone(&handle.lock().capture_budget));
     let name = {
         let st = handle.lock();
         let n = st.captures.len();
@@ -265,7 +282,9 @@ mod capture_module {
     pub type Trace = TraceRef;
 
     /// Starts capturing on the host's interface with a BPF filter, e.g. `"tcp port 8888"`.
-    /// The capture is armed when this returns; traffic sent afterwards is seen.
+    /// The capture is armed when this returns; traffic sent afterwards is seen. Its kernel
+    /// ring (8 MiB) and stored frames count against the run's capture memory budget
+    /// (512 MiB for all captures): past it `capture` fails, see the options form below.
     #[rhai_fn(return_raw)]
     pub fn capture(
         ctx: NativeCallContext,
@@ -277,7 +296,13 @@ mod capture_module {
         start(&ctx, host, &m)
     }
 
-    /// Starts a capture with options `#{ filter: "tcp", name: "loopback", snaplen: 65535, settle: 100 }`.
+    /// Starts a capture with options `#{ filter: "tcp", name: "loopback", snaplen: 65535,
+    /// settle: 100, buffer: 8 }` (`buffer`: the kernel ring in MiB, 1..=256, default 8).
+    ///
+    /// Limits: all the captures of a run share one memory budget of 512 MiB (their rings
+    /// while they run, plus every frame they store). A capture whose ring does not fit is
+    /// refused with an error (stop the captures you no longer need); frames past the
+    /// budget are not stored and the report says the capture lost packets.
     #[rhai_fn(name = "capture", return_raw)]
     pub fn capture_with(
         ctx: NativeCallContext,
