@@ -18,6 +18,8 @@ pub struct Measured {
 pub fn run_measured(args: &[&str]) -> Measured {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let started = Instant::now();
+    // Reaped below with wait4, which also gives the child's resource usage.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_labrun"))
         .current_dir(dir)
         .args(args)
