@@ -22,7 +22,7 @@ pub fn register(engine: &mut Engine) {
 fn ws_err(e: WsError) -> Box<EvalAltResult> {
     match e {
         WsError::Sock(s) => throw_sock(s),
-        other => api_error("websocket", other),
+        other => super::or_stop(api_error("websocket", other)),
     }
 }
 

@@ -319,12 +319,38 @@ impl WsServer {
     /// Stops accepting, closes open connections, waits for the threads; returns the
     /// errors seen since the last call.
     pub fn shutdown(&self) -> Vec<String> {
-        self.inner.stop.store(true, Ordering::SeqCst);
+        self.signal_stop();
         crate::util::join_all(&self.inner.threads);
         for c in lock(&self.inner.conns).iter() {
             c.abort();
         }
         std::mem::take(&mut *lock(&self.inner.errors))
+    }
+
+    /// Tells the server's threads to stop without waiting for them (the run's teardown
+    /// signals every server first, then waits for all at once).
+    pub fn signal_stop(&self) {
+        self.inner.stop.store(true, Ordering::SeqCst);
+        self.inner.changed.notify_all();
+    }
+
+    /// True once every thread of the server has finished.
+    pub fn is_stopped(&self) -> bool {
+        crate::util::all_finished(&self.inner.threads)
+    }
+
+    /// After [`WsServer::signal_stop`]: joins the threads that finished, closes open
+    /// connections, returns the errors, plus one for threads still running.
+    pub fn collect(&self) -> Vec<String> {
+        let running = crate::util::join_finished(&self.inner.threads);
+        for c in lock(&self.inner.conns).iter() {
+            c.abort();
+        }
+        let mut errors = std::mem::take(&mut *lock(&self.inner.errors));
+        if running > 0 {
+            errors.push(format!("{running} thread(s) did not stop in time"));
+        }
+        errors
     }
 }
 
