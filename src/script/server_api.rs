@@ -205,6 +205,8 @@ fn serve_connection(se: ScriptEngine, server: Arc<ServerInner>, handlers: Handle
                     break;
                 }
             }
+            // The run stops (its time limit, Ctrl-C): so does the connection.
+            Err(e) if e.is_stop() => break,
             Err(e) => {
                 server.record("error", peer, &e.to_string());
                 break;
