@@ -272,9 +272,10 @@ impl TcpConn {
     /// Sends all of `data`; returns the byte count. Fails with EPIPE/ECONNRESET as the kernel says.
     pub fn send(&self, data: &[u8]) -> SockResult<usize> {
         let timeout = self.timeout();
-        let deadline = Instant::now() + timeout;
         let ctx = self.context();
         self.with_socket("send", |s| {
+            // Counted from when the socket is ours: a reader thread may have held it.
+            let deadline = Instant::now() + timeout;
             let mut sent = 0;
             while sent < data.len() {
                 let Some(wait) = next_wait("send", deadline)? else {

@@ -100,8 +100,9 @@ impl UdpSock {
         mut f: impl FnMut(&UdpSocket) -> std::io::Result<T>,
     ) -> SockResult<T> {
         let timeout = self.timeout();
-        let deadline = Instant::now() + timeout;
         self.with_socket(op, |s| {
+            // Counted from when the socket is ours: another thread may have held it.
+            let deadline = Instant::now() + timeout;
             loop {
                 let Some(wait) = next_wait(op, deadline)? else {
                     return Err(SockError::timeout(
