@@ -215,3 +215,28 @@ fn first_ctrl_c_ends_a_long_recv_and_writes_the_report() {
     );
     assert_empty(tmp.path());
 }
+
+#[test]
+fn a_handler_blocked_at_the_end_does_not_hold_teardown() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("report");
+    let (out, took) = run_timed(
+        &hostile("handler_blocks_teardown.rhai"),
+        &out_dir,
+        tmp.path(),
+        &[],
+    );
+    let err = text(&out.stderr);
+    eprintln!("a handler sleeping 60 s at the end: the run took {took:?}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    // The handler was stopped, and the report says so.
+    assert!(
+        err.contains("warning: server on") && err.contains("stopped what it left running"),
+        "{err}"
+    );
+    let report = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(report.contains("stopped what it left running"), "{report}");
+    assert_empty(tmp.path());
+}
