@@ -74,6 +74,11 @@ impl RunClock {
         }
     }
 
+    /// True once Ctrl-C was pressed (one atomic load, for checks at every operation).
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.load(Ordering::Relaxed)
+    }
+
     /// Time left before the deadline.
     pub fn left(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
