@@ -66,8 +66,9 @@ pub struct RunOptions {
     /// Grade this capture instead of making traffic (`labrun grade --pcap`): the lab's
     /// `grading()` is true and `graded_capture()` returns this file's trace.
     pub grade: Option<PathBuf>,
-    /// Set (e.g. by a Ctrl-C handler) to stop the script at its next operation; the
-    /// report of what ran so far is still written.
+    /// Set (e.g. by a Ctrl-C handler) to stop the script at once: at its next operation,
+    /// or within a slice of a blocking call ([`crate::clock`]); the report of what ran so
+    /// far is still written.
     pub interrupt: Option<Arc<AtomicBool>>,
     /// `--lang`: the language of the report's fixed sentences and of the lab's `tr(en, zh)`.
     pub lang: crate::i18n::Lang,
