@@ -200,6 +200,9 @@ struct GradeArgs {
     /// labrun.toml's `lang`, else en).
     #[arg(long, value_name = "en|zh", value_parser = parse_lang)]
     lang: Option<Lang>,
+    /// Stop grading a capture after SECONDS of wall-clock time (1..=86400).
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIME_LIMIT, value_parser = parse_time_limit)]
+    time_limit: u64,
     /// Arguments for the lab after `--`, as key=value (e.g. port=9000).
     #[arg(last = true, value_name = "KEY=VALUE")]
     script_args: Vec<String>,
@@ -250,9 +253,37 @@ struct RunArgs {
     /// as `browser()`.
     #[arg(long, value_name = "BROWSER")]
     browser: Option<String>,
+    /// Stop the lab after SECONDS of wall-clock time (1..=86400): every wait (recv,
+    /// accept, sleep, a capture's wait, a scan) ends by then, the script stops with its
+    /// file:line:col and exit code 2, and the report keeps what was captured.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIME_LIMIT, value_parser = parse_time_limit)]
+    time_limit: u64,
     /// Arguments for the script after `--`, as key=value; the script sees them in `args`.
     #[arg(last = true, value_name = "KEY=VALUE")]
     script_args: Vec<String>,
+}
+
+/// `--time-limit`'s default, in seconds: the limit of [`runner::Limits::default`].
+const DEFAULT_TIME_LIMIT: u64 = 300;
+/// The longest `--time-limit`: a day.
+const MAX_TIME_LIMIT: u64 = 86_400;
+
+/// Parses `--time-limit SECONDS`: a whole number from 1 to a day.
+fn parse_time_limit(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if (1..=MAX_TIME_LIMIT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds from 1 to {MAX_TIME_LIMIT}"
+        )),
+    }
+}
+
+/// The engine limits with the run's time limit.
+fn limits_with(time_limit: u64) -> runner::Limits {
+    runner::Limits {
+        max_duration: std::time::Duration::from_secs(time_limit),
+        ..runner::Limits::default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -412,7 +443,7 @@ fn run(args: RunArgs) -> Result<u8> {
         student,
         args: kv,
         network,
-        limits: Default::default(),
+        limits: limits_with(args.time_limit),
         browser: args.browser.clone(),
         grade: None,
         keep_report: true,
@@ -512,6 +543,7 @@ fn grade_one(
     out: Option<PathBuf>,
     kv: &[(String, String)],
     lang: Lang,
+    time_limit: u64,
 ) -> Result<runner::RunOutcome> {
     let opts = RunOptions {
         script: lab.to_path_buf(),
@@ -525,6 +557,7 @@ fn grade_one(
         },
         grade: Some(pcap.to_path_buf()),
         lang,
+        limits: limits_with(time_limit),
         ..RunOptions::default()
     };
     Ok(runner::run(&opts)?)
@@ -554,7 +587,14 @@ fn grade(args: GradeArgs) -> Result<u8> {
             .unwrap_or_default(),
     };
     if let Some(pcap) = &args.pcap {
-        let outcome = grade_one(&args.lab, pcap, args.out.clone(), &kv, lang)?;
+        let outcome = grade_one(
+            &args.lab,
+            pcap,
+            args.out.clone(),
+            &kv,
+            lang,
+            args.time_limit,
+        )?;
         if let Some(e) = &outcome.error {
             bail!("{e}");
         }
@@ -607,7 +647,7 @@ fn grade(args: GradeArgs) -> Result<u8> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match grade_one(&args.lab, f, None, &kv, lang) {
+        match grade_one(&args.lab, f, None, &kv, lang, args.time_limit) {
             Ok(o) if o.error.is_none() => {
                 let (earned, total) = o.report.score();
                 w.write_record([

@@ -8,6 +8,7 @@
 //! - [`script`]: the functions and types a lab script can use;
 //! - [`network`]: the lab's hosts and the rule of where traffic may go;
 //! - `sandbox` (Linux only): the lab network of private namespaces joined by veth pairs;
+//! - [`clock`]: the run's deadline and Ctrl-C, which every blocking call obeys;
 //! - [`sockets`]: kernel sockets with deadlines and inspectable errors;
 //! - [`capture`]: live libpcap capture on a thread, and pcap files;
 //! - [`wire`]: link-layer and header decoding;
@@ -22,6 +23,7 @@
 pub mod analysis;
 pub mod analyze;
 pub mod capture;
+pub mod clock;
 pub mod config;
 pub mod craft;
 pub mod i18n;

@@ -28,6 +28,33 @@ pub fn join_all(threads: &std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>) {
     }
 }
 
+/// True once every thread in `threads` has finished (a server's acceptor adds no more
+/// threads after it finished, so the answer is final).
+pub fn all_finished(threads: &std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>) -> bool {
+    threads
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .all(std::thread::JoinHandle::is_finished)
+}
+
+/// Joins the threads in `threads` that have finished; returns how many still run (they
+/// stay in the list).
+pub fn join_finished(threads: &std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>) -> usize {
+    let done: Vec<_> = {
+        let mut list = threads.lock().unwrap_or_else(|p| p.into_inner());
+        let (done, running) = std::mem::take(&mut *list)
+            .into_iter()
+            .partition(std::thread::JoinHandle::is_finished);
+        *list = running;
+        done
+    };
+    for t in done {
+        let _ = t.join();
+    }
+    threads.lock().unwrap_or_else(|p| p.into_inner()).len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

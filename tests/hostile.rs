@@ -1,8 +1,11 @@
-//! Hostile lab scripts and inputs: each case runs the real binary on a script or input
-//! written to break one of labrun's promises, and asserts the promise holds (exit code,
-//! message with the script position, elapsed time, memory, files left behind).
+//! Hostile lab scripts and inputs: each case runs the real binary on a script or input in
+//! `tests/hostile/` written to break one of labrun's promises, and asserts the promise holds
+//! (exit code, message with file:line:col, elapsed time, memory, files left behind).
+//! One module per area.
 
 mod common;
 
 #[path = "hostile/capture.rs"]
 mod capture;
+#[path = "hostile/limits.rs"]
+mod limits;

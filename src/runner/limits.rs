@@ -2,7 +2,8 @@
 //!
 //! Rhai has no limits until they are set: without these, `loop {}` would hang labrun and a
 //! runaway string could eat the machine's memory. Blocking native calls (recv, accept,
-//! capture stop) are not covered by the operation count; each has its own deadline.
+//! sleep, capture waits) are not covered by the operation count: each has its own
+//! deadline, which the run's clock ([`crate::clock`]) caps at `max_duration`.
 
 use std::time::Duration;
 
@@ -13,7 +14,8 @@ pub struct Limits {
     /// 200 million is far beyond any lab (the chat lab uses about 5,000) and an endless
     /// loop burns through it in about 4 s on a slow machine (20 million take 0.4 s here).
     pub max_operations: u64,
-    /// Wall-clock time the script may run in total, checked between operations.
+    /// Wall-clock time the script may run in total (`--time-limit`): checked at every
+    /// operation, and every blocking call ends by then ([`crate::clock`]).
     pub max_duration: Duration,
     /// Time the script may compute without waiting on the network, a clock, or anything
     /// else native: an endless loop is stopped after this long whatever the CPU's speed
@@ -50,7 +52,8 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// Applies the limits (except the wall clock, which the runner's progress hook checks).
+    /// Applies the limits (except the wall clock, which the runner's progress hook and
+    /// the blocking calls check through [`crate::clock`]).
     pub fn apply(&self, engine: &mut rhai::Engine) {
         engine.set_max_operations(self.max_operations);
         engine.set_max_call_levels(self.max_call_levels);

@@ -8,12 +8,13 @@ pub use errors::{ScriptError, from_eval, from_parse};
 pub use limits::{BusyClock, Limits};
 pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState, ScriptEngine};
 
+use crate::clock::RunClock;
 use crate::i18n::Lang;
 use crate::report::{self, Block, Report, Student, Written};
 use indicatif::{ProgressBar, ProgressStyle};
 use rhai::{Dynamic, Engine, Map, OptimizationLevel, Scope};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -65,8 +66,9 @@ pub struct RunOptions {
     /// Grade this capture instead of making traffic (`labrun grade --pcap`): the lab's
     /// `grading()` is true and `graded_capture()` returns this file's trace.
     pub grade: Option<PathBuf>,
-    /// Set (e.g. by a Ctrl-C handler) to stop the script at its next operation; the
-    /// report of what ran so far is still written.
+    /// Set (e.g. by a Ctrl-C handler) to stop the script at once: at its next operation,
+    /// or within a slice of a blocking call ([`crate::clock`]); the report of what ran so
+    /// far is still written.
     pub interrupt: Option<Arc<AtomicBool>>,
     /// `--lang`: the language of the report's fixed sentences and of the lab's `tr(en, zh)`.
     pub lang: crate::i18n::Lang,
@@ -237,17 +239,18 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         debugger.suspend(|| eprintln!("{at}{text}"));
     });
     let started = Instant::now();
-    let max = opts.limits.max_duration;
-    let interrupt = opts.interrupt.clone();
+    let interrupt = opts.interrupt.clone().unwrap_or_default();
+    let clock = Arc::new(RunClock::new(opts.limits.max_duration, interrupt));
+    let _installed = crate::clock::install(Arc::clone(&clock));
     let max_busy = opts.limits.max_busy;
+    let stop_clock = Arc::clone(&clock);
     engine.on_progress(move |ops| {
-        if interrupt
-            .as_ref()
-            .is_some_and(|i| i.load(Ordering::Relaxed))
-        {
-            return Some(Dynamic::from(
-                "interrupted (Ctrl-C); the report holds what was captured so far".to_string(),
-            ));
+        // Ctrl-C at every operation (one atomic load), the clock every 16 (a few hundred
+        // nanoseconds at most): a blocking call ends by the deadline on its own.
+        if ops % 16 == 0 || stop_clock.interrupted() {
+            if let Err(stop) = stop_clock.check() {
+                return Some(Dynamic::from(stop.to_string()));
+            }
         }
         if ops % 256 != 0 {
             return None;
@@ -268,14 +271,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
                 crate::util::fmt_duration(max_busy)
             )));
         }
-        if now.duration_since(started) > max {
-            Some(Dynamic::from(format!(
-                "the script ran longer than {} and was stopped",
-                crate::util::fmt_duration(max)
-            )))
-        } else {
-            None
-        }
+        None
     });
 
     if let Some(path) = &opts.grade {
@@ -300,7 +296,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     progress.finish_and_clear();
 
     let error = result.err().map(|e| from_eval(&file, &e));
-    let mut report = finish(&handle);
+    let mut report = finish(&handle, &clock);
     if let Some(e) = &error {
         report.error = Some(e.to_string());
     }
@@ -326,39 +322,61 @@ fn worth_keeping(r: &Report) -> bool {
     !r.captures.is_empty() || !r.blocks.is_empty() || !r.checks.is_empty()
 }
 
+/// How long teardown lets servers finish what they are doing before it ends their waits.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+/// How long teardown waits for servers in all; any still running then are left behind
+/// with a warning.
+const STOP_BOUND: Duration = Duration::from_secs(3);
+
 /// Stops servers and captures the script left running and takes the report out of the state.
-fn finish(handle: &RunHandle) -> Report {
+///
+/// Every server is told to stop first, then all are waited for together (bounded by
+/// [`STOP_BOUND`]): a run that left 500 servers ends in a fraction of a second, not one
+/// poll interval per server.
+fn finish(handle: &RunHandle, clock: &RunClock) -> Report {
     let lang = handle.lock().report.header.lang;
     let browsers: Vec<_> = std::mem::take(&mut handle.lock().browsers);
     for b in browsers {
         b.close();
     }
     let ws_servers: Vec<_> = std::mem::take(&mut handle.lock().ws_servers);
-    for s in ws_servers {
-        let errors = s.shutdown();
-        let mut st = handle.lock();
-        for e in errors {
-            let at = s.addr();
-            let w = match lang {
+    let servers: Vec<_> = std::mem::take(&mut handle.lock().servers);
+    for s in &ws_servers {
+        s.signal_stop();
+    }
+    for s in &servers {
+        s.signal_stop();
+    }
+    let all_stopped =
+        || ws_servers.iter().all(|s| s.is_stopped()) && servers.iter().all(|s| s.is_stopped());
+    let t0 = Instant::now();
+    while !all_stopped() && t0.elapsed() < STOP_BOUND {
+        if t0.elapsed() >= STOP_GRACE {
+            // Handlers still waiting (a recv, a sleep) end at their next slice.
+            clock.end();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut warnings = Vec::new();
+    for s in &ws_servers {
+        let at = s.addr();
+        for e in s.collect() {
+            warnings.push(match lang {
                 Lang::En => format!("WebSocket server on {at}: {e}"),
                 Lang::Zh => format!("{at} 上的 WebSocket 服务器：{e}"),
-            };
-            st.report.warnings.push(w);
+            });
         }
     }
-    let servers: Vec<_> = std::mem::take(&mut handle.lock().servers);
-    for s in servers {
-        let errors = s.shutdown();
-        let mut st = handle.lock();
-        for e in errors {
-            let at = s.addr();
-            let w = match lang {
+    for s in &servers {
+        let at = s.addr();
+        for e in s.collect() {
+            warnings.push(match lang {
                 Lang::En => format!("server on {at}: {e}"),
                 Lang::Zh => format!("{at} 上的服务器：{e}"),
-            };
-            st.report.warnings.push(w);
+            });
         }
     }
+    handle.lock().report.warnings.extend(warnings);
     let pending: Vec<PendingCapture> = handle.lock().captures.clone();
     for p in pending {
         let live = p.live.lock().unwrap_or_else(|e| e.into_inner()).take();

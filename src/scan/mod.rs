@@ -348,7 +348,8 @@ pub struct ScanOptions {
     pub max_in_flight: usize,
     /// Shows progress (a bar with ports/s and ETA on a terminal); `None` for none.
     pub progress: Option<ProgressBar>,
-    /// Set (e.g. by Ctrl-C) to stop the scan early with [`ScanError::Interrupted`].
+    /// Set (e.g. by Ctrl-C) to stop the scan early with [`ScanError::Interrupted`]; the
+    /// run's clock ([`crate::clock`]: its time limit, Ctrl-C) stops it the same way.
     pub cancel: Option<Arc<AtomicBool>>,
 }
 

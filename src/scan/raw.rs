@@ -77,6 +77,7 @@ pub fn scan(
             .cancel
             .as_ref()
             .is_some_and(|c| c.load(Ordering::Relaxed))
+            || crate::clock::check().is_err()
         {
             return Err(ScanError::Interrupted);
         }

@@ -71,10 +71,11 @@ fn wait_for(cap: &ScriptCapture, filter: &str, timeout: INT) -> ApiResult<Dynami
             return Ok(Dynamic::from(PacketRef::new(trace, index)));
         }
         next += fresh.len();
-        if std::time::Instant::now() >= deadline {
-            return Ok(Dynamic::UNIT);
+        match crate::clock::slice(deadline) {
+            Err(stop) => return Err(super::stop_error(stop)),
+            Ok(None) => return Ok(Dynamic::UNIT),
+            Ok(Some(_)) => std::thread::sleep(Duration::from_millis(1)),
         }
-        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

@@ -72,6 +72,8 @@ fn run_chat(conn: &TcpConn) -> Array {
                             .push(entry("received", &text, started));
                     }
                     Err(e) if e.is_timeout() => {}
+                    // The run stops (its time limit, Ctrl-C): the chat ends below.
+                    Err(e) if e.is_stop() => break,
                     Err(e) => {
                         say(&format!("(receive failed: {e})"));
                         peer_closed.store(true, Ordering::SeqCst);
@@ -100,7 +102,7 @@ fn run_chat(conn: &TcpConn) -> Array {
 
     let mut quit_first = false;
     loop {
-        if peer_closed.load(Ordering::SeqCst) {
+        if peer_closed.load(Ordering::SeqCst) || crate::clock::check().is_err() {
             break;
         }
         match rx.recv_timeout(Duration::from_millis(50)) {
@@ -130,7 +132,10 @@ fn run_chat(conn: &TcpConn) -> Array {
         say("(closing: waiting for the other side to close too)");
         let _ = conn.shutdown_write();
         let t = Instant::now();
-        while !peer_closed.load(Ordering::SeqCst) && t.elapsed() < CLOSE_WAIT {
+        while !peer_closed.load(Ordering::SeqCst)
+            && t.elapsed() < CLOSE_WAIT
+            && crate::clock::check().is_ok()
+        {
             std::thread::sleep(Duration::from_millis(20));
         }
     }

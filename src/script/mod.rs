@@ -43,9 +43,25 @@ pub fn api_error(function: &str, message: impl std::fmt::Display) -> Box<EvalAlt
     EvalAltResult::ErrorRuntime(format!("{function}: {message}").into(), Position::NONE).into()
 }
 
-/// Throws a socket error as a value the script can catch and inspect.
+/// Throws a socket error as a value the script can catch and inspect (unless the run
+/// must stop, see [`or_stop`]).
 pub fn throw_sock(err: crate::sockets::SockError) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorRuntime(Dynamic::from(err), Position::NONE).into()
+    or_stop(EvalAltResult::ErrorRuntime(Dynamic::from(err), Position::NONE).into())
+}
+
+/// The error that ends the script because the run must stop (its time limit, Ctrl-C).
+/// Rhai's `try` cannot catch it, so a script that catches errors in a loop still stops.
+pub fn stop_error(stop: crate::clock::Stop) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorTerminated(stop.to_string().into(), Position::NONE).into()
+}
+
+/// `err`, or the stop when the run must stop: a blocking call that the run's clock ended
+/// ends the script rather than throwing a timeout the script could swallow.
+pub fn or_stop(err: Box<EvalAltResult>) -> Box<EvalAltResult> {
+    match crate::clock::check() {
+        Err(stop) => stop_error(stop),
+        Ok(()) => err,
+    }
 }
 
 /// The run state of the engine that called a native function.

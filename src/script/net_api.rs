@@ -300,7 +300,8 @@ mod net_module {
             .map_err(throw_sock)
     }
 
-    /// Listens with options `#{ mss: 1460, nodelay: true, timeout: 5000, backlog: 16 }`.
+    /// Listens with options `#{ mss: 1460, nodelay: true, timeout: 5000, backlog: 16 }`
+    /// (`timeout`: ms each accept waits, capped by the run's time limit, `--time-limit`).
     #[rhai_fn(name = "listen", return_raw)]
     pub fn listen_with(h: &mut Host, port: INT, options: Map) -> ApiResult<TcpListener> {
         let o = tcp_options("listen", &options)?;
@@ -314,7 +315,8 @@ mod net_module {
         h.connect(to, TcpOptions::default()).map_err(throw_sock)
     }
 
-    /// Connects with options `#{ mss: 1460, nodelay: true, timeout: 5000 }`.
+    /// Connects with options `#{ mss: 1460, nodelay: true, timeout: 5000 }` (`timeout`: ms
+    /// each blocking call waits, capped by the run's time limit, `--time-limit`).
     #[rhai_fn(name = "connect", return_raw)]
     pub fn connect_with(h: &mut Host, addr: &str, options: Map) -> ApiResult<TcpConn> {
         let o = tcp_options("connect", &options)?;
@@ -382,7 +384,8 @@ mod net_module {
         INT::try_from(c.timeout().as_millis()).unwrap_or(INT::MAX)
     }
 
-    /// Sets the deadline of each blocking call, in milliseconds.
+    /// Sets the deadline of each blocking call, in milliseconds. The run's time limit
+    /// (`--time-limit`) caps it: a wait never outlasts the run, and Ctrl-C ends it at once.
     #[rhai_fn(set = "timeout", return_raw)]
     pub fn set_timeout(c: &mut TcpConn, millis: INT) -> ApiResult<()> {
         c.set_timeout(ms("timeout", millis)?);
@@ -526,7 +529,8 @@ mod net_module {
         Ok(m)
     }
 
-    /// Sets the deadline of each blocking call, in milliseconds.
+    /// Sets the deadline of each blocking call, in milliseconds. The run's time limit
+    /// (`--time-limit`) caps it: a wait never outlasts the run, and Ctrl-C ends it at once.
     #[rhai_fn(set = "timeout", return_raw)]
     pub fn udp_set_timeout(u: &mut UdpSocket, millis: INT) -> ApiResult<()> {
         u.set_timeout(ms("timeout", millis)?);

@@ -377,7 +377,8 @@ mod report_module {
         text.len() as INT
     }
 
-    /// Waits `millis` milliseconds (at most 60 s).
+    /// Waits `millis` milliseconds (at most 60 s). A wait past the run's time limit, or
+    /// one Ctrl-C interrupts, stops the script.
     #[rhai_fn(return_raw)]
     pub fn sleep(millis: INT) -> ApiResult<()> {
         let ms =
@@ -388,8 +389,7 @@ mod report_module {
                 format!("{ms} ms is longer than the 60 s limit"),
             ));
         }
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-        Ok(())
+        crate::clock::sleep(std::time::Duration::from_millis(ms)).map_err(crate::script::stop_error)
     }
 }
 

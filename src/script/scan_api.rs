@@ -78,7 +78,8 @@ fn run_scan(
         opts.scan_type.as_str(),
         ports.len()
     ));
-    let report = scan::scan(from, ip, &ports, &opts).map_err(|e| api_error("scan", e))?;
+    let report =
+        scan::scan(from, ip, &ports, &opts).map_err(|e| super::or_stop(api_error("scan", e)))?;
     Ok(ScanRef(Arc::new(report)))
 }
 

@@ -90,9 +90,31 @@ impl ScriptServer {
     /// Stops accepting, closes every connection, waits for the threads; returns the errors
     /// handlers raised since the last call (empty when all went well).
     pub fn shutdown(&self) -> Vec<String> {
-        self.inner.stop.store(true, Ordering::SeqCst);
+        self.signal_stop();
         crate::util::join_all(&self.inner.threads);
         std::mem::take(&mut *lock(&self.inner.errors))
+    }
+
+    /// Tells the server's threads to stop without waiting for them: the run's teardown
+    /// signals every server first, then waits for all of them at once.
+    pub fn signal_stop(&self) {
+        self.inner.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// True once every thread of the server has finished.
+    pub fn is_stopped(&self) -> bool {
+        crate::util::all_finished(&self.inner.threads)
+    }
+
+    /// After [`ScriptServer::signal_stop`]: joins the threads that finished and returns the
+    /// handler errors, plus one for threads still running (they are left behind).
+    pub fn collect(&self) -> Vec<String> {
+        let running = crate::util::join_finished(&self.inner.threads);
+        let mut errors = std::mem::take(&mut *lock(&self.inner.errors));
+        if running > 0 {
+            errors.push(format!("{running} thread(s) did not stop in time"));
+        }
+        errors
     }
 
     /// The listening address.
@@ -183,6 +205,8 @@ fn serve_connection(se: ScriptEngine, server: Arc<ServerInner>, handlers: Handle
                     break;
                 }
             }
+            // The run stops (its time limit, Ctrl-C): so does the connection.
+            Err(e) if e.is_stop() => break,
             Err(e) => {
                 server.record("error", peer, &e.to_string());
                 break;

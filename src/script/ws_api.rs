@@ -22,7 +22,7 @@ pub fn register(engine: &mut Engine) {
 fn ws_err(e: WsError) -> Box<EvalAltResult> {
     match e {
         WsError::Sock(s) => throw_sock(s),
-        other => api_error("websocket", other),
+        other => super::or_stop(api_error("websocket", other)),
     }
 }
 
@@ -233,14 +233,15 @@ mod ws_module {
         s.accept(crate::sockets::DEFAULT_TIMEOUT).map_err(ws_err)
     }
 
-    /// Waits up to `timeout_ms` for the next WebSocket a client opens.
+    /// Waits up to `timeout_ms` for the next WebSocket a client opens (capped by the run's
+    /// time limit, `--time-limit`).
     #[rhai_fn(name = "accept", return_raw)]
     pub fn accept_within(s: &mut WsServer, timeout_ms: INT) -> ApiResult<WebSocket> {
         s.accept(ms("accept", timeout_ms)?).map_err(ws_err)
     }
 
     /// Waits up to `timeout_ms` until `n` requests starting with `what` (e.g.
-    /// `"POST /echo"`) were answered.
+    /// `"POST /echo"`) were answered (capped by the run's time limit, `--time-limit`).
     #[rhai_fn(return_raw)]
     pub fn wait_requests(s: &mut WsServer, what: &str, n: INT, timeout_ms: INT) -> ApiResult<()> {
         let n = usize::try_from(n).unwrap_or(0);
@@ -374,7 +375,8 @@ mod ws_module {
         ws.timeout().as_millis() as INT
     }
 
-    /// Changes the deadline of each blocking call, in ms.
+    /// Changes the deadline of each blocking call, in ms. The run's time limit
+    /// (`--time-limit`) caps it: a wait never outlasts the run, and Ctrl-C ends it at once.
     #[rhai_fn(set = "timeout", return_raw)]
     pub fn ws_set_timeout(ws: &mut WebSocket, timeout_ms: INT) -> ApiResult<()> {
         ws.set_timeout(ms("timeout", timeout_ms)?);

@@ -61,6 +61,20 @@ impl SockError {
         }
     }
 
+    /// The run had to stop (its time limit, Ctrl-C) while `op` waited.
+    pub fn stopped(op: &str, stop: crate::clock::Stop) -> Self {
+        let (name, errno) = match stop {
+            crate::clock::Stop::TimeLimit(_) => ("ETIME", ETIME),
+            _ => ("EINTR", EINTR),
+        };
+        SockError {
+            op: op.to_string(),
+            name: name.to_string(),
+            errno: i64::from(errno),
+            message: stop.to_string(),
+        }
+    }
+
     /// A misuse of the API (closed socket, bad address), not an OS error.
     pub fn usage(op: &str, what: impl Into<String>) -> Self {
         SockError {
@@ -69,6 +83,11 @@ impl SockError {
             errno: 0,
             message: what.into(),
         }
+    }
+
+    /// True when the run had to stop while the call waited ([`SockError::stopped`]).
+    pub fn is_stop(&self) -> bool {
+        self.errno != 0 && (self.name == "ETIME" || self.name == "EINTR")
     }
 
     /// True when the error means "the deadline passed" (SO_RCVTIMEO/SO_SNDTIMEO or ours).
@@ -91,6 +110,20 @@ const ETIMEDOUT: i32 = libc::ETIMEDOUT;
 /// ETIMEDOUT's number on this platform (labrun's own deadlines report it).
 #[cfg(not(unix))]
 const ETIMEDOUT: i32 = 10060;
+
+/// ETIME's number on this platform (a wait ended by the run's time limit reports it).
+#[cfg(unix)]
+const ETIME: i32 = libc::ETIME;
+/// ETIME's number on this platform (a wait ended by the run's time limit reports it).
+#[cfg(not(unix))]
+const ETIME: i32 = 62;
+
+/// EINTR's number on this platform (a wait ended by Ctrl-C reports it).
+#[cfg(unix)]
+const EINTR: i32 = libc::EINTR;
+/// EINTR's number on this platform (a wait ended by Ctrl-C reports it).
+#[cfg(not(unix))]
+const EINTR: i32 = 10004;
 
 /// The symbolic errno name of an OS error, e.g. `ECONNREFUSED`.
 #[cfg(unix)]

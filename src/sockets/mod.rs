@@ -15,7 +15,8 @@ use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-/// Default deadline of every blocking socket call.
+/// Default deadline of every blocking socket call (every deadline is also capped by the
+/// run's time limit, see [`crate::clock`]).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Shorthand for this layer's results.
@@ -43,6 +44,20 @@ fn io_err(op: &str, err: &std::io::Error, context: &str, timeout: Duration) -> S
         ),
         _ => SockError::from_io(op, err, context),
     }
+}
+
+/// The next wait of `op` before `deadline`, in slices that end at once when the run must
+/// stop ([`crate::clock::slice`]); `Ok(None)` once `deadline` passed.
+fn next_wait(op: &str, deadline: std::time::Instant) -> SockResult<Option<Duration>> {
+    crate::clock::slice(deadline).map_err(|stop| SockError::stopped(op, stop))
+}
+
+/// True for the error a socket timeout (SO_RCVTIMEO, SO_SNDTIMEO) gives.
+fn is_wait_over(err: &std::io::Error) -> bool {
+    matches!(
+        err.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it.

@@ -1,7 +1,7 @@
 //! TCP listeners and connections with per-call deadlines and inspectable errors.
 
 use super::lock;
-use super::{DEFAULT_TIMEOUT, SockError, SockResult, io_err};
+use super::{DEFAULT_TIMEOUT, SockError, SockResult, io_err, is_wait_over, next_wait};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::io::Read;
 use std::net::{Shutdown, SocketAddr};
@@ -15,7 +15,8 @@ pub struct TcpOptions {
     pub mss: Option<u32>,
     /// `TCP_NODELAY`: disable Nagle's algorithm.
     pub nodelay: bool,
-    /// Deadline of each blocking call (None: [`DEFAULT_TIMEOUT`]).
+    /// Deadline of each blocking call (None: [`DEFAULT_TIMEOUT`]); the run's time limit
+    /// caps it, and Ctrl-C ends the wait at once.
     pub timeout: Option<Duration>,
     /// Listen backlog (listeners only).
     pub backlog: Option<i32>,
@@ -90,25 +91,35 @@ impl TcpListener {
     /// Waits (up to the timeout) for a connection the kernel completed on the backlog.
     pub fn accept(&self) -> SockResult<TcpConn> {
         let timeout = self.inner.opts.timeout();
-        let accepted = {
-            let guard = lock(&self.inner.socket);
-            let socket = guard
-                .as_ref()
-                .ok_or_else(|| SockError::usage("accept", "the listener is closed"))?;
-            socket
-                .set_read_timeout(Some(timeout))
-                .map_err(|e| SockError::from_io("accept", &e, ""))?;
-            socket.accept()
-        };
-        let (socket, _) = accepted.map_err(|e| {
-            io_err(
-                "accept",
-                &e,
-                &format!("no client connected to {}", self.inner.addr),
-                timeout,
-            )
-        })?;
-        TcpConn::from_socket(socket, self.inner.opts.clone())
+        let deadline = Instant::now() + timeout;
+        let waiting = || format!("no client connected to {}", self.inner.addr);
+        loop {
+            let Some(wait) = next_wait("accept", deadline)? else {
+                return Err(SockError::timeout(
+                    "accept",
+                    &format!(
+                        "timed out after {} ({})",
+                        crate::util::fmt_duration(timeout),
+                        waiting()
+                    ),
+                ));
+            };
+            let accepted = {
+                let guard = lock(&self.inner.socket);
+                let socket = guard
+                    .as_ref()
+                    .ok_or_else(|| SockError::usage("accept", "the listener is closed"))?;
+                socket
+                    .set_read_timeout(Some(wait))
+                    .map_err(|e| SockError::from_io("accept", &e, ""))?;
+                socket.accept()
+            };
+            match accepted {
+                Ok((socket, _)) => return TcpConn::from_socket(socket, self.inner.opts.clone()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted || is_wait_over(&e) => {}
+                Err(e) => return Err(io_err("accept", &e, &waiting(), timeout)),
+            }
+        }
     }
 
     /// Accepts connections until `stop()` is true (checked each time `accept` times out, so
@@ -138,6 +149,8 @@ impl TcpListener {
                     }
                 }
                 Err(e) if e.is_timeout() => {}
+                // The run is stopping (its time limit, Ctrl-C): so is the server.
+                Err(e) if e.is_stop() => break,
                 Err(e) => {
                     fail(format!("accept on {} failed: {e}", self.addr()));
                     break;
@@ -194,9 +207,7 @@ impl TcpConn {
                 .map_err(|e| SockError::from_io("connect", &e, &format!("binding {local}")))?;
         }
         let timeout = opts.timeout();
-        socket
-            .connect_timeout(&SockAddr::from(peer), timeout)
-            .map_err(|e| io_err("connect", &e, &format!("to {peer}"), timeout))?;
+        connect_in_slices(&socket, peer, timeout)?;
         TcpConn::from_socket(socket, opts)
     }
 
@@ -263,14 +274,25 @@ impl TcpConn {
         let timeout = self.timeout();
         let ctx = self.context();
         self.with_socket("send", |s| {
-            s.set_write_timeout(Some(timeout))
-                .map_err(|e| SockError::from_io("send", &e, &ctx))?;
+            // Counted from when the socket is ours: a reader thread may have held it.
+            let deadline = Instant::now() + timeout;
             let mut sent = 0;
             while sent < data.len() {
+                let Some(wait) = next_wait("send", deadline)? else {
+                    return Err(SockError::timeout(
+                        "send",
+                        &format!(
+                            "timed out after {} ({ctx})",
+                            crate::util::fmt_duration(timeout)
+                        ),
+                    ));
+                };
+                s.set_write_timeout(Some(wait))
+                    .map_err(|e| SockError::from_io("send", &e, &ctx))?;
                 match s.send_with_flags(&data[sent..], send_flags()) {
                     Ok(0) => return Err(SockError::usage("send", "the kernel accepted no bytes")),
                     Ok(n) => sent += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted || is_wait_over(&e) => {}
                     Err(e) => return Err(io_err("send", &e, &ctx, timeout)),
                 }
             }
@@ -379,31 +401,32 @@ impl TcpConn {
         Instant::now() + self.timeout()
     }
 
+    /// Reads what arrives first before `deadline`, waiting in slices so the run's time
+    /// limit or a Ctrl-C ends the wait at once.
     fn read_some(&self, op: &str, max: usize, deadline: Instant) -> SockResult<Vec<u8>> {
         let ctx = self.context();
         let timeout = self.timeout();
         self.with_socket(op, |s| {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(SockError::timeout(
-                    op,
-                    &format!(
-                        "timed out after {} waiting for data ({ctx})",
-                        crate::util::fmt_duration(timeout)
-                    ),
-                ));
-            }
-            s.set_read_timeout(Some(left.max(Duration::from_millis(1))))
-                .map_err(|e| SockError::from_io(op, &e, &ctx))?;
             let mut buf = vec![0u8; max.clamp(1, 1 << 20)];
             let mut reader: &Socket = s;
             loop {
+                let Some(wait) = next_wait(op, deadline)? else {
+                    return Err(SockError::timeout(
+                        op,
+                        &format!(
+                            "timed out after {} (waiting for data, {ctx})",
+                            crate::util::fmt_duration(timeout)
+                        ),
+                    ));
+                };
+                s.set_read_timeout(Some(wait))
+                    .map_err(|e| SockError::from_io(op, &e, &ctx))?;
                 match reader.read(&mut buf) {
                     Ok(n) => {
                         buf.truncate(n);
                         return Ok(buf);
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted || is_wait_over(&e) => {}
                     Err(e) => {
                         return Err(io_err(op, &e, &format!("waiting for data, {ctx}"), timeout));
                     }
@@ -482,6 +505,80 @@ impl TcpConn {
     pub fn on_close(&self, f: impl FnOnce() + Send + 'static) {
         *lock(&self.inner.on_close) = Some(CloseHook(Box::new(f)));
     }
+}
+
+/// Connects `socket` to `peer` within `timeout`, waiting in slices so the run's time limit
+/// or a Ctrl-C ends the wait at once.
+#[cfg(unix)]
+fn connect_in_slices(socket: &Socket, peer: SocketAddr, timeout: Duration) -> SockResult<()> {
+    use std::os::unix::io::AsRawFd;
+    let deadline = Instant::now() + timeout;
+    let ctx = format!("to {peer}");
+    next_wait("connect", deadline)?;
+    let set_blocking = |on: bool| {
+        socket
+            .set_nonblocking(!on)
+            .map_err(|e| SockError::from_io("connect", &e, &ctx))
+    };
+    set_blocking(false)?;
+    let started = socket.connect(&SockAddr::from(peer));
+    let result = match started {
+        Ok(()) => Ok(()),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::WouldBlock
+                || e.raw_os_error() == Some(libc::EINPROGRESS) =>
+        {
+            let mut fds = [libc::pollfd {
+                fd: socket.as_raw_fd(),
+                events: libc::POLLOUT,
+                revents: 0,
+            }];
+            loop {
+                let wait = match next_wait("connect", deadline) {
+                    Ok(Some(w)) => w,
+                    Ok(None) => {
+                        break Err(SockError::timeout(
+                            "connect",
+                            &format!(
+                                "timed out after {} ({ctx})",
+                                crate::util::fmt_duration(timeout)
+                            ),
+                        ));
+                    }
+                    Err(e) => break Err(e),
+                };
+                let ms = i32::try_from(wait.as_millis()).unwrap_or(i32::MAX).max(1);
+                // SAFETY: one valid pollfd for the duration of the call.
+                let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
+                if n < 0 {
+                    let e = std::io::Error::last_os_error();
+                    if e.kind() == std::io::ErrorKind::Interrupted {
+                        continue;
+                    }
+                    break Err(SockError::from_io("connect", &e, &ctx));
+                }
+                if n > 0 {
+                    break match socket.take_error() {
+                        Ok(None) => Ok(()),
+                        Ok(Some(e)) | Err(e) => Err(io_err("connect", &e, &ctx, timeout)),
+                    };
+                }
+            }
+        }
+        Err(e) => Err(io_err("connect", &e, &ctx, timeout)),
+    };
+    set_blocking(true)?;
+    result
+}
+
+/// Connects `socket` to `peer` within `timeout`, capped by the run's time limit.
+#[cfg(not(unix))]
+fn connect_in_slices(socket: &Socket, peer: SocketAddr, timeout: Duration) -> SockResult<()> {
+    next_wait("connect", Instant::now() + timeout)?;
+    let capped = crate::clock::cap(timeout).max(Duration::from_millis(1));
+    socket
+        .connect_timeout(&SockAddr::from(peer), capped)
+        .map_err(|e| io_err("connect", &e, &format!("to {peer}"), timeout))
 }
 
 /// Never raise SIGPIPE: a send after the peer reset must come back as EPIPE.

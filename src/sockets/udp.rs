@@ -1,10 +1,10 @@
 //! UDP sockets: bind, send_to, recv_from, each bounded by a deadline.
 
-use super::{DEFAULT_TIMEOUT, SockError, SockResult, io_err};
+use super::{DEFAULT_TIMEOUT, SockError, SockResult, io_err, is_wait_over, next_wait};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One datagram as received: its bytes and who sent it.
 #[derive(Debug, Clone)]
@@ -55,7 +55,7 @@ impl UdpSock {
         self.inner.local
     }
 
-    /// Changes the deadline of each blocking call.
+    /// Changes the deadline of each blocking call (capped by the run's time limit).
     pub fn set_timeout(&self, timeout: Duration) {
         *super::lock(&self.inner.timeout) = timeout;
     }
@@ -78,29 +78,50 @@ impl UdpSock {
 
     /// Sends one datagram to `to`; returns the byte count.
     pub fn send_to(&self, data: &[u8], to: SocketAddr) -> SockResult<usize> {
-        let timeout = self.timeout();
         let ctx = format!("{} -> {to}", self.inner.local);
-        self.with_socket("send_to", |s| {
-            s.set_write_timeout(Some(timeout))
-                .map_err(|e| SockError::from_io("send_to", &e, &ctx))?;
-            s.send_to(data, to)
-                .map_err(|e| io_err("send_to", &e, &ctx, timeout))
-        })
+        self.in_slices("send_to", &ctx, |s| s.send_to(data, to))
     }
 
     /// Waits for one datagram (up to `max` bytes; the rest of a longer one is discarded, as in C).
     pub fn recv_from(&self, max: usize) -> SockResult<Datagram> {
-        let timeout = self.timeout();
         let ctx = format!("waiting on {}", self.inner.local);
-        self.with_socket("recv_from", |s| {
-            s.set_read_timeout(Some(timeout))
-                .map_err(|e| SockError::from_io("recv_from", &e, &ctx))?;
-            let mut buf = vec![0u8; max.clamp(1, 65536)];
-            let (n, from) = s
-                .recv_from(&mut buf)
-                .map_err(|e| io_err("recv_from", &e, &ctx, timeout))?;
-            buf.truncate(n);
-            Ok(Datagram { data: buf, from })
+        let mut buf = vec![0u8; max.clamp(1, 65536)];
+        let (n, from) = self.in_slices("recv_from", &ctx, |s| s.recv_from(&mut buf))?;
+        buf.truncate(n);
+        Ok(Datagram { data: buf, from })
+    }
+
+    /// Runs the blocking socket call `f` until it succeeds or the socket's timeout passes,
+    /// each try bounded by a slice (the run's time limit or a Ctrl-C end the wait at once).
+    fn in_slices<T>(
+        &self,
+        op: &str,
+        ctx: &str,
+        mut f: impl FnMut(&UdpSocket) -> std::io::Result<T>,
+    ) -> SockResult<T> {
+        let timeout = self.timeout();
+        self.with_socket(op, |s| {
+            // Counted from when the socket is ours: another thread may have held it.
+            let deadline = Instant::now() + timeout;
+            loop {
+                let Some(wait) = next_wait(op, deadline)? else {
+                    return Err(SockError::timeout(
+                        op,
+                        &format!(
+                            "timed out after {} ({ctx})",
+                            crate::util::fmt_duration(timeout)
+                        ),
+                    ));
+                };
+                s.set_read_timeout(Some(wait))
+                    .and_then(|()| s.set_write_timeout(Some(wait)))
+                    .map_err(|e| SockError::from_io(op, &e, ctx))?;
+                match f(s) {
+                    Ok(t) => return Ok(t),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted || is_wait_over(&e) => {}
+                    Err(e) => return Err(io_err(op, &e, ctx, timeout)),
+                }
+            }
         })
     }
 
@@ -116,13 +137,8 @@ impl UdpSock {
 
     /// Sends one datagram to the connected address; returns the byte count.
     pub fn send(&self, data: &[u8]) -> SockResult<usize> {
-        let timeout = self.timeout();
         let ctx = format!("from {}", self.inner.local);
-        self.with_socket("send", |s| {
-            s.set_write_timeout(Some(timeout))
-                .map_err(|e| SockError::from_io("send", &e, &ctx))?;
-            s.send(data).map_err(|e| io_err("send", &e, &ctx, timeout))
-        })
+        self.in_slices("send", &ctx, |s| s.send(data))
     }
 
     /// Closes the socket.

@@ -23,8 +23,10 @@ pub fn connect(host: &Host, url: &str, timeout: Duration) -> WsResult<WsConn> {
     };
     let tcp = host.connect(addr, opts)?;
     let (stream, _) = tcp.into_std("ws_connect")?;
-    let _ = stream.set_read_timeout(Some(timeout));
-    let _ = stream.set_write_timeout(Some(timeout));
+    // The handshake's reads and writes end by the run's time limit too.
+    let handshake = crate::clock::cap(timeout).max(Duration::from_millis(1));
+    let _ = stream.set_read_timeout(Some(handshake));
+    let _ = stream.set_write_timeout(Some(handshake));
     let (ws, response) = tungstenite::client(url, stream).map_err(|e| match e {
         tungstenite::HandshakeError::Interrupted(_) => WsError::Timeout {
             op: "ws_connect".into(),
@@ -94,7 +96,9 @@ pub fn http_request(
     request.push_str("Connection: close\r\n\r\n");
     let mut bytes = request.into_bytes();
     bytes.extend_from_slice(body);
-    let _ = stream.set_write_timeout(Some(timeout));
+    let _ = stream.set_write_timeout(Some(
+        crate::clock::cap(timeout).max(Duration::from_millis(1)),
+    ));
     stream
         .write_all(&bytes)
         .map_err(|e| WsError::protocol("http", format!("sending the request to {addr}: {e}")))?;

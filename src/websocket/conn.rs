@@ -331,18 +331,17 @@ impl WsConn {
                     ),
                 ));
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            let Some(wait) = super::next_wait(op, deadline)? else {
                 return Err(WsError::Timeout {
                     op: op.to_string(),
                     what: format!("waiting for {what}, {}", self.context()),
                     after: timeout,
                 });
-            }
+            };
             st = self
                 .inner
                 .changed
-                .wait_timeout(st, left.min(POLL * 5))
+                .wait_timeout(st, wait)
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
@@ -358,7 +357,7 @@ impl WsConn {
                 format!("the connection {ctx} has ended"),
             ));
         };
-        let _ = ws.get_mut().set_write_timeout(Some(timeout));
+        let _ = ws.get_mut().set_write_timeout(Some(capped(timeout)));
         match ws.send(msg) {
             Ok(()) => Ok(()),
             Err(tungstenite::Error::Io(e))
@@ -443,7 +442,7 @@ impl WsConn {
                 return Ok(());
             };
             if !answered {
-                let _ = ws.get_mut().set_write_timeout(Some(self.timeout()));
+                let _ = ws.get_mut().set_write_timeout(Some(capped(self.timeout())));
                 let frame = CloseFrame {
                     code: CloseCode::from(code),
                     reason: reason.to_string().into(),
@@ -473,4 +472,9 @@ impl WsConn {
         let mut st = lock(&self.inner.state);
         self.end(&mut st, "closed by labrun");
     }
+}
+
+/// A write timeout capped by the run's time limit (never zero, which would mean none).
+fn capped(timeout: Duration) -> Duration {
+    crate::clock::cap(timeout).max(Duration::from_millis(1))
 }

@@ -82,15 +82,14 @@ pub fn read_exact(
     let mut out = vec![0u8; n];
     let mut got = 0;
     while got < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        let Some(wait) = super::next_wait(op, deadline)? else {
             return Err(WsError::Timeout {
                 op: op.into(),
                 what: format!("{got} of {n} bytes arrived"),
                 after: Duration::ZERO,
             });
-        }
-        let _ = stream.set_read_timeout(Some(left));
+        };
+        let _ = stream.set_read_timeout(Some(wait));
         match stream.read(&mut out[got..]) {
             Ok(0) => {
                 return Err(WsError::protocol(
@@ -111,15 +110,14 @@ pub fn read_to_end(stream: &mut TcpStream, deadline: Instant, op: &str) -> WsRes
     let mut out = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        let Some(wait) = super::next_wait(op, deadline)? else {
             return Err(WsError::Timeout {
                 op: op.into(),
                 what: "the end of the response".into(),
                 after: Duration::ZERO,
             });
-        }
-        let _ = stream.set_read_timeout(Some(left));
+        };
+        let _ = stream.set_read_timeout(Some(wait));
         match stream.read(&mut buf) {
             Ok(0) => return Ok(out),
             Ok(k) => out.extend_from_slice(&buf[..k]),
@@ -140,7 +138,8 @@ pub fn peek_head(
     let mut buf = vec![0u8; MAX_HEAD];
     let _ = stream.set_read_timeout(Some(super::POLL));
     loop {
-        if stop() {
+        // The server stops, or the run does (its time limit, Ctrl-C).
+        if stop() || crate::clock::check().is_err() {
             return Ok(None);
         }
         match stream.peek(&mut buf) {

@@ -58,6 +58,14 @@ pub enum WsError {
     /// The browser could not be started.
     #[error("browser: {0}")]
     Browser(String),
+    /// The run had to stop (its time limit, Ctrl-C) while `op` waited.
+    #[error("{op}: {stop}")]
+    Stopped {
+        /// The call that waited.
+        op: String,
+        /// Why the run stopped.
+        stop: crate::clock::Stop,
+    },
 }
 
 impl WsError {
@@ -89,6 +97,15 @@ impl WsError {
 
 /// Shorthand for this layer's results.
 pub type WsResult<T> = Result<T, WsError>;
+
+/// The next wait of `op` before `deadline`, in slices that end at once when the run must
+/// stop ([`crate::clock::slice`]); `Ok(None)` once `deadline` passed.
+fn next_wait(op: &str, deadline: std::time::Instant) -> WsResult<Option<Duration>> {
+    crate::clock::slice(deadline).map_err(|stop| WsError::Stopped {
+        op: op.to_string(),
+        stop,
+    })
+}
 
 /// Splits `ws://ip:port/path` or `http://ip:port/path` into its scheme, address and path.
 /// Only literal addresses are accepted: labs never resolve names.

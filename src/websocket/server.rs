@@ -59,6 +59,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The default timeout capped by the run's time limit (never zero, which means none).
+fn capped_default() -> Duration {
+    crate::clock::cap(DEFAULT_TIMEOUT).max(Duration::from_millis(1))
+}
+
 /// A string as a JavaScript string literal, safe inside a `<script>` element.
 fn js_string(s: &str) -> String {
     let mut out = String::from("\"");
@@ -120,7 +125,7 @@ fn respond(
     );
     let mut all = head.into_bytes();
     all.extend_from_slice(body);
-    stream.set_write_timeout(Some(DEFAULT_TIMEOUT))?;
+    stream.set_write_timeout(Some(capped_default()))?;
     stream.write_all(&all)?;
     stream.flush()
 }
@@ -186,8 +191,8 @@ fn serve(inner: Arc<Inner>, conn: TcpConn) {
 }
 
 fn upgrade_to_ws(inner: Arc<Inner>, stream: TcpStream, peer: SocketAddr) {
-    let _ = stream.set_read_timeout(Some(DEFAULT_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(DEFAULT_TIMEOUT));
+    let _ = stream.set_read_timeout(Some(capped_default()));
+    let _ = stream.set_write_timeout(Some(capped_default()));
     let ws = match tungstenite::accept(stream) {
         Ok(ws) => ws,
         Err(e) => {
@@ -273,8 +278,8 @@ impl WsServer {
             if let Some(c) = waiting.pop_front() {
                 return Ok(c);
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.inner.stopping() {
+            let wait = super::next_wait("accept", deadline)?;
+            let Some(wait) = wait.filter(|_| !self.inner.stopping()) else {
                 return Err(WsError::Timeout {
                     op: "accept".into(),
                     what: format!(
@@ -283,11 +288,11 @@ impl WsServer {
                     ),
                     after: timeout,
                 });
-            }
+            };
             waiting = self
                 .inner
                 .changed
-                .wait_timeout(waiting, left.min(POLL * 5))
+                .wait_timeout(waiting, wait)
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
@@ -305,26 +310,52 @@ impl WsServer {
             if seen >= n {
                 return Ok(());
             }
-            if Instant::now() >= deadline {
+            let Some(wait) = super::next_wait("wait_requests", deadline)? else {
                 return Err(WsError::Timeout {
                     op: "wait_requests".into(),
                     what: format!("{seen} of {n} `{prefix}` requests arrived"),
                     after: timeout,
                 });
-            }
-            std::thread::sleep(POLL);
+            };
+            std::thread::sleep(wait.min(POLL));
         }
     }
 
     /// Stops accepting, closes open connections, waits for the threads; returns the
     /// errors seen since the last call.
     pub fn shutdown(&self) -> Vec<String> {
-        self.inner.stop.store(true, Ordering::SeqCst);
+        self.signal_stop();
         crate::util::join_all(&self.inner.threads);
         for c in lock(&self.inner.conns).iter() {
             c.abort();
         }
         std::mem::take(&mut *lock(&self.inner.errors))
+    }
+
+    /// Tells the server's threads to stop without waiting for them (the run's teardown
+    /// signals every server first, then waits for all at once).
+    pub fn signal_stop(&self) {
+        self.inner.stop.store(true, Ordering::SeqCst);
+        self.inner.changed.notify_all();
+    }
+
+    /// True once every thread of the server has finished.
+    pub fn is_stopped(&self) -> bool {
+        crate::util::all_finished(&self.inner.threads)
+    }
+
+    /// After [`WsServer::signal_stop`]: joins the threads that finished, closes open
+    /// connections, returns the errors, plus one for threads still running.
+    pub fn collect(&self) -> Vec<String> {
+        let running = crate::util::join_finished(&self.inner.threads);
+        for c in lock(&self.inner.conns).iter() {
+            c.abort();
+        }
+        let mut errors = std::mem::take(&mut *lock(&self.inner.errors));
+        if running > 0 {
+            errors.push(format!("{running} thread(s) did not stop in time"));
+        }
+        errors
     }
 }
 
