@@ -123,6 +123,16 @@ fn browser_without_the_browser_flag_is_refused() {
 }
 
 #[test]
+fn the_reaper_argument_is_in_no_help_text() {
+    for args in [&["--help"][..], &["run", "--help"], &["help"]] {
+        let out = Command::new(LABRUN).args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Usage"), "{args:?}: {text}");
+        assert!(!text.to_lowercase().contains("reaper"), "{args:?}: {text}");
+    }
+}
+
+#[test]
 fn an_option_instead_of_a_url_never_reaches_chromium() {
     if !chromium_ready("an option as the browser's URL") {
         return;
