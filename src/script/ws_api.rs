@@ -417,7 +417,7 @@ mod ws_module {
     /// own client); `url` must be `http://` or `ws://` with a literal address of a lab host
     /// (or loopback), like `srv.url`, checked like `connect` before the browser starts; a
     /// script passes no options, environment or files: the browser gets fixed options and
-    /// a private temporary directory that is removed afterwards.
+    /// a private temporary directory that is removed afterwards; at most 2 run at once.
     #[rhai_fn(name = "browser", return_raw)]
     pub fn open_browser(ctx: NativeCallContext, host: &mut Host, url: &str) -> ApiResult<Browser> {
         let handle = run_handle(&ctx)?;
@@ -429,6 +429,21 @@ mod ws_module {
             ));
         }
         websocket::check_url(host, url).map_err(ws_err)?;
+        let running = handle
+            .lock()
+            .browsers
+            .iter()
+            .filter(|b| b.running())
+            .count();
+        if running >= websocket::MAX_BROWSERS {
+            return Err(api_error(
+                "browser",
+                format!(
+                    "{running} browsers already run: close() one first (at most {} at once)",
+                    websocket::MAX_BROWSERS
+                ),
+            ));
+        }
         let program = websocket::find_browser(&name).map_err(ws_err)?;
         let b = Browser::launch(host, &program, url).map_err(ws_err)?;
         handle.lock().browsers.push(b.clone());

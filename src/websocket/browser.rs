@@ -21,6 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
+/// How many browsers one run may have running at once (each is a few hundred MB).
+pub const MAX_RUNNING: usize = 2;
+
 /// Flags that make Chromium a quiet, isolated, headless client.
 const CHROMIUM_FLAGS: &[&str] = &[
     "--headless",
@@ -124,10 +127,12 @@ impl Inner {
                 }
             }
             let _ = child.kill();
-            let _ = child.wait();
+            // Before the wait: until then the pid cannot be reused, so the reaper never
+            // holds the number of a group that is not this browser's.
             if let Some(dir) = &self.dir {
                 dir.forget_group(child.id());
             }
+            let _ = child.wait();
         }
         if let Some(dir) = self.dir.take() {
             // Chromium's crash handler leaves the process group; it still has our TMPDIR.

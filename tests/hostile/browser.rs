@@ -406,3 +406,26 @@ fn a_planted_rendezvous_directory_is_refused() {
         assert_eq!(entries(elsewhere.path()), Vec::<String>::new());
     }
 }
+
+#[test]
+fn browsers_are_bounded() {
+    if !chromium_ready("many browsers") {
+        return;
+    }
+    let run = labrun(
+        "tests/hostile/browser_many.rhai",
+        &["--browser", "chromium"],
+    );
+    assert_eq!(run.output.status.code(), Some(2), "{}", run.text());
+    let err = run.stderr();
+    assert!(
+        err.contains("tests/hostile/browser_many.rhai:7:30: browser: 2 browsers already run: close() one first (at most 2 at once)"),
+        "{err}"
+    );
+    assert!(run.elapsed < Duration::from_secs(10), "{:?}", run.elapsed);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !run.left_in_tmpdir().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(run.left_in_tmpdir(), Vec::<String>::new());
+}
