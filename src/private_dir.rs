@@ -27,6 +27,16 @@ pub const REAPER_ARG: &str = "__labrun-reaper";
 /// How long a removal keeps retrying while processes still write into the directory.
 const REMOVE_PATIENCE: Duration = Duration::from_secs(2);
 
+/// The temp dir (`$TMPDIR`, else /tmp) as an absolute path, as the reaper checks it.
+fn temp_dir() -> io::Result<PathBuf> {
+    let t = std::env::temp_dir();
+    if t.is_absolute() {
+        Ok(t)
+    } else {
+        Ok(std::env::current_dir()?.join(t))
+    }
+}
+
 /// A directory only this user can enter, removed (with everything in it) when dropped.
 #[derive(Debug)]
 pub struct PrivateDir {
@@ -36,7 +46,7 @@ pub struct PrivateDir {
 impl PrivateDir {
     /// Makes `$TMPDIR/labrun-<what>-<random>` (mode 0700) and registers it with the reaper.
     pub fn new(what: &str) -> io::Result<PrivateDir> {
-        let dir = Self::create_in(&std::env::temp_dir(), what)?;
+        let dir = Self::create_in(&temp_dir()?, what)?;
         reaper_send(b'd', dir.path.as_os_str().as_bytes());
         Ok(dir)
     }
@@ -274,7 +284,9 @@ pub fn run_reaper() {
             libc::kill(-pgid, libc::SIGKILL);
         }
     }
-    let temp = std::env::temp_dir();
+    let Ok(temp) = temp_dir() else {
+        return;
+    };
     for dir in dirs {
         if reapable(&dir, &temp) {
             kill_processes_in(&dir);
