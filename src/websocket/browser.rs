@@ -3,7 +3,10 @@
 //!
 //! A script chooses only the URL, and [`check_url`] holds it to the rule every socket
 //! obeys: `http://` or `ws://` to a literal address of a lab host (or loopback), checked
-//! before anything starts, and passed after `--` so it can never be read as an option.
+//! before anything starts, and passed after `--`. Starting with `http://` or `ws://`, it
+//! is never read as an option, even by a launcher script that drops the `--` (Debian's
+//! /usr/bin/chromium does). Without a namespace (loopback, two machines) the browser's
+//! proxy leads nowhere, so a page's own requests reach only loopback and the lab hosts.
 //! The browser gets a cleared environment and fixed arguments: its profile, caches,
 //! crash dumps, HOME and TMPDIR all live in one [`PrivateDir`] (random name, mode 0700).
 //!
