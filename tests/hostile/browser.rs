@@ -269,6 +269,16 @@ fn live_pids() -> Vec<u32> {
         .collect()
 }
 
+/// A child process killed (SIGKILL) and reaped when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_run_killed_while_the_browser_runs_leaves_nothing() {
     use std::io::{BufRead, BufReader};
@@ -289,6 +299,8 @@ fn a_run_killed_while_the_browser_runs_leaves_nothing() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    // Whatever fails below, the run does not outlive the test.
+    let mut child = KillOnDrop(child);
     let mut lines = BufReader::new(stdout).lines();
     let pgid: u32 = loop {
         match lines.next() {
@@ -297,10 +309,7 @@ fn a_run_killed_while_the_browser_runs_leaves_nothing() {
                     break p.trim().parse().unwrap();
                 }
             }
-            other => {
-                let _ = child.kill();
-                panic!("the browser never came up: {other:?}");
-            }
+            other => panic!("the browser never came up: {other:?}"),
         }
     };
     // The browser is up and working in the private directory.
@@ -315,9 +324,9 @@ fn a_run_killed_while_the_browser_runs_leaves_nothing() {
     let mut watched = members.clone();
     watched.extend(processes_pointing_into(&tmpdir));
 
-    child.kill().unwrap(); // SIGKILL
+    child.0.kill().unwrap(); // SIGKILL
     let killed = Instant::now();
-    let _ = child.wait();
+    let _ = child.0.wait();
     let deadline = killed + Duration::from_secs(2);
     let alive = |pids: &[u32]| -> Vec<u32> {
         let live = live_pids();
