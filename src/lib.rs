@@ -18,7 +18,8 @@
 //! - [`analyze`]: `labrun analyze`, the same analysis over any pcap or pcapng file;
 //! - [`i18n`]: the report language (`--lang en|zh`);
 //! - [`report`]: report.md, report.html, packets.csv and capture.pcap, written atomically;
-//! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client.
+//! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client;
+//! - [`private_dir`] (Unix): private temporary directories, removed even when labrun is killed.
 
 pub mod analysis;
 pub mod analyze;
@@ -29,6 +30,8 @@ pub mod craft;
 pub mod i18n;
 pub mod labs;
 pub mod network;
+#[cfg(unix)]
+pub mod private_dir;
 pub mod report;
 pub mod runner;
 #[cfg(target_os = "linux")]

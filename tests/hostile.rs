@@ -5,6 +5,8 @@
 
 mod common;
 
+#[path = "hostile/browser.rs"]
+mod browser;
 #[path = "hostile/capture.rs"]
 mod capture;
 #[path = "hostile/limits.rs"]

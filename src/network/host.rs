@@ -119,7 +119,8 @@ impl Host {
         &self.iface
     }
 
-    fn check_target(&self, op: &str, to: SocketAddr) -> SockResult<()> {
+    /// Checks that `op` may send from this host to `to` (the run's traffic rule).
+    pub fn check_target(&self, op: &str, to: SocketAddr) -> SockResult<()> {
         if self.policy.allows(to.ip()) {
             Ok(())
         } else {

@@ -30,7 +30,8 @@ struct SharedHost {
 /// The sandbox this process joined, if it did.
 static JOINED: Mutex<Vec<SharedHost>> = Mutex::new(Vec::new());
 
-/// Where the rendezvous socket of `lab` lives for the user `uid` (a private directory).
+/// Where the rendezvous socket of `lab` lives for the user `uid`: a predictable path, in a
+/// directory both labruns check is private to the user (see [`publish`] and [`join`]).
 pub fn rendezvous_path(uid: u32, lab: &str) -> PathBuf {
     std::env::temp_dir()
         .join(format!("labrun-{uid}"))
@@ -62,9 +63,9 @@ impl Drop for Published {
 /// connects until the returned guard is dropped.
 pub fn publish(sandbox: Arc<Sandbox>, path: &Path) -> Result<Published, SandboxError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io_err("create the rendezvous directory"))?;
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        // The path is predictable (the second labrun must find it): the directory is
+        // accepted only when it is this user's own, mode 0700, and not a symlink.
+        crate::private_dir::ensure_private(dir).map_err(io_err("use the rendezvous directory"))?;
     }
     if UnixStream::connect(path).is_ok() {
         return Err(SandboxError::Config(format!(
@@ -109,6 +110,21 @@ pub fn publish(sandbox: Arc<Sandbox>, path: &Path) -> Result<Published, SandboxE
 /// not root (call while single-threaded, first thing in `main`) and keeps its hosts for
 /// [`joined_network`].
 pub fn join(path: &Path) -> Result<(), SandboxError> {
+    // Only a socket in this user's private directory can come from this user's labrun:
+    // another user's socket there would hand this process namespaces of theirs.
+    if let Some(dir) = path.parent() {
+        crate::private_dir::check_private(dir).map_err(|source| {
+            let action = if source.kind() == io::ErrorKind::NotFound {
+                format!(
+                    "reach the chat server's lab network at {} — start `labrun labs/chat.rhai --interactive --role server` in another terminal first",
+                    path.display()
+                )
+            } else {
+                "trust the rendezvous directory".to_string()
+            };
+            SandboxError::Io { action, source }
+        })?;
+    }
     let stream = UnixStream::connect(path).map_err(|source| SandboxError::Io {
         action: format!(
             "reach the chat server's lab network at {} — start `labrun labs/chat.rhai --interactive --role server` in another terminal first",

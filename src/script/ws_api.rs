@@ -412,18 +412,40 @@ mod ws_module {
         Ok(run_handle(&ctx)?.lock().browser.clone())
     }
 
-    /// Starts the `--browser` headless, inside this host's namespace (it reaches only the
-    /// lab) with a temporary profile, opening `url`. It is killed by `close()`, at the end
-    /// of the run, or with labrun however labrun ends.
+    /// Starts the browser the user named with `--browser`, headless, inside this host's
+    /// namespace (it reaches only the lab), opening `url`; killed by `close()`, at the end
+    /// of the run, or with labrun however labrun ends. Limits: only when labrun was given
+    /// `--browser` (without it this is an error: use `browser() != ""` to choose labrun's
+    /// own client); `url` must be `http://` or `ws://` with a literal address of a lab host
+    /// (or loopback), like `srv.url`, checked like `connect` before the browser starts; a
+    /// script passes no options, environment or files: the browser gets fixed options and
+    /// a private temporary directory that is removed afterwards; at most 2 run at once.
     #[rhai_fn(name = "browser", return_raw)]
     pub fn open_browser(ctx: NativeCallContext, host: &mut Host, url: &str) -> ApiResult<Browser> {
         let handle = run_handle(&ctx)?;
-        let choice = handle.lock().browser.clone();
-        let name = if choice.is_empty() {
-            "chromium".to_string()
-        } else {
-            choice
-        };
+        let name = handle.lock().browser.clone();
+        if name.is_empty() {
+            return Err(api_error(
+                "browser",
+                "no browser was given: labrun starts one only when run with --browser chromium",
+            ));
+        }
+        websocket::check_url(host, url).map_err(ws_err)?;
+        let running = handle
+            .lock()
+            .browsers
+            .iter()
+            .filter(|b| b.running())
+            .count();
+        if running >= websocket::MAX_BROWSERS {
+            return Err(api_error(
+                "browser",
+                format!(
+                    "{running} browsers already run: close() one first (at most {} at once)",
+                    websocket::MAX_BROWSERS
+                ),
+            ));
+        }
         let program = websocket::find_browser(&name).map_err(ws_err)?;
         let b = Browser::launch(host, &program, url).map_err(ws_err)?;
         handle.lock().browsers.push(b.clone());
@@ -448,7 +470,7 @@ mod ws_module {
         b.output()
     }
 
-    /// Kills the browser and removes its profile.
+    /// Kills the browser and removes its private directory (profile, caches, temporary files).
     #[rhai_fn(name = "close")]
     pub fn browser_close(b: &mut Browser) {
         b.close();

@@ -1,16 +1,31 @@
 //! A headless browser as a lab client, started inside a lab host's namespace so it
-//! reaches nothing but the lab, with its own temporary profile.
+//! reaches nothing but the lab, in a private temporary directory of its own.
+//!
+//! A script chooses only the URL, and [`check_url`] holds it to the rule every socket
+//! obeys: `http://` or `ws://` to a literal address of a lab host (or loopback), checked
+//! before anything starts, and passed after `--`. Starting with `http://` or `ws://`, it
+//! is never read as an option, even by a launcher script that drops the `--` (Debian's
+//! /usr/bin/chromium does). Without a namespace (loopback, two machines) the browser's
+//! proxy leads nowhere, so a page's own requests reach only loopback and the lab hosts.
+//! The browser gets a cleared environment and fixed arguments: its profile, caches,
+//! crash dumps, HOME and TMPDIR all live in one [`PrivateDir`] (random name, mode 0700).
 //!
 //! It dies with labrun: `PR_SET_PDEATHSIG` kills it if labrun is killed (even by
 //! SIGKILL), it leads its own process group so its helpers go with it, and
-//! [`Browser::close`] (also run on drop) kills the group and removes the profile.
+//! [`Browser::close`] (also run on drop) kills the group and every process whose
+//! environment points into the private directory (the crash handler leaves the group),
+//! then removes the directory; if labrun is killed, its reaper does the same.
 
 use super::{WsError, WsResult};
 use crate::network::Host;
+use crate::private_dir::PrivateDir;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// How many browsers one run may have running at once (each is a few hundred MB).
+pub const MAX_RUNNING: usize = 2;
 
 /// Flags that make Chromium a quiet, isolated, headless client.
 const CHROMIUM_FLAGS: &[&str] = &[
@@ -26,7 +41,39 @@ const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-default-apps",
     "--no-default-browser-check",
     "--mute-audio",
+    "--disable-breakpad",
 ];
+
+/// Where a browser with no namespace of its own (loopback, two machines) sends every
+/// connection that is neither to loopback nor to a lab host: a proxy address on loopback,
+/// so a page's own requests cannot leave for other machines.
+const NOWHERE_PROXY: &str = "--proxy-server=http://127.0.0.1:9";
+
+/// Checks a URL a script wants a browser to open, before anything starts: an `http://`
+/// or `ws://` URL of printable ASCII whose host is a literal address the host may reach
+/// under the run's traffic rule. Returns that address.
+pub fn check_url(host: &Host, url: &str) -> WsResult<SocketAddr> {
+    let refuse = |why: String| Err(WsError::usage("browser", why));
+    if url.starts_with('-') {
+        return refuse(format!(
+            "`{url}` is an option, not a URL: a lab passes the browser a URL only (http:// or ws://)"
+        ));
+    }
+    if let Some(c) = url.chars().find(|c| !c.is_ascii_graphic()) {
+        return refuse(format!(
+            "the URL {url:?} contains {c:?}: a URL for the browser has no spaces, control or non-ASCII characters"
+        ));
+    }
+    let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
+    if scheme != "http" && scheme != "ws" {
+        return refuse(format!(
+            "`{url}`: the browser opens only http:// or ws:// URLs of the lab's hosts, like http://10.77.0.2:8888/"
+        ));
+    }
+    let (_, addr, _) = super::parse_url("browser", url)?;
+    host.check_target("browser", addr)?;
+    Ok(addr)
+}
 
 /// Finds the browser named by `--browser`: `chromium` (also found as chromium-browser,
 /// google-chrome) or a path to its executable.
@@ -66,7 +113,41 @@ pub fn find_browser(name: &str) -> WsResult<PathBuf> {
 #[derive(Debug)]
 struct Inner {
     child: Option<Child>,
-    profile: PathBuf,
+    /// Profile, caches, HOME, TMPDIR and the log; removed when dropped.
+    dir: Option<PrivateDir>,
+    log: PathBuf,
+}
+
+impl Inner {
+    /// Kills the browser's process group, waits for it, removes its directory.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            #[cfg(unix)]
+            if let Ok(pid) = i32::try_from(child.id()) {
+                // SAFETY: signals the process group this browser leads (setpgid in pre_exec).
+                unsafe {
+                    libc::kill(-pid, libc::SIGKILL);
+                }
+            }
+            let _ = child.kill();
+            // Before the wait: until then the pid cannot be reused, so the reaper never
+            // holds the number of a group that is not this browser's.
+            if let Some(dir) = &self.dir {
+                dir.forget_group(child.id());
+            }
+            let _ = child.wait();
+        }
+        if let Some(dir) = self.dir.take() {
+            // Chromium's crash handler leaves the process group; it still has our TMPDIR.
+            crate::private_dir::kill_processes_in(dir.path());
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// A running headless browser (cheap to clone; clones share the process).
@@ -76,35 +157,59 @@ pub struct Browser {
     pid: u32,
 }
 
-static PROFILES: AtomicU32 = AtomicU32::new(0);
+fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> WsError + '_ {
+    move |e| WsError::Browser(format!("cannot create {what}: {e}"))
+}
 
 impl Browser {
-    /// Starts the browser `program` inside `host`'s namespace, opening `url`.
+    /// Starts the browser `program` inside `host`'s namespace, opening `url` once
+    /// [`check_url`] accepts it.
     pub fn launch(host: &Host, program: &Path, url: &str) -> WsResult<Browser> {
-        let profile = std::env::temp_dir().join(format!(
-            "labrun-browser-{}-{}",
-            std::process::id(),
-            PROFILES.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&profile).map_err(|e| {
-            WsError::Browser(format!(
-                "cannot create the profile {}: {e}",
-                profile.display()
-            ))
-        })?;
-        let log = std::fs::File::create(profile.join("browser.log"))
-            .map_err(|e| WsError::Browser(format!("cannot create the browser log: {e}")))?;
-        let log2 = log
-            .try_clone()
-            .map_err(|e| WsError::Browser(format!("cannot create the browser log: {e}")))?;
+        check_url(host, url)?;
+        let dir = PrivateDir::new("browser").map_err(io_err("the browser's private directory"))?;
+        let sub = |name: &str| {
+            dir.subdir(name)
+                .map_err(io_err("the browser's directories"))
+        };
+        let (profile, tmp, cache, config, crash) = (
+            sub("profile")?,
+            sub("tmp")?,
+            sub("cache")?,
+            sub("config")?,
+            sub("crash")?,
+        );
+        let log = dir
+            .create_file("browser.log")
+            .map_err(io_err("the browser log"))?;
+        let log2 = log.try_clone().map_err(io_err("the browser log"))?;
         let mut cmd = Command::new(program);
         cmd.args(CHROMIUM_FLAGS)
             .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--disk-cache-dir={}", cache.display()))
+            .arg(format!("--crash-dumps-dir={}", crash.display()));
+        if !host.has_context() {
+            // No namespace keeps the browser in the lab: a proxy that leads nowhere does,
+            // for everything but loopback (which Chromium never proxies) and the lab hosts.
+            let own: Vec<String> = host.policy().own.iter().map(|ip| ip.to_string()).collect();
+            cmd.arg(NOWHERE_PROXY)
+                .arg(format!("--proxy-bypass-list={}", own.join(";")))
+                .arg("--force-webrtc-ip-handling-policy=disable_non_proxied_udp");
+        }
+        cmd.arg("--")
             .arg(url)
+            .env_clear()
+            .env(
+                "PATH",
+                std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into()),
+            )
+            .env("HOME", dir.path())
+            .env("TMPDIR", &tmp)
+            .env("XDG_CONFIG_HOME", &config)
+            .env("XDG_CACHE_HOME", &cache)
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(log)
-            .stderr(log2)
-            .env("HOME", &profile);
+            .stderr(log2);
         #[cfg(target_os = "linux")]
         {
             use std::os::unix::process::CommandExt;
@@ -126,10 +231,12 @@ impl Browser {
             .within("browser", || cmd.spawn())?
             .map_err(|e| WsError::Browser(format!("cannot start {}: {e}", program.display())))?;
         let pid = child.id();
+        dir.watch_group(pid);
         Ok(Browser {
             inner: Arc::new(Mutex::new(Inner {
                 child: Some(child),
-                profile,
+                log: dir.path().join("browser.log"),
+                dir: Some(dir),
             })),
             pid,
         })
@@ -152,40 +259,55 @@ impl Browser {
     /// What the browser printed (its log), for error messages.
     pub fn output(&self) -> String {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        std::fs::read_to_string(inner.profile.join("browser.log")).unwrap_or_default()
+        if inner.dir.is_none() {
+            return String::new();
+        }
+        std::fs::read_to_string(&inner.log).unwrap_or_default()
     }
 
-    /// Kills the browser and its helpers, waits for it, removes its profile. Idempotent.
+    /// Kills the browser and its helpers, waits for it, removes its directory. Idempotent.
     pub fn close(&self) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(mut child) = inner.child.take() {
-            #[cfg(unix)]
-            if let Ok(pid) = i32::try_from(child.id()) {
-                // SAFETY: signals the process group this browser leads (setpgid in pre_exec).
-                unsafe {
-                    libc::kill(-pid, libc::SIGKILL);
-                }
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&inner.profile);
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).stop();
     }
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            #[cfg(unix)]
-            if let Ok(pid) = i32::try_from(child.id()) {
-                // SAFETY: as in `Browser::close`.
-                unsafe {
-                    libc::kill(-pid, libc::SIGKILL);
-                }
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            let _ = std::fs::remove_dir_all(&self.profile);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::TargetPolicy;
+
+    fn client() -> Host {
+        let policy = Arc::new(TargetPolicy {
+            own: vec![[10, 77, 0, 2].into()],
+        });
+        Host::new("client", [10, 77, 0, 1].into(), "veth0", policy)
+    }
+
+    #[test]
+    fn only_http_and_ws_urls_of_lab_hosts_reach_the_browser() {
+        let h = client();
+        assert!(check_url(&h, "http://10.77.0.2:8888/").is_ok());
+        assert!(check_url(&h, "ws://10.77.0.2:8888/ws").is_ok());
+        assert!(check_url(&h, "http://127.0.0.1:9/").is_ok());
+        assert!(check_url(&h, "http://[::1]:9/").is_ok());
+        for (url, why) in [
+            ("--renderer-cmd-prefix=/bin/sh -c id", "is an option"),
+            ("-x", "is an option"),
+            ("http://10.77.0.2:8888/ --foo", "contains ' '"),
+            ("http://10.77.0.2:8888/\n--foo", "contains '\\n'"),
+            ("http://10.77.0.2:8888/\u{e9}", "non-ASCII"),
+            ("file:///etc/passwd", "only http:// or ws://"),
+            ("javascript:alert(1)", "only http:// or ws://"),
+            ("HTTP://10.77.0.2/", "only http:// or ws://"),
+            ("https://10.77.0.2/", "only http:// or ws://"),
+            ("http://192.0.2.1:8080/", "is not a lab host"),
+            ("http://10.77.0.3/", "is not a lab host"),
+            ("http://example.com/", "not an address"),
+            ("http://127.0.0.1@192.0.2.1/", "not an address"),
+            ("http://127.0.0.1:80\\@192.0.2.1/", "not an address"),
+        ] {
+            let e = check_url(&h, url).unwrap_err().to_string();
+            assert!(e.contains(why), "{url}: {e}");
         }
     }
 }
