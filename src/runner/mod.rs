@@ -5,7 +5,7 @@ mod limits;
 mod state;
 
 pub use errors::{ScriptError, from_eval, from_parse};
-pub use limits::{BusyClock, Limits};
+pub use limits::{BusyClock, Limits, check_size};
 pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState, ScriptEngine};
 
 use crate::i18n::Lang;

@@ -1,6 +1,6 @@
 //! Script API: the lab network, its hosts, TCP and UDP sockets, and socket errors.
 
-use super::{ApiResult, api_error, run_handle, throw_sock, to_port, to_usize};
+use super::{ApiResult, api_error, run_handle, string_size, throw_sock, to_port, to_usize};
 use crate::network::{NetOptions, Network as Net, NetworkKind};
 use crate::runner::{NetworkMode, RunHandle};
 use crate::sockets::{self, SockError, TcpOptions};
@@ -417,10 +417,11 @@ mod net_module {
             .map_err(throw_sock)
     }
 
-    /// Receives exactly `n` bytes as text (fails if the peer closes first).
+    /// Receives exactly `n` bytes as text (fails if the peer closes first); `n` is at most
+    /// the longest string a script may hold (16 MiB).
     #[rhai_fn(return_raw)]
-    pub fn recv_exact(c: &mut TcpConn, n: INT) -> ApiResult<String> {
-        c.recv_exact(to_usize("recv_exact", "n", n)?)
+    pub fn recv_exact(ctx: NativeCallContext, c: &mut TcpConn, n: INT) -> ApiResult<String> {
+        c.recv_exact(string_size(&ctx, n)?)
             .map(text)
             .map_err(throw_sock)
     }

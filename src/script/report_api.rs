@@ -1,7 +1,7 @@
 //! Script API: steps, checks, sections, notes and tables for the report, plus small helpers.
 
 use super::capture_api::PacketRef;
-use super::{ApiResult, api_error, run_handle, to_usize};
+use super::{ApiResult, api_error, run_handle, string_size};
 use crate::i18n::Text;
 use crate::report::{Block, Check};
 use rhai::plugin::*;
@@ -264,9 +264,10 @@ mod report_module {
     }
 
     /// `text` cut or padded with `fill` to exactly `n` bytes (fill must be one ASCII character).
+    /// `n` is checked against the longest string a script may hold (16 MiB) first.
     #[rhai_fn(return_raw)]
-    pub fn pad(text: &str, n: INT, fill: &str) -> ApiResult<String> {
-        let n = to_usize("pad", "n", n)?;
+    pub fn pad(ctx: NativeCallContext, text: &str, n: INT, fill: &str) -> ApiResult<String> {
+        let n = string_size(&ctx, n)?;
         let c = match fill.as_bytes() {
             [b] if b.is_ascii() => *b as char,
             _ => {

@@ -1,0 +1,9 @@
+//! Hostile lab scripts and inputs (issue 13): each case runs the real binary on a script
+//! from `tests/hostile/` or on a crafted input, and asserts the outcome — exit code,
+//! message, elapsed time, files left behind, peak memory.
+
+#[allow(dead_code)]
+mod common;
+
+#[path = "hostile/inputs.rs"]
+mod inputs;
