@@ -724,6 +724,9 @@ fn analyze(args: AnalyzeArgs) -> Result<u8> {
     let Some(path) = args.file else {
         bail!("no capture given: try `labrun analyze capture.pcap`");
     };
+    if let (Some(out), None) = (&args.out, &args.fields) {
+        labrun::report::check_out_dir(out)?;
+    }
     let fail = |e: AnalyzeError| -> Result<u8> {
         eprintln!("error: {e}");
         Ok(2)

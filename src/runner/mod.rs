@@ -162,6 +162,10 @@ pub fn check(script: &Path) -> Result<(), RunError> {
 
 /// Runs a lab end to end and writes its report.
 pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
+    // A taken --out is refused before the lab runs, not after.
+    if let (Some(out), true) = (&opts.out, opts.keep_report) {
+        report::check_out_dir(out)?;
+    }
     let source = std::fs::read_to_string(&opts.script).map_err(|source| RunError::Read {
         path: opts.script.clone(),
         source,

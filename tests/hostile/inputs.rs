@@ -179,3 +179,133 @@ fn recv_exact_of_a_terabyte_is_refused_before_reading() {
         ran.max_rss_kib
     );
 }
+
+// ---- 7. report names are reserved atomically ----
+
+#[test]
+fn racing_writers_each_get_their_own_report_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("reports/lab-20260101-120000");
+    let threads: Vec<_> = (0..24)
+        .map(|_| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                labrun::report::write_report(&labrun::report::Report::default(), &base, false)
+                    .map(|w| w.dir)
+            })
+        })
+        .collect();
+    let mut dirs: Vec<PathBuf> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap().expect("every writer gets a report"))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    assert_eq!(dirs.len(), 24, "{dirs:?}");
+    for d in &dirs {
+        assert!(d.join("report.md").is_file(), "{}", d.display());
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = std::iter::once("lab-20260101-120000".to_string())
+        .chain((2..=24).map(|n| format!("lab-20260101-120000-{n}")))
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected, "no staging directory is left either");
+}
+
+#[test]
+fn reserving_a_name_races_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("r");
+    let threads: Vec<_> = (0..64)
+        .map(|_| {
+            let base = base.clone();
+            std::thread::spawn(move || labrun::report::reserve_dir(&base).unwrap())
+        })
+        .collect();
+    let mut got: Vec<PathBuf> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 64);
+    assert!(got.contains(&base));
+    assert!(got.contains(&dir.path().join("r-64")));
+}
+
+#[test]
+fn two_runs_in_the_same_second_both_keep_their_report() {
+    let cwd = tempfile::tempdir().unwrap();
+    let script = hostile("same_second.rhai");
+    // Start just after a second begins, so both (about 20 ms each) end within it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let into = Duration::from_nanos(u64::from(now.subsec_nanos()));
+    std::thread::sleep(Duration::from_millis(1050) - into);
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let (cwd, script) = (cwd.path().to_path_buf(), script.clone());
+            std::thread::spawn(move || {
+                labrun_in(
+                    &cwd,
+                    &[
+                        script.as_os_str(),
+                        OsStr::new("--network"),
+                        OsStr::new("loopback"),
+                    ],
+                    None,
+                )
+            })
+        })
+        .collect();
+    for r in runs {
+        let ran = r.join().unwrap();
+        assert_eq!(ran.code, Some(0), "{}", ran.text());
+        assert!(ran.tmp_left.is_empty(), "{:?}", ran.tmp_left);
+    }
+    let mut names: Vec<String> = std::fs::read_dir(cwd.path().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    for n in &names {
+        let md = cwd.path().join("reports").join(n).join("report.md");
+        assert!(md.is_file(), "{}", md.display());
+    }
+    if names[0].len() == "same_second-20260101-120000".len() {
+        // Same second (the usual case): the second run got the -2 name.
+        assert_eq!(names[1], format!("{}-2", names[0]), "{names:?}");
+    }
+}
+
+#[test]
+fn out_holding_a_report_is_refused_before_the_lab_runs() {
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("report.md"), "an earlier report\n").unwrap();
+    let script = hostile("out_taken.rhai");
+    let ran = labrun(&[
+        script.as_os_str(),
+        OsStr::new("--network"),
+        OsStr::new("loopback"),
+        OsStr::new("--out"),
+        out.path().as_os_str(),
+    ]);
+    ran.assert_clean_error();
+    assert!(
+        ran.stderr.contains("refusing to overwrite") && ran.stderr.contains("report.md"),
+        "{}",
+        ran.text()
+    );
+    assert!(!ran.stdout.contains("the lab ran"), "{}", ran.text());
+    assert!(ran.elapsed < Duration::from_millis(1000), "{}", ran.text());
+    let names: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "no capture or other file was added");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("report.md")).unwrap(),
+        "an earlier report\n"
+    );
+}
