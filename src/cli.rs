@@ -607,6 +607,14 @@ fn grade(args: GradeArgs) -> Result<u8> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // A FIFO, a device or a folder is flagged without being opened.
+        let kind =
+            std::fs::metadata(f).map(|m| labrun::analyze::reader::not_regular(m.file_type()));
+        if let Ok(Some(kind)) = kind {
+            let e = format!("error: not a regular file ({kind})");
+            w.write_record([name, "0".into(), String::new(), e])?;
+            continue;
+        }
         match grade_one(&args.lab, f, None, &kv, lang) {
             Ok(o) if o.error.is_none() => {
                 let (earned, total) = o.report.score();
@@ -764,9 +772,17 @@ fn analyze(args: AnalyzeArgs) -> Result<u8> {
         },
     };
     match write_analysis_report(&mut file, &opts) {
-        Ok(w) => {
+        Ok(a) => {
+            let w = &a.written;
             println!("report: {}/ ({})", w.dir.display(), w.files.join(", "));
-            Ok(0)
+            match a.damaged {
+                // The report of what was readable is kept; the exit code is --fields'.
+                Some(e) => {
+                    eprintln!("error: {e} (the report holds the frames before the damage)");
+                    Ok(2)
+                }
+                None => Ok(0),
+            }
         }
         Err(e) => fail(e),
     }

@@ -309,3 +309,155 @@ fn out_holding_a_report_is_refused_before_the_lab_runs() {
         "an earlier report\n"
     );
 }
+
+// ---- 8. inputs ----
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().unwrap().success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+fn example_capture() -> PathBuf {
+    root().join("reports/examples/chat/capture.pcap")
+}
+
+#[test]
+fn analyze_of_a_fifo_without_a_writer_ends_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("stuck.pcap");
+    mkfifo(&fifo);
+    for mode in [&["--fields", "frame.number"][..], &[][..]] {
+        let mut args = vec![OsStr::new("analyze"), fifo.as_os_str()];
+        args.extend(mode.iter().map(OsStr::new));
+        let out = dir.path().join("out");
+        if mode.is_empty() {
+            args.extend([OsStr::new("--out"), out.as_os_str()]);
+        }
+        let ran = labrun(&args);
+        ran.assert_clean_error();
+        assert!(ran.elapsed < Duration::from_secs(2), "{}", ran.text());
+        assert!(
+            ran.stderr
+                .contains("stuck.pcap: not a regular file (a FIFO with no writer"),
+            "{}",
+            ran.text()
+        );
+        assert!(!out.exists(), "no report for a capture that never came");
+    }
+}
+
+#[test]
+fn analyze_of_a_fifo_with_a_writer_still_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("piped.pcap");
+    mkfifo(&fifo);
+    let bytes = std::fs::read(example_capture()).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            std::fs::write(fifo, bytes)
+        })
+    };
+    let ran = labrun(&[
+        OsStr::new("analyze"),
+        fifo.as_os_str(),
+        OsStr::new("--fields"),
+        OsStr::new("frame.number"),
+    ]);
+    writer.join().unwrap().unwrap();
+    assert_eq!(ran.code, Some(0), "{}", ran.text());
+    let direct = labrun(&[
+        OsStr::new("analyze"),
+        example_capture().as_os_str(),
+        OsStr::new("--fields"),
+        OsStr::new("frame.number"),
+    ]);
+    assert_eq!(ran.stdout, direct.stdout);
+}
+
+#[test]
+fn analyze_of_dev_zero_says_not_a_regular_file() {
+    let ran = labrun(&["analyze", "/dev/zero", "--fields", "frame.number"]);
+    ran.assert_clean_error();
+    assert!(
+        ran.stderr
+            .contains("cannot read /dev/zero: not a regular file (a character device)"),
+        "{}",
+        ran.text()
+    );
+    assert!(!ran.stderr.contains("empty"), "{}", ran.text());
+    assert!(ran.elapsed < Duration::from_secs(2));
+}
+
+#[test]
+fn grade_dir_flags_a_fifo_and_grades_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example_capture(), dir.path().join("alice.pcap")).unwrap();
+    mkfifo(&dir.path().join("bob.pcap"));
+    std::fs::copy(example_capture(), dir.path().join("carol.pcap")).unwrap();
+    let ran = labrun(&[
+        OsStr::new("grade"),
+        OsStr::new("labs/chat.rhai"),
+        OsStr::new("--dir"),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(ran.code, Some(0), "{}", ran.text());
+    assert!(ran.elapsed < Duration::from_secs(10), "{}", ran.text());
+    let rows: Vec<&str> = ran.stdout.lines().collect();
+    assert_eq!(rows.len(), 4, "{}", ran.text());
+    assert!(rows[1].starts_with("alice.pcap,4,4,"), "{}", ran.text());
+    assert_eq!(rows[2], "bob.pcap,0,,error: not a regular file (a FIFO)");
+    assert!(rows[3].starts_with("carol.pcap,4,4,"), "{}", ran.text());
+}
+
+#[test]
+fn analyze_out_on_a_damaged_capture_keeps_the_report_and_exits_like_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(example_capture()).unwrap();
+    let cut = dir.path().join("cut.pcap");
+    // Cut inside the last frame: the frames before it are readable.
+    std::fs::write(&cut, &whole[..whole.len() - 30]).unwrap();
+    let fields = labrun(&[
+        OsStr::new("analyze"),
+        cut.as_os_str(),
+        OsStr::new("--fields"),
+        OsStr::new("frame.number"),
+    ]);
+    let out = dir.path().join("report");
+    let report = labrun(&[
+        OsStr::new("analyze"),
+        cut.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ]);
+    assert_eq!(fields.code, Some(2), "{}", fields.text());
+    assert_eq!(report.code, fields.code, "{}", report.text());
+    assert!(
+        report.stderr.contains("is damaged after frame"),
+        "{}",
+        report.text()
+    );
+    assert_eq!(report.stderr.lines().count(), 1, "{}", report.text());
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("damaged"), "the report says so too");
+    assert!(out.join("packets.csv").is_file());
+}
+
+#[test]
+fn analyze_out_holding_a_report_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("report.md"), "earlier\n").unwrap();
+    let ran = labrun(&[
+        OsStr::new("analyze"),
+        OsStr::new("/dev/zero"),
+        OsStr::new("--out"),
+        dir.path().as_os_str(),
+    ]);
+    ran.assert_clean_error();
+    assert!(
+        ran.stderr.contains("refusing to overwrite"),
+        "{}",
+        ran.text()
+    );
+}
