@@ -22,7 +22,7 @@ pub fn register(engine: &mut Engine) {
 /// Refuses a UDP destination that is not loopback or a host of one of the run's networks.
 fn check_udp_target(ctx: &NativeCallContext, to: std::net::SocketAddr) -> ApiResult<()> {
     let handle = run_handle(ctx)?;
-    let allowed = to.ip().is_loopback()
+    let allowed = to.ip().to_canonical().is_loopback()
         || handle
             .lock()
             .networks

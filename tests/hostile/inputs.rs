@@ -52,11 +52,19 @@ fn hostile(name: &str) -> PathBuf {
 /// Runs labrun with `args` in `cwd`, a private TMPDIR, and waits for it with wait4 to
 /// read its own peak memory (RUSAGE_CHILDREN would mix in the other tests' children).
 fn labrun_in<S: AsRef<OsStr>>(cwd: &Path, args: &[S], setup: Option<fn() -> i32>) -> Ran {
-    let tmp = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_labrun"));
-    cmd.current_dir(cwd)
-        .args(args)
-        .env("TMPDIR", tmp.path())
+    cmd.current_dir(cwd).args(args);
+    run_command(&mut cmd, setup)
+}
+
+/// Runs `cmd` (labrun, or a wrapper that execs it) as [`labrun_in`] does.
+fn labrun_in_cmd(cmd: &mut Command) -> Ran {
+    run_command(cmd, None)
+}
+
+fn run_command(cmd: &mut Command, setup: Option<fn() -> i32>) -> Ran {
+    let tmp = tempfile::tempdir().unwrap();
+    cmd.env("TMPDIR", tmp.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -457,6 +465,84 @@ fn analyze_out_holding_a_report_is_refused_before_reading() {
     ran.assert_clean_error();
     assert!(
         ran.stderr.contains("refusing to overwrite"),
+        "{}",
+        ran.text()
+    );
+}
+
+#[test]
+fn ipv4_mapped_loopback_is_loopback() {
+    let (ran, out) = run_script("mapped_loopback.rhai", &[]);
+    assert_eq!(ran.code, Some(0), "{}", ran.text());
+    assert!(
+        ran.stdout.contains("2 of 2 checks passed"),
+        "{}",
+        ran.text()
+    );
+    assert!(out.path().join("report/report.md").is_file());
+}
+
+#[test]
+fn scan_of_a_name_is_refused_without_a_lookup() {
+    let (ran, _out) = run_script("scan_name.rhai", &[]);
+    ran.assert_clean_error();
+    assert!(
+        ran.stderr.contains("scan_name.rhai:4:20: scan: cannot resolve the target \"example.invalid\": labs do not resolve names other than the lab's hosts (client, server) and localhost"),
+        "{}",
+        ran.text()
+    );
+    // Fast: a resolver timeout (5 s per server) would show here.
+    assert!(ran.elapsed < Duration::from_secs(2), "{}", ran.text());
+}
+
+#[test]
+fn scan_of_a_lab_host_name_and_localhost_needs_no_lookup() {
+    let (ran, _out) = run_script("scan_lab_host_name.rhai", &[]);
+    assert_eq!(ran.code, Some(0), "{}", ran.text());
+    assert!(
+        ran.stdout.contains("2 of 2 checks passed"),
+        "{}",
+        ran.text()
+    );
+}
+
+#[test]
+fn scan_never_consults_the_system_resolver() {
+    if !crate::common::is_root() {
+        crate::common::skip_or_fail("mounting a private /etc/hosts needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost somehost\n").unwrap();
+    let script = hostile("scan_hosts_file_name.rhai");
+    let out = dir.path().join("report");
+    // In a mount namespace of its own, /etc/hosts names `somehost`: the system resolver
+    // would answer 127.0.0.1 (an allowed target) without any DNS server.
+    let inner = format!(
+        "mount --bind '{}' /etc/hosts && getent hosts somehost >&2 && exec '{}' '{}' --network loopback --out '{}'",
+        hosts.display(),
+        env!("CARGO_BIN_EXE_labrun"),
+        script.display(),
+        out.display()
+    );
+    let ran = labrun_in_cmd(Command::new("unshare").args([
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &inner,
+    ]));
+    assert!(
+        ran.stderr.contains("127.0.0.1"),
+        "the hosts file is in place: {}",
+        ran.text()
+    );
+    assert_eq!(ran.code, Some(2), "{}", ran.text());
+    assert!(
+        ran.stderr
+            .contains("cannot resolve the target \"somehost\": labs do not resolve names"),
         "{}",
         ran.text()
     );
