@@ -547,3 +547,52 @@ fn scan_never_consults_the_system_resolver() {
         ran.text()
     );
 }
+
+fn nofile_64() -> i32 {
+    let lim = libc::rlimit {
+        rlim_cur: 64,
+        rlim_max: 64,
+    };
+    // SAFETY: setrlimit with a valid struct, in the child before exec.
+    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }
+}
+
+fn emfile_run(network: &str, setup: fn() -> i32) {
+    let out = tempfile::tempdir().unwrap();
+    let script = hostile("emfile.rhai");
+    let report = out.path().join("report");
+    let ran = labrun_in(
+        root(),
+        &[
+            script.as_os_str(),
+            OsStr::new("--network"),
+            OsStr::new(network),
+            OsStr::new("--out"),
+            report.as_os_str(),
+        ],
+        Some(setup),
+    );
+    assert_eq!(ran.code, Some(0), "{network}: {}", ran.text());
+    assert!(
+        ran.stdout
+            .contains(&format!("then EMFILE (errno {})", libc::EMFILE)),
+        "{network}: {}",
+        ran.text()
+    );
+    assert!(report.join("report.md").is_file());
+    assert!(ran.tmp_left.is_empty(), "{:?}", ran.tmp_left);
+}
+
+#[test]
+fn running_out_of_descriptors_is_emfile_on_loopback() {
+    emfile_run("loopback", nofile_64);
+}
+
+#[test]
+fn running_out_of_descriptors_is_emfile_in_the_sandbox() {
+    if !crate::common::is_root() {
+        crate::common::skip_or_fail("the sandbox test of EMFILE runs as root");
+        return;
+    }
+    emfile_run("sandbox", nofile_64);
+}
