@@ -596,3 +596,34 @@ fn running_out_of_descriptors_is_emfile_in_the_sandbox() {
     }
     emfile_run("sandbox", nofile_64);
 }
+
+#[test]
+fn an_unknown_argument_is_refused_naming_the_keys() {
+    let (ran, out) = run_script("unknown_arg.rhai", &["--", "port=7831", "foo=1"]);
+    ran.assert_clean_error();
+    assert!(
+        ran.stderr.contains("unknown argument `foo`: ")
+            && ran.stderr.contains("unknown_arg.rhai takes count, port"),
+        "{}",
+        ran.text()
+    );
+    assert!(!ran.stdout.contains("the lab ran"), "{}", ran.text());
+    assert!(!out.path().join("report").exists());
+
+    let (ran, _out) = run_script("no_args.rhai", &["--", "port=1"]);
+    ran.assert_clean_error();
+    assert!(
+        ran.stderr.contains("no_args.rhai takes no arguments"),
+        "{}",
+        ran.text()
+    );
+
+    let (ran, _out) = run_script("unknown_arg.rhai", &["--", "port=7831", "count=4"]);
+    assert_eq!(ran.code, Some(0), "{}", ran.text());
+    assert!(
+        ran.stdout
+            .contains("the lab ran with port 7831 and count 4"),
+        "{}",
+        ran.text()
+    );
+}
