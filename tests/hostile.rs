@@ -2,7 +2,6 @@
 //! from `tests/hostile/` or on a crafted input, and asserts the outcome — exit code,
 //! message, elapsed time, files left behind, peak memory.
 
-#[allow(dead_code)]
 mod common;
 
 #[path = "hostile/inputs.rs"]

@@ -62,6 +62,8 @@ fn labrun_in_cmd(cmd: &mut Command) -> Ran {
     run_command(cmd, None)
 }
 
+// The child is reaped by wait4 (to read its own rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn run_command(cmd: &mut Command, setup: Option<fn() -> i32>) -> Ran {
     let tmp = tempfile::tempdir().unwrap();
     cmd.env("TMPDIR", tmp.path())
