@@ -629,3 +629,13 @@ fn an_unknown_argument_is_refused_naming_the_keys() {
         ran.text()
     );
 }
+
+#[test]
+fn an_http_body_of_100_terabytes_is_refused_before_allocating() {
+    let (ran, _out) = run_script("http_body_huge.rhai", &[]);
+    assert_eq!(ran.code, Some(0), "{}", ran.text());
+    assert!(ran.stdout.contains("reply of 0 bytes"), "{}", ran.text());
+    assert!(ran.stdout.contains("1 of 1 checks passed"), "{}", ran.text());
+    assert!(!ran.stderr.contains("panicked"), "{}", ran.text());
+    assert!(ran.max_rss_kib < 200 * 1024, "peak memory {} KiB", ran.max_rss_kib);
+}
