@@ -324,11 +324,30 @@ mod report_module {
     }
 
     /// The items of `list` as text joined by `sep`: `join([1460, 1460, 30], " / ")` is "1460 / 1460 / 30".
-    pub fn join(list: Array, sep: &str) -> String {
-        list.iter()
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()
-            .join(sep)
+    #[rhai_fn(return_raw)]
+    pub fn join(ctx: NativeCallContext, list: Array, sep: &str) -> ApiResult<String> {
+        // Checked as it grows: an array of one long string repeated costs the script
+        // little, its text would not.
+        let limit = ctx.engine().max_string_size();
+        let mut out = String::new();
+        for (i, v) in list.iter().enumerate() {
+            let item = v.to_string();
+            let grown = out.len() + if i > 0 { sep.len() } else { 0 } + item.len();
+            if limit > 0 && grown > limit {
+                return Err(api_error(
+                    "join",
+                    format!(
+                        "the text would be longer than a script string may hold ({} MiB)",
+                        limit >> 20
+                    ),
+                ));
+            }
+            if i > 0 {
+                out.push_str(sep);
+            }
+            out.push_str(&item);
+        }
+        Ok(out)
     }
 
     /// `x` with exactly `decimals` digits after the point: `fixed(1.46025, 3)` is "1.460".

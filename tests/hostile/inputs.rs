@@ -635,7 +635,31 @@ fn an_http_body_of_100_terabytes_is_refused_before_allocating() {
     let (ran, _out) = run_script("http_body_huge.rhai", &[]);
     assert_eq!(ran.code, Some(0), "{}", ran.text());
     assert!(ran.stdout.contains("reply of 0 bytes"), "{}", ran.text());
-    assert!(ran.stdout.contains("1 of 1 checks passed"), "{}", ran.text());
+    assert!(
+        ran.stdout.contains("1 of 1 checks passed"),
+        "{}",
+        ran.text()
+    );
     assert!(!ran.stderr.contains("panicked"), "{}", ran.text());
-    assert!(ran.max_rss_kib < 200 * 1024, "peak memory {} KiB", ran.max_rss_kib);
+    assert!(
+        ran.max_rss_kib < 200 * 1024,
+        "peak memory {} KiB",
+        ran.max_rss_kib
+    );
+}
+
+#[test]
+fn join_of_many_copies_of_a_long_string_stops_at_the_limit() {
+    let (ran, _out) = run_script("join_huge.rhai", &[]);
+    ran.assert_clean_error();
+    assert!(
+        ran.stderr.contains("join_huge.rhai:8:11: join: the text would be longer than a script string may hold (16 MiB)"),
+        "{}",
+        ran.text()
+    );
+    assert!(
+        ran.max_rss_kib < 200 * 1024,
+        "peak memory {} KiB",
+        ran.max_rss_kib
+    );
 }
