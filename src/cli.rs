@@ -547,6 +547,17 @@ fn grade(args: GradeArgs) -> Result<u8> {
         );
     }
     let kv = key_values(&args.script_args)?;
+    // Once for the whole folder, not once per capture.
+    let source = std::fs::read_to_string(&args.lab)
+        .with_context(|| format!("cannot read {}", args.lab.display()))?;
+    let declared = runner::declared_args(&args.lab, &source);
+    if let Some(key) = declared.unknown(kv.iter().map(|(k, _)| k.as_str())) {
+        bail!(
+            "unknown argument `{key}`: {} {}",
+            args.lab.display(),
+            declared.describe()
+        );
+    }
     let lang = match args.lang {
         Some(l) => l,
         None => labrun::config::load(Path::new("."))?

@@ -663,3 +663,25 @@ fn join_of_many_copies_of_a_long_string_stops_at_the_limit() {
         ran.max_rss_kib
     );
 }
+
+#[test]
+fn grade_dir_refuses_an_unknown_argument_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example_capture(), dir.path().join("alice.pcap")).unwrap();
+    let ran = labrun(&[
+        OsStr::new("grade"),
+        OsStr::new("labs/chat.rhai"),
+        OsStr::new("--dir"),
+        dir.path().as_os_str(),
+        OsStr::new("--"),
+        OsStr::new("prot=9000"),
+    ]);
+    ran.assert_clean_error();
+    assert_eq!(ran.stdout, "", "no rows: {}", ran.text());
+    assert!(
+        ran.stderr
+            .contains("unknown argument `prot`: labs/chat.rhai takes close_delay, port"),
+        "{}",
+        ran.text()
+    );
+}
