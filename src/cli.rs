@@ -580,6 +580,17 @@ fn grade(args: GradeArgs) -> Result<u8> {
         );
     }
     let kv = key_values(&args.script_args)?;
+    // Once for the whole folder, not once per capture.
+    let source = std::fs::read_to_string(&args.lab)
+        .with_context(|| format!("cannot read {}", args.lab.display()))?;
+    let declared = runner::declared_args(&args.lab, &source);
+    if let Some(key) = declared.unknown(kv.iter().map(|(k, _)| k.as_str())) {
+        bail!(
+            "unknown argument `{key}`: {} {}",
+            args.lab.display(),
+            declared.describe()
+        );
+    }
     let lang = match args.lang {
         Some(l) => l,
         None => labrun::config::load(Path::new("."))?
@@ -647,6 +658,14 @@ fn grade(args: GradeArgs) -> Result<u8> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // A FIFO, a device or a folder is flagged without being opened.
+        let kind =
+            std::fs::metadata(f).map(|m| labrun::analyze::reader::not_regular(m.file_type()));
+        if let Ok(Some(kind)) = kind {
+            let e = format!("error: not a regular file ({kind})");
+            w.write_record([name, "0".into(), String::new(), e])?;
+            continue;
+        }
         match grade_one(&args.lab, f, None, &kv, lang, args.time_limit) {
             Ok(o) if o.error.is_none() => {
                 let (earned, total) = o.report.score();
@@ -764,6 +783,9 @@ fn analyze(args: AnalyzeArgs) -> Result<u8> {
     let Some(path) = args.file else {
         bail!("no capture given: try `labrun analyze capture.pcap`");
     };
+    if let (Some(out), None) = (&args.out, &args.fields) {
+        labrun::report::check_out_dir(out)?;
+    }
     let fail = |e: AnalyzeError| -> Result<u8> {
         eprintln!("error: {e}");
         Ok(2)
@@ -801,9 +823,17 @@ fn analyze(args: AnalyzeArgs) -> Result<u8> {
         },
     };
     match write_analysis_report(&mut file, &opts) {
-        Ok(w) => {
+        Ok(a) => {
+            let w = &a.written;
             println!("report: {}/ ({})", w.dir.display(), w.files.join(", "));
-            Ok(0)
+            match a.damaged {
+                // The report of what was readable is kept; the exit code is --fields'.
+                Some(e) => {
+                    eprintln!("error: {e} (the report holds the frames before the damage)");
+                    Ok(2)
+                }
+                None => Ok(0),
+            }
         }
         Err(e) => fail(e),
     }

@@ -9,5 +9,7 @@ mod common;
 mod browser;
 #[path = "hostile/capture.rs"]
 mod capture;
+#[path = "hostile/inputs.rs"]
+mod inputs;
 #[path = "hostile/limits.rs"]
 mod limits;

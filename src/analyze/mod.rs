@@ -23,5 +23,5 @@ pub use error::AnalyzeError;
 pub use fields::{FieldWriter, write_fields};
 pub use out::OutBuf;
 pub use reader::CaptureFile;
-pub use report::{ReportOptions, write_analysis_report};
+pub use report::{Analyzed, ReportOptions, write_analysis_report};
 pub use summary::Summary;

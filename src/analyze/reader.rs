@@ -35,14 +35,138 @@ fn open_message(path: &Path, libpcap: &str) -> String {
     }
 }
 
+/// What a file is when it is not a regular file ("a FIFO", "a character device", ...);
+/// `None` for a regular file.
+pub fn not_regular(kind: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_char_device() {
+        Some("a character device")
+    } else if kind.is_block_device() {
+        Some("a block device")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else {
+        Some("not a file")
+    }
+}
+
+/// How long a FIFO or pipe may stay silent before labrun gives up on it: a capture
+/// piped in (`tcpdump -w - | labrun analyze /dev/stdin`) starts with its header at once.
+pub const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Opens `path` for libpcap without ever blocking: a regular file as is, a FIFO or pipe
+/// only once its writer has sent something (within [`FIFO_WAIT`]), anything else
+/// (a device such as /dev/zero, a socket, a directory) refused by its kind before a
+/// byte is read.
+fn open_input(path: &Path) -> Result<std::fs::File, AnalyzeError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let refuse = |message: String| AnalyzeError::Open {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(
+            |e| match std::fs::metadata(path).map(|m| not_regular(m.file_type())) {
+                Ok(Some(kind)) => refuse(format!("not a regular file ({kind})")),
+                _ => refuse(e.to_string()),
+            },
+        )?;
+    let kind = file
+        .metadata()
+        .map_err(|e| refuse(e.to_string()))?
+        .file_type();
+    match not_regular(kind) {
+        None => {}
+        Some("a FIFO") => wait_for_writer(&file).map_err(refuse)?,
+        Some("a directory") => return Err(refuse("it is a directory".into())),
+        Some(kind) => return Err(refuse(format!("not a regular file ({kind})"))),
+    }
+    // Blocking reads from here on: libpcap reads with stdio.
+    set_blocking(&file).map_err(|e| refuse(e.to_string()))?;
+    Ok(file)
+}
+
+/// Waits up to [`FIFO_WAIT`] for a FIFO's first bytes.
+fn wait_for_writer(file: &std::fs::File) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    let mut pfd = libc::pollfd {
+        fd: file.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let deadline = std::time::Instant::now() + FIFO_WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = libc::c_int::try_from(left.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: one valid pollfd, for the length given.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e.to_string());
+        }
+        if pfd.revents & libc::POLLIN != 0 {
+            return Ok(());
+        }
+        if pfd.revents & libc::POLLHUP != 0 {
+            return Err(
+                "not a regular file (a FIFO whose writer closed without sending a capture)".into(),
+            );
+        }
+        if r == 0 {
+            return Err(format!(
+                "not a regular file (a FIFO with no writer: nothing arrived within {})",
+                crate::util::fmt_duration(FIFO_WAIT)
+            ));
+        }
+    }
+}
+
+fn set_blocking(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with integer flags.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 impl CaptureFile {
-    /// Opens `path` (nanosecond timestamps) and applies the BPF `filter`, if any.
+    /// Opens `path` (nanosecond timestamps) and applies the BPF `filter`, if any. Only a
+    /// regular file, or a FIFO whose writer is sending, is handed to libpcap (see
+    /// [`open_input`]): nothing here can block for long.
     pub fn open(path: &Path, filter: Option<&str>) -> Result<CaptureFile, AnalyzeError> {
-        let mut cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
-            .map_err(|e| AnalyzeError::Open {
-                path: path.to_path_buf(),
-                message: open_message(path, &e.to_string()),
-            })?;
+        use std::os::fd::IntoRawFd;
+        let input = open_input(path)?;
+        let opened = if input.metadata().is_ok_and(|m| m.is_file()) {
+            // By name, as libpcap closes a file it fails to read only when it opened it.
+            drop(input);
+            pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
+        } else {
+            // A FIFO that already holds data: this very descriptor, so no second open
+            // can wait for a writer.
+            let fd = input.into_raw_fd();
+            // SAFETY: the descriptor is ours alone and handed over to libpcap.
+            unsafe { pcap::Capture::from_raw_fd_with_precision(fd, pcap::Precision::Nano) }
+        };
+        let mut cap = opened.map_err(|e| AnalyzeError::Open {
+            path: path.to_path_buf(),
+            message: open_message(path, &e.to_string()),
+        })?;
         let dl = cap.get_datalink();
         let link = u32::try_from(dl.0)
             .ok()

@@ -41,11 +41,22 @@ pub struct ReportOptions {
     pub lang: Lang,
 }
 
-/// Analyzes `file` and writes the report directory.
+/// A written analysis report, and the damage that cut the capture short, if any.
+#[derive(Debug)]
+pub struct Analyzed {
+    /// Where the report went.
+    pub written: Written,
+    /// The capture is damaged: the report holds the frames before the damage (it says
+    /// so), and the caller still reports the error (exit 2, as with `--fields`).
+    pub damaged: Option<AnalyzeError>,
+}
+
+/// Analyzes `file` and writes the report directory, also for a capture damaged part
+/// way (what was readable, with the damage in [`Analyzed::damaged`]).
 pub fn write_analysis_report(
     file: &mut CaptureFile,
     opts: &ReportOptions,
-) -> Result<Written, AnalyzeError> {
+) -> Result<Analyzed, AnalyzeError> {
     let expected = ["report.md".to_string(), "packets.csv".to_string()];
     let mut dir = StagedDir::new(&opts.out, opts.exact, &expected)?;
     let csv_out = dir.create("packets.csv")?;
@@ -96,7 +107,7 @@ pub fn write_analysis_report(
     });
     let damaged = match read {
         Ok(_) => None,
-        Err(e @ AnalyzeError::Read { .. }) => Some(e.to_string()),
+        Err(e @ AnalyzeError::Read { .. }) => Some(e),
         Err(e) => return Err(e),
     };
     csv.flush()?;
@@ -145,13 +156,16 @@ pub fn write_analysis_report(
         &summary,
         &streams,
         &follow_files,
-        damaged.as_deref(),
+        damaged.as_ref().map(|e| e.to_string()).as_deref(),
     );
     let mut w = dir.create("report.md")?;
     w.write_all(md.as_bytes())
         .and_then(|()| w.flush())
         .map_err(|e| dir.io_error("report.md", e))?;
-    Ok(dir.commit()?)
+    Ok(Analyzed {
+        written: dir.commit()?,
+        damaged,
+    })
 }
 
 /// Frames of a stream, counted by the story (the report keeps no frame lists).

@@ -11,8 +11,9 @@ use std::sync::Arc;
 /// Sockets keep the namespace they were created in, so only creation (and the connect
 /// that follows) runs inside the context; reads and writes work from anywhere.
 pub trait NetContext: std::fmt::Debug + Send + Sync {
-    /// Runs `f` inside this context and returns to the caller's own afterwards.
-    fn run(&self, f: &mut dyn FnMut()) -> Result<(), String>;
+    /// Runs `f` inside this context and returns to the caller's own afterwards; the OS
+    /// error (its errno kept) when the context cannot be entered.
+    fn run(&self, f: &mut dyn FnMut()) -> std::io::Result<()>;
 }
 
 /// One end of a lab conversation.
@@ -100,7 +101,7 @@ impl Host {
                 out = Some(f());
             }
         })
-        .map_err(|e| SockError::usage(op, format!("cannot enter host `{}`: {e}", self.name)))?;
+        .map_err(|e| SockError::from_io(op, &e, &format!("entering host `{}`", self.name)))?;
         out.ok_or_else(|| SockError::usage(op, "the host's context did not run the call"))
     }
 
@@ -175,5 +176,30 @@ impl Host {
                 message: e.message,
                 hint: String::new(),
             })?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A context that cannot be entered because the process is out of descriptors.
+    #[derive(Debug)]
+    struct OutOfFiles;
+
+    impl NetContext for OutOfFiles {
+        fn run(&self, _f: &mut dyn FnMut()) -> std::io::Result<()> {
+            Err(std::io::Error::from_raw_os_error(libc::EMFILE))
+        }
+    }
+
+    #[test]
+    fn a_host_that_cannot_be_entered_keeps_the_errno() {
+        let h = Host::new("client", [10, 77, 0, 1].into(), "veth0", Arc::default())
+            .with_context(Arc::new(OutOfFiles));
+        let e = h.udp(0).unwrap_err();
+        assert_eq!(e.name, "EMFILE", "{e}");
+        assert_eq!(e.errno, i64::from(libc::EMFILE));
+        assert!(e.message.contains("entering host `client`"), "{e}");
     }
 }

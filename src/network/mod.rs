@@ -77,9 +77,11 @@ pub struct TargetPolicy {
 }
 
 impl TargetPolicy {
-    /// True when `ip` is loopback or one of the lab's own hosts.
+    /// True when `ip` is loopback or one of the lab's own hosts; an IPv4-mapped IPv6
+    /// address (`::ffff:127.0.0.1`) counts as the IPv4 address it maps.
     pub fn allows(&self, ip: IpAddr) -> bool {
-        ip.is_loopback() || self.own.contains(&ip)
+        let ip = ip.to_canonical();
+        ip.is_loopback() || self.own.iter().any(|o| o.to_canonical() == ip)
     }
 }
 
@@ -216,5 +218,8 @@ mod tests {
         assert!(p.allows([10, 77, 0, 2].into()));
         assert!(!p.allows([10, 77, 0, 3].into()));
         assert!(!p.allows([8, 8, 8, 8].into()));
+        assert!(p.allows("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(p.allows("::ffff:10.77.0.2".parse().unwrap()));
+        assert!(!p.allows("::ffff:8.8.8.8".parse().unwrap()));
     }
 }

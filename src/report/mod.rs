@@ -15,7 +15,10 @@ pub use csv_out::write_packets_csv;
 pub use html::render_html;
 pub use markdown::{packet_table, render_markdown, table};
 pub use normalize::Normaliser;
-pub use output::{OutputError, StagedDir, Written, default_report_dir, write_report};
+pub use output::{
+    OutputError, StagedDir, Written, check_out_dir, default_report_dir, holds_report, reserve_dir,
+    write_report,
+};
 pub use svg::{flow_graph, is_transfer, seq_plot, stream_packets};
 pub use websocket_csv::{write_websocket_csv, write_websocket_csv_mapped};
 

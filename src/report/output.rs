@@ -74,28 +74,31 @@ pub struct StagedDir {
     tmp: PathBuf,
     dest: PathBuf,
     files: Vec<String>,
+    /// `dest` is an empty directory this writer created to reserve the name.
+    reserved: bool,
+    committed: bool,
 }
 
 impl StagedDir {
     /// Prepares to write into `dest`. With `exact`, any of `expected` files already
     /// in `dest` is an error; otherwise a taken `dest` gets a numeric suffix.
     pub fn new(dest: &Path, exact: bool, expected: &[String]) -> Result<StagedDir, OutputError> {
-        let dest = if exact {
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(io_at(&parent))?;
+        let (dest, reserved) = if exact {
             for f in expected {
                 let p = dest.join(f);
                 if p.exists() {
                     return Err(OutputError::Exists(p));
                 }
             }
-            dest.to_path_buf()
+            (dest.to_path_buf(), false)
         } else {
-            free_name(dest)
+            (reserve_dir(dest)?, true)
         };
-        let parent = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs::create_dir_all(&parent).map_err(io_at(&parent))?;
         let tmp = parent.join(format!(
             ".labrun-tmp-{}-{}",
             std::process::id(),
@@ -104,12 +107,15 @@ impl StagedDir {
                 .unwrap_or_default()
         ));
         let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
-        Ok(StagedDir {
+        let staged = StagedDir {
             tmp,
             dest,
             files: Vec::new(),
-        })
+            reserved,
+            committed: false,
+        };
+        fs::create_dir_all(&staged.tmp).map_err(io_at(&staged.tmp))?;
+        Ok(staged)
     }
 
     /// Where the report will be once committed.
@@ -134,8 +140,9 @@ impl StagedDir {
     }
 
     /// Moves every file into place; refuses to replace an existing file.
-    pub fn commit(self) -> Result<Written, OutputError> {
-        place(&self.tmp, &self.dest, &self.files)?;
+    pub fn commit(mut self) -> Result<Written, OutputError> {
+        place(&self.tmp, &self.dest, &self.files, self.reserved)?;
+        self.committed = true;
         Ok(Written {
             dir: self.dest.clone(),
             files: self.files.clone(),
@@ -146,6 +153,10 @@ impl StagedDir {
 impl Drop for StagedDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.tmp);
+        if self.reserved && !self.committed {
+            // Only the empty directory that reserved the name; never a report.
+            let _ = fs::remove_dir(&self.dest);
+        }
     }
 }
 
@@ -160,15 +171,47 @@ fn file_list(report: &Report) -> Vec<String> {
     files
 }
 
-fn free_name(dest: &Path) -> PathBuf {
-    if !dest.exists() {
-        return dest.to_path_buf();
+/// The report file `dir` already holds (its `report.md` or `report.html`), if any: what
+/// makes `--out DIR` refused, checked before a lab runs so no run is wasted.
+pub fn holds_report(dir: &Path) -> Option<PathBuf> {
+    ["report.md", "report.html"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.symlink_metadata().is_ok())
+}
+
+/// Refuses `--out DIR` when `dir` already holds a report.
+pub fn check_out_dir(dir: &Path) -> Result<(), OutputError> {
+    match holds_report(dir) {
+        Some(p) => Err(OutputError::Exists(p)),
+        None => Ok(()),
     }
-    let base = dest.as_os_str().to_string_lossy().into_owned();
-    (2..)
-        .map(|n| PathBuf::from(format!("{base}-{n}")))
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| dest.to_path_buf())
+}
+
+/// Reserves `dest`, or the first free of `dest-2`, `dest-3`, ..., by creating it: the
+/// directory is made by exactly one caller, so two runs that finish in the same second
+/// each get a name of their own (a check for existence followed by a rename would let
+/// both pick the same name and the second lose its report).
+pub fn reserve_dir(dest: &Path) -> Result<PathBuf, OutputError> {
+    const TRIES: u32 = 10_000;
+    for n in 1..=TRIES {
+        let path = if n == 1 {
+            dest.to_path_buf()
+        } else {
+            let mut name = dest.as_os_str().to_owned();
+            name.push(format!("-{n}"));
+            PathBuf::from(name)
+        };
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_at(&path)(e)),
+        }
+    }
+    Err(OutputError::Io {
+        path: dest.to_path_buf(),
+        source: io::Error::other(format!("{TRIES} reports of this name already exist")),
+    })
 }
 
 fn create(path: &Path) -> Result<BufWriter<fs::File>, OutputError> {
@@ -227,9 +270,14 @@ fn fill(
     Ok(())
 }
 
-fn place(tmp: &Path, dest: &Path, files: &[String]) -> Result<(), OutputError> {
+fn place(tmp: &Path, dest: &Path, files: &[String], reserved: bool) -> Result<(), OutputError> {
     if !dest.exists() {
         return fs::rename(tmp, dest).map_err(io_at(dest));
+    }
+    // The reserved name is an empty directory of ours: renaming onto it replaces it in
+    // one step (where the system cannot, the files move one by one below).
+    if reserved && fs::rename(tmp, dest).is_ok() {
+        return Ok(());
     }
     for f in files {
         let to = dest.join(f);
@@ -266,6 +314,11 @@ mod tests {
         fs::create_dir(dir.path().join("empty")).unwrap();
         write_report(&report, &dir.path().join("empty"), true).unwrap();
         assert!(dir.path().join("empty/report.md").exists());
+        // A write that fails after reserving its name leaves nothing behind.
+        let staged = StagedDir::new(&dir.path().join("gone"), false, &[]).unwrap();
+        assert!(dir.path().join("gone").is_dir());
+        drop(staged);
+        assert!(!dir.path().join("gone").exists());
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| e.ok())

@@ -65,6 +65,35 @@ impl Limits {
     }
 }
 
+/// Checks, before anything is allocated, that `count` items of `item_size` bytes fit
+/// within `limit` bytes (a limit of 0 means none); the error says how much was asked for
+/// and names the limit, e.g. "1073741824 bytes is more than a script string may hold (16 MiB)".
+pub fn check_size(
+    count: usize,
+    item_size: usize,
+    limit: usize,
+    what: &str,
+) -> Result<usize, String> {
+    let shown = |n: usize| {
+        if n >= 1 << 20 && n % (1 << 20) == 0 {
+            format!("{} MiB", n >> 20)
+        } else {
+            format!("{n} bytes")
+        }
+    };
+    match count.checked_mul(item_size) {
+        Some(bytes) if limit == 0 || bytes <= limit => Ok(bytes),
+        Some(bytes) => Err(format!(
+            "{bytes} bytes is more than {what} may hold ({})",
+            shown(limit)
+        )),
+        None => Err(format!(
+            "{count} × {item_size} bytes is more than {what} may hold ({})",
+            shown(limit)
+        )),
+    }
+}
+
 /// Measures how long a script has been computing without a pause: the time between
 /// progress checks counts as busy only when the checks come quickly one after another
 /// (a native call that blocks, such as recv or sleep, leaves a gap and does not count).
@@ -111,6 +140,19 @@ impl Default for BusyClock {
 mod tests {
     use super::*;
     use std::time::Instant;
+
+    #[test]
+    fn sizes_are_checked_before_allocating() {
+        let l = Limits::default().max_string_size;
+        assert_eq!(check_size(10, 1, l, "a script string"), Ok(10));
+        let e = check_size(1 << 30, 1, l, "a script string").unwrap_err();
+        assert_eq!(
+            e,
+            "1073741824 bytes is more than a script string may hold (16 MiB)"
+        );
+        assert!(check_size(usize::MAX, 2, l, "x").is_err());
+        assert_eq!(check_size(usize::MAX, 1, 0, "x"), Ok(usize::MAX));
+    }
 
     #[test]
     fn waiting_resets_the_busy_clock() {

@@ -1,11 +1,13 @@
 //! Running a lab: load the script, set up the engine and its limits, run it, write the report.
 
+mod args;
 mod errors;
 mod limits;
 mod state;
 
+pub use args::{DeclaredArgs, declared_args};
 pub use errors::{ScriptError, from_eval, from_parse};
-pub use limits::{BusyClock, Limits};
+pub use limits::{BusyClock, Limits, check_size};
 pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState, ScriptEngine};
 
 use crate::clock::RunClock;
@@ -32,6 +34,16 @@ pub enum RunError {
     /// The script does not compile.
     #[error("{0}")]
     Syntax(ScriptError),
+    /// A `-- key=value` argument the lab does not read.
+    #[error("unknown argument `{key}`: {script} {takes}")]
+    UnknownArg {
+        /// The key given.
+        key: String,
+        /// The lab script.
+        script: String,
+        /// "takes port, size" or "takes no arguments".
+        takes: String,
+    },
     /// The capture to grade cannot be read.
     #[error(transparent)]
     Grade(#[from] crate::analyze::AnalyzeError),
@@ -164,6 +176,10 @@ pub fn check(script: &Path) -> Result<(), RunError> {
 
 /// Runs a lab end to end and writes its report.
 pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
+    // A taken --out is refused before the lab runs, not after.
+    if let (Some(out), true) = (&opts.out, opts.keep_report) {
+        report::check_out_dir(out)?;
+    }
     let source = std::fs::read_to_string(&opts.script).map_err(|source| RunError::Read {
         path: opts.script.clone(),
         source,
@@ -176,6 +192,14 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         .compile(&source)
         .map_err(|e| RunError::Syntax(from_parse(&file, &e)))?;
     ast.set_source(file.as_str());
+    let declared = declared_args(&opts.script, &source);
+    if let Some(key) = declared.unknown(opts.args.iter().map(|(k, _)| k.as_str())) {
+        return Err(RunError::UnknownArg {
+            key: key.to_string(),
+            script: file,
+            takes: declared.describe(),
+        });
+    }
 
     let progress = ProgressBar::new_spinner();
     progress.set_style(

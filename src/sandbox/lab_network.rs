@@ -9,8 +9,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 impl NetContext for Netns {
-    fn run(&self, f: &mut dyn FnMut()) -> Result<(), String> {
-        self.enter(f).map_err(|e| e.to_string())
+    fn run(&self, f: &mut dyn FnMut()) -> std::io::Result<()> {
+        self.enter(f).map_err(super::SandboxError::into_io)
     }
 }
 

@@ -138,6 +138,17 @@ pub enum SandboxError {
 }
 
 impl SandboxError {
+    /// The OS error behind entering or leaving a namespace, errno kept (EMFILE stays
+    /// EMFILE for a script); anything else as an error of its own text.
+    pub fn into_io(self) -> io::Error {
+        match self {
+            SandboxError::Io { source, .. }
+            | SandboxError::Enter { source, .. }
+            | SandboxError::Restore(source) => source,
+            other => io::Error::other(other.to_string()),
+        }
+    }
+
     fn netlink(action: impl Into<String>, e: NetlinkFailure) -> SandboxError {
         let hint = match e.source.raw_os_error() {
             Some(libc::EOPNOTSUPP) => {

@@ -25,7 +25,7 @@ pub mod target;
 pub mod timing;
 
 pub use ports::parse_ports;
-pub use target::{Cidr, check_target, resolve_target};
+pub use target::{Cidr, check_target, lab_target, resolve_target};
 
 use crate::network::Host;
 use indicatif::ProgressBar;

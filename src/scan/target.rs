@@ -65,18 +65,55 @@ impl std::fmt::Display for Cidr {
     }
 }
 
+/// An address written as text: `10.77.0.2`, `::1`, `[::1]`; an IPv4-mapped IPv6 address
+/// is the IPv4 address it maps.
+fn literal(text: &str) -> Option<IpAddr> {
+    let text = text.trim();
+    text.parse::<IpAddr>()
+        .ok()
+        .or_else(|| {
+            text.strip_prefix('[')
+                .and_then(|t| t.strip_suffix(']'))
+                .and_then(|t| t.parse::<IpAddr>().ok())
+        })
+        .map(|ip| ip.to_canonical())
+}
+
+/// Resolves a target a lab script names, without ever asking the system resolver (a lab
+/// must not cause a DNS query to leave the machine): an address, `localhost` (127.0.0.1),
+/// or the name of one of the lab's own `hosts`; any other name is refused.
+pub fn lab_target(text: &str, hosts: &[(String, IpAddr)]) -> ScanResult<IpAddr> {
+    if let Some(ip) = literal(text) {
+        return Ok(ip);
+    }
+    let name = text.trim();
+    if name.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::from([127, 0, 0, 1]));
+    }
+    if let Some((_, ip)) = hosts.iter().find(|(h, _)| h == name) {
+        return Ok(*ip);
+    }
+    let mut names: Vec<&str> = hosts.iter().map(|(h, _)| h.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let known = if names.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", names.join(", "))
+    };
+    Err(ScanError::Resolve {
+        name: name.to_string(),
+        message: format!(
+            "labs do not resolve names other than the lab's hosts{known} and localhost              (no DNS query leaves the machine); give an address"
+        ),
+    })
+}
+
 /// Resolves a target: an address as is, a host name through the system resolver (IPv4
 /// first, since SYN and FIN scans are IPv4 only).
 pub fn resolve_target(text: &str) -> ScanResult<IpAddr> {
     let text = text.trim();
-    if let Ok(ip) = text.parse::<IpAddr>() {
-        return Ok(ip);
-    }
-    let bracketed = text
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .and_then(|t| t.parse::<IpAddr>().ok());
-    if let Some(ip) = bracketed {
+    if let Some(ip) = literal(text) {
         return Ok(ip);
     }
     if text.is_empty() || text.contains(char::is_whitespace) || text.contains(':') {
@@ -165,6 +202,24 @@ mod tests {
         assert!(e.contains("--allow-target 192.0.2.7/32"), "{e}");
         let allow = [Cidr::parse("192.0.2.0/24").unwrap()];
         assert!(check_target("192.0.2.7".parse().unwrap(), &policy, &allow).is_ok());
+    }
+
+    #[test]
+    fn lab_targets_never_reach_the_resolver() {
+        let hosts = vec![
+            ("client".to_string(), "10.77.0.1".parse().unwrap()),
+            ("server".to_string(), "10.77.0.2".parse().unwrap()),
+        ];
+        let ip = |t: &str| lab_target(t, &hosts).map(|a| a.to_string());
+        assert_eq!(ip("server").unwrap(), "10.77.0.2");
+        assert_eq!(ip("localhost").unwrap(), "127.0.0.1");
+        assert_eq!(ip("::ffff:127.0.0.1").unwrap(), "127.0.0.1");
+        assert_eq!(ip("[::1]").unwrap(), "::1");
+        let e = ip("example.invalid").unwrap_err().to_string();
+        assert!(
+            e.contains("other than the lab's hosts (client, server)"),
+            "{e}"
+        );
     }
 
     #[test]

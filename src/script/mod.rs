@@ -85,3 +85,13 @@ pub fn to_usize(function: &str, what: &str, n: rhai::INT) -> ApiResult<usize> {
 pub fn to_port(function: &str, n: rhai::INT) -> ApiResult<u16> {
     u16::try_from(n).map_err(|_| api_error(function, format!("port must be 0..=65535, got {n}")))
 }
+
+/// Checks that a string of `n` bytes, which a native function is about to build, fits
+/// within the engine's string limit: the check comes before the allocation, so a huge `n`
+/// is a script error instead of an abort or gigabytes of memory.
+pub fn string_size(ctx: &NativeCallContext, n: rhai::INT) -> ApiResult<usize> {
+    let function = ctx.fn_name();
+    let n = to_usize(function, "the length", n)?;
+    crate::runner::check_size(n, 1, ctx.engine().max_string_size(), "a script string")
+        .map_err(|e| api_error(function, e))
+}

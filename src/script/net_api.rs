@@ -1,6 +1,6 @@
 //! Script API: the lab network, its hosts, TCP and UDP sockets, and socket errors.
 
-use super::{ApiResult, api_error, run_handle, throw_sock, to_port, to_usize};
+use super::{ApiResult, api_error, run_handle, string_size, throw_sock, to_port, to_usize};
 use crate::network::{NetOptions, Network as Net, NetworkKind};
 use crate::runner::{NetworkMode, RunHandle};
 use crate::sockets::{self, SockError, TcpOptions};
@@ -22,7 +22,7 @@ pub fn register(engine: &mut Engine) {
 /// Refuses a UDP destination that is not loopback or a host of one of the run's networks.
 fn check_udp_target(ctx: &NativeCallContext, to: std::net::SocketAddr) -> ApiResult<()> {
     let handle = run_handle(ctx)?;
-    let allowed = to.ip().is_loopback()
+    let allowed = to.ip().to_canonical().is_loopback()
         || handle
             .lock()
             .networks
@@ -420,10 +420,11 @@ mod net_module {
             .map_err(throw_sock)
     }
 
-    /// Receives exactly `n` bytes as text (fails if the peer closes first).
+    /// Receives exactly `n` bytes as text (fails if the peer closes first); `n` is at most
+    /// the longest string a script may hold (16 MiB).
     #[rhai_fn(return_raw)]
-    pub fn recv_exact(c: &mut TcpConn, n: INT) -> ApiResult<String> {
-        c.recv_exact(to_usize("recv_exact", "n", n)?)
+    pub fn recv_exact(ctx: NativeCallContext, c: &mut TcpConn, n: INT) -> ApiResult<String> {
+        c.recv_exact(string_size(&ctx, n)?)
             .map(text)
             .map_err(throw_sock)
     }

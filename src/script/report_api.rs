@@ -1,7 +1,7 @@
 //! Script API: steps, checks, sections, notes and tables for the report, plus small helpers.
 
 use super::capture_api::PacketRef;
-use super::{ApiResult, api_error, run_handle, to_usize};
+use super::{ApiResult, api_error, run_handle, string_size};
 use crate::i18n::Text;
 use crate::report::{Block, Check};
 use rhai::plugin::*;
@@ -264,9 +264,10 @@ mod report_module {
     }
 
     /// `text` cut or padded with `fill` to exactly `n` bytes (fill must be one ASCII character).
+    /// `n` is checked against the longest string a script may hold (16 MiB) first.
     #[rhai_fn(return_raw)]
-    pub fn pad(text: &str, n: INT, fill: &str) -> ApiResult<String> {
-        let n = to_usize("pad", "n", n)?;
+    pub fn pad(ctx: NativeCallContext, text: &str, n: INT, fill: &str) -> ApiResult<String> {
+        let n = string_size(&ctx, n)?;
         let c = match fill.as_bytes() {
             [b] if b.is_ascii() => *b as char,
             _ => {
@@ -323,11 +324,30 @@ mod report_module {
     }
 
     /// The items of `list` as text joined by `sep`: `join([1460, 1460, 30], " / ")` is "1460 / 1460 / 30".
-    pub fn join(list: Array, sep: &str) -> String {
-        list.iter()
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()
-            .join(sep)
+    #[rhai_fn(return_raw)]
+    pub fn join(ctx: NativeCallContext, list: Array, sep: &str) -> ApiResult<String> {
+        // Checked as it grows: an array of one long string repeated costs the script
+        // little, its text would not.
+        let limit = ctx.engine().max_string_size();
+        let mut out = String::new();
+        for (i, v) in list.iter().enumerate() {
+            let item = v.to_string();
+            let grown = out.len() + if i > 0 { sep.len() } else { 0 } + item.len();
+            if limit > 0 && grown > limit {
+                return Err(api_error(
+                    "join",
+                    format!(
+                        "the text would be longer than a script string may hold ({} MiB)",
+                        limit >> 20
+                    ),
+                ));
+            }
+            if i > 0 {
+                out.push_str(sep);
+            }
+            out.push_str(&item);
+        }
+        Ok(out)
     }
 
     /// `x` with exactly `decimals` digits after the point: `fixed(1.46025, 3)` is "1.460".

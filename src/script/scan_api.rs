@@ -71,7 +71,14 @@ fn run_scan(
     let handle = run_handle(ctx)?;
     let opts = scan_options(options)?;
     let ports = scan::parse_ports(spec).map_err(|e| api_error("scan", e))?;
-    let ip = scan::resolve_target(target).map_err(|e| api_error("scan", e))?;
+    let hosts: Vec<(String, std::net::IpAddr)> = handle
+        .lock()
+        .networks
+        .iter()
+        .flat_map(|n| n.hosts.iter())
+        .map(|h| (h.name().to_string(), h.ip()))
+        .collect();
+    let ip = scan::lab_target(target, &hosts).map_err(|e| api_error("scan", e))?;
     scan::check_target(ip, from.policy(), &[]).map_err(|e| api_error("scan", e))?;
     handle.lock().progress.set_message(format!(
         "{} scan of {ip}, {} ports",
@@ -117,8 +124,9 @@ mod scan_module {
     /// A finished port scan: per-port states and reasons, and its counters.
     pub type Scan = ScanRef;
 
-    /// Scans `ports` (nmap's syntax: "1-1024,8080", "-" for all) of `target` (an address
-    /// or a name) from this host with a connect scan.
+    /// Scans `ports` (nmap's syntax: "1-1024,8080", "-" for all) of `target` (an address,
+    /// "localhost", or the name of a lab host such as "server"; no other name is looked
+    /// up) from this host with a connect scan.
     #[rhai_fn(return_raw)]
     pub fn scan(
         ctx: NativeCallContext,

@@ -186,6 +186,15 @@ pub fn errno_name(errno: i32) -> &'static str {
         libc::ECONNREFUSED => "ECONNREFUSED",
         libc::EHOSTDOWN => "EHOSTDOWN",
         libc::EHOSTUNREACH => "EHOSTUNREACH",
+        libc::EMFILE => "EMFILE",
+        libc::ENFILE => "ENFILE",
+        libc::ENOMEM => "ENOMEM",
+        libc::ENOSPC => "ENOSPC",
+        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
+        libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
+        libc::EOPNOTSUPP => "EOPNOTSUPP",
+        libc::ENETRESET => "ENETRESET",
+        libc::ESHUTDOWN => "ESHUTDOWN",
         _ => "EOTHER",
     }
 }
@@ -210,5 +219,12 @@ mod tests {
         );
         assert_eq!(errno_name(libc::EPIPE), "EPIPE");
         assert_eq!(errno_name(libc::ECONNRESET), "ECONNRESET");
+        // Running out of descriptors is named as such, not as a generic error.
+        let e = io::Error::from_raw_os_error(libc::EMFILE);
+        let s = SockError::from_io("udp", &e, "");
+        assert_eq!(
+            (s.name.as_str(), s.errno),
+            ("EMFILE", i64::from(libc::EMFILE))
+        );
     }
 }

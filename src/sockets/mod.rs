@@ -23,13 +23,17 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub type SockResult<T> = Result<T, SockError>;
 
 /// Parses `"ip:port"` (IPv6 as `"[::1]:80"`) into an address, naming `op` on failure.
+///
+/// An IPv4-mapped IPv6 address (`[::ffff:127.0.0.1]:8888`) is the IPv4 address it maps,
+/// so it is checked and connected to as IPv4.
 pub fn parse_addr(op: &str, text: &str) -> SockResult<SocketAddr> {
-    text.parse().map_err(|_| {
+    let addr: SocketAddr = text.parse().map_err(|_| {
         SockError::usage(
             op,
             format!("`{text}` is not an address like 127.0.0.1:8888 or [::1]:8888"),
         )
-    })
+    })?;
+    Ok(SocketAddr::new(addr.ip().to_canonical(), addr.port()))
 }
 
 /// Maps a timed-out OS error (EAGAIN from SO_RCVTIMEO) to labrun's own timeout error.

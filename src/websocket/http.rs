@@ -72,13 +72,23 @@ fn timed_out(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
-/// Reads exactly `n` bytes before `deadline`.
+/// The largest HTTP body labrun reads: a `Content-Length` above it is refused before
+/// anything is allocated.
+pub const MAX_BODY: usize = 16 << 20;
+
+/// Reads exactly `n` bytes (at most [`MAX_BODY`]) before `deadline`.
 pub fn read_exact(
     stream: &mut TcpStream,
     n: usize,
     deadline: Instant,
     op: &str,
 ) -> WsResult<Vec<u8>> {
+    if n > MAX_BODY {
+        return Err(WsError::Protocol {
+            op: op.into(),
+            message: format!("a body of {n} bytes is more than the 16 MiB labrun reads"),
+        });
+    }
     let mut out = vec![0u8; n];
     let mut got = 0;
     while got < n {
