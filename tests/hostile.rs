@@ -5,6 +5,9 @@
 
 mod common;
 
+#[path = "hostile/run.rs"]
+mod run;
+
 #[path = "hostile/browser.rs"]
 mod browser;
 #[path = "hostile/capture.rs"]
