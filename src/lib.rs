@@ -10,8 +10,8 @@
 //! - `sandbox` (Linux only): the lab network of private namespaces joined by veth pairs;
 //! - [`sockets`]: kernel sockets with deadlines and inspectable errors;
 //! - [`capture`]: live libpcap capture on a thread, and pcap files;
-//! - [`wire`]: link-layer and header decoding;
-//! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
+//! - [`wire`] (the `labrun-wire` crate): link-layer and header decoding;
+//! - [`analysis`] (the `labrun-analysis` crate): packets and TCP streams with Wireshark's numbers and field formatting;
 //! - [`craft`]: hand-made TCP and UDP packets, sent on a raw socket or injected as frames;
 //! - [`scan`]: connect, SYN and FIN port scans with nmap's states and reasons;
 //! - [`analyze`]: `labrun analyze`, the same analysis over any pcap or pcapng file;
@@ -19,7 +19,6 @@
 //! - [`report`]: report.md, report.html, packets.csv and capture.pcap, written atomically;
 //! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client.
 
-pub mod analysis;
 pub mod analyze;
 pub mod capture;
 pub mod config;
@@ -37,4 +36,6 @@ pub mod script;
 pub mod sockets;
 pub mod util;
 pub mod websocket;
-pub mod wire;
+
+pub use labrun_analysis as analysis;
+pub use labrun_wire as wire;

@@ -8,6 +8,7 @@ mod html;
 mod markdown;
 pub mod normalize;
 mod output;
+mod story_text;
 mod svg;
 mod websocket_csv;
 
@@ -16,6 +17,7 @@ pub use html::render_html;
 pub use markdown::{packet_table, render_markdown, table};
 pub use normalize::Normaliser;
 pub use output::{OutputError, StagedDir, Written, default_report_dir, write_report};
+pub use story_text::Describe;
 pub use svg::{flow_graph, is_transfer, seq_plot, stream_packets};
 pub use websocket_csv::{write_websocket_csv, write_websocket_csv_mapped};
 

@@ -286,7 +286,9 @@ mod packet_module {
     pub fn closed_first(s: &mut TcpStream) -> Dynamic {
         s.story()
             .and_then(|st| st.closed_first())
-            .map_or(Dynamic::UNIT, |side| Dynamic::from(side.to_string()))
+            .map_or(Dynamic::UNIT, |side| {
+                Dynamic::from(side.short().to_string())
+            })
     }
 
     /// Each RST as `#{frame, from, cause}`; cause is "closed port", "abortive close",
@@ -304,7 +306,7 @@ mod packet_module {
                     "frame".into(),
                     Dynamic::from(i64::try_from(r.frame).unwrap_or(i64::MAX)),
                 );
-                m.insert("from".into(), Dynamic::from(r.from.to_string()));
+                m.insert("from".into(), Dynamic::from(r.from.short().to_string()));
                 m.insert("cause".into(), Dynamic::from(r.cause.short().to_string()));
                 Dynamic::from_map(m)
             })

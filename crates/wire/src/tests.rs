@@ -376,7 +376,7 @@ fn example_frames() -> Vec<Vec<u8>> {
     ] {
         let path = format!(
             "{}/reports/examples/{lab}/capture.pcap",
-            env!("CARGO_MANIFEST_DIR")
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../..")
         );
         let bytes = std::fs::read(path).expect("example capture");
         let mut at = 24;

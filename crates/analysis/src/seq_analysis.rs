@@ -3,7 +3,7 @@
 //! rule from `tcp_analyze_sequence_number` so the Info prefixes match.
 
 use super::text::TextSink;
-use crate::wire::tcp_flags;
+use labrun_wire::tcp_flags;
 
 /// Analysis flag bits, the values Wireshark uses (`TCP_A_*`).
 pub mod flags {

@@ -241,7 +241,7 @@ fn one_reused_record_equals_fresh_records() {
     ] {
         let path = format!(
             "{}/reports/examples/{lab}/capture.pcap",
-            env!("CARGO_MANIFEST_DIR")
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../..")
         );
         let bytes = std::fs::read(path).expect("example capture");
         let mut at = 24;

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::fields::fmt_mac;
 use super::packet::{ArpInfo, IcmpInfo, Packet, TcpInfo};
 use super::text::TextSink;
-use crate::wire::{TcpOption, tcp_flags};
+use labrun_wire::{TcpOption, tcp_flags};
 
 /// Writes the Info column of `p` (whose other fields are filled in) to `out`
 /// and returns the Protocol column; a field export writes straight into its

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use super::seq_analysis::{self, SegmentIn, SeqFlow, SeqVerdict};
 use super::story::{Side, StorySegment, StreamStory};
-use crate::wire::{TcpRepr, tcp_flags};
+use labrun_wire::{TcpRepr, tcp_flags};
 
 /// Summary of one TCP connection (one Wireshark `tcp.stream`), for reports
 /// that explain the handshake and the close.
@@ -241,7 +241,7 @@ impl TcpTracker {
         // Window scale option and verify_tcp_window_scaling.
         if syn {
             if let Some(shift) = tcp.options.iter().find_map(|o| match o {
-                crate::wire::TcpOption::WindowScale(s) => Some(*s),
+                labrun_wire::TcpOption::WindowScale(s) => Some(*s),
                 _ => None,
             }) {
                 flows[fwd_i].win_scale = WinScale::Shift(shift.min(14));
@@ -397,7 +397,7 @@ fn update_summary(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::TcpOption;
+    use labrun_wire::TcpOption;
 
     fn seg(seq: u32, ack: u32, flags: u16, len: u32, opts: Vec<TcpOption>) -> TcpRepr {
         TcpRepr {

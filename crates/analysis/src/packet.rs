@@ -107,7 +107,7 @@ pub struct TcpOptions {
     /// Kinds of options that are neither NOP/EOL nor listed above.
     pub unknown_kinds: Vec<u8>,
     /// All options in wire order (the Info column lists them in this order).
-    pub raw: Vec<crate::wire::TcpOption>,
+    pub raw: Vec<labrun_wire::TcpOption>,
 }
 
 /// TCP segment information, with Wireshark's conversation analysis applied.
