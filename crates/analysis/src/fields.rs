@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use labrun_wire::TcpFlags;
+
 use super::packet::{IpInfo, LinkInfo, Packet};
 use super::seq_analysis::flags as af;
 use super::tcp::WinScale;
@@ -130,22 +132,6 @@ pub fn fmt_seconds(ns: i128) -> String {
     let sign = if ns < 0 { "-" } else { "" };
     let abs = ns.unsigned_abs();
     format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
-}
-
-/// tshark's 12-character flag string: reserved×3, AE, CWR, ECE, URG, ACK, PSH, RST, SYN, FIN.
-pub fn tcp_flags_str(flags: u16) -> String {
-    const LETTERS: [char; 12] = ['R', 'R', 'R', 'A', 'C', 'E', 'U', 'A', 'P', 'R', 'S', 'F'];
-    LETTERS
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if flags & (0x800 >> i) != 0 {
-                *c
-            } else {
-                '\u{b7}'
-            }
-        })
-        .collect()
 }
 
 /// A `tcp.analysis.*` flag: "1" when set, absent otherwise (tshark prints
@@ -322,13 +308,13 @@ impl Packet {
                 let opts = &t.options;
                 let v = match name {
                     "tcp.stream" => t.stream.to_string(),
-                    "tcp.flags" => format!("0x{:04x}", t.flags & 0x0fff),
-                    "tcp.flags.str" => tcp_flags_str(t.flags),
-                    "tcp.flags.syn" => bit(t.flags & 0x002 != 0),
-                    "tcp.flags.ack" => bit(t.flags & 0x010 != 0),
-                    "tcp.flags.fin" => bit(t.flags & 0x001 != 0),
-                    "tcp.flags.reset" => bit(t.flags & 0x004 != 0),
-                    "tcp.flags.push" => bit(t.flags & 0x008 != 0),
+                    "tcp.flags" => format!("0x{:04x}", t.flags.bits() & 0x0fff),
+                    "tcp.flags.str" => t.flags.tshark_str(),
+                    "tcp.flags.syn" => bit(t.flags.contains(TcpFlags::SYN)),
+                    "tcp.flags.ack" => bit(t.flags.contains(TcpFlags::ACK)),
+                    "tcp.flags.fin" => bit(t.flags.contains(TcpFlags::FIN)),
+                    "tcp.flags.reset" => bit(t.flags.contains(TcpFlags::RST)),
+                    "tcp.flags.push" => bit(t.flags.contains(TcpFlags::PSH)),
                     "tcp.ack" => t.ack.to_string(),
                     "tcp.nxtseq" => t.nxtseq.to_string(),
                     "tcp.len" => t.len.to_string(),
@@ -341,7 +327,7 @@ impl Packet {
                         .unwrap_or(u32::from(t.window_value))
                         .to_string(),
                     "tcp.window_size_scalefactor" => {
-                        if t.flags & 0x002 != 0 {
+                        if t.flags.contains(TcpFlags::SYN) {
                             return None;
                         }
                         match t.win_scale {

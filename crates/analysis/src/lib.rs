@@ -55,9 +55,9 @@ pub mod websocket;
 use std::net::SocketAddr;
 
 pub use defrag::Reassembled;
-pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, push_decimal, tcp_flags_str};
+pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, push_decimal};
 pub use follow::{Chunk, Follow, follow_text};
-pub use info::{ip_proto_name, tcp_flag_names, write_columns};
+pub use info::{ip_proto_name, write_columns};
 pub use packet::{
     ArpInfo, IcmpInfo, IcmpQuoteInfo, IpInfo, LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions,
     UdpInfo,

@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use labrun_wire::TcpFlags;
+
 /// One captured frame as it comes from libpcap or a capture file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawFrame {
@@ -120,7 +122,7 @@ pub struct TcpInfo {
     /// Wireshark's `tcp.stream` index.
     pub stream: u32,
     /// Flag bits (FIN 0x001 .. CWR 0x080, AE 0x100, reserved 0xe00).
-    pub flags: u16,
+    pub flags: TcpFlags,
     /// Sequence number on the wire.
     pub seq_raw: u32,
     /// Acknowledgment number on the wire.

@@ -3,7 +3,7 @@
 //! rule from `tcp_analyze_sequence_number` so the Info prefixes match.
 
 use super::text::TextSink;
-use labrun_wire::tcp_flags;
+use labrun_wire::TcpFlags;
 
 /// Analysis flag bits, the values Wireshark uses (`TCP_A_*`).
 pub mod flags {
@@ -101,7 +101,7 @@ pub(crate) struct SegmentIn {
     pub seq: u32,
     pub ack: u32,
     pub seglen: u32,
-    pub flags: u16,
+    pub flags: TcpFlags,
     pub window: u32,
     /// Scale shift of the receiving side (-1 unknown, -2 none).
     pub rev_win_scale: i32,
@@ -123,7 +123,7 @@ fn le(a: u32, b: u32) -> bool {
 pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> SeqVerdict {
     let mut v = SeqVerdict::default();
     let f = s.flags;
-    let syn_fin_rst = tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST;
+    let syn_fin_rst = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST;
     let (seq, ack, seglen, window) = (s.seq, s.ack, s.seglen, s.window);
 
     'fwd: {
@@ -131,15 +131,15 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
             v.flags |= ZERO_WINDOW_PROBE;
             break 'fwd;
         }
-        if window == 0 && f & syn_fin_rst == 0 {
+        if window == 0 && !f.intersects(syn_fin_rst) {
             v.flags |= ZERO_WINDOW;
         }
-        if fwd.nextseq != 0 && gt(seq, fwd.nextseq) && f & tcp_flags::RST == 0 {
+        if fwd.nextseq != 0 && gt(seq, fwd.nextseq) && !f.contains(TcpFlags::RST) {
             v.flags |= LOST_PACKET;
         }
         if (seglen == 0 || seglen == 1)
             && seq == fwd.nextseq.wrapping_sub(1)
-            && f & syn_fin_rst == 0
+            && !f.intersects(syn_fin_rst)
         {
             v.flags |= KEEP_ALIVE;
         }
@@ -148,11 +148,11 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
             && window != fwd.window
             && seq == fwd.nextseq
             && ack == fwd.lastack
-            && f & syn_fin_rst == 0
+            && !f.intersects(syn_fin_rst)
         {
             v.flags |= WINDOW_UPDATE;
         }
-        if seglen > 0 && s.rev_win_scale != -1 && f & syn_fin_rst == 0 {
+        if seglen > 0 && s.rev_win_scale != -1 && !f.intersects(syn_fin_rst) {
             let shift = u32::try_from(s.rev_win_scale.max(0)).unwrap_or(0);
             let edge = rev.lastack.wrapping_add(rev.window.wrapping_shl(shift));
             if seq.wrapping_add(seglen) == edge {
@@ -163,7 +163,7 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
             && window == fwd.window
             && seq == fwd.nextseq
             && ack == fwd.lastack
-            && f & syn_fin_rst == 0;
+            && !f.intersects(syn_fin_rst);
         if repeats && window != 0 && rev.lastsegmentflags & KEEP_ALIVE != 0 {
             v.flags |= KEEP_ALIVE_ACK;
             break 'fwd;
@@ -201,7 +201,7 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
     // then moves to the other side's nextseq, and the report is suppressed
     // until the other side sends a segment that is not a duplicate ACK
     // (behaviour of tshark 4.0, checked against real loopback captures).
-    if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && f & tcp_flags::ACK != 0 {
+    if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && f.contains(TcpFlags::ACK) {
         if rev.dupacknum == 0 {
             v.flags |= ACK_LOST_PACKET;
         }
@@ -210,7 +210,7 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
     }
 
     'retrans: {
-        if !(seglen > 0 || f & (tcp_flags::SYN | tcp_flags::FIN) != 0) {
+        if !(seglen > 0 || f.intersects(TcpFlags::SYN | TcpFlags::FIN)) {
             break 'retrans;
         }
         let mut seq_not_advanced = fwd.nextseq != 0 && lt(seq, fwd.nextseq);
@@ -231,7 +231,7 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
             break 'retrans;
         }
         let since_nextseq = s.ts - fwd.nextseqtime;
-        let syn_fin = u32::from(f & (tcp_flags::SYN | tcp_flags::FIN) != 0);
+        let syn_fin = u32::from(f.intersects(TcpFlags::SYN | TcpFlags::FIN));
         if seq_not_advanced
             && since_nextseq < s.ooo_threshold
             && fwd.nextseq != seq.wrapping_add(seglen).wrapping_add(syn_fin)
@@ -245,10 +245,10 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
     }
 
     let mut nextseq = seq.wrapping_add(seglen);
-    if (seglen > 0 || f & (tcp_flags::SYN | tcp_flags::FIN) != 0)
+    if (seglen > 0 || f.intersects(TcpFlags::SYN | TcpFlags::FIN))
         && fwd.segments.len() < MAX_UNACKED_SEGMENTS
     {
-        if f & (tcp_flags::SYN | tcp_flags::FIN) != 0 {
+        if f.intersects(TcpFlags::SYN | TcpFlags::FIN) {
             nextseq = nextseq.wrapping_add(1);
         }
         fwd.segments.push(Unacked { seq, nextseq });
@@ -343,7 +343,7 @@ mod tests {
             seq,
             ack,
             seglen,
-            flags: tcp_flags::ACK,
+            flags: TcpFlags::ACK,
             window,
             rev_win_scale: -2,
             ooo_threshold: 3_000_000,

@@ -3,7 +3,7 @@
 //! many bytes went each way. Built segment by segment (constant memory per
 //! stream) by the tracker, so live lab captures and `labrun analyze` share it.
 
-use labrun_wire::tcp_flags;
+use labrun_wire::TcpFlags;
 
 /// One end of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,7 +219,7 @@ pub struct StreamStory {
 pub(crate) struct StorySegment<'a> {
     pub number: u64,
     pub from: Side,
-    pub flags: u16,
+    pub flags: TcpFlags,
     pub seq_raw: u32,
     pub ack_raw: u32,
     pub rel_seq: u32,
@@ -254,10 +254,10 @@ impl StreamStory {
         use labrun_wire::TcpOption;
         let me = s.from.index();
         let peer = s.from.peer().index();
-        let syn = s.flags & tcp_flags::SYN != 0;
-        let ack = s.flags & tcp_flags::ACK != 0;
-        let fin = s.flags & tcp_flags::FIN != 0;
-        let rst = s.flags & tcp_flags::RST != 0;
+        let syn = s.flags.contains(TcpFlags::SYN);
+        let ack = s.flags.contains(TcpFlags::ACK);
+        let fin = s.flags.contains(TcpFlags::FIN);
+        let rst = s.flags.contains(TcpFlags::RST);
         self.ends[me].segments += 1;
         if syn {
             if !ack {

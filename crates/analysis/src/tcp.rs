@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use super::seq_analysis::{self, SegmentIn, SeqFlow, SeqVerdict};
 use super::story::{Side, StorySegment, StreamStory};
-use labrun_wire::{TcpRepr, tcp_flags};
+use labrun_wire::{TcpFlags, TcpRepr};
 
 /// Summary of one TCP connection (one Wireshark `tcp.stream`), for reports
 /// that explain the handshake and the close.
@@ -191,8 +191,8 @@ impl TcpTracker {
         tcp: &TcpRepr,
     ) -> SegmentAnalysis {
         let flags = tcp.flags;
-        let syn = flags & tcp_flags::SYN != 0;
-        let has_ack = flags & tcp_flags::ACK != 0;
+        let syn = flags.contains(TcpFlags::SYN);
+        let has_ack = flags.contains(TcpFlags::ACK);
         let k = key(src, dst);
 
         // One hash lookup: a new 4-tuple, or a SYN with a new ISN on a known
@@ -299,7 +299,7 @@ impl TcpTracker {
         let nxtseq = seq
             .wrapping_add(tcp.payload_len)
             .wrapping_add(u32::from(syn))
-            .wrapping_add(u32::from(flags & tcp_flags::FIN != 0));
+            .wrapping_add(u32::from(flags.contains(TcpFlags::FIN)));
 
         let stream_pos = conn.stream;
         let summary = (!self.skip_summaries)
@@ -355,8 +355,8 @@ fn update_summary(
     tcp: &TcpRepr,
 ) {
     let f = tcp.flags;
-    let syn = f & tcp_flags::SYN != 0;
-    let ack = f & tcp_flags::ACK != 0;
+    let syn = f.contains(TcpFlags::SYN);
+    let ack = f.contains(TcpFlags::ACK);
     if syn && !ack && st.syn_frame.is_none() {
         st.syn_frame = Some(number);
         st.client = src;
@@ -379,7 +379,7 @@ fn update_summary(
     {
         st.handshake_ack_frame = Some(number);
     }
-    if f & tcp_flags::FIN != 0 {
+    if f.contains(TcpFlags::FIN) {
         let slot = if from_client {
             &mut st.client_fin_frame
         } else {
@@ -389,7 +389,7 @@ fn update_summary(
             *slot = Some(number);
         }
     }
-    if f & tcp_flags::RST != 0 {
+    if f.contains(TcpFlags::RST) {
         st.rst_frames.push((number, from_client));
     }
 }
@@ -399,7 +399,7 @@ mod tests {
     use super::*;
     use labrun_wire::TcpOption;
 
-    fn seg(seq: u32, ack: u32, flags: u16, len: u32, opts: Vec<TcpOption>) -> TcpRepr {
+    fn seg(seq: u32, ack: u32, flags: TcpFlags, len: u32, opts: Vec<TcpOption>) -> TcpRepr {
         TcpRepr {
             src_port: 0,
             dst_port: 0,
@@ -422,7 +422,11 @@ mod tests {
         )
     }
 
-    use tcp_flags::{ACK, FIN, PSH, RST, SYN};
+    const ACK: TcpFlags = TcpFlags::ACK;
+    const FIN: TcpFlags = TcpFlags::FIN;
+    const PSH: TcpFlags = TcpFlags::PSH;
+    const RST: TcpFlags = TcpFlags::RST;
+    const SYN: TcpFlags = TcpFlags::SYN;
 
     #[test]
     fn relative_wraps() {

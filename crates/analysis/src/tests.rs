@@ -197,10 +197,6 @@ fn formatting_helpers() {
     assert_eq!(fmt_seconds(110_000), "0.000110000");
     assert_eq!(fmt_seconds(12_345_678_901), "12.345678901");
     assert_eq!(fmt_seconds(-1_000), "-0.000001000");
-    assert_eq!(tcp_flags_str(0x002), "··········S·");
-    assert_eq!(tcp_flags_str(0xfff), "RRRACEUAPRSF");
-    assert_eq!(tcp_flag_names(0x014), "RST, ACK");
-    assert_eq!(tcp_flag_names(0), "<None>");
     assert_eq!(
         fmt_mac(&[0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]),
         "aa:bb:cc:dd:ee:ff"

@@ -6,6 +6,7 @@ use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use super::error::WireError;
 use super::fast_path;
+use super::flags::TcpFlags;
 use super::link::{
     EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr, read_u16,
     read_u32,
@@ -336,7 +337,7 @@ fn partial_tcp(bytes: &[u8], l4_declared: Option<usize>) -> Option<TcpRepr> {
     if data_offset < 5 || bytes.len() >= header_len {
         return None;
     }
-    let flags = u16::from(*b.get(13)?) | (u16::from(b.get(12)? & 0x0f) << 8);
+    let flags = TcpFlags::from_header_bytes(*b.get(12)?, *b.get(13)?);
     let payload_len = l4_declared.map_or(0, |d| d.saturating_sub(header_len));
     Some(TcpRepr {
         src_port: read_u16(b, 0)?,
@@ -388,9 +389,11 @@ fn transport_repr<'a>(
             let payload_len = l4_declared
                 .map(|d| d.saturating_sub(header_len))
                 .unwrap_or(tcp.payload().len());
-            let mut flags = u16::from(tcp.header_slice().get(13).copied().unwrap_or(0));
-            let byte12 = tcp.header_slice().get(12).copied().unwrap_or(0);
-            flags |= u16::from(byte12 & 0x0f) << 8;
+            let header = tcp.header_slice();
+            let flags = TcpFlags::from_header_bytes(
+                header.get(12).copied().unwrap_or(0),
+                header.get(13).copied().unwrap_or(0),
+            );
             let mut option_list = std::mem::take(options);
             parse_tcp_options_into(tcp.options(), &mut option_list);
             let repr = TransportRepr::Tcp(TcpRepr {

@@ -7,7 +7,7 @@
 //! with the layer it failed in.
 //!
 //! ```
-//! use labrun_wire::{LinkType, TransportRepr, decode, tcp_flags};
+//! use labrun_wire::{LinkType, TcpFlags, TransportRepr, decode};
 //!
 //! // An Ethernet frame carrying a TCP SYN from 10.77.0.1:40000 to 10.77.0.2:8888.
 //! let mut bytes = Vec::new();
@@ -22,7 +22,7 @@
 //! assert!(frame.error.is_none());
 //! let Some(TransportRepr::Tcp(tcp)) = frame.transport else { panic!("not TCP") };
 //! assert_eq!((tcp.src_port, tcp.dst_port, tcp.seq), (40000, 8888, 1000));
-//! assert_eq!(tcp.flags & tcp_flags::SYN, tcp_flags::SYN);
+//! assert!(tcp.flags.contains(TcpFlags::SYN));
 //!
 //! // Cut short, the same frame still decodes as far as it goes, with an error.
 //! assert!(decode(LinkType::Ethernet, &bytes[..30]).error.is_some());
@@ -31,16 +31,18 @@
 mod decode;
 mod error;
 mod fast_path;
+mod flags;
 mod link;
 mod repr;
 mod tcp_options;
 
 pub use decode::{decode, decode_arp, decode_opts, decode_reusing, decode_transport};
 pub use error::WireError;
+pub use flags::{FlagsParseError, TcpFlags};
 pub use link::{EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr};
 pub use repr::{
     ArpRepr, Frame, IcmpQuote, IcmpRepr, IpRepr, NetRepr, TcpOption, TcpRepr, TransportRepr,
-    UdpRepr, tcp_flags,
+    UdpRepr,
 };
 pub use tcp_options::{parse_tcp_options, parse_tcp_options_into};
 

@@ -119,7 +119,7 @@ fn decodes_tcp_syn_with_options() {
     assert_eq!((t.src_port, t.dst_port, t.seq), (52550, 47001, 0xfffffff0));
     assert_eq!(
         (t.flags, t.window, t.data_offset, t.payload_len),
-        (tcp_flags::SYN, 65495, 10, 0)
+        (TcpFlags::SYN, 65495, 10, 0)
     );
     assert_eq!(
         t.options,
@@ -139,7 +139,7 @@ fn decodes_tcp_payload_and_flags() {
     let Some(TransportRepr::Tcp(t)) = &f.transport else {
         panic!("no tcp")
     };
-    assert_eq!(t.flags, tcp_flags::PSH | tcp_flags::ACK);
+    assert_eq!(t.flags, TcpFlags::PSH | TcpFlags::ACK);
     assert_eq!((t.ack, t.payload_len), (2000, 16));
     assert_eq!(f.payload, b"GET / HTTP/1.0\r\n");
 }
