@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use labrun_wire::SeqNumber;
+
 use super::story::Side;
 
 /// Most bytes waiting out of order per direction before gaps are given up.
@@ -38,8 +40,9 @@ pub struct Follow {
     pub missing: u64,
 }
 
+/// `a` is strictly ahead of `b` in sequence space.
 fn after(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) > 0
+    SeqNumber(a).ahead_of(SeqNumber(b))
 }
 
 impl Follow {

@@ -3,7 +3,7 @@
 //! rule from `tcp_analyze_sequence_number` so the Info prefixes match.
 
 use super::text::TextSink;
-use labrun_wire::TcpFlags;
+use labrun_wire::{SeqNumber, TcpFlags};
 
 /// Analysis flag bits, the values Wireshark uses (`TCP_A_*`).
 pub mod flags {
@@ -110,13 +110,13 @@ pub(crate) struct SegmentIn {
 }
 
 fn lt(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) < 0
+    SeqNumber(a).lt(SeqNumber(b))
 }
 fn gt(a: u32, b: u32) -> bool {
-    (b.wrapping_sub(a) as i32) < 0
+    SeqNumber(a).gt(SeqNumber(b))
 }
 fn le(a: u32, b: u32) -> bool {
-    !gt(a, b)
+    SeqNumber(a).le(SeqNumber(b))
 }
 
 /// Runs the analysis of one segment travelling in the `fwd` direction.

@@ -3,7 +3,7 @@
 //! many bytes went each way. Built segment by segment (constant memory per
 //! stream) by the tracker, so live lab captures and `labrun analyze` share it.
 
-use labrun_wire::TcpFlags;
+use labrun_wire::{SeqNumber, TcpFlags};
 
 /// One end of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +230,7 @@ pub(crate) struct StorySegment<'a> {
 }
 
 fn covers(ack: u32, end: u32) -> bool {
-    (ack.wrapping_sub(end) as i32) >= 0
+    SeqNumber(ack).ge(SeqNumber(end))
 }
 
 impl StreamStory {
@@ -288,7 +288,7 @@ impl StreamStory {
         if s.len > 0 && !rst {
             self.ends[me].data_segments += 1;
             let end = s.rel_seq.wrapping_add(s.len);
-            if self.max_end[me] == 0 || (end.wrapping_sub(self.max_end[me]) as i32) > 0 {
+            if self.max_end[me] == 0 || SeqNumber(end).ahead_of(SeqNumber(self.max_end[me])) {
                 self.max_end[me] = end;
             }
             self.ends[me].bytes = u64::from(self.max_end[me].saturating_sub(1));

@@ -9,6 +9,7 @@
 //! with a panic.
 
 use super::{Packet, TcpStream, Trace};
+use labrun_wire::SeqNumber;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
@@ -53,8 +54,9 @@ impl Bytes {
     }
 }
 
+/// `a` is strictly ahead of `b` in sequence space.
 fn after(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) > 0
+    SeqNumber(a).ahead_of(SeqNumber(b))
 }
 
 /// A segment's relative sequence number, payload, frame number and header bytes.

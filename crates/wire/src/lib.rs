@@ -34,6 +34,7 @@ mod fast_path;
 mod flags;
 mod link;
 mod repr;
+mod seq;
 mod tcp_options;
 
 pub use decode::{decode, decode_arp, decode_opts, decode_reusing, decode_transport};
@@ -44,6 +45,7 @@ pub use repr::{
     ArpRepr, Frame, IcmpQuote, IcmpRepr, IpRepr, NetRepr, TcpOption, TcpRepr, TransportRepr,
     UdpRepr,
 };
+pub use seq::SeqNumber;
 pub use tcp_options::{parse_tcp_options, parse_tcp_options_into};
 
 #[cfg(test)]
