@@ -192,7 +192,7 @@ impl Analyzer {
             payload: decoded.payload,
             cut_short: matches!(
                 &decoded.error,
-                Some(wire::WireError::Truncated { layer, .. }) if layer.ends_with("payload")
+                Some(wire::WireError::Truncated { layer, .. }) if layer.is_payload()
             ),
             echo_request_frame: None,
             reassembled_from,

@@ -38,7 +38,7 @@ mod seq;
 mod tcp_options;
 
 pub use decode::{decode, decode_arp, decode_opts, decode_reusing, decode_transport};
-pub use error::WireError;
+pub use error::{Layer, WireError};
 pub use flags::{FlagsParseError, TcpFlags};
 pub use link::{EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr};
 pub use repr::{
