@@ -5,8 +5,9 @@ use std::net::IpAddr;
 use labrun_wire::TcpFlags;
 
 use super::packet::{IpInfo, LinkInfo, Packet};
-use super::seq_analysis::flags as af;
-use super::tcp::WinScale;
+use super::text::{fmt_mac, fmt_seconds};
+use super::verdict::{SeqVerdict, flags as af};
+use super::winscale::WinScale;
 
 /// The fields of the standard per-packet CSV export.
 pub const CSV_FIELDS: &[&str] = &[
@@ -114,30 +115,10 @@ pub const SUPPORTED_FIELDS: &[&str] = &[
     "_ws.col.protocol",
 ];
 
-/// Appends `v` in decimal to `s` (faster than `write!` on hot paths).
-pub fn push_decimal(s: &mut String, v: u64) {
-    s.push_str(itoa::Buffer::new().format(v));
-}
-
-/// Formats a MAC address as tshark does: lowercase, colon separated.
-pub fn fmt_mac(mac: &[u8]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
-/// Formats nanoseconds as seconds with 9 decimals ("0.000110000").
-pub fn fmt_seconds(ns: i128) -> String {
-    let sign = if ns < 0 { "-" } else { "" };
-    let abs = ns.unsigned_abs();
-    format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
-}
-
 /// A `tcp.analysis.*` flag: "1" when set, absent otherwise (tshark prints
 /// "1,1" for duplicate ACKs). Wireshark also marks fast and spurious
 /// retransmissions as retransmissions.
-fn analysis_flag(name: &str, v: &super::seq_analysis::SeqVerdict) -> Option<String> {
+fn analysis_flag(name: &str, v: &SeqVerdict) -> Option<String> {
     let f = v.flags;
     let set = match name {
         "tcp.analysis.retransmission" => {

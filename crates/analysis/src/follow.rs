@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use labrun_wire::SeqNumber;
 
-use super::story::Side;
+use super::side::Side;
 
 /// Most bytes waiting out of order per direction before gaps are given up.
 const MAX_PENDING_BYTES: usize = 4 << 20;

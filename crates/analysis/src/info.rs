@@ -2,9 +2,8 @@
 
 use std::fmt::Write;
 
-use super::fields::fmt_mac;
 use super::packet::{ArpInfo, IcmpInfo, Packet, TcpInfo};
-use super::text::TextSink;
+use super::text::{TextSink, fmt_mac};
 use labrun_wire::{TcpFlags, TcpOption};
 
 /// Writes the Info column of `p` (whose other fields are filled in) to `out`
@@ -95,7 +94,7 @@ pub fn ip_proto_name(proto: u8) -> &'static str {
 }
 
 fn tcp_info(t: &TcpInfo, s: &mut impl TextSink) {
-    super::seq_analysis::write_info_prefix(&t.analysis, s);
+    super::verdict::write_info_prefix(&t.analysis, s);
     s.put_u64(u64::from(t.src_port));
     s.put_str(" → ");
     s.put_u64(u64::from(t.dst_port));

@@ -47,28 +47,33 @@ mod fxhash;
 mod info;
 mod packet;
 mod seq_analysis;
+mod side;
 mod story;
 mod tcp;
 mod text;
+mod verdict;
 pub mod websocket;
+mod winscale;
 
 use std::net::SocketAddr;
 
 pub use defrag::Reassembled;
-pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, push_decimal};
+pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS};
 pub use follow::{Chunk, Follow, follow_text};
 pub use info::{ip_proto_name, write_columns};
 pub use packet::{
     ArpInfo, IcmpInfo, IcmpQuoteInfo, IpInfo, LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions,
     UdpInfo,
 };
-pub use seq_analysis::{SeqVerdict, flags as analysis_flags, info_prefix};
+pub use side::Side;
 pub use story::{
-    Anomaly, CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, Side, StreamStory,
+    Anomaly, CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, StreamStory,
     SynOptions,
 };
-pub use tcp::{TcpStream, WinScale, relative};
-pub use text::TextSink;
+pub use tcp::{TcpStream, relative};
+pub use text::{TextSink, fmt_mac, fmt_seconds, push_decimal};
+pub use verdict::{SeqVerdict, flags as analysis_flags, info_prefix};
+pub use winscale::WinScale;
 
 use labrun_wire::{self as wire, LinkRepr, LinkType, NetRepr, TcpOption, TransportRepr};
 

@@ -143,7 +143,7 @@ pub struct TcpInfo {
     /// because the handshake was not captured (Wireshark then shows the raw value).
     pub window_size: Option<u32>,
     /// Window scale state of the sending side after this segment.
-    pub win_scale: super::tcp::WinScale,
+    pub win_scale: super::winscale::WinScale,
     /// Checksum field.
     pub checksum: u16,
     /// Urgent pointer.
@@ -153,7 +153,7 @@ pub struct TcpInfo {
     /// True when this SYN reopened a 4-tuple ("TCP Port numbers reused").
     pub port_reused: bool,
     /// Wireshark's sequence analysis of this segment (retransmission, dup ACK, ...).
-    pub analysis: super::seq_analysis::SeqVerdict,
+    pub analysis: super::verdict::SeqVerdict,
 }
 
 /// UDP datagram information.

@@ -3,41 +3,8 @@
 //! many bytes went each way. Built segment by segment (constant memory per
 //! stream) by the tracker, so live lab captures and `labrun analyze` share it.
 
+use super::side::Side;
 use labrun_wire::{SeqNumber, TcpFlags};
-
-/// One end of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// The SYN sender (or the first sender when no SYN was captured).
-    Client,
-    /// The other end.
-    Server,
-}
-
-impl Side {
-    /// The other end.
-    pub fn peer(self) -> Side {
-        match self {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        }
-    }
-
-    /// The name scripts use: `"client"` or `"server"`.
-    pub fn short(self) -> &'static str {
-        match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Side::Client => 0,
-            Side::Server => 1,
-        }
-    }
-}
 
 /// How the connection was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -461,7 +428,7 @@ pub enum Anomaly {
 
 /// Sequence-analysis flags counted as anomalies, in the order reports list them.
 const ANOMALY_FLAGS: [(u32, Anomaly); 12] = {
-    use super::seq_analysis::flags::*;
+    use super::verdict::flags::*;
     [
         (RETRANSMISSION, Anomaly::Retransmission),
         (FAST_RETRANSMISSION, Anomaly::FastRetransmission),

@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 
-use super::seq_analysis::{self, SegmentIn, SeqFlow, SeqVerdict};
-use super::story::{Side, StorySegment, StreamStory};
+use super::seq_analysis::{self, SegmentIn, SeqFlow};
+use super::side::Side;
+use super::story::{StorySegment, StreamStory};
+use super::verdict::{self, SeqVerdict};
+use super::winscale::WinScale;
 use labrun_wire::{TcpFlags, TcpRepr};
 
 /// Summary of one TCP connection (one Wireshark `tcp.stream`), for reports
@@ -55,17 +58,6 @@ impl TcpStream {
             && self.syn_ack_frame.is_some()
             && self.handshake_ack_frame.is_some()
     }
-}
-
-/// Wireshark's window scale state of one direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WinScale {
-    /// No SYN seen yet: the window is shown unscaled.
-    Unknown,
-    /// The handshake showed that scaling is not used.
-    NoScaling,
-    /// Shift count in effect.
-    Shift(u8),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -286,7 +278,7 @@ impl TcpTracker {
         let (fwd_seq, rev_seq) = if dir == 0 { (s0, s1) } else { (s1, s0) };
         let mut analysis = seq_analysis::analyze(fwd_seq, rev_seq, &input);
         if port_reused {
-            analysis.flags |= seq_analysis::flags::REUSED_PORTS;
+            analysis.flags |= verdict::flags::REUSED_PORTS;
         }
 
         let fwd_base = flows[fwd_i].base_seq.unwrap_or(tcp.seq);
