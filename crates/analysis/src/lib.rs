@@ -44,6 +44,7 @@ mod echo;
 mod fields;
 mod follow;
 mod fxhash;
+pub mod http;
 mod info;
 mod packet;
 mod seq_analysis;

@@ -8,6 +8,7 @@
 //! Malformed or cut-short input ends the decoding of that direction with a note, never
 //! with a panic.
 
+use super::http::{self, Head};
 use super::{Packet, TcpStream, Trace};
 use labrun_wire::SeqNumber;
 use std::collections::BTreeMap;
@@ -142,10 +143,7 @@ pub struct HttpMessage {
 impl HttpMessage {
     /// The value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        http::header(&self.headers, name)
     }
 
     /// The status code of a response.
@@ -332,11 +330,7 @@ fn parse_http(
     let who = if from_client { "client" } else { "server" };
     while pos < b.data.len() {
         let rest = &b.data[pos..];
-        let Some(end) = rest
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|i| i + 4)
-        else {
+        let Some(end) = http::head_end(rest) else {
             notes.push(format!(
                 "{who}: {} bytes that are not a complete HTTP head",
                 rest.len()
@@ -347,8 +341,10 @@ fn parse_http(
             notes.push(format!("{who}: bytes at offset {pos} are not HTTP"));
             return (out, b.data.len());
         };
-        let mut lines = text.split("\r\n");
-        let start_line = lines.next().unwrap_or("").to_string();
+        let Head {
+            start: start_line,
+            headers,
+        } = Head::from_text(text);
         let is_http = if from_client {
             start_line.ends_with("HTTP/1.1") || start_line.ends_with("HTTP/1.0")
         } else {
@@ -358,17 +354,7 @@ fn parse_http(
             notes.push(format!("{who}: bytes at offset {pos} are not HTTP"));
             return (out, b.data.len());
         }
-        let headers: Vec<(String, String)> = lines
-            .take_while(|l| !l.is_empty())
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect();
-        let find = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
+        let find = |name: &str| http::header(&headers, name);
         let status: Option<u16> = (!from_client)
             .then(|| start_line.split(' ').nth(1)?.parse().ok())
             .flatten();
