@@ -47,6 +47,7 @@ mod fxhash;
 pub mod http;
 mod info;
 mod packet;
+pub mod reassembly;
 mod seq_analysis;
 mod side;
 mod story;

@@ -9,8 +9,8 @@
 //! with a panic.
 
 use super::http::{self, Head};
+use super::reassembly::{Delivery, Reassembler};
 use super::{Packet, TcpStream, Trace};
-use labrun_wire::SeqNumber;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
@@ -55,65 +55,48 @@ impl Bytes {
     }
 }
 
-/// `a` is strictly ahead of `b` in sequence space.
-fn after(a: u32, b: u32) -> bool {
-    SeqNumber(a).ahead_of(SeqNumber(b))
-}
-
 /// A segment's relative sequence number, payload, frame number and header bytes.
 type Segment<'a> = (u32, &'a [u8], u64, u32);
+
+/// A segment's payload with the frame that carried it and that frame's header bytes.
+struct Carried<'a> {
+    data: &'a [u8],
+    frame: u64,
+    overhead: u32,
+}
+
+impl AsRef<[u8]> for Carried<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.data
+    }
+}
 
 /// Puts one direction back together from its segments (relative seq, payload, frame).
 fn reassemble(segments: Vec<Segment>) -> Bytes {
     let mut out = Bytes::default();
-    let mut next: Option<u32> = None;
-    let mut pending: BTreeMap<u32, (&[u8], u64, u32)> = BTreeMap::new();
-    let push = |out: &mut Bytes,
-                next: &mut Option<u32>,
-                seq: u32,
-                data: &[u8],
-                frame: u64,
-                overhead: u32| {
-        let n = *next.get_or_insert(seq);
-        let end = seq.wrapping_add(u32::try_from(data.len()).unwrap_or(u32::MAX));
-        if !after(end, n) {
-            return; // retransmission of bytes already in place
-        }
-        let skip = n.wrapping_sub(seq) as usize;
-        let new = if after(seq, n) {
-            data
-        } else {
-            data.get(skip..).unwrap_or(&[])
-        };
+    let mut r = Reassembler::new(usize::MAX);
+    let mut deliver = |s: Carried, d: Delivery| {
+        let new = s.data.get(d.skip..).unwrap_or(&[]);
         let room = MAX_BYTES.saturating_sub(out.data.len());
         let new = &new[..new.len().min(room)];
         if new.is_empty() {
-            return;
+            return false;
         }
         out.data.extend_from_slice(new);
-        out.ends.push((out.data.len(), frame));
-        out.overhead.entry(frame).or_insert(overhead);
-        *next = Some(end);
+        out.ends.push((out.data.len(), s.frame));
+        out.overhead.entry(s.frame).or_insert(s.overhead);
+        true
     };
     for (seq, data, frame, overhead) in segments {
-        let n = next.unwrap_or(seq);
-        if after(seq, n) {
-            pending.insert(seq, (data, frame, overhead));
-            continue;
-        }
-        push(&mut out, &mut next, seq, data, frame, overhead);
-        while let Some((&s, _)) = pending.iter().next() {
-            if after(s, next.unwrap_or(s)) {
-                break;
-            }
-            if let Some((d, f, o)) = pending.remove(&s) {
-                push(&mut out, &mut next, s, d, f, o);
-            }
-        }
+        let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        let segment = Carried {
+            data,
+            frame,
+            overhead,
+        };
+        r.add(seq, len, segment, &mut deliver);
     }
-    if !pending.is_empty() {
-        out.gap = true;
-    }
+    out.gap = r.has_pending();
     out
 }
 
