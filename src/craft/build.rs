@@ -1,8 +1,10 @@
-//! Building packets with etherparse's builder, and spoiling a checksum on purpose.
+//! Building packets: TCP headers by `wire`, UDP and the IPv4 and Ethernet headers by
+//! etherparse's builder; and spoiling a checksum on purpose.
 
 use super::{CraftError, CraftResult};
 pub use crate::wire::TcpFlags;
-use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
+use crate::wire::{TcpOption, TcpRepr};
+use etherparse::{IpNumber, PacketBuilder};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 /// Source and destination MAC addresses: the packet is sent as a whole Ethernet frame.
@@ -115,48 +117,53 @@ impl Crafted {
 /// Builds a TCP segment in an IPv4 packet (or an Ethernet frame).
 pub fn build_tcp(spec: &TcpSpec) -> CraftResult<Crafted> {
     let f = spec.flags;
-    let mut h = TcpHeader::new(spec.src.port(), spec.dst.port(), spec.seq, spec.window);
-    h.acknowledgment_number = spec.ack;
-    h.fin = f.contains(TcpFlags::FIN);
-    h.syn = f.contains(TcpFlags::SYN);
-    h.rst = f.contains(TcpFlags::RST);
-    h.psh = f.contains(TcpFlags::PSH);
-    h.ack = f.contains(TcpFlags::ACK);
-    h.urg = f.contains(TcpFlags::URG);
-    h.ece = f.contains(TcpFlags::ECE);
-    h.cwr = f.contains(TcpFlags::CWR);
     let mut options = Vec::new();
     if let Some(m) = spec.mss {
-        options.push(TcpOptionElement::MaximumSegmentSize(m));
+        options.push(TcpOption::Mss(m));
     }
     if spec.sack_perm {
-        options.push(TcpOptionElement::SelectiveAcknowledgementPermitted);
+        options.push(TcpOption::SackPermitted);
     }
     if let Some((val, ecr)) = spec.timestamps {
-        options.push(TcpOptionElement::Timestamp(val, ecr));
+        options.push(TcpOption::Timestamps(val, ecr));
     }
     if let Some(w) = spec.wscale {
-        options.push(TcpOptionElement::Noop);
-        options.push(TcpOptionElement::WindowScale(w));
+        options.push(TcpOption::Nop);
+        options.push(TcpOption::WindowScale(w));
     }
-    h.set_options(&options)
+    let repr = TcpRepr {
+        src_port: spec.src.port(),
+        dst_port: spec.dst.port(),
+        seq: spec.seq,
+        ack: spec.ack,
+        data_offset: 0,
+        flags: f,
+        window: spec.window,
+        checksum: 0,
+        urgent: 0,
+        options,
+        payload_len: 0,
+    };
+    let header_len = repr
+        .emitted_header_len()
         .map_err(|e| CraftError::Invalid(format!("TCP options do not fit: {e}")))?;
-    let max_payload = 65535 - 20 - h.header_len();
+    let max_payload = 65535 - 20 - header_len;
     if spec.payload.len() > max_payload {
         return Err(CraftError::Invalid(format!(
             "a payload of {} bytes does not fit one IPv4 packet (at most {max_payload})",
             spec.payload.len()
         )));
     }
+    let mut segment = Vec::with_capacity(header_len + spec.payload.len());
+    repr.emit_ipv4(*spec.src.ip(), *spec.dst.ip(), &spec.payload, &mut segment)
+        .map_err(|e| CraftError::Invalid(format!("cannot build the segment: {e}")))?;
     let mut bytes = Vec::new();
+    let (s, d) = (spec.src.ip().octets(), spec.dst.ip().octets());
     let written = match spec.ethernet {
         Some(e) => PacketBuilder::ethernet2(e.src, e.dst)
-            .ipv4(spec.src.ip().octets(), spec.dst.ip().octets(), spec.ttl)
-            .tcp_header(h)
-            .write(&mut bytes, &spec.payload),
-        None => PacketBuilder::ipv4(spec.src.ip().octets(), spec.dst.ip().octets(), spec.ttl)
-            .tcp_header(h)
-            .write(&mut bytes, &spec.payload),
+            .ipv4(s, d, spec.ttl)
+            .write(&mut bytes, IpNumber::TCP, &segment),
+        None => PacketBuilder::ipv4(s, d, spec.ttl).write(&mut bytes, IpNumber::TCP, &segment),
     };
     written.map_err(|e| CraftError::Invalid(format!("cannot build the segment: {e}")))?;
     let eth = spec.ethernet.is_some();

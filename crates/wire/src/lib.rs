@@ -29,6 +29,7 @@
 //! ```
 
 mod decode;
+mod emit;
 mod error;
 mod fast_path;
 mod flags;
