@@ -32,114 +32,142 @@ pub const CSV_FIELDS: &[&str] = &[
     "_ws.col.info",
 ];
 
-/// Every field name [`Packet::field`] understands (column fields in their
-/// lowercase spelling; the tshark 4.0 spellings `_ws.col.Info` and
-/// `_ws.col.Protocol` are accepted too).
-pub const SUPPORTED_FIELDS: &[&str] = &[
-    "frame.number",
-    "frame.time_relative",
-    "frame.len",
-    "frame.cap_len",
-    "eth.src",
-    "eth.dst",
-    "eth.type",
-    "arp.opcode",
-    "arp.src.hw_mac",
-    "arp.src.proto_ipv4",
-    "arp.dst.hw_mac",
-    "arp.dst.proto_ipv4",
-    "ip.src",
-    "ip.dst",
-    "ip.id",
-    "ip.ttl",
-    "ip.flags.df",
-    "ip.flags.mf",
-    "ip.frag_offset",
-    "ip.proto",
-    "ip.len",
-    "ip.hdr_len",
-    "ipv6.src",
-    "ipv6.dst",
-    "ipv6.hlim",
-    "ipv6.nxt",
-    "tcp.srcport",
-    "tcp.dstport",
-    "tcp.stream",
-    "tcp.flags",
-    "tcp.flags.str",
-    "tcp.flags.syn",
-    "tcp.flags.ack",
-    "tcp.flags.fin",
-    "tcp.flags.reset",
-    "tcp.flags.push",
-    "tcp.seq",
-    "tcp.ack",
-    "tcp.nxtseq",
-    "tcp.len",
-    "tcp.hdr_len",
-    "tcp.seq_raw",
-    "tcp.ack_raw",
-    "tcp.window_size_value",
-    "tcp.window_size",
-    "tcp.window_size_scalefactor",
-    "tcp.checksum",
-    "tcp.urgent_pointer",
-    "tcp.options.mss_val",
-    "tcp.options.wscale.shift",
-    "tcp.options.wscale.multiplier",
-    "tcp.options.timestamp.tsval",
-    "tcp.options.timestamp.tsecr",
-    "tcp.analysis.retransmission",
-    "tcp.analysis.fast_retransmission",
-    "tcp.analysis.spurious_retransmission",
-    "tcp.analysis.duplicate_ack",
-    "tcp.analysis.duplicate_ack_num",
-    "tcp.analysis.lost_segment",
-    "tcp.analysis.ack_lost_segment",
-    "tcp.analysis.out_of_order",
-    "tcp.analysis.zero_window",
-    "tcp.analysis.zero_window_probe",
-    "tcp.analysis.keep_alive",
-    "tcp.analysis.keep_alive_ack",
-    "tcp.analysis.window_full",
-    "tcp.analysis.window_update",
-    "udp.srcport",
-    "udp.dstport",
-    "udp.length",
-    "icmp.type",
-    "icmp.code",
-    "icmp.ident",
-    "icmp.seq",
-    "icmp.seq_le",
-    "_ws.col.info",
-    "_ws.col.protocol",
-];
+/// Declares [`Field`] and [`SUPPORTED_FIELDS`] from one list of tshark field names.
+macro_rules! fields {
+    ($($name:literal => $variant:ident,)*) => {
+        /// A field [`Packet::field`] understands, named as tshark names it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Field {
+            $(
+                #[doc = $name]
+                $variant,
+            )*
+        }
+
+        /// Every field name [`Packet::field`] understands (column fields in their
+        /// lowercase spelling; the tshark 4.0 spellings `_ws.col.Info` and
+        /// `_ws.col.Protocol` are accepted too).
+        pub const SUPPORTED_FIELDS: &[&str] = &[$($name),*];
+
+        impl Field {
+            /// The field tshark calls `name`, if supported.
+            pub fn from_name(name: &str) -> Option<Field> {
+                Some(match name {
+                    $($name => Field::$variant,)*
+                    "_ws.col.Info" => Field::WsColInfo,
+                    "_ws.col.Protocol" => Field::WsColProtocol,
+                    _ => return None,
+                })
+            }
+        }
+    };
+}
+
+fields! {
+    "frame.number" => FrameNumber,
+    "frame.time_relative" => FrameTimeRelative,
+    "frame.len" => FrameLen,
+    "frame.cap_len" => FrameCapLen,
+    "eth.src" => EthSrc,
+    "eth.dst" => EthDst,
+    "eth.type" => EthType,
+    "arp.opcode" => ArpOpcode,
+    "arp.src.hw_mac" => ArpSrcHwMac,
+    "arp.src.proto_ipv4" => ArpSrcProtoIpv4,
+    "arp.dst.hw_mac" => ArpDstHwMac,
+    "arp.dst.proto_ipv4" => ArpDstProtoIpv4,
+    "ip.src" => IpSrc,
+    "ip.dst" => IpDst,
+    "ip.id" => IpId,
+    "ip.ttl" => IpTtl,
+    "ip.flags.df" => IpFlagsDf,
+    "ip.flags.mf" => IpFlagsMf,
+    "ip.frag_offset" => IpFragOffset,
+    "ip.proto" => IpProto,
+    "ip.len" => IpLen,
+    "ip.hdr_len" => IpHdrLen,
+    "ipv6.src" => Ipv6Src,
+    "ipv6.dst" => Ipv6Dst,
+    "ipv6.hlim" => Ipv6Hlim,
+    "ipv6.nxt" => Ipv6Nxt,
+    "tcp.srcport" => TcpSrcport,
+    "tcp.dstport" => TcpDstport,
+    "tcp.stream" => TcpStream,
+    "tcp.flags" => TcpFlags,
+    "tcp.flags.str" => TcpFlagsStr,
+    "tcp.flags.syn" => TcpFlagsSyn,
+    "tcp.flags.ack" => TcpFlagsAck,
+    "tcp.flags.fin" => TcpFlagsFin,
+    "tcp.flags.reset" => TcpFlagsReset,
+    "tcp.flags.push" => TcpFlagsPush,
+    "tcp.seq" => TcpSeq,
+    "tcp.ack" => TcpAck,
+    "tcp.nxtseq" => TcpNxtseq,
+    "tcp.len" => TcpLen,
+    "tcp.hdr_len" => TcpHdrLen,
+    "tcp.seq_raw" => TcpSeqRaw,
+    "tcp.ack_raw" => TcpAckRaw,
+    "tcp.window_size_value" => TcpWindowSizeValue,
+    "tcp.window_size" => TcpWindowSize,
+    "tcp.window_size_scalefactor" => TcpWindowSizeScalefactor,
+    "tcp.checksum" => TcpChecksum,
+    "tcp.urgent_pointer" => TcpUrgentPointer,
+    "tcp.options.mss_val" => TcpOptionsMssVal,
+    "tcp.options.wscale.shift" => TcpOptionsWscaleShift,
+    "tcp.options.wscale.multiplier" => TcpOptionsWscaleMultiplier,
+    "tcp.options.timestamp.tsval" => TcpOptionsTimestampTsval,
+    "tcp.options.timestamp.tsecr" => TcpOptionsTimestampTsecr,
+    "tcp.analysis.retransmission" => TcpAnalysisRetransmission,
+    "tcp.analysis.fast_retransmission" => TcpAnalysisFastRetransmission,
+    "tcp.analysis.spurious_retransmission" => TcpAnalysisSpuriousRetransmission,
+    "tcp.analysis.duplicate_ack" => TcpAnalysisDuplicateAck,
+    "tcp.analysis.duplicate_ack_num" => TcpAnalysisDuplicateAckNum,
+    "tcp.analysis.lost_segment" => TcpAnalysisLostSegment,
+    "tcp.analysis.ack_lost_segment" => TcpAnalysisAckLostSegment,
+    "tcp.analysis.out_of_order" => TcpAnalysisOutOfOrder,
+    "tcp.analysis.zero_window" => TcpAnalysisZeroWindow,
+    "tcp.analysis.zero_window_probe" => TcpAnalysisZeroWindowProbe,
+    "tcp.analysis.keep_alive" => TcpAnalysisKeepAlive,
+    "tcp.analysis.keep_alive_ack" => TcpAnalysisKeepAliveAck,
+    "tcp.analysis.window_full" => TcpAnalysisWindowFull,
+    "tcp.analysis.window_update" => TcpAnalysisWindowUpdate,
+    "udp.srcport" => UdpSrcport,
+    "udp.dstport" => UdpDstport,
+    "udp.length" => UdpLength,
+    "icmp.type" => IcmpType,
+    "icmp.code" => IcmpCode,
+    "icmp.ident" => IcmpIdent,
+    "icmp.seq" => IcmpSeq,
+    "icmp.seq_le" => IcmpSeqLe,
+    "_ws.col.info" => WsColInfo,
+    "_ws.col.protocol" => WsColProtocol,
+}
 
 /// A `tcp.analysis.*` flag: "1" when set, absent otherwise (tshark prints
 /// "1,1" for duplicate ACKs). Wireshark also marks fast and spurious
 /// retransmissions as retransmissions.
-fn analysis_flag(name: &str, v: &SeqVerdict) -> Option<String> {
+fn analysis_flag(field: Field, v: &SeqVerdict) -> Option<String> {
     let f = v.flags;
-    let set = match name {
-        "tcp.analysis.retransmission" => {
+    let set = match field {
+        Field::TcpAnalysisRetransmission => {
             f & (af::RETRANSMISSION | af::FAST_RETRANSMISSION | af::SPURIOUS_RETRANSMISSION) != 0
         }
-        "tcp.analysis.fast_retransmission" => f & af::FAST_RETRANSMISSION != 0,
-        "tcp.analysis.spurious_retransmission" => f & af::SPURIOUS_RETRANSMISSION != 0,
-        "tcp.analysis.duplicate_ack" => f & af::DUPLICATE_ACK != 0 && v.dupack_num != 0,
-        "tcp.analysis.lost_segment" => f & af::LOST_PACKET != 0,
-        "tcp.analysis.ack_lost_segment" => f & af::ACK_LOST_PACKET != 0,
-        "tcp.analysis.out_of_order" => f & af::OUT_OF_ORDER != 0,
-        "tcp.analysis.zero_window" => f & af::ZERO_WINDOW != 0,
-        "tcp.analysis.zero_window_probe" => f & af::ZERO_WINDOW_PROBE != 0,
-        "tcp.analysis.keep_alive" => f & af::KEEP_ALIVE != 0,
-        "tcp.analysis.keep_alive_ack" => f & af::KEEP_ALIVE_ACK != 0,
-        "tcp.analysis.window_full" => f & af::WINDOW_FULL != 0,
-        "tcp.analysis.window_update" => f & af::WINDOW_UPDATE != 0,
+        Field::TcpAnalysisFastRetransmission => f & af::FAST_RETRANSMISSION != 0,
+        Field::TcpAnalysisSpuriousRetransmission => f & af::SPURIOUS_RETRANSMISSION != 0,
+        Field::TcpAnalysisDuplicateAck => f & af::DUPLICATE_ACK != 0 && v.dupack_num != 0,
+        Field::TcpAnalysisLostSegment => f & af::LOST_PACKET != 0,
+        Field::TcpAnalysisAckLostSegment => f & af::ACK_LOST_PACKET != 0,
+        Field::TcpAnalysisOutOfOrder => f & af::OUT_OF_ORDER != 0,
+        Field::TcpAnalysisZeroWindow => f & af::ZERO_WINDOW != 0,
+        Field::TcpAnalysisZeroWindowProbe => f & af::ZERO_WINDOW_PROBE != 0,
+        Field::TcpAnalysisKeepAlive => f & af::KEEP_ALIVE != 0,
+        Field::TcpAnalysisKeepAliveAck => f & af::KEEP_ALIVE_ACK != 0,
+        Field::TcpAnalysisWindowFull => f & af::WINDOW_FULL != 0,
+        Field::TcpAnalysisWindowUpdate => f & af::WINDOW_UPDATE != 0,
         _ => return None,
     };
     // tshark 4.0 lists the duplicate-ACK flag twice (the flag and its expert item).
-    let text = if name == "tcp.analysis.duplicate_ack" {
+    let text = if field == Field::TcpAnalysisDuplicateAck {
         "1,1"
     } else {
         "1"
@@ -192,122 +220,123 @@ impl Packet {
                 .filter(|q| q.ip.protocol == proto)
                 .and_then(|q| q.ports)
         };
-        match name {
-            "frame.number" => Some(self.number.to_string()),
-            "frame.time_relative" => Some(fmt_seconds(self.time_relative)),
-            "frame.len" => Some(self.len.to_string()),
-            "frame.cap_len" => Some(self.caplen.to_string()),
-            "eth.src" | "eth.dst" | "eth.type" => match &self.link {
+        let field = Field::from_name(name)?;
+        match field {
+            Field::FrameNumber => Some(self.number.to_string()),
+            Field::FrameTimeRelative => Some(fmt_seconds(self.time_relative)),
+            Field::FrameLen => Some(self.len.to_string()),
+            Field::FrameCapLen => Some(self.caplen.to_string()),
+            Field::EthSrc | Field::EthDst | Field::EthType => match &self.link {
                 LinkInfo::Ethernet {
                     src,
                     dst,
                     ethertype,
                     ..
-                } => Some(match name {
-                    "eth.src" => fmt_mac(src),
-                    "eth.dst" => fmt_mac(dst),
+                } => Some(match field {
+                    Field::EthSrc => fmt_mac(src),
+                    Field::EthDst => fmt_mac(dst),
                     _ => format!("0x{ethertype:04x}"),
                 }),
                 _ => None,
             },
-            "arp.opcode" => self.arp.as_ref().map(|a| a.opcode.to_string()),
-            "arp.src.hw_mac" => self.arp.as_ref().map(|a| fmt_mac(&a.sender_mac)),
-            "arp.src.proto_ipv4" => self.arp.as_ref().map(|a| a.sender_ip.to_string()),
-            "arp.dst.hw_mac" => self.arp.as_ref().map(|a| fmt_mac(&a.target_mac)),
-            "arp.dst.proto_ipv4" => self.arp.as_ref().map(|a| a.target_ip.to_string()),
-            "ip.src" => join_ipv4(self, |ip| ip_text(&ip.src)),
-            "ip.dst" => join_ipv4(self, |ip| ip_text(&ip.dst)),
-            "ip.id" => join_ipv4(self, |ip| format!("0x{:04x}", ip.id)),
-            "ip.ttl" => join_ipv4(self, |ip| ip.ttl.to_string()),
-            "ip.flags.df" => join_ipv4(self, |ip| bit(ip.df)),
-            "ip.flags.mf" => join_ipv4(self, |ip| bit(ip.mf)),
-            "ip.frag_offset" => join_ipv4(self, |ip| (ip.frag_offset / 8).to_string()),
-            "ip.proto" => join_ipv4(self, |ip| ip.protocol.to_string()),
-            "ip.len" => join_ipv4(self, |ip| ip.total_len.to_string()),
-            "ip.hdr_len" => join_ipv4(self, |ip| ip.header_len.to_string()),
-            "ipv6.src" | "ipv6.dst" | "ipv6.hlim" | "ipv6.nxt" => {
+            Field::ArpOpcode => self.arp.as_ref().map(|a| a.opcode.to_string()),
+            Field::ArpSrcHwMac => self.arp.as_ref().map(|a| fmt_mac(&a.sender_mac)),
+            Field::ArpSrcProtoIpv4 => self.arp.as_ref().map(|a| a.sender_ip.to_string()),
+            Field::ArpDstHwMac => self.arp.as_ref().map(|a| fmt_mac(&a.target_mac)),
+            Field::ArpDstProtoIpv4 => self.arp.as_ref().map(|a| a.target_ip.to_string()),
+            Field::IpSrc => join_ipv4(self, |ip| ip_text(&ip.src)),
+            Field::IpDst => join_ipv4(self, |ip| ip_text(&ip.dst)),
+            Field::IpId => join_ipv4(self, |ip| format!("0x{:04x}", ip.id)),
+            Field::IpTtl => join_ipv4(self, |ip| ip.ttl.to_string()),
+            Field::IpFlagsDf => join_ipv4(self, |ip| bit(ip.df)),
+            Field::IpFlagsMf => join_ipv4(self, |ip| bit(ip.mf)),
+            Field::IpFragOffset => join_ipv4(self, |ip| (ip.frag_offset / 8).to_string()),
+            Field::IpProto => join_ipv4(self, |ip| ip.protocol.to_string()),
+            Field::IpLen => join_ipv4(self, |ip| ip.total_len.to_string()),
+            Field::IpHdrLen => join_ipv4(self, |ip| ip.header_len.to_string()),
+            Field::Ipv6Src | Field::Ipv6Dst | Field::Ipv6Hlim | Field::Ipv6Nxt => {
                 let ip = self.ip.as_ref().filter(|ip| ip.version == 6)?;
-                Some(match name {
-                    "ipv6.src" => ip_text(&ip.src),
-                    "ipv6.dst" => ip_text(&ip.dst),
-                    "ipv6.hlim" => ip.ttl.to_string(),
+                Some(match field {
+                    Field::Ipv6Src => ip_text(&ip.src),
+                    Field::Ipv6Dst => ip_text(&ip.dst),
+                    Field::Ipv6Hlim => ip.ttl.to_string(),
                     _ => ip.protocol.to_string(),
                 })
             }
-            "tcp.srcport" => tcp
+            Field::TcpSrcport => tcp
                 .map(|t| t.src_port)
                 .or(self.cut_ports(6).map(|p| p.0))
                 .or(quote_ports(6).map(|p| p.0))
                 .map(|v| v.to_string()),
-            "tcp.dstport" => tcp
+            Field::TcpDstport => tcp
                 .map(|t| t.dst_port)
                 .or(self.cut_ports(6).map(|p| p.1))
                 .or(quote_ports(6).map(|p| p.1))
                 .map(|v| v.to_string()),
-            "tcp.seq" => tcp
+            Field::TcpSeq => tcp
                 .map(|t| t.seq)
                 .or(quote.filter(|q| q.ip.protocol == 6).and_then(|q| q.tcp_seq))
                 .map(|v| v.to_string()),
-            "udp.srcport" => self
+            Field::UdpSrcport => self
                 .udp
                 .map(|u| u.src_port)
                 .or(self.cut_ports(17).map(|p| p.0))
                 .or(quote_ports(17).map(|p| p.0))
                 .map(|v| v.to_string()),
-            "udp.dstport" => self
+            Field::UdpDstport => self
                 .udp
                 .map(|u| u.dst_port)
                 .or(self.cut_ports(17).map(|p| p.1))
                 .or(quote_ports(17).map(|p| p.1))
                 .map(|v| v.to_string()),
-            "udp.length" => self
+            Field::UdpLength => self
                 .udp
                 .map(|u| u.length)
                 .or(quote.and_then(|q| q.udp_length))
                 .map(|v| v.to_string()),
-            "icmp.type" => self.icmp.as_ref().map(|i| i.icmp_type.to_string()),
-            "icmp.code" => self.icmp.as_ref().map(|i| i.code.to_string()),
-            "icmp.ident" => self
+            Field::IcmpType => self.icmp.as_ref().map(|i| i.icmp_type.to_string()),
+            Field::IcmpCode => self.icmp.as_ref().map(|i| i.code.to_string()),
+            Field::IcmpIdent => self
                 .icmp
                 .as_ref()
                 .and_then(|i| i.echo_id)
                 .map(|v| v.to_string()),
-            "icmp.seq" => self
+            Field::IcmpSeq => self
                 .icmp
                 .as_ref()
                 .and_then(|i| i.echo_seq)
                 .map(|v| v.to_string()),
-            "icmp.seq_le" => self
+            Field::IcmpSeqLe => self
                 .icmp
                 .as_ref()
                 .and_then(|i| i.echo_seq)
                 .map(|v| v.swap_bytes().to_string()),
-            "_ws.col.info" | "_ws.col.Info" => Some(self.info.clone()),
-            "_ws.col.protocol" | "_ws.col.Protocol" => Some(self.protocol.to_string()),
+            Field::WsColInfo => Some(self.info.clone()),
+            Field::WsColProtocol => Some(self.protocol.to_string()),
             _ => {
                 let t = tcp?;
                 let opts = &t.options;
-                let v = match name {
-                    "tcp.stream" => t.stream.to_string(),
-                    "tcp.flags" => format!("0x{:04x}", t.flags.bits() & 0x0fff),
-                    "tcp.flags.str" => t.flags.tshark_str(),
-                    "tcp.flags.syn" => bit(t.flags.contains(TcpFlags::SYN)),
-                    "tcp.flags.ack" => bit(t.flags.contains(TcpFlags::ACK)),
-                    "tcp.flags.fin" => bit(t.flags.contains(TcpFlags::FIN)),
-                    "tcp.flags.reset" => bit(t.flags.contains(TcpFlags::RST)),
-                    "tcp.flags.push" => bit(t.flags.contains(TcpFlags::PSH)),
-                    "tcp.ack" => t.ack.to_string(),
-                    "tcp.nxtseq" => t.nxtseq.to_string(),
-                    "tcp.len" => t.len.to_string(),
-                    "tcp.hdr_len" => t.header_len.to_string(),
-                    "tcp.seq_raw" => t.seq_raw.to_string(),
-                    "tcp.ack_raw" => t.ack_raw.to_string(),
-                    "tcp.window_size_value" => t.window_value.to_string(),
-                    "tcp.window_size" => t
+                let v = match field {
+                    Field::TcpStream => t.stream.to_string(),
+                    Field::TcpFlags => format!("0x{:04x}", t.flags.bits() & 0x0fff),
+                    Field::TcpFlagsStr => t.flags.tshark_str(),
+                    Field::TcpFlagsSyn => bit(t.flags.contains(TcpFlags::SYN)),
+                    Field::TcpFlagsAck => bit(t.flags.contains(TcpFlags::ACK)),
+                    Field::TcpFlagsFin => bit(t.flags.contains(TcpFlags::FIN)),
+                    Field::TcpFlagsReset => bit(t.flags.contains(TcpFlags::RST)),
+                    Field::TcpFlagsPush => bit(t.flags.contains(TcpFlags::PSH)),
+                    Field::TcpAck => t.ack.to_string(),
+                    Field::TcpNxtseq => t.nxtseq.to_string(),
+                    Field::TcpLen => t.len.to_string(),
+                    Field::TcpHdrLen => t.header_len.to_string(),
+                    Field::TcpSeqRaw => t.seq_raw.to_string(),
+                    Field::TcpAckRaw => t.ack_raw.to_string(),
+                    Field::TcpWindowSizeValue => t.window_value.to_string(),
+                    Field::TcpWindowSize => t
                         .window_size
                         .unwrap_or(u32::from(t.window_value))
                         .to_string(),
-                    "tcp.window_size_scalefactor" => {
+                    Field::TcpWindowSizeScalefactor => {
                         if t.flags.contains(TcpFlags::SYN) {
                             return None;
                         }
@@ -317,21 +346,21 @@ impl Packet {
                             WinScale::Shift(s) => (1u32 << s).to_string(),
                         }
                     }
-                    "tcp.checksum" => format!("0x{:04x}", t.checksum),
-                    "tcp.urgent_pointer" => t.urgent.to_string(),
-                    "tcp.options.mss_val" => opts.mss?.to_string(),
-                    "tcp.options.wscale.shift" => opts.wscale?.to_string(),
-                    "tcp.options.wscale.multiplier" => {
+                    Field::TcpChecksum => format!("0x{:04x}", t.checksum),
+                    Field::TcpUrgentPointer => t.urgent.to_string(),
+                    Field::TcpOptionsMssVal => opts.mss?.to_string(),
+                    Field::TcpOptionsWscaleShift => opts.wscale?.to_string(),
+                    Field::TcpOptionsWscaleMultiplier => {
                         (1u32 << u32::from(opts.wscale?.min(14))).to_string()
                     }
-                    "tcp.options.timestamp.tsval" => opts.timestamps?.0.to_string(),
-                    "tcp.options.timestamp.tsecr" => opts.timestamps?.1.to_string(),
-                    "tcp.analysis.duplicate_ack_num" => {
+                    Field::TcpOptionsTimestampTsval => opts.timestamps?.0.to_string(),
+                    Field::TcpOptionsTimestampTsecr => opts.timestamps?.1.to_string(),
+                    Field::TcpAnalysisDuplicateAckNum => {
                         let n = t.analysis.dupack_num;
                         (t.analysis.flags & af::DUPLICATE_ACK != 0 && n != 0)
                             .then(|| n.to_string())?
                     }
-                    _ => return analysis_flag(name, &t.analysis),
+                    _ => return analysis_flag(field, &t.analysis),
                 };
                 Some(v)
             }

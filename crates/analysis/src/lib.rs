@@ -60,7 +60,7 @@ mod winscale;
 use std::net::SocketAddr;
 
 pub use defrag::Reassembled;
-pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS};
+pub use fields::{CSV_FIELDS, Field, SUPPORTED_FIELDS};
 pub use follow::{Chunk, Follow, follow_text};
 pub use info::{ip_proto_name, write_columns};
 pub use packet::{

@@ -268,3 +268,15 @@ fn one_reused_record_equals_fresh_records() {
         }
     }
 }
+
+#[test]
+fn field_names_are_listed_once() {
+    for name in SUPPORTED_FIELDS.iter().chain(CSV_FIELDS) {
+        assert!(Field::from_name(name).is_some(), "{name}");
+    }
+    assert_eq!(
+        Field::from_name("_ws.col.Info"),
+        Field::from_name("_ws.col.info")
+    );
+    assert_eq!(Field::from_name("tcp.nonsense"), None);
+}
