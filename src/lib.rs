@@ -11,8 +11,8 @@
 //! - [`clock`]: the run's deadline and Ctrl-C, which every blocking call obeys;
 //! - [`sockets`]: kernel sockets with deadlines and inspectable errors;
 //! - [`capture`]: live libpcap capture on a thread, and pcap files;
-//! - [`wire`]: link-layer and header decoding;
-//! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
+//! - [`wire`] (the `labrun-wire` crate): link-layer and header decoding;
+//! - [`analysis`] (the `labrun-analysis` crate): packets and TCP streams with Wireshark's numbers and field formatting;
 //! - [`craft`]: hand-made TCP and UDP packets, sent on a raw socket or injected as frames;
 //! - [`scan`]: connect, SYN and FIN port scans with nmap's states and reasons;
 //! - [`analyze`]: `labrun analyze`, the same analysis over any pcap or pcapng file;
@@ -21,7 +21,6 @@
 //! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client;
 //! - [`private_dir`] (Unix): private temporary directories, removed even when labrun is killed.
 
-pub mod analysis;
 pub mod analyze;
 pub mod capture;
 pub mod clock;
@@ -42,4 +41,6 @@ pub mod script;
 pub mod sockets;
 pub mod util;
 pub mod websocket;
-pub mod wire;
+
+pub use labrun_analysis as analysis;
+pub use labrun_wire as wire;

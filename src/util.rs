@@ -1,6 +1,14 @@
-//! Small formatting helpers shared by the layers.
+//! Small helpers shared by the layers: formatting, joining threads, locking.
 
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
+
+/// Locks `m`, taking the data even when a thread panicked while holding it: every
+/// structure labrun guards stays consistent between statements, and a run must still
+/// report what it has.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// Formats a duration the way a person reads it: `5 s`, `250 ms`, `1.5 s`.
 pub fn fmt_duration(d: Duration) -> String {
@@ -16,9 +24,9 @@ pub fn fmt_duration(d: Duration) -> String {
 
 /// Joins every thread in `threads`, including ones added while joining (a server's
 /// acceptor adds connection threads until it stops).
-pub fn join_all(threads: &std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>) {
+pub fn join_all(threads: &Mutex<Vec<std::thread::JoinHandle<()>>>) {
     loop {
-        let next = threads.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let next = lock(threads).pop();
         match next {
             Some(t) => {
                 let _ = t.join();

@@ -193,12 +193,19 @@ fn check_stories(trace: &Trace) {
     assert_eq!(story(4).end(Side::Server).bytes, 21);
     assert_eq!(story(4).end(Side::Client).bytes, 8);
     assert!(
-        story(5).anomalies.iter().any(|(n, _)| *n == "keep-alive"),
+        story(5)
+            .anomalies
+            .iter()
+            .any(|(n, _)| *n == labrun::analysis::Anomaly::KeepAlive),
         "{:?}",
         story(5).anomalies
     );
     let zw = &story(6).anomalies;
-    assert!(zw.iter().any(|(n, _)| *n == "zero window"), "{zw:?}");
+    assert!(
+        zw.iter()
+            .any(|(n, _)| *n == labrun::analysis::Anomaly::ZeroWindow),
+        "{zw:?}"
+    );
     assert_eq!(story(6).end(Side::Client).bytes, 200_000);
     for i in 1..7 {
         assert_eq!(

@@ -171,7 +171,7 @@ fn loopback_capture_matches_tshark() {
     check_streams(&trace, port, closed);
 
     let syn = find(&trace.packets, |p| {
-        p.tcp.as_ref().is_some_and(|t| t.flags == 0x002)
+        p.tcp.as_ref().is_some_and(|t| t.flags.bits() == 0x002)
     })
     .expect("a SYN");
     assert_eq!(syn.field("tcp.ack").as_deref(), Some("0"));

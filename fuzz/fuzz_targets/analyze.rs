@@ -2,8 +2,8 @@
 //! sequence analysis, reassembly, Follow TCP Stream and every field).
 #![no_main]
 
-use labrun::analysis::{Analyzer, Follow, SUPPORTED_FIELDS, Side};
-use labrun::wire::LinkType;
+use labrun_analysis::{Analyzer, Follow, SUPPORTED_FIELDS, Side};
+use labrun_wire::LinkType;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Fuzz target: one frame of every link type through the decoder.
 #![no_main]
 
-use labrun::wire::{LinkType, decode};
+use labrun_wire::{LinkType, decode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

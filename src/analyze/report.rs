@@ -8,12 +8,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use super::{AnalyzeError, CaptureFile, Summary};
-use crate::analysis::anomaly_name;
 use crate::analysis::{
     Analyzer, CSV_FIELDS, CloseKind, Follow, HandshakeKind, Side, SynOptions, TcpStream,
     fmt_seconds, follow_text,
 };
 use crate::i18n::Lang;
+use crate::report::Describe;
 use crate::report::{StagedDir, Written, table};
 
 /// Streams followed in full when no `--stream` is given; later streams are summarized only.
@@ -258,7 +258,11 @@ fn stream_section(st: &TcpStream, follow: Option<&(u32, usize, u64)>, lang: Lang
         f => format!("{} {f}", t("frames", "帧")),
     };
     let _ = match lang {
-        Lang::En => writeln!(out, "**Handshake:** {} ({frames}).\n", s.handshake_kind()),
+        Lang::En => writeln!(
+            out,
+            "**Handshake:** {} ({frames}).\n",
+            s.handshake_kind().describe(lang)
+        ),
         Lang::Zh => writeln!(
             out,
             "**握手：**{}（{frames}）。\n",
@@ -304,7 +308,7 @@ fn stream_section(st: &TcpStream, follow: Option<&(u32, usize, u64)>, lang: Lang
         ),
     };
     let closer = s.closed_first().map_or(String::new(), |side| match lang {
-        Lang::En => format!("; the {side} closed first"),
+        Lang::En => format!("; the {} closed first", side.describe(lang)),
         Lang::Zh => format!("；{}先关闭", side.describe(lang)),
     });
     let fins = frame_list(&[
@@ -317,7 +321,11 @@ fn stream_section(st: &TcpStream, follow: Option<&(u32, usize, u64)>, lang: Lang
         (false, Lang::Zh) => format!("（FIN 帧 {fins}）"),
     };
     let _ = match lang {
-        Lang::En => writeln!(out, "**Close:** {}{closer}{fin_frames}.\n", s.close_kind()),
+        Lang::En => writeln!(
+            out,
+            "**Close:** {}{closer}{fin_frames}.\n",
+            s.close_kind().describe(lang)
+        ),
         Lang::Zh => writeln!(
             out,
             "**关闭：**{}{closer}{fin_frames}。\n",
@@ -356,7 +364,7 @@ fn stream_section(st: &TcpStream, follow: Option<&(u32, usize, u64)>, lang: Lang
         let list: Vec<String> = s
             .anomalies
             .iter()
-            .map(|(n, c)| format!("{} ×{c}", anomaly_name(n, lang)))
+            .map(|(a, c)| format!("{} ×{c}", a.describe(lang)))
             .collect();
         let _ = match lang {
             Lang::En => writeln!(out, "**Anomalies:** {}.\n", list.join(", ")),

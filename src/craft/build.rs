@@ -1,109 +1,11 @@
-//! Building packets with etherparse's builder, and spoiling a checksum on purpose.
+//! Building packets: TCP headers by `wire`, UDP and the IPv4 and Ethernet headers by
+//! etherparse's builder; and spoiling a checksum on purpose.
 
 use super::{CraftError, CraftResult};
-use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
+pub use crate::wire::TcpFlags;
+use crate::wire::{TcpOption, TcpRepr};
+use etherparse::{IpNumber, PacketBuilder};
 use std::net::{Ipv4Addr, SocketAddrV4};
-
-/// TCP flag bits, in the header's order (FIN is bit 0).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TcpFlags(pub u16);
-
-impl TcpFlags {
-    /// FIN.
-    pub const FIN: u16 = 0x001;
-    /// SYN.
-    pub const SYN: u16 = 0x002;
-    /// RST.
-    pub const RST: u16 = 0x004;
-    /// PSH.
-    pub const PSH: u16 = 0x008;
-    /// ACK.
-    pub const ACK: u16 = 0x010;
-    /// URG.
-    pub const URG: u16 = 0x020;
-    /// ECE.
-    pub const ECE: u16 = 0x040;
-    /// CWR.
-    pub const CWR: u16 = 0x080;
-
-    /// Parses tcpdump's letters (`"S"`, `"SA"`, `"R."`, `"FP."`: `.` is ACK) or names
-    /// separated by commas, spaces, `|` or `+` (`"SYN,ACK"`, `"rst"`); `""` is no flag.
-    pub fn parse(text: &str) -> CraftResult<TcpFlags> {
-        let names = [
-            ("FIN", Self::FIN),
-            ("SYN", Self::SYN),
-            ("RST", Self::RST),
-            ("PSH", Self::PSH),
-            ("ACK", Self::ACK),
-            ("URG", Self::URG),
-            ("ECE", Self::ECE),
-            ("CWR", Self::CWR),
-        ];
-        let words: Vec<String> = text
-            .split([',', ' ', '|', '+'])
-            .filter(|w| !w.is_empty())
-            .map(str::to_ascii_uppercase)
-            .collect();
-        if words.len() > 1 || words.first().is_some_and(|w| w.len() == 3) {
-            let mut bits = 0;
-            for w in &words {
-                bits |= names
-                    .iter()
-                    .find(|(n, _)| n == w)
-                    .map(|(_, b)| *b)
-                    .ok_or_else(|| {
-                        CraftError::Invalid(format!(
-                            "unknown TCP flag `{w}` (known: FIN SYN RST PSH ACK URG ECE CWR)"
-                        ))
-                    })?;
-            }
-            return Ok(TcpFlags(bits));
-        }
-        let mut bits = 0;
-        for c in words.first().map(String::as_str).unwrap_or("").chars() {
-            bits |= match c {
-                'F' => Self::FIN,
-                'S' => Self::SYN,
-                'R' => Self::RST,
-                'P' => Self::PSH,
-                'A' | '.' => Self::ACK,
-                'U' => Self::URG,
-                'E' => Self::ECE,
-                'W' | 'C' => Self::CWR,
-                other => {
-                    return Err(CraftError::Invalid(format!(
-                        "unknown TCP flag letter `{other}` in `{text}` (tcpdump's letters: F S R P A or . U E W)"
-                    )));
-                }
-            };
-        }
-        Ok(TcpFlags(bits))
-    }
-
-    /// True when every bit of `bit` is set.
-    pub fn has(self, bit: u16) -> bool {
-        self.0 & bit == bit
-    }
-
-    /// Wireshark's names, e.g. `SYN, ACK`.
-    pub fn names(self) -> String {
-        [
-            (Self::FIN, "FIN"),
-            (Self::SYN, "SYN"),
-            (Self::RST, "RST"),
-            (Self::PSH, "PSH"),
-            (Self::ACK, "ACK"),
-            (Self::URG, "URG"),
-            (Self::ECE, "ECE"),
-            (Self::CWR, "CWR"),
-        ]
-        .iter()
-        .filter(|(b, _)| self.0 & b != 0)
-        .map(|(_, n)| *n)
-        .collect::<Vec<_>>()
-        .join(", ")
-    }
-}
 
 /// Source and destination MAC addresses: the packet is sent as a whole Ethernet frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,75 +114,56 @@ impl Crafted {
     }
 }
 
-fn tcpdump_flags(f: TcpFlags) -> String {
-    let mut s = String::new();
-    for (bit, c) in [
-        (TcpFlags::FIN, 'F'),
-        (TcpFlags::SYN, 'S'),
-        (TcpFlags::RST, 'R'),
-        (TcpFlags::PSH, 'P'),
-        (TcpFlags::URG, 'U'),
-        (TcpFlags::ECE, 'E'),
-        (TcpFlags::CWR, 'W'),
-    ] {
-        if f.has(bit) {
-            s.push(c);
-        }
-    }
-    if f.has(TcpFlags::ACK) {
-        s.push('.');
-    }
-    if s.is_empty() {
-        s.push_str("none");
-    }
-    s
-}
-
 /// Builds a TCP segment in an IPv4 packet (or an Ethernet frame).
 pub fn build_tcp(spec: &TcpSpec) -> CraftResult<Crafted> {
     let f = spec.flags;
-    let mut h = TcpHeader::new(spec.src.port(), spec.dst.port(), spec.seq, spec.window);
-    h.acknowledgment_number = spec.ack;
-    h.fin = f.has(TcpFlags::FIN);
-    h.syn = f.has(TcpFlags::SYN);
-    h.rst = f.has(TcpFlags::RST);
-    h.psh = f.has(TcpFlags::PSH);
-    h.ack = f.has(TcpFlags::ACK);
-    h.urg = f.has(TcpFlags::URG);
-    h.ece = f.has(TcpFlags::ECE);
-    h.cwr = f.has(TcpFlags::CWR);
     let mut options = Vec::new();
     if let Some(m) = spec.mss {
-        options.push(TcpOptionElement::MaximumSegmentSize(m));
+        options.push(TcpOption::Mss(m));
     }
     if spec.sack_perm {
-        options.push(TcpOptionElement::SelectiveAcknowledgementPermitted);
+        options.push(TcpOption::SackPermitted);
     }
     if let Some((val, ecr)) = spec.timestamps {
-        options.push(TcpOptionElement::Timestamp(val, ecr));
+        options.push(TcpOption::Timestamps(val, ecr));
     }
     if let Some(w) = spec.wscale {
-        options.push(TcpOptionElement::Noop);
-        options.push(TcpOptionElement::WindowScale(w));
+        options.push(TcpOption::Nop);
+        options.push(TcpOption::WindowScale(w));
     }
-    h.set_options(&options)
+    let repr = TcpRepr {
+        src_port: spec.src.port(),
+        dst_port: spec.dst.port(),
+        seq: spec.seq,
+        ack: spec.ack,
+        data_offset: 0,
+        flags: f,
+        window: spec.window,
+        checksum: 0,
+        urgent: 0,
+        options,
+        payload_len: 0,
+    };
+    let header_len = repr
+        .emitted_header_len()
         .map_err(|e| CraftError::Invalid(format!("TCP options do not fit: {e}")))?;
-    let max_payload = 65535 - 20 - h.header_len();
+    let max_payload = 65535 - 20 - header_len;
     if spec.payload.len() > max_payload {
         return Err(CraftError::Invalid(format!(
             "a payload of {} bytes does not fit one IPv4 packet (at most {max_payload})",
             spec.payload.len()
         )));
     }
+    let mut segment = Vec::with_capacity(header_len + spec.payload.len());
+    repr.emit_ipv4(*spec.src.ip(), *spec.dst.ip(), &spec.payload, &mut segment)
+        .map_err(|e| CraftError::Invalid(format!("cannot build the segment: {e}")))?;
     let mut bytes = Vec::new();
+    let (s, d) = (spec.src.ip().octets(), spec.dst.ip().octets());
     let written = match spec.ethernet {
         Some(e) => PacketBuilder::ethernet2(e.src, e.dst)
-            .ipv4(spec.src.ip().octets(), spec.dst.ip().octets(), spec.ttl)
-            .tcp_header(h)
-            .write(&mut bytes, &spec.payload),
-        None => PacketBuilder::ipv4(spec.src.ip().octets(), spec.dst.ip().octets(), spec.ttl)
-            .tcp_header(h)
-            .write(&mut bytes, &spec.payload),
+            .ipv4(s, d, spec.ttl)
+            .write(&mut bytes, IpNumber::TCP, &segment),
+        None => PacketBuilder::ipv4(s, d, spec.ttl).write(&mut bytes, IpNumber::TCP, &segment),
     };
     written.map_err(|e| CraftError::Invalid(format!("cannot build the segment: {e}")))?;
     let eth = spec.ethernet.is_some();
@@ -293,10 +176,10 @@ pub fn build_tcp(spec: &TcpSpec) -> CraftResult<Crafted> {
         spec.src.port(),
         spec.dst.ip(),
         spec.dst.port(),
-        tcpdump_flags(f),
+        f.tcpdump_letters(),
         spec.seq
     );
-    if f.has(TcpFlags::ACK) {
+    if f.contains(TcpFlags::ACK) {
         summary.push_str(&format!(", ack {}", spec.ack));
     }
     summary.push_str(&format!(
@@ -389,20 +272,20 @@ mod tests {
 
     #[test]
     fn flags_parse_letters_and_names() {
-        assert_eq!(TcpFlags::parse("S").unwrap().0, TcpFlags::SYN);
+        assert_eq!(TcpFlags::parse("S").unwrap(), TcpFlags::SYN);
         assert_eq!(
-            TcpFlags::parse("SA").unwrap().0,
+            TcpFlags::parse("SA").unwrap(),
             TcpFlags::SYN | TcpFlags::ACK
         );
         assert_eq!(
-            TcpFlags::parse("R.").unwrap().0,
+            TcpFlags::parse("R.").unwrap(),
             TcpFlags::RST | TcpFlags::ACK
         );
         assert_eq!(
-            TcpFlags::parse("syn, ack").unwrap().0,
+            TcpFlags::parse("syn, ack").unwrap(),
             TcpFlags::SYN | TcpFlags::ACK
         );
-        assert_eq!(TcpFlags::parse("RST").unwrap().0, TcpFlags::RST);
+        assert_eq!(TcpFlags::parse("RST").unwrap(), TcpFlags::RST);
         assert_eq!(TcpFlags::parse("").unwrap().0, 0);
         assert!(TcpFlags::parse("X").is_err());
         assert!(TcpFlags::parse("SYN,NOPE").is_err());
@@ -411,7 +294,7 @@ mod tests {
     #[test]
     fn tcp_checksums_are_right_unless_spoiled() {
         let mut spec = TcpSpec::new(a("10.77.0.1:40000"), a("10.77.0.2:8888"));
-        spec.flags = TcpFlags(TcpFlags::SYN);
+        spec.flags = TcpFlags::SYN;
         spec.seq = 1000;
         spec.mss = Some(1460);
         spec.wscale = Some(7);
@@ -448,7 +331,7 @@ mod tests {
             dst: [2, 0, 0, 0, 0, 2],
         };
         let mut spec = TcpSpec::new(a("10.77.0.2:8888"), a("10.77.0.1:40000"));
-        spec.flags = TcpFlags(TcpFlags::RST);
+        spec.flags = TcpFlags::RST;
         spec.ack = 77;
         spec.ethernet = Some(e);
         let p = build_tcp(&spec).unwrap();

@@ -109,7 +109,7 @@ mod tests {
             "10.77.0.2:8888".parse().unwrap(),
             "10.77.0.1:40000".parse().unwrap(),
         );
-        spec.flags = TcpFlags(TcpFlags::RST);
+        spec.flags = TcpFlags::RST;
         spec.ethernet = Some(Ethernet {
             src: [2, 0, 0, 0, 0, 2],
             dst: [2, 0, 0, 0, 0, 1],

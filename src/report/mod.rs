@@ -8,6 +8,7 @@ mod html;
 mod markdown;
 pub mod normalize;
 mod output;
+mod story_text;
 mod svg;
 mod websocket_csv;
 
@@ -19,6 +20,7 @@ pub use output::{
     OutputError, StagedDir, Written, check_out_dir, default_report_dir, holds_report, reserve_dir,
     write_report,
 };
+pub use story_text::Describe;
 pub use svg::{flow_graph, is_transfer, seq_plot, stream_packets};
 pub use websocket_csv::{write_websocket_csv, write_websocket_csv_mapped};
 

@@ -43,7 +43,7 @@
 
 use super::{Block, CaptureRecord, Check, Header, Report};
 use crate::analysis::{Packet, TcpInfo, TcpStream, Trace};
-use crate::wire::TcpOption;
+use crate::wire::{TcpFlags, TcpOption};
 use data_encoding::{BASE64, HEXLOWER};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -68,9 +68,6 @@ pub const FRAME_STEP_NS: i128 = 1_000_000;
 
 /// RFC 6455's sample `Sec-WebSocket-Key` (section 1.3), the first canonical key.
 const SAMPLE_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-
-const SYN: u16 = 0x002;
-const ACK: u16 = 0x010;
 
 /// One direction of a conversation: (source, destination).
 type Dir = (SocketAddr, SocketAddr);
@@ -119,13 +116,13 @@ impl SeqSpaces {
     /// space; an ACK into a direction not seen yet starts that one at ack − 1.
     fn observe(&mut self, src: SocketAddr, dst: SocketAddr, t: &TcpInfo) -> (u32, Option<u32>) {
         let own = match self.base.get(&(src, dst)) {
-            Some(&b) if t.flags & SYN == 0 || b == t.seq_raw => b,
+            Some(&b) if !t.flags.contains(TcpFlags::SYN) || b == t.seq_raw => b,
             _ => {
                 self.base.insert((src, dst), t.seq_raw);
                 t.seq_raw
             }
         };
-        let rev = if t.flags & ACK != 0 {
+        let rev = if t.flags.contains(TcpFlags::ACK) {
             Some(
                 *self
                     .base
@@ -258,7 +255,7 @@ impl Normaliser {
                 let next = tcp.seq_raw.wrapping_add(tcp.nxtseq.wrapping_sub(tcp.seq));
                 self.note_seq((src, dst), own, next);
                 if let Some(rb) = rev {
-                    if tcp.flags & ACK != 0 {
+                    if tcp.flags.contains(TcpFlags::ACK) {
                         self.note_seq((dst, src), rb, tcp.ack_raw);
                     }
                     for (l, r) in &tcp.options.sack_blocks {
@@ -444,7 +441,7 @@ impl Normaliser {
             nt.dst_port = self.port(t.dst_port);
             nt.seq_raw = self.seq((src, dst), own, t.seq_raw);
             let acked = |raw: u32| rev.map_or(raw, |b| self.seq((dst, src), b, raw));
-            if t.flags & ACK != 0 {
+            if t.flags.contains(TcpFlags::ACK) {
                 nt.ack_raw = acked(t.ack_raw);
             }
             nt.options.sack_blocks = t

@@ -4,12 +4,8 @@
 
 use crate::analysis::{Packet, TcpStream};
 use crate::i18n::Lang;
+use crate::wire::TcpFlags;
 use std::fmt::Write;
-
-const FIN: u16 = 0x001;
-const SYN: u16 = 0x002;
-const RST: u16 = 0x004;
-const ACK: u16 = 0x010;
 
 /// Escapes text for SVG/XML.
 fn esc(s: &str) -> String {
@@ -29,13 +25,13 @@ fn phases(packets: &[&Packet]) -> Vec<u8> {
             out.push(phase);
             continue;
         };
-        if t.flags & (FIN | RST) != 0 {
+        if t.flags.intersects(TcpFlags::FIN | TcpFlags::RST) {
             phase = 2;
         }
         if phase == 0 {
-            if t.flags & SYN != 0 && t.flags & ACK != 0 {
+            if t.flags.contains(TcpFlags::SYN) && t.flags.contains(TcpFlags::ACK) {
                 seen_synack = true;
-            } else if seen_synack && t.flags & SYN == 0 {
+            } else if seen_synack && !t.flags.contains(TcpFlags::SYN) {
                 // The ACK completing the handshake is still part of it; data after it is not.
                 if t.len > 0 {
                     phase = 1;
@@ -49,23 +45,6 @@ fn phases(packets: &[&Packet]) -> Vec<u8> {
         out.push(phase);
     }
     out
-}
-
-fn flag_names(flags: u16) -> String {
-    let names = [
-        (FIN, "FIN"),
-        (SYN, "SYN"),
-        (RST, "RST"),
-        (0x008, "PSH"),
-        (ACK, "ACK"),
-        (0x020, "URG"),
-    ];
-    names
-        .iter()
-        .filter(|(b, _)| flags & b != 0)
-        .map(|(_, n)| *n)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The packets of `stream` from `packets` (all frames of a capture, numbered from 1).
@@ -151,9 +130,9 @@ pub fn flow_graph(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String
         let from_client = p.ip.as_ref().is_some_and(|ip| ip.src == stream.client.ip())
             && t.src_port == stream.client.port();
         let (x1, x2) = if from_client { (xc, xs) } else { (xs, xc) };
-        let color = if t.flags & RST != 0 {
+        let color = if t.flags.contains(TcpFlags::RST) {
             "#c5221f"
-        } else if t.flags & (SYN | FIN) != 0 {
+        } else if t.flags.intersects(TcpFlags::SYN | TcpFlags::FIN) {
             "#1a73e8"
         } else if t.len > 0 {
             "#188038"
@@ -167,8 +146,10 @@ pub fn flow_graph(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String
             y - 4,
             y + 4
         );
-        let mut label = format!("[{}] seq={}", flag_names(t.flags), t.seq);
-        if t.flags & ACK != 0 {
+        // The flow graph names FIN..URG only.
+        let shown = t.flags & TcpFlags(0x03f);
+        let mut label = format!("[{}] seq={}", shown.names(), t.seq);
+        if t.flags.contains(TcpFlags::ACK) {
             let _ = write!(label, " ack={}", t.ack);
         }
         let _ = write!(label, " len={}", t.len);
@@ -242,7 +223,7 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
         .filter(|p| is_client(p) != sender_is_client)
         .filter_map(|p| {
             let tcp = p.tcp.as_ref()?;
-            (tcp.flags & ACK != 0).then(|| {
+            (tcp.flags.contains(TcpFlags::ACK)).then(|| {
                 let win = f64::from(tcp.window_size.unwrap_or(u32::from(tcp.window_value)));
                 (time(p), f64::from(tcp.ack), f64::from(tcp.ack) + win)
             })

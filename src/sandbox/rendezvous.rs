@@ -180,13 +180,13 @@ pub fn join(path: &Path) -> Result<(), SandboxError> {
             netns: Arc::new(Netns::from_fd(fd)?),
         });
     }
-    *JOINED.lock().unwrap_or_else(|p| p.into_inner()) = hosts;
+    *crate::util::lock(&JOINED) = hosts;
     Ok(())
 }
 
 /// The network of the sandbox this process joined with [`join`].
 pub fn joined_network() -> Result<Network, NetworkError> {
-    let joined = JOINED.lock().unwrap_or_else(|p| p.into_inner());
+    let joined = crate::util::lock(&JOINED);
     if joined.is_empty() {
         return Err(NetworkError::Sandbox(
             "this labrun did not join another one's lab network".into(),

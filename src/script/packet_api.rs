@@ -4,6 +4,7 @@ use super::capture_api::{PacketRef, TraceRef};
 use super::{ApiResult, api_error};
 use crate::analysis::{Packet, Trace};
 use crate::sockets::TcpConn;
+use crate::wire::TcpFlags;
 use rhai::plugin::*;
 use rhai::{Array, Engine, FLOAT, INT};
 use std::net::SocketAddr;
@@ -15,16 +16,6 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<StreamRef>("TcpStream");
     engine.register_global_module(exported_module!(packet_module).into());
 }
-
-/// TCP flag bits as Wireshark numbers them.
-const FIN: u16 = 0x001;
-const SYN: u16 = 0x002;
-const RST: u16 = 0x004;
-const PSH: u16 = 0x008;
-const ACK: u16 = 0x010;
-const URG: u16 = 0x020;
-const ECE: u16 = 0x040;
-const CWR: u16 = 0x080;
 
 /// The packets of one TCP connection (Wireshark's `tcp.stream`).
 #[derive(Debug, Clone)]
@@ -58,9 +49,11 @@ impl StreamRef {
 
     /// The SYN sender (client) and the other end, from the first SYN or the first packet.
     fn ends(&self) -> Option<(SocketAddr, SocketAddr)> {
-        let first_syn = self
-            .packets()
-            .find(|(_, p)| p.tcp.as_ref().is_some_and(|t| t.flags & (SYN | ACK) == SYN));
+        let first_syn = self.packets().find(|(_, p)| {
+            p.tcp
+                .as_ref()
+                .is_some_and(|t| t.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN)
+        });
         first_syn
             .or_else(|| self.packets().next())
             .and_then(|(_, p)| endpoints(p))
@@ -76,26 +69,6 @@ pub fn endpoints(p: &Packet) -> Option<(SocketAddr, SocketAddr)> {
         _ => return None,
     };
     Some((SocketAddr::new(ip.src, sp), SocketAddr::new(ip.dst, dp)))
-}
-
-/// Wireshark's bracketed flag names, e.g. `SYN, ACK`.
-pub fn flag_names(flags: u16) -> String {
-    let names = [
-        (FIN, "FIN"),
-        (SYN, "SYN"),
-        (RST, "RST"),
-        (PSH, "PSH"),
-        (ACK, "ACK"),
-        (URG, "URG"),
-        (ECE, "ECE"),
-        (CWR, "CWR"),
-    ];
-    names
-        .iter()
-        .filter(|(bit, _)| flags & bit != 0)
-        .map(|(_, n)| *n)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn stream_for(t: &TraceRef, conn: &TcpConn) -> Option<StreamRef> {
@@ -246,9 +219,9 @@ mod packet_module {
         for (i, p) in s.packets() {
             let Some(t) = &p.tcp else { continue };
             let want = match state {
-                0 => t.flags & (SYN | ACK) == SYN,
-                1 => t.flags & (SYN | ACK) == SYN | ACK,
-                _ => t.flags & (SYN | ACK | RST) == ACK,
+                0 => t.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN,
+                1 => t.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN | TcpFlags::ACK,
+                _ => t.flags & (TcpFlags::SYN | TcpFlags::ACK | TcpFlags::RST) == TcpFlags::ACK,
             };
             if want {
                 out.push(Dynamic::from(PacketRef::new(Arc::clone(&s.trace), i)));
@@ -286,7 +259,9 @@ mod packet_module {
     pub fn closed_first(s: &mut TcpStream) -> Dynamic {
         s.story()
             .and_then(|st| st.closed_first())
-            .map_or(Dynamic::UNIT, |side| Dynamic::from(side.to_string()))
+            .map_or(Dynamic::UNIT, |side| {
+                Dynamic::from(side.short().to_string())
+            })
     }
 
     /// Each RST as `#{frame, from, cause}`; cause is "closed port", "abortive close",
@@ -304,7 +279,7 @@ mod packet_module {
                     "frame".into(),
                     Dynamic::from(i64::try_from(r.frame).unwrap_or(i64::MAX)),
                 );
-                m.insert("from".into(), Dynamic::from(r.from.to_string()));
+                m.insert("from".into(), Dynamic::from(r.from.short().to_string()));
                 m.insert("cause".into(), Dynamic::from(r.cause.short().to_string()));
                 Dynamic::from_map(m)
             })
@@ -314,21 +289,31 @@ mod packet_module {
     /// The packets with FIN set, in order.
     #[rhai_fn(get = "fins", pure)]
     pub fn fins(s: &mut TcpStream) -> Array {
-        s.refs(|p| p.tcp.as_ref().is_some_and(|t| t.flags & FIN != 0))
+        s.refs(|p| {
+            p.tcp
+                .as_ref()
+                .is_some_and(|t| t.flags.contains(TcpFlags::FIN))
+        })
     }
 
     /// The packets with RST set, in order.
     #[rhai_fn(get = "rsts", pure)]
     pub fn rsts(s: &mut TcpStream) -> Array {
-        s.refs(|p| p.tcp.as_ref().is_some_and(|t| t.flags & RST != 0))
+        s.refs(|p| {
+            p.tcp
+                .as_ref()
+                .is_some_and(|t| t.flags.contains(TcpFlags::RST))
+        })
     }
 
     /// The packets after the first FIN (the close), in order.
     #[rhai_fn(get = "close", pure)]
     pub fn close_packets(s: &mut TcpStream) -> Array {
-        let first_fin = s
-            .packets()
-            .position(|(_, p)| p.tcp.as_ref().is_some_and(|t| t.flags & FIN != 0));
+        let first_fin = s.packets().position(|(_, p)| {
+            p.tcp
+                .as_ref()
+                .is_some_and(|t| t.flags.contains(TcpFlags::FIN))
+        });
         match first_fin {
             Some(k) => {
                 let keep: Vec<usize> = s.members.iter().skip(k).copied().collect();
@@ -347,7 +332,7 @@ mod packet_module {
         let v = s.packets().find_map(|(_, p)| {
             let t = p.tcp.as_ref()?;
             let from_me = endpoints(p).is_some_and(|(src, _)| src == me);
-            (from_me && t.flags & SYN != 0)
+            (from_me && t.flags.contains(TcpFlags::SYN))
                 .then_some(t.options.mss)
                 .flatten()
         });
@@ -362,12 +347,17 @@ mod packet_module {
         let fin_seq = s.packets().find_map(|(_, p)| {
             let t = p.tcp.as_ref()?;
             let mine = endpoints(p).is_some_and(|(src, _)| src == me);
-            (mine && t.flags & FIN != 0).then_some(t.seq)
+            (mine && t.flags.contains(TcpFlags::FIN)).then_some(t.seq)
         });
         let v = s
             .packets()
             .filter(|(_, p)| endpoints(p).is_some_and(|(_, dst)| dst == me))
-            .filter_map(|(_, p)| p.tcp.as_ref().filter(|t| t.flags & ACK != 0).map(|t| t.ack))
+            .filter_map(|(_, p)| {
+                p.tcp
+                    .as_ref()
+                    .filter(|t| t.flags.contains(TcpFlags::ACK))
+                    .map(|t| t.ack)
+            })
             .filter(|ack| fin_seq.is_none_or(|f| *ack <= f))
             .max();
         int_or_unit(v)
@@ -530,38 +520,38 @@ mod packet_module {
         p.get()
             .tcp
             .as_ref()
-            .map(|t| flag_names(t.flags))
+            .map(|t| (t.flags & TcpFlags::CLASSIC).names())
             .unwrap_or_default()
     }
 
     /// SYN flag.
     #[rhai_fn(get = "is_syn", pure)]
     pub fn is_syn(p: &mut Packet) -> bool {
-        has(p, SYN)
+        has(p, TcpFlags::SYN)
     }
 
     /// ACK flag.
     #[rhai_fn(get = "is_ack", pure)]
     pub fn is_ack(p: &mut Packet) -> bool {
-        has(p, ACK)
+        has(p, TcpFlags::ACK)
     }
 
     /// FIN flag.
     #[rhai_fn(get = "is_fin", pure)]
     pub fn is_fin(p: &mut Packet) -> bool {
-        has(p, FIN)
+        has(p, TcpFlags::FIN)
     }
 
     /// RST flag.
     #[rhai_fn(get = "is_rst", pure)]
     pub fn is_rst(p: &mut Packet) -> bool {
-        has(p, RST)
+        has(p, TcpFlags::RST)
     }
 
     /// PSH flag.
     #[rhai_fn(get = "is_psh", pure)]
     pub fn is_psh(p: &mut Packet) -> bool {
-        has(p, PSH)
+        has(p, TcpFlags::PSH)
     }
 
     /// The MSS option's value, or ().
@@ -736,6 +726,6 @@ mod packet_module {
     }
 }
 
-fn has(p: &PacketRef, bit: u16) -> bool {
-    p.get().tcp.as_ref().is_some_and(|t| t.flags & bit != 0)
+fn has(p: &PacketRef, bit: TcpFlags) -> bool {
+    p.get().tcp.as_ref().is_some_and(|t| t.flags.contains(bit))
 }

@@ -6,10 +6,11 @@
 //! ends: `send`, `recv`, `ping`, `close`.
 
 use super::{POLL, WsError, WsResult};
+use crate::util::lock;
 use std::collections::VecDeque;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -69,10 +70,6 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct WsConn {
     inner: Arc<Inner>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn close_code(frame: &Option<CloseFrame>) -> (Option<u16>, String) {

@@ -1,5 +1,7 @@
-//! Just enough HTTP/1.1 for the WebSocket lab: request and response heads, read with
-//! deadlines from a standard stream.
+//! Just enough HTTP/1.1 for the WebSocket lab: request and response heads (parsed by
+//! `analysis::http`), read with deadlines from a standard stream.
+
+pub use crate::analysis::http::{Head, head_end};
 
 use super::{WsError, WsResult};
 use std::io::{ErrorKind, Read};
@@ -8,65 +10,6 @@ use std::time::{Duration, Instant};
 
 /// Largest request or response head accepted.
 pub const MAX_HEAD: usize = 16 * 1024;
-
-/// A parsed head: the start line and the header fields in order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Head {
-    /// `GET / HTTP/1.1` or `HTTP/1.1 200 OK`.
-    pub start: String,
-    /// Header fields as sent.
-    pub headers: Vec<(String, String)>,
-}
-
-impl Head {
-    /// Parses the bytes of a head (up to and including the blank line); None if it is not HTTP.
-    pub fn parse(bytes: &[u8]) -> Option<Head> {
-        let text = std::str::from_utf8(bytes).ok()?;
-        let mut lines = text.split("\r\n");
-        let start = lines.next()?.to_string();
-        if start.split(' ').count() < 2 {
-            return None;
-        }
-        let headers = lines
-            .take_while(|l| !l.is_empty())
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect();
-        Some(Head { start, headers })
-    }
-
-    /// The value of header `name` (case-insensitive), if present.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The n-th word of the start line (method, target, version / version, status).
-    pub fn word(&self, n: usize) -> &str {
-        self.start.split(' ').nth(n).unwrap_or("")
-    }
-
-    /// Content-Length, or 0.
-    pub fn content_length(&self) -> usize {
-        self.header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// True when the connection ends after this message.
-    pub fn closes(&self) -> bool {
-        self.header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
-            || self.start.contains("HTTP/1.0")
-    }
-}
-
-/// Position just after the blank line that ends a head, if `buf` holds one.
-pub fn head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
-}
 
 fn timed_out(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)

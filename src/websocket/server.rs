@@ -6,11 +6,12 @@ use super::http;
 use super::{POLL, WsConn, WsError, WsResult};
 use crate::network::Host;
 use crate::sockets::{DEFAULT_TIMEOUT, TcpConn, TcpListener, TcpOptions};
+use crate::util::lock;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -53,10 +54,6 @@ impl std::fmt::Debug for WsServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "WsServer({})", self.inner.addr)
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The default timeout capped by the run's time limit (never zero, which means none).

@@ -1,6 +1,6 @@
 //! Link-layer types and the hand-decoded link headers (SLL, SLL2, NULL).
 
-use super::error::WireError;
+use super::error::{Layer, WireError};
 
 /// The link-layer header type of a capture (libpcap's DLT/LINKTYPE value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,7 +101,7 @@ impl<'a> Sll2Header<'a> {
     pub fn new_checked(bytes: &'a [u8]) -> Result<Self, WireError> {
         if bytes.len() < Self::LEN {
             return Err(WireError::truncated(
-                "Linux cooked v2 header",
+                Layer::LinuxSll2,
                 bytes.len(),
                 Self::LEN,
             ));
@@ -153,7 +153,7 @@ impl<'a> SllHeader<'a> {
     pub fn new_checked(bytes: &'a [u8]) -> Result<Self, WireError> {
         if bytes.len() < Self::LEN {
             return Err(WireError::truncated(
-                "Linux cooked header",
+                Layer::LinuxSll,
                 bytes.len(),
                 Self::LEN,
             ));
@@ -196,7 +196,7 @@ impl<'a> NullHeader<'a> {
     pub fn new_checked(bytes: &'a [u8]) -> Result<Self, WireError> {
         if bytes.len() < Self::LEN {
             return Err(WireError::truncated(
-                "loopback header",
+                Layer::Loopback,
                 bytes.len(),
                 Self::LEN,
             ));

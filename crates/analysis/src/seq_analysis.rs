@@ -2,44 +2,9 @@
 //! window updates, zero windows, keep-alives, lost segments), ported rule by
 //! rule from `tcp_analyze_sequence_number` so the Info prefixes match.
 
-use super::text::TextSink;
-use crate::wire::tcp_flags;
-
-/// Analysis flag bits, the values Wireshark uses (`TCP_A_*`).
-pub mod flags {
-    /// "[TCP Retransmission]".
-    pub const RETRANSMISSION: u32 = 0x0001;
-    /// "[TCP Previous segment not captured]".
-    pub const LOST_PACKET: u32 = 0x0002;
-    /// "[TCP ACKed unseen segment]".
-    pub const ACK_LOST_PACKET: u32 = 0x0004;
-    /// "[TCP Keep-Alive]".
-    pub const KEEP_ALIVE: u32 = 0x0008;
-    /// "[TCP Dup ACK f#n]".
-    pub const DUPLICATE_ACK: u32 = 0x0010;
-    /// "[TCP ZeroWindow]".
-    pub const ZERO_WINDOW: u32 = 0x0020;
-    /// "[TCP ZeroWindowProbe]".
-    pub const ZERO_WINDOW_PROBE: u32 = 0x0040;
-    /// "[TCP ZeroWindowProbeAck]".
-    pub const ZERO_WINDOW_PROBE_ACK: u32 = 0x0080;
-    /// "[TCP Keep-Alive ACK]".
-    pub const KEEP_ALIVE_ACK: u32 = 0x0100;
-    /// "[TCP Out-Of-Order]".
-    pub const OUT_OF_ORDER: u32 = 0x0200;
-    /// "[TCP Fast Retransmission]".
-    pub const FAST_RETRANSMISSION: u32 = 0x0400;
-    /// "[TCP Window Update]".
-    pub const WINDOW_UPDATE: u32 = 0x0800;
-    /// "[TCP Window Full]".
-    pub const WINDOW_FULL: u32 = 0x1000;
-    /// "[TCP Port numbers reused]".
-    pub const REUSED_PORTS: u32 = 0x2000;
-    /// "[TCP Spurious Retransmission]".
-    pub const SPURIOUS_RETRANSMISSION: u32 = 0x4000;
-}
-
-use flags::*;
+use super::verdict::SeqVerdict;
+use super::verdict::flags::*;
+use labrun_wire::{SeqNumber, TcpFlags};
 
 /// Wireshark keeps at most this many unacknowledged segments per direction.
 const MAX_UNACKED_SEGMENTS: usize = 1000;
@@ -83,17 +48,6 @@ impl Default for SeqFlow {
     }
 }
 
-/// What the analysis says about one segment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SeqVerdict {
-    /// `flags::*` bits.
-    pub flags: u32,
-    /// Duplicate ACK number (the n of "#n").
-    pub dupack_num: u32,
-    /// Frame of the last non-duplicate ACK (the f of "f#n").
-    pub dupack_frame: u64,
-}
-
 /// One segment's inputs to the analysis.
 pub(crate) struct SegmentIn {
     pub number: u64,
@@ -101,7 +55,7 @@ pub(crate) struct SegmentIn {
     pub seq: u32,
     pub ack: u32,
     pub seglen: u32,
-    pub flags: u16,
+    pub flags: TcpFlags,
     pub window: u32,
     /// Scale shift of the receiving side (-1 unknown, -2 none).
     pub rev_win_scale: i32,
@@ -110,20 +64,20 @@ pub(crate) struct SegmentIn {
 }
 
 fn lt(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) < 0
+    SeqNumber(a).lt(SeqNumber(b))
 }
 fn gt(a: u32, b: u32) -> bool {
-    (b.wrapping_sub(a) as i32) < 0
+    SeqNumber(a).gt(SeqNumber(b))
 }
 fn le(a: u32, b: u32) -> bool {
-    !gt(a, b)
+    SeqNumber(a).le(SeqNumber(b))
 }
 
 /// Runs the analysis of one segment travelling in the `fwd` direction.
 pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> SeqVerdict {
     let mut v = SeqVerdict::default();
     let f = s.flags;
-    let syn_fin_rst = tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST;
+    let syn_fin_rst = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST;
     let (seq, ack, seglen, window) = (s.seq, s.ack, s.seglen, s.window);
 
     'fwd: {
@@ -131,15 +85,15 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
             v.flags |= ZERO_WINDOW_PROBE;
             break 'fwd;
         }
-        if window == 0 && f & syn_fin_rst == 0 {
+        if window == 0 && !f.intersects(syn_fin_rst) {
             v.flags |= ZERO_WINDOW;
         }
-        if fwd.nextseq != 0 && gt(seq, fwd.nextseq) && f & tcp_flags::RST == 0 {
+        if fwd.nextseq != 0 && gt(seq, fwd.nextseq) && !f.contains(TcpFlags::RST) {
             v.flags |= LOST_PACKET;
         }
         if (seglen == 0 || seglen == 1)
             && seq == fwd.nextseq.wrapping_sub(1)
-            && f & syn_fin_rst == 0
+            && !f.intersects(syn_fin_rst)
         {
             v.flags |= KEEP_ALIVE;
         }
@@ -148,11 +102,11 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
             && window != fwd.window
             && seq == fwd.nextseq
             && ack == fwd.lastack
-            && f & syn_fin_rst == 0
+            && !f.intersects(syn_fin_rst)
         {
             v.flags |= WINDOW_UPDATE;
         }
-        if seglen > 0 && s.rev_win_scale != -1 && f & syn_fin_rst == 0 {
+        if seglen > 0 && s.rev_win_scale != -1 && !f.intersects(syn_fin_rst) {
             let shift = u32::try_from(s.rev_win_scale.max(0)).unwrap_or(0);
             let edge = rev.lastack.wrapping_add(rev.window.wrapping_shl(shift));
             if seq.wrapping_add(seglen) == edge {
@@ -163,7 +117,7 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
             && window == fwd.window
             && seq == fwd.nextseq
             && ack == fwd.lastack
-            && f & syn_fin_rst == 0;
+            && !f.intersects(syn_fin_rst);
         if repeats && window != 0 && rev.lastsegmentflags & KEEP_ALIVE != 0 {
             v.flags |= KEEP_ALIVE_ACK;
             break 'fwd;
@@ -201,7 +155,7 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
     // then moves to the other side's nextseq, and the report is suppressed
     // until the other side sends a segment that is not a duplicate ACK
     // (behaviour of tshark 4.0, checked against real loopback captures).
-    if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && f & tcp_flags::ACK != 0 {
+    if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && f.contains(TcpFlags::ACK) {
         if rev.dupacknum == 0 {
             v.flags |= ACK_LOST_PACKET;
         }
@@ -210,7 +164,7 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
     }
 
     'retrans: {
-        if !(seglen > 0 || f & (tcp_flags::SYN | tcp_flags::FIN) != 0) {
+        if !(seglen > 0 || f.intersects(TcpFlags::SYN | TcpFlags::FIN)) {
             break 'retrans;
         }
         let mut seq_not_advanced = fwd.nextseq != 0 && lt(seq, fwd.nextseq);
@@ -231,7 +185,7 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
             break 'retrans;
         }
         let since_nextseq = s.ts - fwd.nextseqtime;
-        let syn_fin = u32::from(f & (tcp_flags::SYN | tcp_flags::FIN) != 0);
+        let syn_fin = u32::from(f.intersects(TcpFlags::SYN | TcpFlags::FIN));
         if seq_not_advanced
             && since_nextseq < s.ooo_threshold
             && fwd.nextseq != seq.wrapping_add(seglen).wrapping_add(syn_fin)
@@ -245,10 +199,10 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
     }
 
     let mut nextseq = seq.wrapping_add(seglen);
-    if (seglen > 0 || f & (tcp_flags::SYN | tcp_flags::FIN) != 0)
+    if (seglen > 0 || f.intersects(TcpFlags::SYN | TcpFlags::FIN))
         && fwd.segments.len() < MAX_UNACKED_SEGMENTS
     {
-        if f & (tcp_flags::SYN | tcp_flags::FIN) != 0 {
+        if f.intersects(TcpFlags::SYN | TcpFlags::FIN) {
             nextseq = nextseq.wrapping_add(1);
         }
         fwd.segments.push(Unacked { seq, nextseq });
@@ -280,61 +234,10 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
     v
 }
 
-/// The Info column prefixes for a verdict, in the order tshark prints them.
-pub fn info_prefix(v: &SeqVerdict) -> String {
-    if v.flags == 0 {
-        return String::new();
-    }
-    let mut s = String::new();
-    write_info_prefix(v, &mut s);
-    s
-}
-
-/// Writes [`info_prefix`] to `out`; nothing at all for a plain segment.
-pub(crate) fn write_info_prefix(v: &SeqVerdict, out: &mut impl TextSink) {
-    if v.flags == 0 {
-        return;
-    }
-    // Wireshark prepends each text in this order, so the last one comes first.
-    let mut parts: Vec<String> = Vec::new();
-    let mut add = |bit: u32, text: &str| {
-        if v.flags & bit != 0 {
-            parts.push(text.to_string());
-        }
-    };
-    add(REUSED_PORTS, "[TCP Port numbers reused] ");
-    add(RETRANSMISSION, "[TCP Retransmission] ");
-    add(FAST_RETRANSMISSION, "[TCP Fast Retransmission] ");
-    add(SPURIOUS_RETRANSMISSION, "[TCP Spurious Retransmission] ");
-    add(OUT_OF_ORDER, "[TCP Out-Of-Order] ");
-    add(LOST_PACKET, "[TCP Previous segment not captured] ");
-    add(ACK_LOST_PACKET, "[TCP ACKed unseen segment] ");
-    add(WINDOW_UPDATE, "[TCP Window Update] ");
-    add(WINDOW_FULL, "[TCP Window Full] ");
-    add(KEEP_ALIVE, "[TCP Keep-Alive] ");
-    add(KEEP_ALIVE_ACK, "[TCP Keep-Alive ACK] ");
-    if v.flags & DUPLICATE_ACK != 0 && v.dupack_num != 0 {
-        parts.push(format!(
-            "[TCP Dup ACK {}#{}] ",
-            v.dupack_frame, v.dupack_num
-        ));
-    }
-    let mut add = |bit: u32, text: &str| {
-        if v.flags & bit != 0 {
-            parts.push(text.to_string());
-        }
-    };
-    add(ZERO_WINDOW_PROBE, "[TCP ZeroWindowProbe] ");
-    add(ZERO_WINDOW, "[TCP ZeroWindow] ");
-    add(ZERO_WINDOW_PROBE_ACK, "[TCP ZeroWindowProbeAck] ");
-    for part in parts.iter().rev() {
-        out.put_str(part);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verdict::info_prefix;
 
     fn seg(number: u64, seq: u32, ack: u32, seglen: u32, window: u32) -> SegmentIn {
         SegmentIn {
@@ -343,7 +246,7 @@ mod tests {
             seq,
             ack,
             seglen,
-            flags: tcp_flags::ACK,
+            flags: TcpFlags::ACK,
             window,
             rev_win_scale: -2,
             ooo_threshold: 3_000_000,

@@ -1,38 +1,83 @@
 //! Packets as Wireshark shows them: a streaming analyzer that turns captured
 //! frames into [`Packet`] records whose fields equal tshark's output.
+//!
+//! Feed frames in capture order to an [`Analyzer`] (or a whole list to [`Trace::analyze`]);
+//! each comes back as a [`Packet`] with Wireshark's numbers: TCP stream index, relative
+//! sequence and acknowledgement numbers, the sequence analysis (retransmissions, duplicate
+//! ACKs, ...), the Protocol and Info columns. Per connection it also tells the story a lab
+//! manual tells ([`StreamStory`]): how it opened and closed and why each RST was sent, as
+//! enums whose words a report chooses. No I/O, no threads: any reader of frames can use it.
+//!
+//! ```
+//! use labrun_analysis::{HandshakeKind, RawFrame, Trace};
+//! use labrun_wire::LinkType;
+//!
+//! // A client's SYN and the server's SYN-ACK, built with etherparse.
+//! let frame = |from_client: bool, seq: u32, ack: Option<u32>| {
+//!     let (a, b) = ([10, 77, 0, 1], [10, 77, 0, 2]);
+//!     let (src, dst, sp, dp) = if from_client { (a, b, 40000, 8888) } else { (b, a, 8888, 40000) };
+//!     let mut tcp = etherparse::PacketBuilder::ethernet2([2; 6], [4; 6])
+//!         .ipv4(src, dst, 64)
+//!         .tcp(sp, dp, seq, 64240)
+//!         .syn();
+//!     if let Some(ack) = ack {
+//!         tcp = tcp.ack(ack);
+//!     }
+//!     let mut data = Vec::new();
+//!     tcp.write(&mut data, &[]).unwrap();
+//!     RawFrame { ts_sec: 0, ts_nsec: 0, orig_len: data.len() as u32, data }
+//! };
+//! let frames = [frame(true, 5000, None), frame(false, 9000, Some(5001))];
+//!
+//! let trace = Trace::analyze(LinkType::Ethernet, frames.iter());
+//! let syn_ack = &trace.packets[1];
+//! assert_eq!(syn_ack.info, "8888 → 40000 [SYN, ACK] Seq=0 Ack=1 Win=64240 Len=0");
+//! let tcp = syn_ack.tcp.as_ref().unwrap();
+//! assert_eq!((tcp.stream, tcp.seq, tcp.ack), (0, 0, 1));
+//! // Without the client's final ACK the handshake is not complete.
+//! let story = &trace.streams[0].story;
+//! assert_eq!(story.handshake_kind(), HandshakeKind::Incomplete);
+//! ```
 
 mod defrag;
 mod echo;
 mod fields;
 mod follow;
 mod fxhash;
+pub mod http;
 mod info;
 mod packet;
+pub mod reassembly;
 mod seq_analysis;
+mod side;
 mod story;
 mod tcp;
 mod text;
+mod verdict;
 pub mod websocket;
+mod winscale;
 
 use std::net::SocketAddr;
 
 pub use defrag::Reassembled;
-pub use fields::{CSV_FIELDS, SUPPORTED_FIELDS, fmt_mac, fmt_seconds, push_decimal, tcp_flags_str};
+pub use fields::{CSV_FIELDS, Field, SUPPORTED_FIELDS};
 pub use follow::{Chunk, Follow, follow_text};
-pub use info::{ip_proto_name, tcp_flag_names, write_columns};
+pub use info::{ip_proto_name, write_columns};
 pub use packet::{
     ArpInfo, IcmpInfo, IcmpQuoteInfo, IpInfo, LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions,
     UdpInfo,
 };
-pub use seq_analysis::{SeqVerdict, flags as analysis_flags, info_prefix};
+pub use side::Side;
 pub use story::{
-    CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, Side, StreamStory, SynOptions,
-    anomaly_name,
+    Anomaly, CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, StreamStory,
+    SynOptions,
 };
-pub use tcp::{TcpStream, WinScale, relative};
-pub use text::TextSink;
+pub use tcp::{TcpStream, relative};
+pub use text::{TextSink, fmt_mac, fmt_seconds, push_decimal};
+pub use verdict::{SeqVerdict, flags as analysis_flags, info_prefix};
+pub use winscale::WinScale;
 
-use crate::wire::{self, LinkRepr, LinkType, NetRepr, TcpOption, TransportRepr};
+use labrun_wire::{self as wire, LinkRepr, LinkType, NetRepr, TcpOption, TransportRepr};
 
 /// Streaming analyzer: feed frames in capture order with [`Analyzer::push`].
 /// It keeps per-connection state only, so it can process very large files.
@@ -154,7 +199,7 @@ impl Analyzer {
             payload: decoded.payload,
             cut_short: matches!(
                 &decoded.error,
-                Some(wire::WireError::Truncated { layer, .. }) if layer.ends_with("payload")
+                Some(wire::WireError::Truncated { layer, .. }) if layer.is_payload()
             ),
             echo_request_frame: None,
             reassembled_from,

@@ -2,9 +2,8 @@
 //! direction put back together by sequence number (retransmissions and
 //! overlaps count once, out-of-order segments wait for the gap to fill).
 
-use std::collections::BTreeMap;
-
-use super::story::Side;
+use super::reassembly::{Delivery, Reassembler};
+use super::side::Side;
 
 /// Most bytes waiting out of order per direction before gaps are given up.
 const MAX_PENDING_BYTES: usize = 4 << 20;
@@ -18,19 +17,10 @@ pub struct Chunk {
     pub data: Vec<u8>,
 }
 
-#[derive(Debug, Default)]
-struct Direction {
-    /// Relative sequence number of the next byte expected.
-    next: Option<u32>,
-    /// Out-of-order segments by relative sequence number.
-    pending: BTreeMap<u32, Vec<u8>>,
-    pending_bytes: usize,
-}
-
 /// Reassembles the application data of one stream.
 #[derive(Debug)]
 pub struct Follow {
-    dirs: [Direction; 2],
+    dirs: [Reassembler<Vec<u8>>; 2],
     chunks: Vec<Chunk>,
     bytes: usize,
     limit: usize,
@@ -38,15 +28,14 @@ pub struct Follow {
     pub missing: u64,
 }
 
-fn after(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) > 0
-}
-
 impl Follow {
     /// Follows a stream, keeping at most `limit` bytes in total.
     pub fn new(limit: usize) -> Follow {
         Follow {
-            dirs: [Direction::default(), Direction::default()],
+            dirs: [
+                Reassembler::new(MAX_PENDING_BYTES),
+                Reassembler::new(MAX_PENDING_BYTES),
+            ],
             chunks: Vec::new(),
             bytes: 0,
             limit,
@@ -79,84 +68,63 @@ impl Follow {
             Side::Client => 0,
             Side::Server => 1,
         };
-        let next = *self.dirs[i].next.get_or_insert(seq);
-        let end = seq.wrapping_add(len);
-        if !after(end, next) {
-            return; // Retransmission of data already delivered.
-        }
-        if after(seq, next) {
-            let d = &mut self.dirs[i];
-            if d.pending_bytes + data.len() > MAX_PENDING_BYTES {
-                // Give the gap up: deliver what waits, in order.
-                self.flush_pending(i, from, true);
-            } else {
-                d.pending_bytes += data.len();
-                d.pending.insert(seq, data.to_vec());
-                return;
-            }
-        }
-        let skip = next.wrapping_sub(seq) as usize;
-        let new = if after(seq, next) {
-            data
-        } else {
-            data.get(skip..).unwrap_or(&[])
-        };
-        self.deliver(from, new);
-        self.dirs[i].next = Some(end);
-        self.flush_pending(i, from, false);
-    }
-
-    fn flush_pending(&mut self, i: usize, from: Side, force: bool) {
-        loop {
-            let next = self.dirs[i].next.unwrap_or(0);
-            let Some((&seq, _)) = self.dirs[i].pending.iter().next() else {
-                return;
-            };
-            if after(seq, next) && !force {
-                return;
-            }
-            let Some(data) = self.dirs[i].pending.remove(&seq) else {
-                return;
-            };
-            self.dirs[i].pending_bytes -= data.len();
-            let end = seq.wrapping_add(u32::try_from(data.len()).unwrap_or(u32::MAX));
-            if !after(end, next) {
-                continue;
-            }
-            if after(seq, next) {
-                self.missing += u64::from(seq.wrapping_sub(next));
-                self.deliver(from, &data);
-            } else {
-                let skip = next.wrapping_sub(seq) as usize;
-                self.deliver(from, data.get(skip..).unwrap_or(&[]));
-            }
-            self.dirs[i].next = Some(end);
-        }
-    }
-
-    fn deliver(&mut self, from: Side, data: &[u8]) {
-        let room = self.limit.saturating_sub(self.bytes);
-        let keep = data.get(..room.min(data.len())).unwrap_or(&[]);
-        self.missing += (data.len() - keep.len()) as u64;
-        if keep.is_empty() {
-            return;
-        }
-        self.bytes += keep.len();
-        match self.chunks.last_mut() {
-            Some(c) if c.from == from => c.data.extend_from_slice(keep),
-            _ => self.chunks.push(Chunk {
-                from,
-                data: keep.to_vec(),
-            }),
-        }
+        let Follow {
+            dirs,
+            chunks,
+            bytes,
+            limit,
+            missing,
+        } = self;
+        dirs[i].add(seq, len, data.to_vec(), &mut |segment, d| {
+            keep(chunks, bytes, missing, *limit, from, &segment, d)
+        });
     }
 
     /// Ends the stream: data still waiting behind a gap is delivered.
     pub fn finish(&mut self) {
-        for (i, side) in [(0, Side::Client), (1, Side::Server)] {
-            self.flush_pending(i, side, true);
+        for (i, from) in [(0, Side::Client), (1, Side::Server)] {
+            let Follow {
+                dirs,
+                chunks,
+                bytes,
+                limit,
+                missing,
+            } = self;
+            dirs[i]
+                .finish(&mut |segment, d| keep(chunks, bytes, missing, *limit, from, &segment, d));
         }
     }
+}
+
+/// Appends the new bytes of a segment from `from` to `chunks`, up to `limit` bytes in
+/// all; the rest, and the gap before it, count as missing.
+fn keep(
+    chunks: &mut Vec<Chunk>,
+    bytes: &mut usize,
+    missing: &mut u64,
+    limit: usize,
+    from: Side,
+    segment: &[u8],
+    d: Delivery,
+) -> bool {
+    // The stream moves past every segment, kept or not.
+    *missing += u64::from(d.gap);
+    let data = segment.get(d.skip..).unwrap_or(&[]);
+    let room = limit.saturating_sub(*bytes);
+    let kept = data.get(..room.min(data.len())).unwrap_or(&[]);
+    *missing += (data.len() - kept.len()) as u64;
+    if kept.is_empty() {
+        return true;
+    }
+    *bytes += kept.len();
+    match chunks.last_mut() {
+        Some(c) if c.from == from => c.data.extend_from_slice(kept),
+        _ => chunks.push(Chunk {
+            from,
+            data: kept.to_vec(),
+        }),
+    }
+    true
 }
 
 /// The text view of followed data: printable ASCII and line breaks kept,

@@ -3,57 +3,8 @@
 //! many bytes went each way. Built segment by segment (constant memory per
 //! stream) by the tracker, so live lab captures and `labrun analyze` share it.
 
-use crate::i18n::Lang;
-use std::fmt;
-
-use crate::wire::tcp_flags;
-
-/// One end of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// The SYN sender (or the first sender when no SYN was captured).
-    Client,
-    /// The other end.
-    Server,
-}
-
-impl Side {
-    /// The other end.
-    pub fn peer(self) -> Side {
-        match self {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Side::Client => 0,
-            Side::Server => 1,
-        }
-    }
-}
-
-impl Side {
-    /// `client`/`server` in `lang`.
-    pub fn describe(&self, lang: Lang) -> &'static str {
-        match (lang, self) {
-            (Lang::En, Side::Client) => "client",
-            (Lang::En, Side::Server) => "server",
-            (Lang::Zh, Side::Client) => "客户端",
-            (Lang::Zh, Side::Server) => "服务器",
-        }
-    }
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        })
-    }
-}
+use super::side::Side;
+use labrun_wire::{SeqNumber, TcpFlags};
 
 /// How the connection was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,38 +33,6 @@ impl HandshakeKind {
             HandshakeKind::Refused => "refused",
             HandshakeKind::Incomplete => "incomplete",
             HandshakeKind::NotCaptured => "not captured",
-        }
-    }
-}
-
-impl HandshakeKind {
-    /// The description in `lang` (Display is the English one).
-    pub fn describe(&self, lang: Lang) -> String {
-        match (lang, self) {
-            (Lang::En, _) => self.to_string(),
-            (Lang::Zh, HandshakeKind::Normal) => "三次握手 (SYN, SYN-ACK, ACK)".into(),
-            (Lang::Zh, HandshakeKind::SynRetried(n)) => format!("SYN 发送 {n} 次后完成三次握手"),
-            (Lang::Zh, HandshakeKind::SimultaneousOpen) => "同时打开（双方都发送了 SYN）".into(),
-            (Lang::Zh, HandshakeKind::Refused) => "被拒绝：SYN 得到的回答是 RST".into(),
-            (Lang::Zh, HandshakeKind::Incomplete) => "不完整（没有抓到完整的握手）".into(),
-            (Lang::Zh, HandshakeKind::NotCaptured) => "未抓到（抓包开始得较晚）".into(),
-        }
-    }
-}
-
-impl fmt::Display for HandshakeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HandshakeKind::Normal => f.write_str("three-way handshake (SYN, SYN-ACK, ACK)"),
-            HandshakeKind::SynRetried(n) => {
-                write!(f, "three-way handshake after the SYN was sent {n} times")
-            }
-            HandshakeKind::SimultaneousOpen => {
-                f.write_str("simultaneous open (both ends sent a SYN)")
-            }
-            HandshakeKind::Refused => f.write_str("refused: the SYN was answered with RST"),
-            HandshakeKind::Incomplete => f.write_str("incomplete (no complete handshake captured)"),
-            HandshakeKind::NotCaptured => f.write_str("not captured (the capture began later)"),
         }
     }
 }
@@ -152,39 +71,6 @@ impl CloseKind {
     }
 }
 
-impl CloseKind {
-    /// The description in `lang` (Display is the English one).
-    pub fn describe(&self, lang: Lang) -> String {
-        match lang {
-            Lang::En => self.to_string(),
-            Lang::Zh => match self {
-                CloseKind::FourWay => "四次挥手 (FIN, ACK, FIN, ACK)",
-                CloseKind::ThreeWay => "三次挥手 (FIN, FIN+ACK, ACK)",
-                CloseKind::Simultaneous => "同时关闭（两个 FIN 交错而过）",
-                CloseKind::HalfClose => "半关闭：第一个 FIN 之后仍有数据传送",
-                CloseKind::Reset => "复位 (RST)",
-                CloseKind::OneSided => "抓包中只有一端关闭",
-                CloseKind::Open => "抓包结束时连接仍然打开",
-            }
-            .into(),
-        }
-    }
-}
-
-impl fmt::Display for CloseKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CloseKind::FourWay => "four-way close (FIN, ACK, FIN, ACK)",
-            CloseKind::ThreeWay => "three-way close (FIN, FIN+ACK, ACK)",
-            CloseKind::Simultaneous => "simultaneous close (the two FINs crossed)",
-            CloseKind::HalfClose => "half-close: data still flowed after the first FIN",
-            CloseKind::Reset => "reset (RST)",
-            CloseKind::OneSided => "only one end closed in the capture",
-            CloseKind::Open => "still open at the end of the capture",
-        })
-    }
-}
-
 /// The likely reason a RST was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RstCause {
@@ -211,35 +97,6 @@ impl RstCause {
             RstCause::DataAfterClose => "data after close",
             RstCause::Unknown => "unknown",
         }
-    }
-}
-
-impl RstCause {
-    /// The description in `lang` (Display is the English one).
-    pub fn describe(&self, lang: Lang) -> String {
-        match lang {
-            Lang::En => self.to_string(),
-            Lang::Zh => match self {
-                RstCause::ClosedPort => "连接被拒绝：该端口上没有进程监听",
-                RstCause::AbortiveClose => "异常关闭（SO_LINGER 超时为 0）",
-                RstCause::UnreadData => "关闭时收到的数据尚未读取（或异常关闭）",
-                RstCause::DataAfterClose => "本端关闭之后又收到了数据",
-                RstCause::Unknown => "未知",
-            }
-            .into(),
-        }
-    }
-}
-
-impl fmt::Display for RstCause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RstCause::ClosedPort => "connection refused: nobody listens on the port",
-            RstCause::AbortiveClose => "abortive close (SO_LINGER with timeout 0)",
-            RstCause::UnreadData => "closed with received data still unread (or an abortive close)",
-            RstCause::DataAfterClose => "data arrived after this end had closed",
-            RstCause::Unknown => "unknown",
-        })
     }
 }
 
@@ -319,8 +176,8 @@ pub struct StreamStory {
     pub handshake_done: bool,
     /// Who sent the last segment carrying data.
     pub last_data_from: Option<Side>,
-    /// Frames flagged by the sequence analysis, by flag name (counts).
-    pub anomalies: Vec<(&'static str, u64)>,
+    /// Frames flagged by the sequence analysis, by anomaly, in order of first appearance.
+    pub anomalies: Vec<(Anomaly, u64)>,
     /// Highest relative sequence end seen per end (for `bytes`).
     max_end: [u32; 2],
 }
@@ -329,18 +186,18 @@ pub struct StreamStory {
 pub(crate) struct StorySegment<'a> {
     pub number: u64,
     pub from: Side,
-    pub flags: u16,
+    pub flags: TcpFlags,
     pub seq_raw: u32,
     pub ack_raw: u32,
     pub rel_seq: u32,
     pub len: u32,
     pub window: u16,
-    pub options: &'a [crate::wire::TcpOption],
+    pub options: &'a [labrun_wire::TcpOption],
     pub analysis_flags: u32,
 }
 
 fn covers(ack: u32, end: u32) -> bool {
-    (ack.wrapping_sub(end) as i32) >= 0
+    SeqNumber(ack).ge(SeqNumber(end))
 }
 
 impl StreamStory {
@@ -361,13 +218,13 @@ impl StreamStory {
 
     /// Adds one segment.
     pub(crate) fn add(&mut self, s: &StorySegment<'_>) {
-        use crate::wire::TcpOption;
+        use labrun_wire::TcpOption;
         let me = s.from.index();
         let peer = s.from.peer().index();
-        let syn = s.flags & tcp_flags::SYN != 0;
-        let ack = s.flags & tcp_flags::ACK != 0;
-        let fin = s.flags & tcp_flags::FIN != 0;
-        let rst = s.flags & tcp_flags::RST != 0;
+        let syn = s.flags.contains(TcpFlags::SYN);
+        let ack = s.flags.contains(TcpFlags::ACK);
+        let fin = s.flags.contains(TcpFlags::FIN);
+        let rst = s.flags.contains(TcpFlags::RST);
         self.ends[me].segments += 1;
         if syn {
             if !ack {
@@ -398,7 +255,7 @@ impl StreamStory {
         if s.len > 0 && !rst {
             self.ends[me].data_segments += 1;
             let end = s.rel_seq.wrapping_add(s.len);
-            if self.max_end[me] == 0 || (end.wrapping_sub(self.max_end[me]) as i32) > 0 {
+            if self.max_end[me] == 0 || SeqNumber(end).ahead_of(SeqNumber(self.max_end[me])) {
                 self.max_end[me] = end;
             }
             self.ends[me].bytes = u64::from(self.max_end[me].saturating_sub(1));
@@ -436,12 +293,11 @@ impl StreamStory {
                 cause,
             });
         }
-        for (bit, name) in ANOMALY_NAMES {
-            let name: &str = name;
+        for (bit, anomaly) in ANOMALY_FLAGS {
             if s.analysis_flags & bit != 0 {
-                match self.anomalies.iter_mut().find(|(n, _)| *n == name) {
+                match self.anomalies.iter_mut().find(|(a, _)| *a == anomaly) {
                     Some((_, c)) => *c += 1,
-                    None => self.anomalies.push((name, 1)),
+                    None => self.anomalies.push((anomaly, 1)),
                 }
             }
         }
@@ -541,43 +397,50 @@ impl StreamStory {
     }
 }
 
-/// An anomaly's report name (from [`StreamStory::anomalies`]) in `lang`.
-pub fn anomaly_name(name: &str, lang: Lang) -> &str {
-    if lang == Lang::En {
-        return name;
-    }
-    match name {
-        "retransmission" => "重传",
-        "fast retransmission" => "快速重传",
-        "spurious retransmission" => "虚假重传",
-        "out-of-order" => "乱序",
-        "previous segment not captured" => "前一报文段未抓到",
-        "ACKed unseen segment" => "确认了未抓到的报文段",
-        "duplicate ACK" => "重复 ACK",
-        "zero window" => "零窗口",
-        "zero window probe" => "零窗口探测",
-        "keep-alive" => "保活",
-        "window full" => "窗口已满",
-        "window update" => "窗口更新",
-        other => other,
-    }
+/// Something Wireshark's TCP sequence analysis flags on a segment, counted per stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Anomaly {
+    /// A segment sent again.
+    Retransmission,
+    /// Retransmitted after duplicate ACKs.
+    FastRetransmission,
+    /// Retransmitted although the receiver had acknowledged it.
+    SpuriousRetransmission,
+    /// Arrived before a segment with a lower sequence number.
+    OutOfOrder,
+    /// A gap: the segment before this one was not captured.
+    PreviousSegmentNotCaptured,
+    /// An ACK for data the capture never saw.
+    AckedUnseenSegment,
+    /// The same ACK again, with no data and no window change.
+    DuplicateAck,
+    /// The receiver announced a window of 0.
+    ZeroWindow,
+    /// One byte sent into a zero window.
+    ZeroWindowProbe,
+    /// A keep-alive probe (one byte below the next sequence number).
+    KeepAlive,
+    /// The sender filled the receiver's window.
+    WindowFull,
+    /// Only the window changed.
+    WindowUpdate,
 }
 
-/// Sequence-analysis flags counted as anomalies, with their report names.
-const ANOMALY_NAMES: [(u32, &str); 12] = {
-    use super::seq_analysis::flags::*;
+/// Sequence-analysis flags counted as anomalies, in the order reports list them.
+const ANOMALY_FLAGS: [(u32, Anomaly); 12] = {
+    use super::verdict::flags::*;
     [
-        (RETRANSMISSION, "retransmission"),
-        (FAST_RETRANSMISSION, "fast retransmission"),
-        (SPURIOUS_RETRANSMISSION, "spurious retransmission"),
-        (OUT_OF_ORDER, "out-of-order"),
-        (LOST_PACKET, "previous segment not captured"),
-        (ACK_LOST_PACKET, "ACKed unseen segment"),
-        (DUPLICATE_ACK, "duplicate ACK"),
-        (ZERO_WINDOW, "zero window"),
-        (ZERO_WINDOW_PROBE, "zero window probe"),
-        (KEEP_ALIVE, "keep-alive"),
-        (WINDOW_FULL, "window full"),
-        (WINDOW_UPDATE, "window update"),
+        (RETRANSMISSION, Anomaly::Retransmission),
+        (FAST_RETRANSMISSION, Anomaly::FastRetransmission),
+        (SPURIOUS_RETRANSMISSION, Anomaly::SpuriousRetransmission),
+        (OUT_OF_ORDER, Anomaly::OutOfOrder),
+        (LOST_PACKET, Anomaly::PreviousSegmentNotCaptured),
+        (ACK_LOST_PACKET, Anomaly::AckedUnseenSegment),
+        (DUPLICATE_ACK, Anomaly::DuplicateAck),
+        (ZERO_WINDOW, Anomaly::ZeroWindow),
+        (ZERO_WINDOW_PROBE, Anomaly::ZeroWindowProbe),
+        (KEEP_ALIVE, Anomaly::KeepAlive),
+        (WINDOW_FULL, Anomaly::WindowFull),
+        (WINDOW_UPDATE, Anomaly::WindowUpdate),
     ]
 };

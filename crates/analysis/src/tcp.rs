@@ -5,9 +5,12 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 
-use super::seq_analysis::{self, SegmentIn, SeqFlow, SeqVerdict};
-use super::story::{Side, StorySegment, StreamStory};
-use crate::wire::{TcpRepr, tcp_flags};
+use super::seq_analysis::{self, SegmentIn, SeqFlow};
+use super::side::Side;
+use super::story::{StorySegment, StreamStory};
+use super::verdict::{self, SeqVerdict};
+use super::winscale::WinScale;
+use labrun_wire::{TcpFlags, TcpRepr};
 
 /// Summary of one TCP connection (one Wireshark `tcp.stream`), for reports
 /// that explain the handshake and the close.
@@ -55,17 +58,6 @@ impl TcpStream {
             && self.syn_ack_frame.is_some()
             && self.handshake_ack_frame.is_some()
     }
-}
-
-/// Wireshark's window scale state of one direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WinScale {
-    /// No SYN seen yet: the window is shown unscaled.
-    Unknown,
-    /// The handshake showed that scaling is not used.
-    NoScaling,
-    /// Shift count in effect.
-    Shift(u8),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -191,8 +183,8 @@ impl TcpTracker {
         tcp: &TcpRepr,
     ) -> SegmentAnalysis {
         let flags = tcp.flags;
-        let syn = flags & tcp_flags::SYN != 0;
-        let has_ack = flags & tcp_flags::ACK != 0;
+        let syn = flags.contains(TcpFlags::SYN);
+        let has_ack = flags.contains(TcpFlags::ACK);
         let k = key(src, dst);
 
         // One hash lookup: a new 4-tuple, or a SYN with a new ISN on a known
@@ -241,7 +233,7 @@ impl TcpTracker {
         // Window scale option and verify_tcp_window_scaling.
         if syn {
             if let Some(shift) = tcp.options.iter().find_map(|o| match o {
-                crate::wire::TcpOption::WindowScale(s) => Some(*s),
+                labrun_wire::TcpOption::WindowScale(s) => Some(*s),
                 _ => None,
             }) {
                 flows[fwd_i].win_scale = WinScale::Shift(shift.min(14));
@@ -286,7 +278,7 @@ impl TcpTracker {
         let (fwd_seq, rev_seq) = if dir == 0 { (s0, s1) } else { (s1, s0) };
         let mut analysis = seq_analysis::analyze(fwd_seq, rev_seq, &input);
         if port_reused {
-            analysis.flags |= seq_analysis::flags::REUSED_PORTS;
+            analysis.flags |= verdict::flags::REUSED_PORTS;
         }
 
         let fwd_base = flows[fwd_i].base_seq.unwrap_or(tcp.seq);
@@ -299,7 +291,7 @@ impl TcpTracker {
         let nxtseq = seq
             .wrapping_add(tcp.payload_len)
             .wrapping_add(u32::from(syn))
-            .wrapping_add(u32::from(flags & tcp_flags::FIN != 0));
+            .wrapping_add(u32::from(flags.contains(TcpFlags::FIN)));
 
         let stream_pos = conn.stream;
         let summary = (!self.skip_summaries)
@@ -355,8 +347,8 @@ fn update_summary(
     tcp: &TcpRepr,
 ) {
     let f = tcp.flags;
-    let syn = f & tcp_flags::SYN != 0;
-    let ack = f & tcp_flags::ACK != 0;
+    let syn = f.contains(TcpFlags::SYN);
+    let ack = f.contains(TcpFlags::ACK);
     if syn && !ack && st.syn_frame.is_none() {
         st.syn_frame = Some(number);
         st.client = src;
@@ -379,7 +371,7 @@ fn update_summary(
     {
         st.handshake_ack_frame = Some(number);
     }
-    if f & tcp_flags::FIN != 0 {
+    if f.contains(TcpFlags::FIN) {
         let slot = if from_client {
             &mut st.client_fin_frame
         } else {
@@ -389,7 +381,7 @@ fn update_summary(
             *slot = Some(number);
         }
     }
-    if f & tcp_flags::RST != 0 {
+    if f.contains(TcpFlags::RST) {
         st.rst_frames.push((number, from_client));
     }
 }
@@ -397,9 +389,9 @@ fn update_summary(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::TcpOption;
+    use labrun_wire::TcpOption;
 
-    fn seg(seq: u32, ack: u32, flags: u16, len: u32, opts: Vec<TcpOption>) -> TcpRepr {
+    fn seg(seq: u32, ack: u32, flags: TcpFlags, len: u32, opts: Vec<TcpOption>) -> TcpRepr {
         TcpRepr {
             src_port: 0,
             dst_port: 0,
@@ -422,7 +414,11 @@ mod tests {
         )
     }
 
-    use tcp_flags::{ACK, FIN, PSH, RST, SYN};
+    const ACK: TcpFlags = TcpFlags::ACK;
+    const FIN: TcpFlags = TcpFlags::FIN;
+    const PSH: TcpFlags = TcpFlags::PSH;
+    const RST: TcpFlags = TcpFlags::RST;
+    const SYN: TcpFlags = TcpFlags::SYN;
 
     #[test]
     fn relative_wraps() {

@@ -8,6 +8,8 @@
 //! Malformed or cut-short input ends the decoding of that direction with a note, never
 //! with a panic.
 
+use super::http::{self, Head};
+use super::reassembly::{Delivery, Reassembler};
 use super::{Packet, TcpStream, Trace};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -53,64 +55,48 @@ impl Bytes {
     }
 }
 
-fn after(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) > 0
-}
-
 /// A segment's relative sequence number, payload, frame number and header bytes.
 type Segment<'a> = (u32, &'a [u8], u64, u32);
+
+/// A segment's payload with the frame that carried it and that frame's header bytes.
+struct Carried<'a> {
+    data: &'a [u8],
+    frame: u64,
+    overhead: u32,
+}
+
+impl AsRef<[u8]> for Carried<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.data
+    }
+}
 
 /// Puts one direction back together from its segments (relative seq, payload, frame).
 fn reassemble(segments: Vec<Segment>) -> Bytes {
     let mut out = Bytes::default();
-    let mut next: Option<u32> = None;
-    let mut pending: BTreeMap<u32, (&[u8], u64, u32)> = BTreeMap::new();
-    let push = |out: &mut Bytes,
-                next: &mut Option<u32>,
-                seq: u32,
-                data: &[u8],
-                frame: u64,
-                overhead: u32| {
-        let n = *next.get_or_insert(seq);
-        let end = seq.wrapping_add(u32::try_from(data.len()).unwrap_or(u32::MAX));
-        if !after(end, n) {
-            return; // retransmission of bytes already in place
-        }
-        let skip = n.wrapping_sub(seq) as usize;
-        let new = if after(seq, n) {
-            data
-        } else {
-            data.get(skip..).unwrap_or(&[])
-        };
+    let mut r = Reassembler::new(usize::MAX);
+    let mut deliver = |s: Carried, d: Delivery| {
+        let new = s.data.get(d.skip..).unwrap_or(&[]);
         let room = MAX_BYTES.saturating_sub(out.data.len());
         let new = &new[..new.len().min(room)];
         if new.is_empty() {
-            return;
+            return false;
         }
         out.data.extend_from_slice(new);
-        out.ends.push((out.data.len(), frame));
-        out.overhead.entry(frame).or_insert(overhead);
-        *next = Some(end);
+        out.ends.push((out.data.len(), s.frame));
+        out.overhead.entry(s.frame).or_insert(s.overhead);
+        true
     };
     for (seq, data, frame, overhead) in segments {
-        let n = next.unwrap_or(seq);
-        if after(seq, n) {
-            pending.insert(seq, (data, frame, overhead));
-            continue;
-        }
-        push(&mut out, &mut next, seq, data, frame, overhead);
-        while let Some((&s, _)) = pending.iter().next() {
-            if after(s, next.unwrap_or(s)) {
-                break;
-            }
-            if let Some((d, f, o)) = pending.remove(&s) {
-                push(&mut out, &mut next, s, d, f, o);
-            }
-        }
+        let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        let segment = Carried {
+            data,
+            frame,
+            overhead,
+        };
+        r.add(seq, len, segment, &mut deliver);
     }
-    if !pending.is_empty() {
-        out.gap = true;
-    }
+    out.gap = r.has_pending();
     out
 }
 
@@ -140,10 +126,7 @@ pub struct HttpMessage {
 impl HttpMessage {
     /// The value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        http::header(&self.headers, name)
     }
 
     /// The status code of a response.
@@ -330,11 +313,7 @@ fn parse_http(
     let who = if from_client { "client" } else { "server" };
     while pos < b.data.len() {
         let rest = &b.data[pos..];
-        let Some(end) = rest
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|i| i + 4)
-        else {
+        let Some(end) = http::head_end(rest) else {
             notes.push(format!(
                 "{who}: {} bytes that are not a complete HTTP head",
                 rest.len()
@@ -345,8 +324,10 @@ fn parse_http(
             notes.push(format!("{who}: bytes at offset {pos} are not HTTP"));
             return (out, b.data.len());
         };
-        let mut lines = text.split("\r\n");
-        let start_line = lines.next().unwrap_or("").to_string();
+        let Head {
+            start: start_line,
+            headers,
+        } = Head::from_text(text);
         let is_http = if from_client {
             start_line.ends_with("HTTP/1.1") || start_line.ends_with("HTTP/1.0")
         } else {
@@ -356,17 +337,7 @@ fn parse_http(
             notes.push(format!("{who}: bytes at offset {pos} are not HTTP"));
             return (out, b.data.len());
         }
-        let headers: Vec<(String, String)> = lines
-            .take_while(|l| !l.is_empty())
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect();
-        let find = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
+        let find = |name: &str| http::header(&headers, name);
         let status: Option<u16> = (!from_client)
             .then(|| start_line.split(' ').nth(1)?.parse().ok())
             .flatten();
@@ -543,7 +514,7 @@ pub fn decode_stream(trace: &Trace, stream: &TcpStream) -> AppStream {
             .header("sec-websocket-accept")
             .unwrap_or("")
             .to_string();
-        let expected_accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let expected_accept = accept_key(key.as_bytes());
         frames.extend(parse_frames(&client, true, cpos, &mut notes));
         frames.extend(parse_frames(&server, false, spos, &mut notes));
         frames.sort_by_key(|f| (f.frame, f.first_frame));
@@ -641,6 +612,17 @@ pub fn websocket_csv_row(app: &AppStream, f: &WsFrame) -> Vec<String> {
     ]
 }
 
+/// The `Sec-WebSocket-Accept` a server must answer to `key` (RFC 6455 §4.2.2): the
+/// base64 of the SHA-1 of the key followed by the protocol's GUID.
+pub fn accept_key(key: &[u8]) -> String {
+    use sha1::Digest;
+    const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    let mut sha = sha1::Sha1::new();
+    sha.update(key);
+    sha.update(GUID);
+    data_encoding::BASE64.encode(&sha.finalize())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -715,7 +697,7 @@ mod tests {
     #[test]
     fn the_accept_key_of_rfc_6455() {
         assert_eq!(
-            tungstenite::handshake::derive_accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            super::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }

@@ -2,10 +2,9 @@
 
 use std::fmt::Write;
 
-use super::fields::fmt_mac;
 use super::packet::{ArpInfo, IcmpInfo, Packet, TcpInfo};
-use super::text::TextSink;
-use crate::wire::{TcpOption, tcp_flags};
+use super::text::{TextSink, fmt_mac};
+use labrun_wire::{TcpFlags, TcpOption};
 
 /// Writes the Info column of `p` (whose other fields are filled in) to `out`
 /// and returns the Protocol column; a field export writes straight into its
@@ -94,81 +93,29 @@ pub fn ip_proto_name(proto: u8) -> &'static str {
     }
 }
 
-/// The bracketed flag list of the TCP Info column, e.g. "SYN, ACK".
-pub fn tcp_flag_names(flags: u16) -> String {
-    let mut s = String::with_capacity(16);
-    put_flag_names(&mut s, flags);
-    s
-}
-
-/// Appends the flag list of [`tcp_flag_names`] to `s` without allocating.
-fn put_flag_names(s: &mut impl TextSink, flags: u16) {
-    // The combinations of nearly every segment, each as one literal.
-    let common = match flags {
-        0x010 => "ACK",
-        0x018 => "PSH, ACK",
-        0x002 => "SYN",
-        0x012 => "SYN, ACK",
-        0x011 => "FIN, ACK",
-        0x019 => "FIN, PSH, ACK",
-        0x004 => "RST",
-        0x014 => "RST, ACK",
-        _ => "",
-    };
-    if !common.is_empty() {
-        s.put_str(common);
-        return;
-    }
-    const NAMES: [(u16, &str); 10] = [
-        (tcp_flags::FIN, "FIN"),
-        (tcp_flags::SYN, "SYN"),
-        (tcp_flags::RST, "RST"),
-        (tcp_flags::PSH, "PSH"),
-        (tcp_flags::ACK, "ACK"),
-        (tcp_flags::URG, "URG"),
-        (tcp_flags::ECE, "ECE"),
-        (tcp_flags::CWR, "CWR"),
-        (tcp_flags::NS, "AE"),
-        (tcp_flags::RESERVED, "Reserved"),
-    ];
-    let mut first = true;
-    for (bit, name) in NAMES {
-        if flags & bit != 0 {
-            if !first {
-                s.put_str(", ");
-            }
-            s.put_str(name);
-            first = false;
-        }
-    }
-    if first {
-        s.put_str("<None>");
-    }
-}
-
 fn tcp_info(t: &TcpInfo, s: &mut impl TextSink) {
-    super::seq_analysis::write_info_prefix(&t.analysis, s);
+    super::verdict::write_info_prefix(&t.analysis, s);
     s.put_u64(u64::from(t.src_port));
     s.put_str(" → ");
     s.put_u64(u64::from(t.dst_port));
     s.put_str(" [");
-    put_flag_names(s, t.flags);
+    s.put_str(&t.flags.info_names());
     s.put_str("] Seq=");
     s.put_u64(u64::from(t.seq));
-    if t.flags & tcp_flags::ACK != 0 {
+    if t.flags.contains(TcpFlags::ACK) {
         s.put_str(" Ack=");
         s.put_u64(u64::from(t.ack));
     }
     let win = t.window_size.unwrap_or(u32::from(t.window_value));
     s.put_str(" Win=");
     s.put_u64(u64::from(win));
-    if t.flags & tcp_flags::URG != 0 {
+    if t.flags.contains(TcpFlags::URG) {
         s.put_str(" Urg=");
         s.put_u64(u64::from(t.urgent));
     }
     s.put_str(" Len=");
     s.put_u64(u64::from(t.len));
-    let sack_base = if t.flags & tcp_flags::ACK != 0 {
+    let sack_base = if t.flags.contains(TcpFlags::ACK) {
         t.ack_raw.wrapping_sub(t.ack)
     } else {
         0

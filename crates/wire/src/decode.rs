@@ -4,8 +4,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
-use super::error::WireError;
+use super::error::{Layer, WireError};
 use super::fast_path;
+use super::flags::TcpFlags;
 use super::link::{
     EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr, read_u16,
     read_u32,
@@ -100,7 +101,7 @@ pub(super) fn decode_with(
                     None => {
                         frame.payload = h.payload().to_vec();
                         frame.error = Some(WireError::malformed(
-                            "loopback header",
+                            Layer::Loopback,
                             format!("unknown address family {}", h.family()),
                         ));
                     }
@@ -116,11 +117,11 @@ pub(super) fn decode_with(
                 Some(v) => {
                     frame.payload = data.to_vec();
                     frame.error = Some(WireError::malformed(
-                        "IP header",
+                        Layer::Ip,
                         format!("unknown IP version {v}"),
                     ));
                 }
-                None => frame.error = Some(WireError::truncated("IP header", 0, 20)),
+                None => frame.error = Some(WireError::truncated(Layer::Ip, 0, 20)),
             }
         }
     }
@@ -162,11 +163,7 @@ fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: Keep, options: &mut Vec
     let packet = match LaxSlicedPacket::from_ethernet(data) {
         Ok(p) => p,
         Err(e) => {
-            frame.error = Some(WireError::truncated(
-                "Ethernet header",
-                e.len,
-                e.required_len,
-            ));
+            frame.error = Some(WireError::truncated(Layer::Ethernet, e.len, e.required_len));
             return;
         }
     };
@@ -235,7 +232,7 @@ fn fill_from_lax(
             l4_declared = Some(declared);
             if p.incomplete && ip.total_len != 0 {
                 frame.error = Some(WireError::truncated(
-                    "IPv4 payload",
+                    Layer::Ipv4Payload,
                     p.payload.len(),
                     declared,
                 ));
@@ -252,7 +249,7 @@ fn fill_from_lax(
             l4_declared = Some(declared);
             if p.incomplete && h.payload_length() != 0 {
                 frame.error = Some(WireError::truncated(
-                    "IPv6 payload",
+                    Layer::Ipv6Payload,
                     p.payload.len(),
                     declared,
                 ));
@@ -300,8 +297,8 @@ fn fill_from_lax(
                 // The snap length cut the options: the fixed header is all there,
                 // so decode it as Wireshark does and report the cut as payload loss.
                 let layer = match &frame.net {
-                    Some(NetRepr::Ip(ip)) if ip.version == 6 => "IPv6 payload",
-                    _ => "IPv4 payload",
+                    Some(NetRepr::Ip(ip)) if ip.version == 6 => Layer::Ipv6Payload,
+                    _ => Layer::Ipv4Payload,
                 };
                 frame.error = Some(WireError::truncated(
                     layer,
@@ -336,7 +333,7 @@ fn partial_tcp(bytes: &[u8], l4_declared: Option<usize>) -> Option<TcpRepr> {
     if data_offset < 5 || bytes.len() >= header_len {
         return None;
     }
-    let flags = u16::from(*b.get(13)?) | (u16::from(b.get(12)? & 0x0f) << 8);
+    let flags = TcpFlags::from_header_bytes(*b.get(12)?, *b.get(13)?);
     let payload_len = l4_declared.map_or(0, |d| d.saturating_sub(header_len));
     Some(TcpRepr {
         src_port: read_u16(b, 0)?,
@@ -388,9 +385,11 @@ fn transport_repr<'a>(
             let payload_len = l4_declared
                 .map(|d| d.saturating_sub(header_len))
                 .unwrap_or(tcp.payload().len());
-            let mut flags = u16::from(tcp.header_slice().get(13).copied().unwrap_or(0));
-            let byte12 = tcp.header_slice().get(12).copied().unwrap_or(0);
-            flags |= u16::from(byte12 & 0x0f) << 8;
+            let header = tcp.header_slice();
+            let flags = TcpFlags::from_header_bytes(
+                header.get(12).copied().unwrap_or(0),
+                header.get(13).copied().unwrap_or(0),
+            );
             let mut option_list = std::mem::take(options);
             parse_tcp_options_into(tcp.options(), &mut option_list);
             let repr = TransportRepr::Tcp(TcpRepr {
@@ -462,14 +461,14 @@ fn ipv4_repr(h: &etherparse::Ipv4HeaderSlice<'_>, final_protocol: u8) -> IpRepr 
 /// Decodes an ARP packet for Ethernet/IPv4 by hand.
 pub fn decode_arp(b: &[u8]) -> Result<ArpRepr, WireError> {
     if b.len() < 28 {
-        return Err(WireError::truncated("ARP packet", b.len(), 28));
+        return Err(WireError::truncated(Layer::Arp, b.len(), 28));
     }
     let htype = read_u16(b, 0).unwrap_or(0);
     let ptype = read_u16(b, 2).unwrap_or(0);
     let (hlen, plen) = (b.get(4).copied(), b.get(5).copied());
     if htype != 1 || ptype != 0x0800 || hlen != Some(6) || plen != Some(4) {
         return Err(WireError::malformed(
-            "ARP packet",
+            Layer::Arp,
             format!("only Ethernet/IPv4 ARP is decoded (hardware {htype}, protocol 0x{ptype:04x})"),
         ));
     }

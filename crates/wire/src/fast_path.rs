@@ -11,6 +11,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use super::flags::TcpFlags;
 use super::link::{read_u16, read_u32};
 use super::repr::{IpRepr, TcpOption, TcpRepr};
 use super::tcp_options::parse_tcp_options_into;
@@ -71,7 +72,7 @@ pub(super) fn ipv4_tcp<'a>(b: &'a [u8], options: &mut Vec<TcpOption>) -> Option<
         seq: read_u32(tcp_header, 4)?,
         ack: read_u32(tcp_header, 8)?,
         data_offset,
-        flags: u16::from(tcp_header[13]) | (u16::from(tcp_header[12] & 0x0f) << 8),
+        flags: TcpFlags::from_header_bytes(tcp_header[12], tcp_header[13]),
         window: read_u16(tcp_header, 14)?,
         checksum: read_u16(tcp_header, 16)?,
         urgent: read_u16(tcp_header, 18)?,

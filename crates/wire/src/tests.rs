@@ -119,7 +119,7 @@ fn decodes_tcp_syn_with_options() {
     assert_eq!((t.src_port, t.dst_port, t.seq), (52550, 47001, 0xfffffff0));
     assert_eq!(
         (t.flags, t.window, t.data_offset, t.payload_len),
-        (tcp_flags::SYN, 65495, 10, 0)
+        (TcpFlags::SYN, 65495, 10, 0)
     );
     assert_eq!(
         t.options,
@@ -139,7 +139,7 @@ fn decodes_tcp_payload_and_flags() {
     let Some(TransportRepr::Tcp(t)) = &f.transport else {
         panic!("no tcp")
     };
-    assert_eq!(t.flags, tcp_flags::PSH | tcp_flags::ACK);
+    assert_eq!(t.flags, TcpFlags::PSH | TcpFlags::ACK);
     assert_eq!((t.ack, t.payload_len), (2000, 16));
     assert_eq!(f.payload, b"GET / HTTP/1.0\r\n");
 }
@@ -376,7 +376,7 @@ fn example_frames() -> Vec<Vec<u8>> {
     ] {
         let path = format!(
             "{}/reports/examples/{lab}/capture.pcap",
-            env!("CARGO_MANIFEST_DIR")
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../..")
         );
         let bytes = std::fs::read(path).expect("example capture");
         let mut at = 24;
@@ -431,4 +431,108 @@ fn hand_decoded_ipv4_tcp_equals_the_general_decoder() {
             same(LinkType::RawIp, &d[14..]);
         }
     }
+}
+
+/// `TcpRepr::emit_ipv4` writes the bytes etherparse's builder writes, and they decode back.
+#[test]
+fn tcp_emit_matches_etherparse_and_parses_back() {
+    use etherparse::TcpHeader;
+    let (src, dst) = (Ipv4Addr::new(10, 77, 0, 1), Ipv4Addr::new(10, 77, 0, 2));
+    let option_sets: [&[TcpOption]; 5] = [
+        &[],
+        &[TcpOption::Mss(1460)],
+        &[TcpOption::Mss(536), TcpOption::SackPermitted],
+        &[
+            TcpOption::Mss(1460),
+            TcpOption::SackPermitted,
+            TcpOption::Timestamps(7, 0xdead_beef),
+            TcpOption::Nop,
+            TcpOption::WindowScale(7),
+        ],
+        &[TcpOption::Timestamps(1, 2)],
+    ];
+    for (i, options) in option_sets.iter().enumerate() {
+        for payload in [&b""[..], b"x", b"hello, world", &[0xff; 1001]] {
+            let flags = TcpFlags(0x0ff >> i);
+            let repr = TcpRepr {
+                src_port: 40000 + i as u16,
+                dst_port: 8888,
+                seq: u32::MAX - i as u32,
+                ack: 12345,
+                data_offset: 0,
+                flags,
+                window: 64240,
+                checksum: 0,
+                urgent: 0,
+                options: options.to_vec(),
+                payload_len: 0,
+            };
+            let mut ours = Vec::new();
+            repr.emit_ipv4(src, dst, payload, &mut ours).unwrap();
+
+            let mut h = TcpHeader::new(repr.src_port, repr.dst_port, repr.seq, repr.window);
+            h.acknowledgment_number = repr.ack;
+            (h.fin, h.syn, h.rst, h.psh) = (
+                flags.contains(TcpFlags::FIN),
+                flags.contains(TcpFlags::SYN),
+                flags.contains(TcpFlags::RST),
+                flags.contains(TcpFlags::PSH),
+            );
+            (h.ack, h.urg, h.ece, h.cwr) = (
+                flags.contains(TcpFlags::ACK),
+                flags.contains(TcpFlags::URG),
+                flags.contains(TcpFlags::ECE),
+                flags.contains(TcpFlags::CWR),
+            );
+            let elements: Vec<TcpOptionElement> = options
+                .iter()
+                .map(|o| match o {
+                    TcpOption::Mss(m) => TcpOptionElement::MaximumSegmentSize(*m),
+                    TcpOption::SackPermitted => TcpOptionElement::SelectiveAcknowledgementPermitted,
+                    TcpOption::Timestamps(a, b) => TcpOptionElement::Timestamp(*a, *b),
+                    TcpOption::Nop => TcpOptionElement::Noop,
+                    TcpOption::WindowScale(s) => TcpOptionElement::WindowScale(*s),
+                    other => panic!("not in the table: {other:?}"),
+                })
+                .collect();
+            h.set_options(&elements).unwrap();
+            let mut theirs = Vec::new();
+            PacketBuilder::ipv4(src.octets(), dst.octets(), 64)
+                .tcp_header(h)
+                .write(&mut theirs, payload)
+                .unwrap();
+            assert_eq!(
+                ours,
+                theirs[20..],
+                "options {options:?}, {} bytes",
+                payload.len()
+            );
+
+            let (back, rest) = decode_transport(6, &ours).unwrap();
+            let TransportRepr::Tcp(back) = back else {
+                panic!("not TCP")
+            };
+            assert_eq!(
+                (back.flags, &back.options[..options.len()], rest),
+                (flags, *options, payload)
+            );
+        }
+    }
+    let too_many = TcpRepr {
+        options: vec![TcpOption::Timestamps(0, 0); 5],
+        ..TcpRepr {
+            src_port: 1,
+            dst_port: 2,
+            seq: 0,
+            ack: 0,
+            data_offset: 0,
+            flags: TcpFlags::SYN,
+            window: 0,
+            checksum: 0,
+            urgent: 0,
+            options: Vec::new(),
+            payload_len: 0,
+        }
+    };
+    assert!(too_many.emit_ipv4(src, dst, b"", &mut Vec::new()).is_err());
 }

@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use labrun_wire::TcpFlags;
+
 /// One captured frame as it comes from libpcap or a capture file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawFrame {
@@ -107,7 +109,7 @@ pub struct TcpOptions {
     /// Kinds of options that are neither NOP/EOL nor listed above.
     pub unknown_kinds: Vec<u8>,
     /// All options in wire order (the Info column lists them in this order).
-    pub raw: Vec<crate::wire::TcpOption>,
+    pub raw: Vec<labrun_wire::TcpOption>,
 }
 
 /// TCP segment information, with Wireshark's conversation analysis applied.
@@ -120,7 +122,7 @@ pub struct TcpInfo {
     /// Wireshark's `tcp.stream` index.
     pub stream: u32,
     /// Flag bits (FIN 0x001 .. CWR 0x080, AE 0x100, reserved 0xe00).
-    pub flags: u16,
+    pub flags: TcpFlags,
     /// Sequence number on the wire.
     pub seq_raw: u32,
     /// Acknowledgment number on the wire.
@@ -141,7 +143,7 @@ pub struct TcpInfo {
     /// because the handshake was not captured (Wireshark then shows the raw value).
     pub window_size: Option<u32>,
     /// Window scale state of the sending side after this segment.
-    pub win_scale: super::tcp::WinScale,
+    pub win_scale: super::winscale::WinScale,
     /// Checksum field.
     pub checksum: u16,
     /// Urgent pointer.
@@ -151,7 +153,7 @@ pub struct TcpInfo {
     /// True when this SYN reopened a 4-tuple ("TCP Port numbers reused").
     pub port_reused: bool,
     /// Wireshark's sequence analysis of this segment (retransmission, dup ACK, ...).
-    pub analysis: super::seq_analysis::SeqVerdict,
+    pub analysis: super::verdict::SeqVerdict,
 }
 
 /// UDP datagram information.

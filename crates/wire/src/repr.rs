@@ -2,8 +2,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::WireError;
 use super::link::LinkRepr;
+use super::{TcpFlags, WireError};
 
 /// An ARP packet for Ethernet/IPv4.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +100,7 @@ pub struct TcpRepr {
     /// Header length in 32-bit words.
     pub data_offset: u8,
     /// Flag bits: FIN 0x001 .. CWR 0x080, NS/AE 0x100, reserved 0xe00.
-    pub flags: u16,
+    pub flags: TcpFlags,
     /// Window field as on the wire.
     pub window: u16,
     /// Checksum field.
@@ -111,30 +111,6 @@ pub struct TcpRepr {
     pub options: Vec<TcpOption>,
     /// Payload length according to the IP length fields (may exceed the captured bytes).
     pub payload_len: u32,
-}
-
-/// TCP flag bits as used in [`TcpRepr::flags`].
-pub mod tcp_flags {
-    /// FIN.
-    pub const FIN: u16 = 0x001;
-    /// SYN.
-    pub const SYN: u16 = 0x002;
-    /// RST.
-    pub const RST: u16 = 0x004;
-    /// PSH.
-    pub const PSH: u16 = 0x008;
-    /// ACK.
-    pub const ACK: u16 = 0x010;
-    /// URG.
-    pub const URG: u16 = 0x020;
-    /// ECE.
-    pub const ECE: u16 = 0x040;
-    /// CWR.
-    pub const CWR: u16 = 0x080;
-    /// NS, called AE (accurate ECN) by Wireshark 4.
-    pub const NS: u16 = 0x100;
-    /// The three reserved bits.
-    pub const RESERVED: u16 = 0xe00;
 }
 
 /// UDP header fields.
