@@ -39,6 +39,7 @@ pub mod sandbox;
 pub mod scaffold;
 pub mod scan;
 pub mod script;
+pub mod session;
 pub mod sockets;
 pub mod util;
 pub mod websocket;
