@@ -238,27 +238,27 @@ mod packet_module {
         })
     }
 
-    /// The first packets that carry SYN, SYN+ACK and the ACK completing the handshake.
+    /// The handshake's packets as the report's analysis finds them: the client's first SYN,
+    /// the server's SYN+ACK, and the client's ACK of the server's ISN + 1. Fewer than three
+    /// when the capture lacks one (the list stops at the first missing packet).
     #[rhai_fn(get = "handshake", pure)]
     pub fn handshake(s: &mut TcpStream) -> Array {
-        let mut out = Array::new();
-        let mut state = 0;
-        for (i, p) in s.packets() {
-            let Some(t) = &p.tcp else { continue };
-            let want = match state {
-                0 => t.flags & (SYN | ACK) == SYN,
-                1 => t.flags & (SYN | ACK) == SYN | ACK,
-                _ => t.flags & (SYN | ACK | RST) == ACK,
-            };
-            if want {
-                out.push(Dynamic::from(PacketRef::new(Arc::clone(&s.trace), i)));
-                state += 1;
-                if state == 3 {
-                    break;
-                }
-            }
-        }
-        out
+        let Some(stream) = s.trace.streams.get(s.index as usize) else {
+            return Array::new();
+        };
+        [
+            stream.syn_frame,
+            stream.syn_ack_frame,
+            stream.handshake_ack_frame,
+        ]
+        .into_iter()
+        .map_while(|frame| {
+            let frame = frame?;
+            s.packets()
+                .find(|(_, p)| p.number == frame)
+                .map(|(i, _)| Dynamic::from(PacketRef::new(Arc::clone(&s.trace), i)))
+        })
+        .collect()
     }
 
     /// How the connection opened: "normal", "syn retried", "simultaneous open",
