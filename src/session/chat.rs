@@ -22,6 +22,9 @@ pub struct ChatEntry {
     pub time: f64,
 }
 
+/// Shows one line to the user (shared with the thread that prints received lines).
+pub type Say = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Where typed lines come from: `Some(line)` for each, then `None` at the end of input.
 pub type Lines = mpsc::Receiver<Option<String>>;
 
@@ -56,11 +59,7 @@ fn forward(input: impl BufRead, tx: &mpsc::Sender<Option<String>>) {
 /// Runs the chat on `conn` until `q`, end of input, or the peer closing: `lines` gives the
 /// typed lines (made once the chat is announced), `say` shows a line to the user. Returns
 /// the conversation in order.
-pub fn run_chat(
-    conn: &TcpConn,
-    lines: impl FnOnce() -> Lines,
-    say: Arc<dyn Fn(&str) + Send + Sync>,
-) -> Vec<ChatEntry> {
+pub fn run_chat(conn: &TcpConn, lines: impl FnOnce() -> Lines, say: Say) -> Vec<ChatEntry> {
     let started = Instant::now();
     let entry = move |dir, text: &str| ChatEntry {
         dir,

@@ -11,7 +11,7 @@ mod server;
 mod teardown;
 
 pub use capture::{PendingCapture, Recorded};
-pub use chat::{ChatEntry, reader_lines, run_chat, stdin_lines};
+pub use chat::{ChatEntry, Lines, Say, reader_lines, run_chat, stdin_lines};
 pub use network::{NetworkChoice, NetworkMode};
 pub use server::{ConnHandler, LineServer, LogEntry};
 
@@ -187,3 +187,6 @@ impl Session {
         self.lock().browsers.push(browser);
     }
 }
+
+#[cfg(test)]
+mod tests;
