@@ -1,7 +1,7 @@
 //! Script API: the lab network, its hosts, TCP and UDP sockets, and socket errors.
 
 use super::{ApiResult, api_error, session, string_size, throw_sock, to_port, to_usize};
-use crate::network::{NetOptions, Network as Net, NetworkKind};
+use crate::network::{NetOptions, Network as Net, NetworkKind, OptionValue};
 use crate::sockets::{self, SockError, TcpOptions};
 use rhai::plugin::*;
 use rhai::{Blob, Engine, INT, Map};
@@ -34,13 +34,30 @@ fn check_udp_target(ctx: &NativeCallContext, to: std::net::SocketAddr) -> ApiRes
     }))
 }
 
+/// A script value as a network option's plain value.
+fn option_value(v: &Dynamic) -> OptionValue {
+    if let Ok(i) = v.as_int() {
+        OptionValue::Int(i)
+    } else if let Ok(b) = v.as_bool() {
+        OptionValue::Bool(b)
+    } else if v.is_string() {
+        OptionValue::Text(v.to_string())
+    } else if let Some(items) = v.read_lock::<rhai::Array>() {
+        OptionValue::List(items.iter().map(|n| n.to_string()).collect())
+    } else {
+        OptionValue::Other(v.type_name().to_string())
+    }
+}
+
 fn net_options(map: &Map) -> ApiResult<NetOptions> {
     let mut o = NetOptions::default();
     if let Some(hosts) = map.get("hosts") {
-        o.set("hosts", hosts).map_err(|e| api_error("network", e))?;
+        o.set("hosts", &option_value(hosts))
+            .map_err(|e| api_error("network", e))?;
     }
     for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "hosts") {
-        o.set(k, v).map_err(|e| api_error("network", e))?;
+        o.set(k, &option_value(v))
+            .map_err(|e| api_error("network", e))?;
     }
     Ok(o)
 }
