@@ -17,9 +17,8 @@ impl Session {
     /// Stops the browsers, servers and captures the script left running and takes the
     /// report out of the session, its header completed with the networks and hosts.
     ///
-    /// Every server is told to stop first, then all are waited for together (bounded by
-    /// [`STOP_BOUND`]; after [`STOP_GRACE`] `clock` is ended so handlers still waiting
-    /// stop at their next slice): a run that left 500 servers ends in a fraction of a
+    /// Every server is told to stop first, then all are waited for together (3 s at most;
+    /// after 1 s `clock` is ended so handlers still waiting stop at their next slice): a run that left 500 servers ends in a fraction of a
     /// second, not one poll interval per server.
     pub fn teardown(&self, clock: &RunClock) -> Report {
         let lang = self.lang();
