@@ -25,7 +25,7 @@ mod chat_module {
     /// "client", or "" when the lab runs by itself.
     #[rhai_fn(return_raw)]
     pub fn interactive(ctx: NativeCallContext) -> ApiResult<String> {
-        let role = session(&ctx)?.lock().choice.interactive;
+        let role = session(&ctx)?.interactive();
         Ok(role.map(|r| r.as_str().to_string()).unwrap_or_default())
     }
 

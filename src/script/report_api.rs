@@ -35,11 +35,8 @@ fn add_check(
         )
     })?;
     let session = session(ctx)?;
-    let (script, lang) = {
-        let st = session.lock();
-        (st.script.clone(), st.report.header.lang)
-    };
-    let at = call_site(ctx, &script);
+    let at = call_site(ctx, &session.script());
+    let lang = session.lang();
     session.record_check(Check {
         what: what.to_string(),
         passed,
@@ -281,12 +278,7 @@ mod report_module {
     /// when not given: `arg("port", 8888)` is an integer, `arg("mode", "fast")` a string.
     #[rhai_fn(return_raw)]
     pub fn arg(ctx: NativeCallContext, name: &str, default: Dynamic) -> ApiResult<Dynamic> {
-        let given = session(&ctx)?
-            .lock()
-            .args
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone());
+        let given = session(&ctx)?.arg(name);
         let Some(text) = given else {
             return Ok(default);
         };
@@ -357,7 +349,7 @@ mod report_module {
     /// every run.
     #[rhai_fn(return_raw)]
     pub fn nonce(ctx: NativeCallContext) -> ApiResult<String> {
-        let nonce = session(&ctx)?.lock().report.header.nonce.clone();
+        let nonce = session(&ctx)?.nonce();
         Ok(nonce)
     }
 

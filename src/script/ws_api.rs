@@ -188,15 +188,7 @@ mod ws_module {
     #[rhai_fn(return_raw)]
     pub fn ws_serve(ctx: NativeCallContext, host: &mut Host, port: INT) -> ApiResult<WsServer> {
         let session = session(&ctx)?;
-        let (id, name) = {
-            let st = session.lock();
-            st.report
-                .header
-                .student
-                .as_ref()
-                .map(|s| (s.id.clone(), s.name.clone()))
-                .unwrap_or_else(|| ("0000000000".into(), "Student".into()))
-        };
+        let (id, name) = session.student();
         let page = websocket::page_html(&id, &name);
         let srv = WsServer::start(host, to_port("ws_serve", port)?, page).map_err(ws_err)?;
         session.add_ws_server(srv.clone());
@@ -409,7 +401,7 @@ mod ws_module {
     /// The browser given with `--browser` (e.g. "chromium"), or "" for labrun's own client.
     #[rhai_fn(name = "browser", return_raw)]
     pub fn browser_choice(ctx: NativeCallContext) -> ApiResult<String> {
-        Ok(session(&ctx)?.lock().browser.clone())
+        Ok(session(&ctx)?.browser())
     }
 
     /// Starts the browser the user named with `--browser`, headless, inside this host's
@@ -423,7 +415,7 @@ mod ws_module {
     #[rhai_fn(name = "browser", return_raw)]
     pub fn open_browser(ctx: NativeCallContext, host: &mut Host, url: &str) -> ApiResult<Browser> {
         let session = session(&ctx)?;
-        let name = session.lock().browser.clone();
+        let name = session.browser();
         if name.is_empty() {
             return Err(api_error(
                 "browser",

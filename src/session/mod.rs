@@ -121,9 +121,49 @@ impl Session {
         self.lock().report.header.lang
     }
 
+    /// The script file, for `file:line` of checks.
+    pub fn script(&self) -> String {
+        self.lock().script.clone()
+    }
+
     /// Whether the run is `--deterministic`.
     pub fn deterministic(&self) -> bool {
         self.lock().report.header.deterministic
+    }
+
+    /// The run's nonce (shown in the report header).
+    pub fn nonce(&self) -> String {
+        self.lock().report.header.nonce.clone()
+    }
+
+    /// The script argument `name` (`-- name=value`) as given, if it was.
+    pub fn arg(&self, name: &str) -> Option<String> {
+        self.lock()
+            .args
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// The student's ID and name, or the placeholders a run without `--student` uses.
+    pub fn student(&self) -> (String, String) {
+        self.lock()
+            .report
+            .header
+            .student
+            .as_ref()
+            .map(|s| (s.id.clone(), s.name.clone()))
+            .unwrap_or_else(|| ("0000000000".into(), "Student".into()))
+    }
+
+    /// The role this run plays in a chat typed at the terminal (`--interactive --role R`).
+    pub fn interactive(&self) -> Option<crate::network::Role> {
+        self.lock().choice.interactive
+    }
+
+    /// The browser given with `--browser`, "" for none.
+    pub fn browser(&self) -> String {
+        self.lock().browser.clone()
     }
 
     /// Shows `text` on the progress line.
