@@ -246,3 +246,43 @@ fn chat_ends_when_the_other_side_closes() {
     );
     assert!(!said.iter().any(|l| l.starts_with("(closing")), "{said:?}");
 }
+
+#[test]
+fn teardown_stops_a_capture_the_script_left_running() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        let reason = "a live capture on lo needs root";
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "cannot run under CI=true: {reason}"
+        );
+        eprintln!("skipped: {reason}");
+        return;
+    }
+    let s = session();
+    let net = s
+        .make_network(Some(NetworkKind::Loopback), &NetOptions::default())
+        .unwrap();
+    let host = &net.hosts[0];
+    let first = s
+        .start_capture(host, host.capture_config("tcp port 9"), None)
+        .unwrap();
+    let named = s
+        .start_capture(host, host.capture_config("udp port 9"), Some("u d/p"))
+        .unwrap();
+    assert_eq!(
+        (first.name.as_str(), named.name.as_str()),
+        ("capture", "capture-u_d_p")
+    );
+    // The script stopped the first itself.
+    let live = first.live.lock().unwrap().take().unwrap();
+    s.finish_capture(&first.name, live).unwrap();
+    let report = s.teardown(&clock());
+    let names: Vec<_> = report.captures.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["capture", "capture-u_d_p"]);
+    assert_eq!(
+        report.warnings,
+        ["the script never stopped capture `capture-u_d_p`; labrun stopped it at the end"]
+    );
+    assert!(named.live.lock().unwrap().is_none());
+}
