@@ -4,8 +4,10 @@
 //! crossed the wire exactly as Wireshark would and writes a submission-ready report.
 //!
 //! Layers, each in its own module:
-//! - [`runner`]: loads a lab, sets up the engine and its limits, runs it, writes the report;
-//! - [`script`]: the functions and types a lab script can use;
+//! - [`runner`]: loads a lab, runs it in a session, tears the session down, writes the report;
+//! - [`script`]: the functions and types a lab script can use, as thin Rhai adapters; the
+//!   engine, its limits and `file:line:col` errors;
+//! - [`session`]: one run's report, networks, captures, servers and browsers, without Rhai;
 //! - [`network`]: the lab's hosts and the rule of where traffic may go;
 //! - `sandbox` (Linux only): the lab network of private namespaces joined by veth pairs;
 //! - [`clock`]: the run's deadline and Ctrl-C, which every blocking call obeys;
@@ -38,6 +40,7 @@ pub mod sandbox;
 pub mod scaffold;
 pub mod scan;
 pub mod script;
+pub mod session;
 pub mod sockets;
 pub mod util;
 pub mod websocket;

@@ -13,7 +13,7 @@ mod two_machines;
 
 pub use firewall::Firewall;
 pub use host::{Host, NetContext};
-pub use options::{HostAddr, NetOptions};
+pub use options::{HostAddr, NetOptions, OptionValue};
 pub use two_machines::Role;
 
 use std::any::Any;

@@ -52,9 +52,51 @@ impl Default for NetOptions {
     }
 }
 
+/// The value of one network option as a script gave it, converted to plain Rust.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    /// An integer.
+    Int(i64),
+    /// true or false.
+    Bool(bool),
+    /// A string.
+    Text(String),
+    /// An array, each item as text.
+    List(Vec<String>),
+    /// Anything else, by its script type name (for the error message).
+    Other(String),
+}
+
+impl OptionValue {
+    /// The script's name of the value's type, as error messages show it.
+    pub fn type_name(&self) -> &str {
+        match self {
+            OptionValue::Int(_) => "i64",
+            OptionValue::Bool(_) => "bool",
+            OptionValue::Text(_) => "string",
+            OptionValue::List(_) => "array",
+            OptionValue::Other(t) => t,
+        }
+    }
+
+    fn as_int(&self) -> Option<i64> {
+        match self {
+            OptionValue::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    fn as_bool(&self) -> Option<bool> {
+        match self {
+            OptionValue::Bool(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
 impl NetOptions {
     /// Applies one `key: value` from a script's option map.
-    pub fn set(&mut self, key: &str, value: &rhai::Dynamic) -> Result<(), NetworkError> {
+    pub fn set(&mut self, key: &str, value: &OptionValue) -> Result<(), NetworkError> {
         let bad = |what: &str| {
             NetworkError::Option(format!(
                 "network option `{key}` must be {what}, not {}",
@@ -63,7 +105,7 @@ impl NetOptions {
         };
         match key {
             "mtu" => {
-                let v = value.as_int().map_err(|_| bad("an integer"))?;
+                let v = value.as_int().ok_or_else(|| bad("an integer"))?;
                 self.mtu = u32::try_from(v)
                     .ok()
                     .filter(|m| (68..=65535).contains(m))
@@ -71,10 +113,12 @@ impl NetOptions {
                         NetworkError::Option(format!("mtu must be 68..=65535, got {v}"))
                     })?;
             }
-            "offloads" => self.offloads = value.as_bool().map_err(|_| bad("true or false"))?,
-            "timestamps" => self.timestamps = value.as_bool().map_err(|_| bad("true or false"))?,
+            "offloads" => self.offloads = value.as_bool().ok_or_else(|| bad("true or false"))?,
+            "timestamps" => {
+                self.timestamps = value.as_bool().ok_or_else(|| bad("true or false"))?
+            }
             "prefix" => {
-                let v = value.as_int().map_err(|_| bad("an integer"))?;
+                let v = value.as_int().ok_or_else(|| bad("an integer"))?;
                 self.prefix = u8::try_from(v)
                     .ok()
                     .filter(|p| (8..=30).contains(p))
@@ -83,16 +127,15 @@ impl NetOptions {
                     })?;
             }
             "hosts" => {
-                let names = value
-                    .clone()
-                    .try_cast::<rhai::Array>()
-                    .ok_or_else(|| bad("an array of host names"))?;
+                let OptionValue::List(names) = value else {
+                    return Err(bad("an array of host names"));
+                };
                 let mut hosts = Vec::new();
                 for (i, n) in names.iter().enumerate() {
                     let last = u8::try_from(i + 1)
                         .map_err(|_| NetworkError::Option("too many hosts".into()))?;
                     hosts.push(HostAddr {
-                        name: n.to_string(),
+                        name: n.clone(),
                         ip: Ipv4Addr::new(10, 77, 0, last),
                     });
                 }
@@ -104,10 +147,9 @@ impl NetOptions {
                 self.hosts = hosts;
             }
             name => {
-                let text = value
-                    .clone()
-                    .into_immutable_string()
-                    .map_err(|_| bad("an address like \"10.77.0.1\""))?;
+                let OptionValue::Text(text) = value else {
+                    return Err(bad("an address like \"10.77.0.1\""));
+                };
                 let ip: Ipv4Addr = text.parse().map_err(|_| {
                     NetworkError::Option(format!("`{name}: \"{text}\"` is not an IPv4 address"))
                 })?;
@@ -132,17 +174,25 @@ mod tests {
     #[test]
     fn options_from_a_script_map() {
         let mut o = NetOptions::default();
-        o.set("mtu", &rhai::Dynamic::from_int(9000)).unwrap();
-        o.set("timestamps", &rhai::Dynamic::from_bool(true))
+        o.set("mtu", &OptionValue::Int(9000)).unwrap();
+        o.set("timestamps", &OptionValue::Bool(true)).unwrap();
+        o.set("server", &OptionValue::Text("10.77.0.20".into()))
             .unwrap();
-        o.set("server", &"10.77.0.20".into()).unwrap();
         assert_eq!(o.mtu, 9000);
         assert!(o.timestamps);
         assert_eq!(o.hosts[1].ip, Ipv4Addr::new(10, 77, 0, 20));
-        assert!(o.set("mtu", &rhai::Dynamic::from_int(10)).is_err());
-        assert!(o.set("bogus", &"1.2.3.4".into()).is_err());
-        let hosts: rhai::Array = vec!["client".into(), "server".into(), "attacker".into()];
-        o.set("hosts", &hosts.into()).unwrap();
+        assert!(o.set("mtu", &OptionValue::Int(10)).is_err());
+        assert!(
+            o.set("bogus", &OptionValue::Text("1.2.3.4".into()))
+                .is_err()
+        );
+        let e = o.set("mtu", &OptionValue::Text("big".into())).unwrap_err();
+        assert!(
+            e.to_string().ends_with("must be an integer, not string"),
+            "{e}"
+        );
+        let hosts = ["client", "server", "attacker"].map(String::from).to_vec();
+        o.set("hosts", &OptionValue::List(hosts)).unwrap();
         assert_eq!(o.hosts[2].ip, Ipv4Addr::new(10, 77, 0, 3));
     }
 }

@@ -1,23 +1,20 @@
 //! Running a lab: load the script, set up the engine and its limits, run it, write the report.
 
 mod args;
-mod errors;
-mod limits;
-mod state;
 
+pub use crate::script::{BusyClock, Limits, ScriptError, build_engine, from_parse};
+pub use crate::session::{NetworkChoice, NetworkMode};
 pub use args::{DeclaredArgs, declared_args};
-pub use errors::{ScriptError, from_eval, from_parse};
-pub use limits::{BusyClock, Limits, check_size};
-pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState, ScriptEngine};
 
 use crate::clock::RunClock;
 use crate::i18n::Lang;
-use crate::report::{self, Block, Report, Student, Written};
+use crate::report::{self, Report, Student, Written};
+use crate::session::{Session, SessionState};
 use indicatif::{ProgressBar, ProgressStyle};
-use rhai::{Dynamic, Engine, Map, OptimizationLevel, Scope};
+use rhai::{Dynamic, Engine, Map, Scope};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The runner's error: anything that stops a lab before its checks could decide.
@@ -145,20 +142,6 @@ pub fn lab_title_in(source: &str, lang: Lang) -> String {
     }
 }
 
-/// Builds an engine with labrun's script API, limits and module resolver for `script_dir`.
-pub fn build_engine(script_dir: &Path, limits: &Limits) -> Engine {
-    let mut engine = Engine::new();
-    limits.apply(&mut engine);
-    // Simple optimisation never evaluates function calls at compile time, so calls whose
-    // result depends on the network or the clock are never folded into constants.
-    engine.set_optimization_level(OptimizationLevel::Simple);
-    engine.set_module_resolver(rhai::module_resolvers::FileModuleResolver::new_with_path(
-        script_dir,
-    ));
-    crate::script::register(&mut engine);
-    engine
-}
-
 /// Compiles `script` without running it (`labrun check`).
 pub fn check(script: &Path) -> Result<(), RunError> {
     let source = std::fs::read_to_string(script).map_err(|source| RunError::Read {
@@ -174,20 +157,84 @@ pub fn check(script: &Path) -> Result<(), RunError> {
         .map_err(|e| RunError::Syntax(from_parse(&file, &e)))
 }
 
-/// Runs a lab end to end and writes its report.
+/// Runs a lab end to end and writes its report: load the script, build the engine, run it
+/// in a fresh session, tear the session down, write the report.
 pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     // A taken --out is refused before the lab runs, not after.
     if let (Some(out), true) = (&opts.out, opts.keep_report) {
         report::check_out_dir(out)?;
     }
+    let lab = load(opts)?;
+    let progress = spinner(&lab.file);
+    let session = Session::new(SessionState {
+        choice: opts.network.clone(),
+        args: opts.args.clone(),
+        browser: opts.browser.clone().unwrap_or_default(),
+        ..SessionState::new(
+            Report {
+                header: report_header(opts, &lab),
+                ..Report::default()
+            },
+            lab.file.clone(),
+            progress.clone(),
+        )
+    });
+    let mut engine = lab.engine;
+    show_output(&mut engine, &progress);
+    let started = Instant::now();
+    let interrupt = opts.interrupt.clone().unwrap_or_default();
+    let clock = Arc::new(RunClock::new(opts.limits.max_duration, interrupt));
+    let _installed = crate::clock::install(Arc::clone(&clock));
+    watch(&mut engine, &clock, opts.limits.max_busy);
+    if let Some(path) = &opts.grade {
+        session.lock().graded = Some(load_capture(path)?);
+    }
+
+    let mut scope = Scope::new();
+    scope.push_constant("student", student_map(opts.student.as_ref()));
+    scope.push_constant("args", args_map(&opts.args));
+    let result = crate::script::run(engine, lab.ast, &mut scope, &session, &lab.file);
+    let elapsed = started.elapsed();
+    progress.finish_and_clear();
+
+    let error = result.err();
+    let mut report = session.teardown(&clock);
+    if let Some(e) = &error {
+        report.error = Some(e.to_string());
+    }
+    let written = if opts.keep_report && (error.is_none() || worth_keeping(&report)) {
+        Some(write(opts, &report, &lab.name)?)
+    } else {
+        None
+    };
+    Ok(RunOutcome {
+        report,
+        written,
+        error,
+        elapsed,
+    })
+}
+
+/// A lab ready to run: its source, compiled script and engine.
+struct LoadedLab {
+    /// The script path as given, for messages and `file:line`.
+    file: String,
+    /// The lab's name (file stem).
+    name: String,
+    source: String,
+    engine: Engine,
+    ast: rhai::AST,
+}
+
+/// Reads and compiles the lab, and refuses `-- key=value` arguments it does not read.
+fn load(opts: &RunOptions) -> Result<LoadedLab, RunError> {
     let source = std::fs::read_to_string(&opts.script).map_err(|source| RunError::Read {
         path: opts.script.clone(),
         source,
     })?;
     let file = opts.script.display().to_string();
-    let lab = lab_name(&opts.script);
     let dir = opts.script.parent().unwrap_or(Path::new("."));
-    let mut engine = build_engine(dir, &opts.limits);
+    let engine = build_engine(dir, &opts.limits);
     let mut ast = engine
         .compile(&source)
         .map_err(|e| RunError::Syntax(from_parse(&file, &e)))?;
@@ -200,7 +247,17 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
             takes: declared.describe(),
         });
     }
+    Ok(LoadedLab {
+        name: lab_name(&opts.script),
+        file,
+        source,
+        engine,
+        ast,
+    })
+}
 
+/// The terminal's progress line while the lab runs.
+fn spinner(file: &str) -> ProgressBar {
     let progress = ProgressBar::new_spinner();
     progress.set_style(
         ProgressStyle::with_template("{spinner} {elapsed} {msg}")
@@ -208,12 +265,15 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     );
     progress.set_message(format!("running {file}"));
     progress.enable_steady_tick(Duration::from_millis(100));
+    progress
+}
 
-    let mut report = Report::default();
-    report.header = report::Header {
-        lab: lab.clone(),
-        title: lab_title_in(&source, opts.lang),
-        script: file.clone(),
+/// The report header: the lab, the student, when and where it ran.
+fn report_header(opts: &RunOptions, lab: &LoadedLab) -> report::Header {
+    report::Header {
+        lab: lab.name.clone(),
+        title: lab_title_in(&lab.source, opts.lang),
+        script: lab.file.clone(),
         student: opts.student.clone(),
         date: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
         labrun_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -222,7 +282,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         course: opts.course.clone(),
         lab_version: {
             use sha2::Digest;
-            let d = sha2::Sha256::digest(source.as_bytes());
+            let d = sha2::Sha256::digest(lab.source.as_bytes());
             data_encoding::HEXLOWER.encode(&d[..6])
         },
         kernel: kernel_release(),
@@ -233,25 +293,11 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         },
         lang: opts.lang,
         deterministic: opts.deterministic,
-    };
-    let handle = RunHandle(Arc::new(Mutex::new(RunState {
-        report,
-        network: None,
-        networks: Vec::new(),
-        choice: opts.network.clone(),
-        captures: Vec::new(),
-        capture_budget: Arc::default(),
-        progress: progress.clone(),
-        script: file.clone(),
-        args: opts.args.clone(),
-        engine: None,
-        servers: Vec::new(),
-        browser: opts.browser.clone().unwrap_or_default(),
-        ws_servers: Vec::new(),
-        browsers: Vec::new(),
-        graded: None,
-    })));
-    engine.set_default_tag(Dynamic::from(handle.clone()));
+    }
+}
+
+/// Shows the script's `print` and `debug` output above the progress line.
+fn show_output(engine: &mut Engine, progress: &ProgressBar) {
     let printer = progress.clone();
     engine.on_print(move |text| printer.suspend(|| println!("{text}")));
     let debugger = progress.clone();
@@ -262,12 +308,12 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         };
         debugger.suspend(|| eprintln!("{at}{text}"));
     });
-    let started = Instant::now();
-    let interrupt = opts.interrupt.clone().unwrap_or_default();
-    let clock = Arc::new(RunClock::new(opts.limits.max_duration, interrupt));
-    let _installed = crate::clock::install(Arc::clone(&clock));
-    let max_busy = opts.limits.max_busy;
-    let stop_clock = Arc::clone(&clock);
+}
+
+/// The watchdog: stops the script at Ctrl-C, at the run's deadline, and when it computes
+/// for longer than `max_busy` without waiting on anything.
+fn watch(engine: &mut Engine, clock: &Arc<RunClock>, max_busy: Duration) {
+    let stop_clock = Arc::clone(clock);
     engine.on_progress(move |ops| {
         // Ctrl-C at every operation (one atomic load), the clock every 16 (a few hundred
         // nanoseconds at most): a blocking call ends by the deadline on its own.
@@ -297,158 +343,20 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         }
         None
     });
+}
 
-    if let Some(path) = &opts.grade {
-        let captured = load_capture(path)?;
-        handle.lock().graded = Some(captured);
-    }
-
-    let mut scope = Scope::new();
-    scope.push_constant("student", student_map(opts.student.as_ref()));
-    scope.push_constant("args", args_map(&opts.args));
-    let engine = Arc::new(engine);
-    let ast = Arc::new(ast);
-    handle.lock().engine = Some(ScriptEngine {
-        engine: Arc::clone(&engine),
-        ast: Arc::clone(&ast),
-        file: file.clone(),
-    });
-    let result = engine.run_ast_with_scope(&mut scope, &ast);
-    let elapsed = started.elapsed();
-    handle.lock().engine = None;
-    drop(engine);
-    progress.finish_and_clear();
-
-    let error = result.err().map(|e| from_eval(&file, &e));
-    let mut report = finish(&handle, &clock);
-    if let Some(e) = &error {
-        report.error = Some(e.to_string());
-    }
-    let written = if opts.keep_report && (error.is_none() || worth_keeping(&report)) {
-        let (dest, exact) = match &opts.out {
-            Some(out) => (out.clone(), true),
-            None => (report::default_report_dir(&opts.reports_base, &lab), false),
-        };
-        Some(report::write_report(&report, &dest, exact)?)
-    } else {
-        None
+/// Writes the report to `--out`, or to a new `reports/<lab>-<time>/`.
+fn write(opts: &RunOptions, report: &Report, lab: &str) -> Result<Written, RunError> {
+    let (dest, exact) = match &opts.out {
+        Some(out) => (out.clone(), true),
+        None => (report::default_report_dir(&opts.reports_base, lab), false),
     };
-    Ok(RunOutcome {
-        report,
-        written,
-        error,
-        elapsed,
-    })
+    Ok(report::write_report(report, &dest, exact)?)
 }
 
 /// A failed run still gets a report when it captured or recorded something.
 fn worth_keeping(r: &Report) -> bool {
     !r.captures.is_empty() || !r.blocks.is_empty() || !r.checks.is_empty()
-}
-
-/// How long teardown lets servers finish what they are doing before it ends their waits.
-const STOP_GRACE: Duration = Duration::from_secs(1);
-/// How long teardown waits for servers in all; any still running then are left behind
-/// with a warning.
-const STOP_BOUND: Duration = Duration::from_secs(3);
-
-/// Stops servers and captures the script left running and takes the report out of the state.
-///
-/// Every server is told to stop first, then all are waited for together (bounded by
-/// [`STOP_BOUND`]): a run that left 500 servers ends in a fraction of a second, not one
-/// poll interval per server.
-fn finish(handle: &RunHandle, clock: &RunClock) -> Report {
-    let lang = handle.lock().report.header.lang;
-    let browsers: Vec<_> = std::mem::take(&mut handle.lock().browsers);
-    for b in browsers {
-        b.close();
-    }
-    let ws_servers: Vec<_> = std::mem::take(&mut handle.lock().ws_servers);
-    let servers: Vec<_> = std::mem::take(&mut handle.lock().servers);
-    for s in &ws_servers {
-        s.signal_stop();
-    }
-    for s in &servers {
-        s.signal_stop();
-    }
-    let all_stopped =
-        || ws_servers.iter().all(|s| s.is_stopped()) && servers.iter().all(|s| s.is_stopped());
-    let t0 = Instant::now();
-    while !all_stopped() && t0.elapsed() < STOP_BOUND {
-        if t0.elapsed() >= STOP_GRACE {
-            // Handlers still waiting (a recv, a sleep) end at their next slice.
-            clock.end();
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let mut warnings = Vec::new();
-    for s in &ws_servers {
-        let at = s.addr();
-        for e in s.collect() {
-            warnings.push(match lang {
-                Lang::En => format!("WebSocket server on {at}: {e}"),
-                Lang::Zh => format!("{at} 上的 WebSocket 服务器：{e}"),
-            });
-        }
-    }
-    for s in &servers {
-        let at = s.addr();
-        for e in s.collect() {
-            warnings.push(match lang {
-                Lang::En => format!("server on {at}: {e}"),
-                Lang::Zh => format!("{at} 上的服务器：{e}"),
-            });
-        }
-    }
-    handle.lock().report.warnings.extend(warnings);
-    let pending: Vec<PendingCapture> = handle.lock().captures.clone();
-    for p in pending {
-        let live = p.live.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(live) = live {
-            let result = crate::script::finish_capture(handle, &p.name, live);
-            let mut st = handle.lock();
-            match result {
-                Ok(_) => {
-                    let w = match lang {
-                        Lang::En => format!(
-                            "the script never stopped capture `{}`; labrun stopped it at the end",
-                            p.name
-                        ),
-                        Lang::Zh => {
-                            format!("脚本没有停止抓包 `{}`，labrun 在结束时停止了它", p.name)
-                        }
-                    };
-                    st.report.warnings.push(w);
-                }
-                Err(e) => st.report.warnings.push(e.to_string()),
-            }
-        }
-    }
-    let mut st = handle.lock();
-    st.report.header.network = st
-        .networks
-        .iter()
-        .map(|n| n.describe(lang))
-        .collect::<Vec<_>>()
-        .join(lang.pick("; ", "；"));
-    st.report.header.hosts = st
-        .networks
-        .iter()
-        .flat_map(|n| n.hosts.iter())
-        .map(|h| {
-            let mut line = format!("{} {} ({}", h.name(), h.ip(), h.iface());
-            if let Some(mac) = h.mac() {
-                line.push_str(&format!(", {mac}"));
-            }
-            line.push(')');
-            line
-        })
-        .collect();
-    let mut seen = std::collections::HashSet::new();
-    st.report.header.hosts.retain(|h| seen.insert(h.clone()));
-    st.networks.clear();
-    st.network = None;
-    std::mem::take(&mut st.report)
 }
 
 /// Reads a capture file whole, as a live capture would have delivered it.
@@ -518,13 +426,6 @@ fn args_map(args: &[(String, String)]) -> Map {
     args.iter()
         .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
         .collect()
-}
-
-/// Records a step in the report and shows it on the spinner.
-pub fn record_step(handle: &RunHandle, text: &str) {
-    let mut st = handle.lock();
-    st.progress.set_message(text.to_string());
-    st.report.blocks.push(Block::Step(text.to_string()));
 }
 
 #[cfg(test)]

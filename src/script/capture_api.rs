@@ -1,11 +1,9 @@
 //! Script API: live captures on a host's interface, and the traces they return.
 
-use super::{ApiResult, api_error, run_handle};
+use super::{ApiResult, api_error, session};
 use crate::analysis::{Packet, Trace};
 use crate::capture::{CaptureConfig, LiveCapture};
-use crate::i18n::Lang;
-use crate::report::CaptureRecord;
-use crate::runner::{PendingCapture, RunHandle};
+use crate::session::{Recorded, Session, SessionError};
 use crate::wire::LinkType;
 use rhai::plugin::*;
 use rhai::{Array, Engine, INT, Map};
@@ -24,6 +22,8 @@ pub fn register(engine: &mut Engine) {
 pub struct ScriptCapture {
     name: String,
     live: Arc<Mutex<Option<LiveCapture>>>,
+    /// The run the capture belongs to (its report records the capture when stopped).
+    session: Session,
     /// Frames before this index were passed over by an earlier `wait`.
     cursor: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -124,64 +124,19 @@ impl PacketRef {
     }
 }
 
-/// Stops a live capture, analyses it and records it in the report.
-pub fn finish_capture(handle: &RunHandle, name: &str, live: LiveCapture) -> ApiResult<TraceRef> {
-    let iface = live.config().iface.clone();
-    handle
-        .lock()
-        .progress
-        .set_message(format!("stopping capture on {iface}"));
-    let captured = live.stop().map_err(|e| api_error("stop", e))?;
-    record_capture(handle, name, captured)
+impl From<Recorded> for TraceRef {
+    fn from(r: Recorded) -> TraceRef {
+        TraceRef {
+            name: r.name,
+            trace: r.trace,
+            dropped: r.dropped,
+        }
+    }
 }
 
-/// Analyses a finished capture and records it in the report.
-fn record_capture(
-    handle: &RunHandle,
-    name: &str,
-    captured: crate::capture::Captured,
-) -> ApiResult<TraceRef> {
-    let iface = captured.iface.clone();
-    let link = LinkType::from_dlt(captured.dlt).ok_or_else(|| {
-        api_error(
-            "stop",
-            format!(
-                "the interface `{iface}` has link type {}, which labrun cannot decode",
-                captured.dlt
-            ),
-        )
-    })?;
-    let trace = Arc::new(Trace::analyze(link, captured.frames.iter()));
-    let dropped = captured.stats.dropped + captured.stats.if_dropped;
-    let mut st = handle.lock();
-    let lang = st.report.header.lang;
-    if captured.stats.lost_any() {
-        let (d, i, t) = (
-            captured.stats.dropped,
-            captured.stats.if_dropped,
-            captured.stats.truncated,
-        );
-        st.report.warnings.push(match lang {
-            Lang::En => format!(
-                "capture `{name}` on {iface} LOST PACKETS: libpcap dropped {d} and the interface {i}, {t} over the frame or memory limit; the analysis below is incomplete"
-            ),
-            Lang::Zh => format!(
-                "在 {iface} 上的抓包 `{name}` 丢失了分组：libpcap 丢弃 {d} 个，网卡丢弃 {i} 个，{t} 个超出帧数或内存上限；以下分析不完整"
-            ),
-        });
-    }
-    st.report.captures.push(CaptureRecord {
-        name: name.to_string(),
-        captured,
-        trace: Arc::clone(&trace),
-        figures: Default::default(),
-        lang,
-    });
-    Ok(TraceRef {
-        name: name.to_string(),
-        trace,
-        dropped,
-    })
+/// `function: message` for a session error.
+fn failed(function: &str, e: SessionError) -> Box<EvalAltResult> {
+    api_error(function, e)
 }
 
 /// The largest kernel ring a capture may ask for (`buffer`, in MiB).
@@ -192,7 +147,7 @@ fn start(
     host: &crate::network::Host,
     options: &Map,
 ) -> ApiResult<ScriptCapture> {
-    let handle = run_handle(ctx)?;
+    let session = session(ctx)?;
     let mut filter = String::new();
     let mut name: Option<String> = None;
     let mut config_changes: Vec<(String, INT)> = Vec::new();
@@ -236,41 +191,15 @@ fn start(
             _ => config.settle = Duration::from_millis(u64::from(v)),
         }
     }
-    config.budget = Some(Arc::clone(&handle.lock().capture_budget));
-    let name = {
-        let st = handle.lock();
-        let n = st.captures.len();
-        match name {
-            Some(n) => format!("capture-{}", sanitize(&n)),
-            None if n == 0 => "capture".to_string(),
-            None => format!("capture-{}", n + 1),
-        }
-    };
-    let live = host
-        .start_capture(config)
-        .map_err(|e| api_error("capture", e))?;
-    let live = Arc::new(Mutex::new(Some(live)));
-    handle.lock().captures.push(PendingCapture {
-        name: name.clone(),
-        live: Arc::clone(&live),
-    });
+    let pending = session
+        .start_capture(host, config, name.as_deref())
+        .map_err(|e| failed("capture", e))?;
     Ok(ScriptCapture {
-        name,
-        live,
+        name: pending.name,
+        live: pending.live,
+        session,
         cursor: Default::default(),
     })
-}
-
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 #[export_module]
@@ -318,31 +247,31 @@ mod capture_module {
     /// marks which of its checks can be made from a capture alone.
     #[rhai_fn(return_raw)]
     pub fn grading(ctx: NativeCallContext) -> ApiResult<bool> {
-        let handle = run_handle(&ctx)?;
-        let graded = handle.lock().graded.is_some();
-        Ok(graded)
+        Ok(session(&ctx)?.grading())
     }
 
     /// The capture being graded, analysed like a live one (and shown in the report).
     #[rhai_fn(return_raw)]
     pub fn graded_capture(ctx: NativeCallContext) -> ApiResult<Trace> {
-        let handle = run_handle(&ctx)?;
-        let captured = handle.lock().graded.clone().ok_or_else(|| {
+        let recorded = session(&ctx)?.record_graded().ok_or_else(|| {
             api_error(
                 "graded_capture",
                 "not grading: run the lab with `labrun grade LAB --pcap FILE`",
             )
         })?;
-        record_capture(&handle, "capture", captured)
+        recorded.map(TraceRef::from).map_err(|e| failed("stop", e))
     }
 
     /// Stops the capture (draining what the kernel still holds) and returns its trace.
     #[rhai_fn(return_raw)]
-    pub fn stop(ctx: NativeCallContext, cap: &mut Capture) -> ApiResult<Trace> {
-        let handle = run_handle(&ctx)?;
+    pub fn stop(cap: &mut Capture) -> ApiResult<Trace> {
         let live = cap.live.lock().unwrap_or_else(|p| p.into_inner()).take();
         match live {
-            Some(live) => finish_capture(&handle, &cap.name, live),
+            Some(live) => cap
+                .session
+                .finish_capture(&cap.name, live)
+                .map(TraceRef::from)
+                .map_err(|e| failed("stop", e)),
             None => Err(api_error(
                 "stop",
                 format!("capture `{}` was already stopped", cap.name),

@@ -2,11 +2,15 @@
 //!
 //! Each file registers one area as a Rhai plugin module (names and doc comments are kept
 //! in the engine's metadata for `labrun api`): the network and its sockets, captures and
-//! packets, crafted packets, the report, and port scans. Native functions find the run's state through the engine tag.
+//! packets, crafted packets, the report, and port scans. The bindings are thin adapters:
+//! what a run does lives in [`crate::session`], which native functions reach through the
+//! engine tag. Rhai's errors become `file:line:col` [`ScriptError`]s here.
 
 mod capture_api;
 mod chat_api;
 mod craft_api;
+mod errors;
+mod limits;
 mod net_api;
 mod packet_api;
 mod reference;
@@ -15,12 +19,106 @@ mod scan_api;
 mod server_api;
 mod ws_api;
 
-pub use capture_api::finish_capture;
+pub use errors::{ScriptError, from_eval, from_parse};
+pub use limits::{BusyClock, Limits, check_size};
 pub use reference::api_markdown;
-pub use server_api::ScriptServer;
 
-use crate::runner::RunHandle;
-use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
+use crate::session::Session;
+use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, OptimizationLevel, Position};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Builds an engine with labrun's script API, limits and module resolver for `script_dir`.
+pub fn build_engine(script_dir: &Path, limits: &Limits) -> Engine {
+    let mut engine = Engine::new();
+    limits.apply(&mut engine);
+    // Simple optimisation never evaluates function calls at compile time, so calls whose
+    // result depends on the network or the clock are never folded into constants.
+    engine.set_optimization_level(OptimizationLevel::Simple);
+    engine.set_module_resolver(rhai::module_resolvers::FileModuleResolver::new_with_path(
+        script_dir,
+    ));
+    register(&mut engine);
+    engine
+}
+
+/// The engine and compiled script of a run, for calling script functions from other
+/// threads (a server's connection handlers).
+#[derive(Clone)]
+pub struct ScriptEngine {
+    /// The engine with labrun's API and limits.
+    pub engine: Arc<Engine>,
+    /// The compiled lab.
+    pub ast: Arc<rhai::AST>,
+    /// The script file, for error locations.
+    pub file: String,
+}
+
+impl std::fmt::Debug for ScriptEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ScriptEngine({})", self.file)
+    }
+}
+
+/// What native functions find in the engine tag: the run's session, and the running engine
+/// (set while the script runs; cleared after, which breaks the engine -> tag -> engine cycle).
+#[derive(Debug, Clone)]
+struct Tag {
+    session: Session,
+    engine: Arc<Mutex<Option<ScriptEngine>>>,
+}
+
+/// Runs the compiled lab `ast` of `file` on `engine` (built by [`build_engine`]) in
+/// `session`, with `scope`'s constants: the script's error, if any, located in its file.
+pub fn run(
+    mut engine: Engine,
+    ast: rhai::AST,
+    scope: &mut rhai::Scope,
+    session: &Session,
+    file: &str,
+) -> Result<(), ScriptError> {
+    let tag = Tag {
+        session: session.clone(),
+        engine: Arc::default(),
+    };
+    engine.set_default_tag(Dynamic::from(tag.clone()));
+    let engine = Arc::new(engine);
+    let ast = Arc::new(ast);
+    *lock(&tag.engine) = Some(ScriptEngine {
+        engine: Arc::clone(&engine),
+        ast: Arc::clone(&ast),
+        file: file.to_string(),
+    });
+    let result = engine.run_ast_with_scope(scope, &ast);
+    lock(&tag.engine).take();
+    drop(engine);
+    result.map_err(|e| from_eval(file, &e))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn tag(ctx: &NativeCallContext) -> ApiResult<Tag> {
+    ctx.tag()
+        .and_then(|t| t.clone().try_cast::<Tag>())
+        .ok_or_else(|| {
+            api_error(
+                ctx.fn_name(),
+                "only available while a lab runs (not in `labrun check`)",
+            )
+        })
+}
+
+/// The session of the engine that called a native function.
+pub fn session(ctx: &NativeCallContext) -> ApiResult<Session> {
+    tag(ctx).map(|t| t.session)
+}
+
+/// The running engine and script, for calling script functions from labrun's threads.
+fn script_engine(ctx: &NativeCallContext) -> ApiResult<Option<ScriptEngine>> {
+    tag(ctx).map(|t| lock(&t.engine).clone())
+}
 
 /// Registers every part of the script API into `engine`.
 pub fn register(engine: &mut Engine) {
@@ -64,18 +162,6 @@ pub fn or_stop(err: Box<EvalAltResult>) -> Box<EvalAltResult> {
     }
 }
 
-/// The run state of the engine that called a native function.
-pub fn run_handle(ctx: &NativeCallContext) -> ApiResult<RunHandle> {
-    ctx.tag()
-        .and_then(|t| t.clone().try_cast::<RunHandle>())
-        .ok_or_else(|| {
-            api_error(
-                ctx.fn_name(),
-                "only available while a lab runs (not in `labrun check`)",
-            )
-        })
-}
-
 /// Converts a script integer to a non-negative size, naming the function on error.
 pub fn to_usize(function: &str, what: &str, n: rhai::INT) -> ApiResult<usize> {
     usize::try_from(n).map_err(|_| api_error(function, format!("{what} must be >= 0, got {n}")))
@@ -92,6 +178,6 @@ pub fn to_port(function: &str, n: rhai::INT) -> ApiResult<u16> {
 pub fn string_size(ctx: &NativeCallContext, n: rhai::INT) -> ApiResult<usize> {
     let function = ctx.fn_name();
     let n = to_usize(function, "the length", n)?;
-    crate::runner::check_size(n, 1, ctx.engine().max_string_size(), "a script string")
+    check_size(n, 1, ctx.engine().max_string_size(), "a script string")
         .map_err(|e| api_error(function, e))
 }

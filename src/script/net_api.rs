@@ -1,8 +1,7 @@
 //! Script API: the lab network, its hosts, TCP and UDP sockets, and socket errors.
 
-use super::{ApiResult, api_error, run_handle, string_size, throw_sock, to_port, to_usize};
-use crate::network::{NetOptions, Network as Net, NetworkKind};
-use crate::runner::{NetworkMode, RunHandle};
+use super::{ApiResult, api_error, session, string_size, throw_sock, to_port, to_usize};
+use crate::network::{NetOptions, Network as Net, NetworkKind, OptionValue};
 use crate::sockets::{self, SockError, TcpOptions};
 use rhai::plugin::*;
 use rhai::{Blob, Engine, INT, Map};
@@ -21,15 +20,7 @@ pub fn register(engine: &mut Engine) {
 
 /// Refuses a UDP destination that is not loopback or a host of one of the run's networks.
 fn check_udp_target(ctx: &NativeCallContext, to: std::net::SocketAddr) -> ApiResult<()> {
-    let handle = run_handle(ctx)?;
-    let allowed = to.ip().to_canonical().is_loopback()
-        || handle
-            .lock()
-            .networks
-            .iter()
-            .flat_map(|n| n.hosts.first())
-            .any(|h| h.check_udp_target(to).is_ok());
-    if allowed {
+    if session(ctx)?.udp_target_allowed(to) {
         return Ok(());
     }
     Err(throw_sock(SockError {
@@ -43,58 +34,36 @@ fn check_udp_target(ctx: &NativeCallContext, to: std::net::SocketAddr) -> ApiRes
     }))
 }
 
+/// A script value as a network option's plain value.
+fn option_value(v: &Dynamic) -> OptionValue {
+    if let Ok(i) = v.as_int() {
+        OptionValue::Int(i)
+    } else if let Ok(b) = v.as_bool() {
+        OptionValue::Bool(b)
+    } else if v.is_string() {
+        OptionValue::Text(v.to_string())
+    } else if let Some(items) = v.read_lock::<rhai::Array>() {
+        OptionValue::List(items.iter().map(|n| n.to_string()).collect())
+    } else {
+        OptionValue::Other(v.type_name().to_string())
+    }
+}
+
 fn net_options(map: &Map) -> ApiResult<NetOptions> {
     let mut o = NetOptions::default();
     if let Some(hosts) = map.get("hosts") {
-        o.set("hosts", hosts).map_err(|e| api_error("network", e))?;
+        o.set("hosts", &option_value(hosts))
+            .map_err(|e| api_error("network", e))?;
     }
     for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "hosts") {
-        o.set(k, v).map_err(|e| api_error("network", e))?;
+        o.set(k, &option_value(v))
+            .map_err(|e| api_error("network", e))?;
     }
     Ok(o)
 }
 
-/// Builds a network of `kind` (None: the run's `--network` choice) and records it.
-fn make_network(
-    handle: &RunHandle,
-    kind: Option<NetworkKind>,
-    opts: &NetOptions,
-) -> ApiResult<Net> {
-    let (choice, deterministic) = {
-        let st = handle.lock();
-        (st.choice.clone(), st.report.header.deterministic)
-    };
-    let opts = &NetOptions {
-        deterministic,
-        ..opts.clone()
-    };
-    let mode = match kind {
-        Some(NetworkKind::Sandbox) => NetworkMode::Sandbox,
-        Some(_) => NetworkMode::Loopback,
-        None => choice.mode.clone(),
-    };
-    {
-        let st = handle.lock();
-        st.progress.set_message(format!(
-            "building the {} network",
-            match &mode {
-                NetworkMode::Sandbox => "sandbox",
-                NetworkMode::Loopback => "loopback",
-                NetworkMode::Host { .. } => "two-machine",
-            }
-        ));
-    }
-    let net = match mode {
-        NetworkMode::Sandbox => match (&choice.interactive, &choice.rendezvous) {
-            (Some(role), Some(path)) if kind.is_none() => Net::shared_sandbox(opts, *role, path),
-            _ => Net::sandbox(opts),
-        },
-        NetworkMode::Loopback => Ok(Net::loopback(choice.iface.as_deref())),
-        NetworkMode::Host { role, peer } => Net::two_machines(role, peer, choice.iface.as_deref()),
-    }
-    .map_err(|e| api_error("network", e))?;
-    handle.lock().networks.push(net.clone());
-    Ok(net)
+fn network_error(e: crate::session::SessionError) -> Box<EvalAltResult> {
+    api_error("network", e)
 }
 
 fn ms(function: &str, n: INT) -> ApiResult<Duration> {
@@ -163,13 +132,7 @@ mod net_module {
     /// labrun's sandbox by default, or loopback, or two machines). Made once per run.
     #[rhai_fn(return_raw)]
     pub fn network(ctx: NativeCallContext) -> ApiResult<Network> {
-        let handle = run_handle(&ctx)?;
-        if let Some(net) = handle.lock().network.clone() {
-            return Ok(net);
-        }
-        let net = make_network(&handle, None, &NetOptions::default())?;
-        handle.lock().network = Some(net.clone());
-        Ok(net)
+        session(&ctx)?.network().map_err(network_error)
     }
 
     /// A new lab network with options, e.g. `network(#{ mtu: 1500, timestamps: true })`
@@ -177,29 +140,27 @@ mod net_module {
     /// they shape the sandbox and are ignored on loopback and real interfaces).
     #[rhai_fn(name = "network", return_raw)]
     pub fn network_with(ctx: NativeCallContext, options: Map) -> ApiResult<Network> {
-        let handle = run_handle(&ctx)?;
+        let session = session(&ctx)?;
         let opts = net_options(&options)?;
-        let net = make_network(&handle, None, &opts)?;
-        let mut st = handle.lock();
-        if st.network.is_none() {
-            st.network = Some(net.clone());
-        }
-        Ok(net)
+        session.network_with(&opts).map_err(network_error)
     }
 
     /// A sandbox network whatever `--network` says (Linux), with options as for `network`.
     #[rhai_fn(return_raw)]
     pub fn sandbox(ctx: NativeCallContext, options: Map) -> ApiResult<Network> {
-        let handle = run_handle(&ctx)?;
+        let session = session(&ctx)?;
         let opts = net_options(&options)?;
-        make_network(&handle, Some(NetworkKind::Sandbox), &opts)
+        session
+            .make_network(Some(NetworkKind::Sandbox), &opts)
+            .map_err(network_error)
     }
 
     /// Both hosts on this machine's loopback interface, whatever `--network` says.
     #[rhai_fn(return_raw)]
     pub fn loopback(ctx: NativeCallContext) -> ApiResult<Network> {
-        let handle = run_handle(&ctx)?;
-        make_network(&handle, Some(NetworkKind::Loopback), &NetOptions::default())
+        session(&ctx)?
+            .make_network(Some(NetworkKind::Loopback), &NetOptions::default())
+            .map_err(network_error)
     }
 
     /// `sandbox`, `loopback` or `host` (two machines).
@@ -259,7 +220,7 @@ mod net_module {
     /// A one-line description of the network in the report's language, e.g. `loopback (lo)`.
     #[rhai_fn(get = "description", pure, return_raw)]
     pub fn description(ctx: NativeCallContext, net: &mut Network) -> ApiResult<String> {
-        let lang = run_handle(&ctx)?.lock().report.header.lang;
+        let lang = session(&ctx)?.lang();
         Ok(net.describe(lang))
     }
 

@@ -211,27 +211,27 @@ mod packet_module {
         })
     }
 
-    /// The first packets that carry SYN, SYN+ACK and the ACK completing the handshake.
+    /// The handshake's packets as the report's analysis finds them: the client's first SYN,
+    /// the server's SYN+ACK, and the client's ACK of the server's ISN + 1. Fewer than three
+    /// when the capture lacks one (the list stops at the first missing packet).
     #[rhai_fn(get = "handshake", pure)]
     pub fn handshake(s: &mut TcpStream) -> Array {
-        let mut out = Array::new();
-        let mut state = 0;
-        for (i, p) in s.packets() {
-            let Some(t) = &p.tcp else { continue };
-            let want = match state {
-                0 => t.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN,
-                1 => t.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN | TcpFlags::ACK,
-                _ => t.flags & (TcpFlags::SYN | TcpFlags::ACK | TcpFlags::RST) == TcpFlags::ACK,
-            };
-            if want {
-                out.push(Dynamic::from(PacketRef::new(Arc::clone(&s.trace), i)));
-                state += 1;
-                if state == 3 {
-                    break;
-                }
-            }
-        }
-        out
+        let Some(stream) = s.trace.streams.get(s.index as usize) else {
+            return Array::new();
+        };
+        [
+            stream.syn_frame,
+            stream.syn_ack_frame,
+            stream.handshake_ack_frame,
+        ]
+        .into_iter()
+        .map_while(|frame| {
+            let frame = frame?;
+            s.packets()
+                .find(|(_, p)| p.number == frame)
+                .map(|(i, _)| Dynamic::from(PacketRef::new(Arc::clone(&s.trace), i)))
+        })
+        .collect()
     }
 
     /// How the connection opened: "normal", "syn retried", "simultaneous open",
@@ -728,4 +728,77 @@ mod packet_module {
 
 fn has(p: &PacketRef, bit: TcpFlags) -> bool {
     p.get().tcp.as_ref().is_some_and(|t| t.flags.contains(bit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::RawFrame;
+    use etherparse::PacketBuilder;
+
+    const CLIENT: [u8; 4] = [10, 77, 0, 1];
+    const SERVER: [u8; 4] = [10, 77, 0, 2];
+
+    /// A TCP segment on Ethernet; `to_server` picks the direction, `flags` is "S", "SA" or "A".
+    fn segment(n: i64, to_server: bool, flags: &str, seq: u32, ack: u32) -> RawFrame {
+        let (src, dst, sp, dp) = if to_server {
+            (CLIENT, SERVER, 40000, 8888)
+        } else {
+            (SERVER, CLIENT, 8888, 40000)
+        };
+        let mut b = PacketBuilder::ethernet2([2; 6], [4; 6])
+            .ipv4(src, dst, 64)
+            .tcp(sp, dp, seq, 64240);
+        if flags.contains('S') {
+            b = b.syn();
+        }
+        if flags.contains('A') {
+            b = b.ack(ack);
+        }
+        let mut data = Vec::new();
+        b.write(&mut data, &[]).unwrap();
+        RawFrame {
+            ts_sec: n,
+            ts_nsec: 0,
+            orig_len: data.len() as u32,
+            data,
+        }
+    }
+
+    fn handshake_frames(frames: &[RawFrame]) -> Vec<u64> {
+        let trace = TraceRef {
+            name: "capture".to_string(),
+            trace: Arc::new(Trace::analyze(crate::wire::LinkType::Ethernet, frames)),
+            dropped: 0,
+        };
+        let mut stream = stream_by_index(&trace, 0);
+        packet_module::handshake(&mut stream)
+            .into_iter()
+            .map(|p| p.cast::<PacketRef>().get().number)
+            .collect()
+    }
+
+    #[test]
+    fn handshake_is_the_analysis_rule_direction_and_ack_checked() {
+        let frames = [
+            segment(1, true, "S", 100, 0),
+            segment(2, false, "SA", 500, 101),
+            // The server's own ACK, and a client ACK of the wrong number: neither completes it.
+            segment(3, false, "A", 501, 101),
+            segment(4, true, "A", 101, 999),
+            segment(5, true, "A", 101, 501),
+        ];
+        assert_eq!(handshake_frames(&frames), [1, 2, 5]);
+    }
+
+    #[test]
+    fn handshake_stops_at_the_first_missing_packet() {
+        let frames = [segment(1, true, "S", 100, 0), segment(2, true, "A", 101, 1)];
+        assert_eq!(handshake_frames(&frames), [1]);
+        let frames = [
+            segment(1, false, "SA", 500, 101),
+            segment(2, true, "A", 101, 501),
+        ];
+        assert_eq!(handshake_frames(&frames), Vec::<u64>::new());
+    }
 }

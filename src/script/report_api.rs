@@ -1,7 +1,7 @@
 //! Script API: steps, checks, sections, notes and tables for the report, plus small helpers.
 
 use super::capture_api::PacketRef;
-use super::{ApiResult, api_error, run_handle, string_size};
+use super::{ApiResult, api_error, session, string_size};
 use crate::i18n::Text;
 use crate::report::{Block, Check};
 use rhai::plugin::*;
@@ -34,13 +34,10 @@ fn add_check(
             format!("points must be 0 or more, got {points}"),
         )
     })?;
-    let handle = run_handle(ctx)?;
-    let mut st = handle.lock();
-    let at = call_site(ctx, &st.script);
-    let lang = st.report.header.lang;
-    let mark = if passed { "PASS" } else { "FAIL" };
-    st.progress.set_message(format!("{mark} {what}"));
-    st.report.checks.push(Check {
+    let session = session(ctx)?;
+    let at = call_site(ctx, &session.script());
+    let lang = session.lang();
+    session.record_check(Check {
         what: what.to_string(),
         passed,
         detail: if passed {
@@ -104,8 +101,7 @@ mod report_module {
     /// Records a step of the lab in the report and shows it on the progress line.
     #[rhai_fn(return_raw)]
     pub fn step(ctx: NativeCallContext, text: &str) -> ApiResult<()> {
-        let handle = run_handle(&ctx)?;
-        crate::runner::record_step(&handle, text);
+        session(&ctx)?.record_step(text);
         Ok(())
     }
 
@@ -204,8 +200,7 @@ mod report_module {
     /// Adds a titled section of Markdown to the report.
     #[rhai_fn(return_raw)]
     pub fn section(ctx: NativeCallContext, title: &str, body: &str) -> ApiResult<()> {
-        let handle = run_handle(&ctx)?;
-        handle.lock().report.blocks.push(Block::Section {
+        session(&ctx)?.record_block(Block::Section {
             title: title.to_string(),
             body: body.to_string(),
         });
@@ -215,12 +210,7 @@ mod report_module {
     /// Adds a paragraph of Markdown to the report.
     #[rhai_fn(return_raw)]
     pub fn note(ctx: NativeCallContext, text: &str) -> ApiResult<()> {
-        let handle = run_handle(&ctx)?;
-        handle
-            .lock()
-            .report
-            .blocks
-            .push(Block::Note(text.to_string()));
+        session(&ctx)?.record_block(Block::Note(text.to_string()));
         Ok(())
     }
 
@@ -232,12 +222,7 @@ mod report_module {
             .iter()
             .map(|r| cells("table", r))
             .collect::<ApiResult<Vec<_>>>()?;
-        let handle = run_handle(&ctx)?;
-        handle
-            .lock()
-            .report
-            .blocks
-            .push(Block::Table { headers, rows });
+        session(&ctx)?.record_block(Block::Table { headers, rows });
         Ok(())
     }
 
@@ -258,8 +243,7 @@ mod report_module {
                     })
             })
             .collect::<ApiResult<Vec<_>>>()?;
-        let handle = run_handle(&ctx)?;
-        handle.lock().report.blocks.push(Block::Packets(list));
+        session(&ctx)?.record_block(Block::Packets(list));
         Ok(())
     }
 
@@ -294,13 +278,7 @@ mod report_module {
     /// when not given: `arg("port", 8888)` is an integer, `arg("mode", "fast")` a string.
     #[rhai_fn(return_raw)]
     pub fn arg(ctx: NativeCallContext, name: &str, default: Dynamic) -> ApiResult<Dynamic> {
-        let handle = run_handle(&ctx)?;
-        let given = handle
-            .lock()
-            .args
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone());
+        let given = session(&ctx)?.arg(name);
         let Some(text) = given else {
             return Ok(default);
         };
@@ -357,7 +335,7 @@ mod report_module {
     /// between runs. Print values that do not change between runs without `fixed`.
     pub fn fixed(ctx: NativeCallContext, x: rhai::FLOAT, decimals: INT) -> String {
         let d = usize::try_from(decimals.clamp(0, 12)).unwrap_or(0);
-        let deterministic = run_handle(&ctx).is_ok_and(|h| h.lock().report.header.deterministic);
+        let deterministic = session(&ctx).is_ok_and(|s| s.deterministic());
         if deterministic {
             masked_fixed(d)
         } else {
@@ -371,8 +349,7 @@ mod report_module {
     /// every run.
     #[rhai_fn(return_raw)]
     pub fn nonce(ctx: NativeCallContext) -> ApiResult<String> {
-        let handle = run_handle(&ctx)?;
-        let nonce = handle.lock().report.header.nonce.clone();
+        let nonce = session(&ctx)?.nonce();
         Ok(nonce)
     }
 
@@ -381,14 +358,14 @@ mod report_module {
     /// both languages.
     #[rhai_fn(return_raw)]
     pub fn tr(ctx: NativeCallContext, en: &str, zh: &str) -> ApiResult<String> {
-        let lang = run_handle(&ctx)?.lock().report.header.lang;
+        let lang = session(&ctx)?.lang();
         Ok(lang.pick(en, zh).to_string())
     }
 
     /// The report's language: "en" or "zh" (`--lang`), for text `tr` cannot express.
     #[rhai_fn(name = "lang", return_raw)]
     pub fn report_lang(ctx: NativeCallContext) -> ApiResult<String> {
-        let lang = run_handle(&ctx)?.lock().report.header.lang;
+        let lang = session(&ctx)?.lang();
         Ok(lang.code().to_string())
     }
 

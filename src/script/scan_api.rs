@@ -1,7 +1,7 @@
 //! Script API: port scans from a host (connect, SYN, FIN) and firewall rules on sandbox
 //! hosts that make ports filtered.
 
-use super::{ApiResult, api_error, run_handle, to_port};
+use super::{ApiResult, api_error, session, to_port};
 use crate::network::{Firewall, Host};
 use crate::scan::{self, PortState, ScanOptions, ScanReport, ScanType};
 use rhai::plugin::*;
@@ -68,19 +68,13 @@ fn run_scan(
     spec: &str,
     options: &Map,
 ) -> ApiResult<ScanRef> {
-    let handle = run_handle(ctx)?;
+    let session = session(ctx)?;
     let opts = scan_options(options)?;
     let ports = scan::parse_ports(spec).map_err(|e| api_error("scan", e))?;
-    let hosts: Vec<(String, std::net::IpAddr)> = handle
-        .lock()
-        .networks
-        .iter()
-        .flat_map(|n| n.hosts.iter())
-        .map(|h| (h.name().to_string(), h.ip()))
-        .collect();
+    let hosts = session.lab_hosts();
     let ip = scan::lab_target(target, &hosts).map_err(|e| api_error("scan", e))?;
     scan::check_target(ip, from.policy(), &[]).map_err(|e| api_error("scan", e))?;
-    handle.lock().progress.set_message(format!(
+    session.show(format!(
         "{} scan of {ip}, {} ports",
         opts.scan_type.as_str(),
         ports.len()
@@ -351,7 +345,7 @@ mod scan_module {
     /// A Markdown table of the ports (the most common closed state summarised in a line).
     #[rhai_fn(get = "markdown", pure, return_raw)]
     pub fn markdown(ctx: NativeCallContext, s: &mut Scan) -> ApiResult<String> {
-        let lang = run_handle(&ctx)?.lock().report.header.lang;
+        let lang = session(&ctx)?.lang();
         Ok(scan::output::markdown(&s.0, lang))
     }
 

@@ -6,27 +6,18 @@
 //! limits, and an error in a handler is kept with its script position and connection:
 //! `stop()` reports it instead of losing it.
 
-use super::{ApiResult, api_error, run_handle, to_port};
+use super::{ApiResult, ScriptEngine, api_error, from_eval, session, to_port};
 use crate::network::Host;
-use crate::runner::{RunHandle, ScriptEngine, from_eval};
-use crate::sockets::{TcpConn, TcpListener, TcpOptions};
+use crate::session::{ConnHandler, LineServer, SessionError};
+use crate::sockets::TcpConn;
 use rhai::plugin::*;
 use rhai::{Array, Engine, FnPtr, INT, Map};
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 pub fn register(engine: &mut Engine) {
-    engine.register_type_with_name::<ScriptServer>("Server");
+    engine.register_type_with_name::<LineServer>("Server");
     engine.register_global_module(exported_module!(server_module).into());
 }
-
-/// How often server threads look at the stop flag.
-const POLL: Duration = Duration::from_millis(100);
-/// A connection with no traffic for this long is closed by the server.
-const IDLE: Duration = Duration::from_secs(60);
 
 /// The protocol: script functions called for each connection.
 #[derive(Clone, Default)]
@@ -36,90 +27,36 @@ struct Handlers {
     on_close: Option<FnPtr>,
 }
 
-/// One thing the server saw, for the report's "server's view".
-#[derive(Debug, Clone)]
-struct LogEntry {
-    event: &'static str,
-    conn: SocketAddr,
-    line: String,
-    time: f64,
+/// The script's handlers with the run's shared engine and compiled script, called on the
+/// server's connection threads.
+struct ScriptHandler {
+    se: ScriptEngine,
+    handlers: Handlers,
 }
 
-/// A running many-client server.
-#[derive(Clone)]
-pub struct ScriptServer {
-    inner: Arc<ServerInner>,
-}
-
-impl std::fmt::Debug for ScriptServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Server({})", self.inner.addr)
+impl ScriptHandler {
+    fn call(&self, f: Option<&FnPtr>, args: Vec<Dynamic>) -> Result<(), String> {
+        let Some(f) = f else { return Ok(()) };
+        f.call::<Dynamic>(&self.se.engine, &self.se.ast, args)
+            .map(|_| ())
+            .map_err(|e| from_eval(&self.se.file, &e).to_string())
     }
 }
 
-struct ServerInner {
-    addr: SocketAddr,
-    started: Instant,
-    stop: AtomicBool,
-    accepted: AtomicUsize,
-    log: Mutex<Vec<LogEntry>>,
-    errors: Mutex<Vec<String>>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl ServerInner {
-    fn record(&self, event: &'static str, conn: SocketAddr, line: &str) {
-        lock(&self.log).push(LogEntry {
-            event,
-            conn,
-            line: line.to_string(),
-            time: self.started.elapsed().as_secs_f64(),
-        });
+impl ConnHandler for ScriptHandler {
+    fn on_connect(&self, conn: &TcpConn) -> Result<(), String> {
+        let f = self.handlers.on_connect.as_ref();
+        self.call(f, vec![Dynamic::from(conn.clone())])
     }
 
-    fn fail(&self, what: String) {
-        lock(&self.errors).push(what);
-    }
-}
-
-impl ScriptServer {
-    /// Stops accepting, closes every connection, waits for the threads; returns the errors
-    /// handlers raised since the last call (empty when all went well).
-    pub fn shutdown(&self) -> Vec<String> {
-        self.signal_stop();
-        crate::util::join_all(&self.inner.threads);
-        std::mem::take(&mut *lock(&self.inner.errors))
+    fn on_line(&self, conn: &TcpConn, line: &str) -> Result<(), String> {
+        let f = self.handlers.on_line.as_ref();
+        self.call(f, vec![Dynamic::from(conn.clone()), line.into()])
     }
 
-    /// Tells the server's threads to stop without waiting for them: the run's teardown
-    /// signals every server first, then waits for all of them at once.
-    pub fn signal_stop(&self) {
-        self.inner.stop.store(true, Ordering::SeqCst);
-    }
-
-    /// True once every thread of the server has finished.
-    pub fn is_stopped(&self) -> bool {
-        crate::util::all_finished(&self.inner.threads)
-    }
-
-    /// After [`ScriptServer::signal_stop`]: joins the threads that finished and returns the
-    /// handler errors, plus one for threads still running (they are left behind).
-    pub fn collect(&self) -> Vec<String> {
-        let running = crate::util::join_finished(&self.inner.threads);
-        let mut errors = std::mem::take(&mut *lock(&self.inner.errors));
-        if running > 0 {
-            errors.push(format!("{running} thread(s) did not stop in time"));
-        }
-        errors
-    }
-
-    /// The listening address.
-    pub fn addr(&self) -> SocketAddr {
-        self.inner.addr
+    fn on_close(&self, conn: &TcpConn) -> Result<(), String> {
+        let f = self.handlers.on_close.as_ref();
+        self.call(f, vec![Dynamic::from(conn.clone())])
     }
 }
 
@@ -150,139 +87,12 @@ fn handlers_from(map: &Map) -> ApiResult<Handlers> {
     Ok(h)
 }
 
-fn call(se: &ScriptEngine, server: &ServerInner, conn: &TcpConn, f: &FnPtr, args: Vec<Dynamic>) {
-    // Runs on this server thread with the run's shared engine and compiled script.
-    let result = f.call::<Dynamic>(&se.engine, &se.ast, args);
-    if let Err(e) = result {
-        server.fail(format!(
-            "connection {} -> {}: {}",
-            conn.peer_addr(),
-            conn.local_addr(),
-            from_eval(&se.file, &e)
-        ));
-    }
-}
-
-fn serve_connection(se: ScriptEngine, server: Arc<ServerInner>, handlers: Handlers, conn: TcpConn) {
-    let peer = conn.peer_addr();
-    server.record("connect", peer, "");
-    // The close is logged as the socket closes (a handler may close it), before the FIN
-    // leaves: the client cannot act on the FIN, and be logged, before it.
-    let log = Arc::clone(&server);
-    conn.on_close(move || log.record("close", peer, ""));
-    conn.set_timeout(POLL);
-    if let Some(f) = &handlers.on_connect {
-        call(&se, &server, &conn, f, vec![Dynamic::from(conn.clone())]);
-    }
-    let mut last = Instant::now();
-    while !conn.is_closed() && !server.stop.load(Ordering::SeqCst) {
-        match conn.recv_until(b"\n", 1 << 16) {
-            Ok(bytes) if bytes.is_empty() => break,
-            Ok(bytes) => {
-                last = Instant::now();
-                let text = String::from_utf8_lossy(&bytes);
-                let line = text.trim_end_matches(['\n', '\r']).to_string();
-                server.record("line", peer, &line);
-                if let Some(f) = &handlers.on_line {
-                    call(
-                        &se,
-                        &server,
-                        &conn,
-                        f,
-                        vec![Dynamic::from(conn.clone()), line.into()],
-                    );
-                }
-                if !bytes.ends_with(b"\n") {
-                    break;
-                }
-            }
-            Err(e) if e.is_timeout() => {
-                if last.elapsed() > IDLE {
-                    server.fail(format!(
-                        "connection {peer}: idle for {} s, closed by the server",
-                        IDLE.as_secs()
-                    ));
-                    break;
-                }
-            }
-            // The run stops (its time limit, Ctrl-C): so does the connection.
-            Err(e) if e.is_stop() => break,
-            Err(e) => {
-                server.record("error", peer, &e.to_string());
-                break;
-            }
-        }
-    }
-    if let Some(f) = &handlers.on_close {
-        call(&se, &server, &conn, f, vec![Dynamic::from(conn.clone())]);
-    }
-    conn.close();
-}
-
-fn accept_loop(
-    se: ScriptEngine,
-    server: Arc<ServerInner>,
-    handlers: Handlers,
-    listener: TcpListener,
-) {
-    let serve = {
-        let server = Arc::clone(&server);
-        move |conn: TcpConn| {
-            server.accepted.fetch_add(1, Ordering::SeqCst);
-            serve_connection(se.clone(), Arc::clone(&server), handlers.clone(), conn);
-        }
-    };
-    listener.serve_each(
-        "serve",
-        || server.stop.load(Ordering::SeqCst),
-        serve,
-        |t| lock(&server.threads).push(t),
-        |e| server.fail(e),
-    );
-}
-
-fn start(
-    handle: &RunHandle,
-    host: &Host,
-    port: u16,
-    handlers: Handlers,
-) -> ApiResult<ScriptServer> {
-    let se = handle
-        .lock()
-        .engine
-        .clone()
-        .ok_or_else(|| api_error("serve", "only available while a lab runs"))?;
-    let opts = TcpOptions {
-        timeout: Some(POLL),
-        ..TcpOptions::default()
-    };
-    let listener = host.listen(port, opts).map_err(super::throw_sock)?;
-    let inner = Arc::new(ServerInner {
-        addr: listener.addr(),
-        started: Instant::now(),
-        stop: AtomicBool::new(false),
-        accepted: AtomicUsize::new(0),
-        log: Mutex::new(Vec::new()),
-        errors: Mutex::new(Vec::new()),
-        threads: Mutex::new(Vec::new()),
-    });
-    let srv = Arc::clone(&inner);
-    let acceptor = std::thread::Builder::new()
-        .name(format!("accept-{}", inner.addr))
-        .spawn(move || accept_loop(se, srv, handlers, listener))
-        .map_err(|e| api_error("serve", format!("cannot start the server thread: {e}")))?;
-    lock(&inner.threads).push(acceptor);
-    let server = ScriptServer { inner };
-    handle.lock().servers.push(server.clone());
-    Ok(server)
-}
-
 #[export_module]
 mod server_module {
     use super::*;
 
     /// A server serving many connections at once; see `serve`.
-    pub type Server = ScriptServer;
+    pub type Server = LineServer;
 
     /// Serves TCP `port` on this host for many clients at once, each connection on its own
     /// thread: `on_connect(conn)` when a client connects, `on_line(conn, line)` for each line
@@ -295,34 +105,41 @@ mod server_module {
         port: INT,
         handlers: Map,
     ) -> ApiResult<Server> {
-        let handle = run_handle(&ctx)?;
+        let session = session(&ctx)?;
         let handlers = handlers_from(&handlers)?;
-        start(&handle, host, to_port("serve", port)?, handlers)
+        let port = to_port("serve", port)?;
+        let se = crate::script::script_engine(&ctx)?
+            .ok_or_else(|| api_error("serve", "only available while a lab runs"))?;
+        let handler = Arc::new(ScriptHandler { se, handlers });
+        session.serve(host, port, handler).map_err(|e| match e {
+            SessionError::Sock(e) => crate::script::throw_sock(e),
+            e => api_error("serve", e),
+        })
     }
 
     /// The server's address, "ip:port".
     #[rhai_fn(get = "addr", pure)]
     pub fn server_addr(s: &mut Server) -> String {
-        s.inner.addr.to_string()
+        s.addr().to_string()
     }
 
     /// The server's port.
     #[rhai_fn(get = "port", pure)]
     pub fn server_port(s: &mut Server) -> INT {
-        INT::from(s.inner.addr.port())
+        INT::from(s.addr().port())
     }
 
     /// Connections accepted so far.
     #[rhai_fn(get = "connections", pure)]
     pub fn connections(s: &mut Server) -> INT {
-        s.inner.accepted.load(Ordering::SeqCst) as INT
+        s.accepted() as INT
     }
 
     /// The server's view, in order: `#{ event: "connect" | "line" | "close" | "error",
     /// conn: "ip:port" of the client, line: "...", time: seconds since the server started }`.
     #[rhai_fn(get = "log", pure)]
     pub fn log(s: &mut Server) -> Array {
-        lock(&s.inner.log)
+        s.log()
             .iter()
             .map(|e| {
                 let mut m = Map::new();
@@ -338,11 +155,7 @@ mod server_module {
     /// Errors raised by handlers so far, each with its script position and connection.
     #[rhai_fn(get = "errors", pure)]
     pub fn errors(s: &mut Server) -> Array {
-        lock(&s.inner.errors)
-            .iter()
-            .cloned()
-            .map(Dynamic::from)
-            .collect()
+        s.errors().into_iter().map(Dynamic::from).collect()
     }
 
     /// Stops the server (closing open connections) and waits for its threads; throws if a
@@ -357,7 +170,7 @@ mod server_module {
                 format!(
                     "{} handler error(s) in the server on {}; the first: {first}",
                     errors.len(),
-                    s.inner.addr
+                    s.addr()
                 ),
             )),
         }

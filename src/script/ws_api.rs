@@ -2,7 +2,7 @@
 //! the client, and the HTTP/WebSocket layer decoded from a capture.
 
 use super::capture_api::TraceRef;
-use super::{ApiResult, api_error, run_handle, throw_sock, to_port};
+use super::{ApiResult, api_error, session, throw_sock, to_port};
 use crate::analysis::websocket::{AppStream, HttpMessage, WsFrame, decode_stream, decode_trace};
 use crate::network::Host;
 use crate::websocket::{self, Browser, WsConn, WsError, WsServer};
@@ -187,19 +187,11 @@ mod ws_module {
     /// end of each WebSocket.
     #[rhai_fn(return_raw)]
     pub fn ws_serve(ctx: NativeCallContext, host: &mut Host, port: INT) -> ApiResult<WsServer> {
-        let handle = run_handle(&ctx)?;
-        let (id, name) = {
-            let st = handle.lock();
-            st.report
-                .header
-                .student
-                .as_ref()
-                .map(|s| (s.id.clone(), s.name.clone()))
-                .unwrap_or_else(|| ("0000000000".into(), "Student".into()))
-        };
+        let session = session(&ctx)?;
+        let (id, name) = session.student();
         let page = websocket::page_html(&id, &name);
         let srv = WsServer::start(host, to_port("ws_serve", port)?, page).map_err(ws_err)?;
-        handle.lock().ws_servers.push(srv.clone());
+        session.add_ws_server(srv.clone());
         Ok(srv)
     }
 
@@ -409,7 +401,7 @@ mod ws_module {
     /// The browser given with `--browser` (e.g. "chromium"), or "" for labrun's own client.
     #[rhai_fn(name = "browser", return_raw)]
     pub fn browser_choice(ctx: NativeCallContext) -> ApiResult<String> {
-        Ok(run_handle(&ctx)?.lock().browser.clone())
+        Ok(session(&ctx)?.browser())
     }
 
     /// Starts the browser the user named with `--browser`, headless, inside this host's
@@ -422,8 +414,8 @@ mod ws_module {
     /// a private temporary directory that is removed afterwards; at most 2 run at once.
     #[rhai_fn(name = "browser", return_raw)]
     pub fn open_browser(ctx: NativeCallContext, host: &mut Host, url: &str) -> ApiResult<Browser> {
-        let handle = run_handle(&ctx)?;
-        let name = handle.lock().browser.clone();
+        let session = session(&ctx)?;
+        let name = session.browser();
         if name.is_empty() {
             return Err(api_error(
                 "browser",
@@ -431,12 +423,7 @@ mod ws_module {
             ));
         }
         websocket::check_url(host, url).map_err(ws_err)?;
-        let running = handle
-            .lock()
-            .browsers
-            .iter()
-            .filter(|b| b.running())
-            .count();
+        let running = session.browsers_running();
         if running >= websocket::MAX_BROWSERS {
             return Err(api_error(
                 "browser",
@@ -448,7 +435,7 @@ mod ws_module {
         }
         let program = websocket::find_browser(&name).map_err(ws_err)?;
         let b = Browser::launch(host, &program, url).map_err(ws_err)?;
-        handle.lock().browsers.push(b.clone());
+        session.add_browser(b.clone());
         Ok(b)
     }
 

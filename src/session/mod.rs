@@ -1,0 +1,232 @@
+//! A lab session: what one run accumulates (the report, networks, captures, servers,
+//! browsers) and the operations on it, independent of the script language.
+//!
+//! The script bindings are thin adapters over [`Session`]; the runner makes the session,
+//! runs the script and calls [`Session::teardown`] for the report.
+
+mod capture;
+mod chat;
+mod network;
+mod server;
+mod teardown;
+
+pub use capture::{PendingCapture, Recorded};
+pub use chat::{ChatEntry, Lines, Say, reader_lines, run_chat, stdin_lines};
+pub use network::{NetworkChoice, NetworkMode};
+pub use server::{ConnHandler, LineServer, LogEntry};
+
+use crate::i18n::Lang;
+use crate::network::Network;
+use crate::report::{Block, Check, Report};
+use indicatif::ProgressBar;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The session's error: an operation on the run's network, captures or servers failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// A capture could not start or stop.
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
+    /// A capture's link type cannot be decoded.
+    #[error("the interface `{iface}` has link type {dlt}, which labrun cannot decode")]
+    LinkType {
+        /// The interface (or file) captured.
+        iface: String,
+        /// Its libpcap link type.
+        dlt: u32,
+    },
+    /// The network could not be built.
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
+    /// A socket call failed (the script may catch and inspect it).
+    #[error(transparent)]
+    Sock(crate::sockets::SockError),
+    /// A server thread could not start.
+    #[error("cannot start the server thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// Everything a run accumulates.
+#[derive(Debug)]
+pub struct SessionState {
+    /// The report being built.
+    pub report: Report,
+    /// The run's default network, made on the script's first `network()` call.
+    pub network: Option<Network>,
+    /// Every network the script made (for the report header and the target check).
+    pub networks: Vec<Network>,
+    /// How to make the network.
+    pub choice: NetworkChoice,
+    /// Captures in start order (stopped ones keep their slot empty).
+    pub captures: Vec<PendingCapture>,
+    /// The memory all the run's captures may hold together (rings and stored frames).
+    pub capture_budget: Arc<crate::capture::MemoryBudget>,
+    /// Spinner on the terminal (hidden when stderr is not a terminal).
+    pub progress: ProgressBar,
+    /// The script file, for `file:line` of checks.
+    pub script: String,
+    /// Script arguments (`-- key=value`).
+    pub args: Vec<(String, String)>,
+    /// The capture being graded (`labrun grade --pcap`), until the script takes it.
+    pub graded: Option<crate::capture::Captured>,
+    /// Servers the script started (stopped at the end if the script did not).
+    pub servers: Vec<LineServer>,
+    /// `--browser`: the browser a lab may start as its client ("" for labrun's own).
+    pub browser: String,
+    /// WebSocket servers the script started (stopped at the end).
+    pub ws_servers: Vec<crate::websocket::WsServer>,
+    /// Browsers the script started (killed at the end, whatever happened).
+    pub browsers: Vec<crate::websocket::Browser>,
+}
+
+impl SessionState {
+    /// A fresh state for a run of `script` with `report` (its header filled in).
+    pub fn new(report: Report, script: String, progress: ProgressBar) -> SessionState {
+        SessionState {
+            report,
+            network: None,
+            networks: Vec::new(),
+            choice: NetworkChoice::default(),
+            captures: Vec::new(),
+            capture_budget: Arc::default(),
+            progress,
+            script,
+            args: Vec::new(),
+            graded: None,
+            servers: Vec::new(),
+            browser: String::new(),
+            ws_servers: Vec::new(),
+            browsers: Vec::new(),
+        }
+    }
+}
+
+/// A cloneable handle to one run's session, shared by the script's values and threads.
+#[derive(Debug, Clone)]
+pub struct Session(Arc<Mutex<SessionState>>);
+
+impl Session {
+    /// A session over `state`.
+    pub fn new(state: SessionState) -> Session {
+        Session(Arc::new(Mutex::new(state)))
+    }
+
+    /// Locks the state (recovering from a poisoned lock: a report is never lost to a panic).
+    pub fn lock(&self) -> MutexGuard<'_, SessionState> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The report's language.
+    pub fn lang(&self) -> Lang {
+        self.lock().report.header.lang
+    }
+
+    /// The script file, for `file:line` of checks.
+    pub fn script(&self) -> String {
+        self.lock().script.clone()
+    }
+
+    /// Whether the run is `--deterministic`.
+    pub fn deterministic(&self) -> bool {
+        self.lock().report.header.deterministic
+    }
+
+    /// The run's nonce (shown in the report header).
+    pub fn nonce(&self) -> String {
+        self.lock().report.header.nonce.clone()
+    }
+
+    /// The script argument `name` (`-- name=value`) as given, if it was.
+    pub fn arg(&self, name: &str) -> Option<String> {
+        self.lock()
+            .args
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// The student's ID and name, or the placeholders a run without `--student` uses.
+    pub fn student(&self) -> (String, String) {
+        self.lock()
+            .report
+            .header
+            .student
+            .as_ref()
+            .map(|s| (s.id.clone(), s.name.clone()))
+            .unwrap_or_else(|| ("0000000000".into(), "Student".into()))
+    }
+
+    /// The role this run plays in a chat typed at the terminal (`--interactive --role R`).
+    pub fn interactive(&self) -> Option<crate::network::Role> {
+        self.lock().choice.interactive
+    }
+
+    /// The browser given with `--browser`, "" for none.
+    pub fn browser(&self) -> String {
+        self.lock().browser.clone()
+    }
+
+    /// Shows `text` on the progress line.
+    pub fn show(&self, text: impl Into<String>) {
+        self.lock().progress.set_message(text.into());
+    }
+
+    /// Records a step in the report and shows it on the progress line.
+    pub fn record_step(&self, text: &str) {
+        let mut st = self.lock();
+        st.progress.set_message(text.to_string());
+        st.report.blocks.push(Block::Step(text.to_string()));
+    }
+
+    /// Records a check in the report and shows its outcome on the progress line.
+    pub fn record_check(&self, check: Check) {
+        let mut st = self.lock();
+        let mark = if check.passed { "PASS" } else { "FAIL" };
+        st.progress.set_message(format!("{mark} {}", check.what));
+        st.report.checks.push(check);
+    }
+
+    /// Adds a block (section, note, table, packet list) to the report.
+    pub fn record_block(&self, block: Block) {
+        self.lock().report.blocks.push(block);
+    }
+
+    /// Every host of every network the run made, as (name, address).
+    pub fn lab_hosts(&self) -> Vec<(String, std::net::IpAddr)> {
+        self.lock()
+            .networks
+            .iter()
+            .flat_map(|n| n.hosts.iter())
+            .map(|h| (h.name().to_string(), h.ip()))
+            .collect()
+    }
+
+    /// Whether a UDP datagram may go to `to`: loopback, or a host of one of the run's networks.
+    pub fn udp_target_allowed(&self, to: std::net::SocketAddr) -> bool {
+        to.ip().to_canonical().is_loopback()
+            || self
+                .lock()
+                .networks
+                .iter()
+                .flat_map(|n| n.hosts.first())
+                .any(|h| h.check_udp_target(to).is_ok())
+    }
+
+    /// Adds a WebSocket server the script started (stopped at teardown).
+    pub fn add_ws_server(&self, server: crate::websocket::WsServer) {
+        self.lock().ws_servers.push(server);
+    }
+
+    /// Browsers the script started that still run.
+    pub fn browsers_running(&self) -> usize {
+        self.lock().browsers.iter().filter(|b| b.running()).count()
+    }
+
+    /// Adds a browser the script started (killed at teardown).
+    pub fn add_browser(&self, browser: crate::websocket::Browser) {
+        self.lock().browsers.push(browser);
+    }
+}
+
+#[cfg(test)]
+mod tests;
