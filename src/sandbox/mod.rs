@@ -23,16 +23,14 @@
 //! `main`: labrun then enters its own user namespace, like `unshare -rn`.
 
 mod ethtool;
-mod lab_network;
 mod netlink;
 mod netns;
 mod privilege;
 mod rendezvous;
 
-pub use lab_network::network;
 pub use netns::Netns;
 pub use privilege::{Privilege, ensure_privileges};
-pub use rendezvous::{Published, join, joined_network, publish, rendezvous_path};
+pub use rendezvous::{Published, SharedHost, join, joined_hosts, publish, rendezvous_path};
 
 use crate::analysis::fmt_mac;
 use netlink::{LinkSpec, NetlinkFailure, Rtnl, ifindex};
