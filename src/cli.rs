@@ -448,8 +448,12 @@ fn run(args: RunArgs) -> Result<u8> {
         grade: None,
         keep_report: true,
         interrupt: Some(interrupt_flag()),
+        progress: Some(crate::term::spinner()),
     };
-    let outcome = match runner::run(&opts) {
+    let outcome = runner::run(&opts);
+    // The spinner goes with the run, before anything is printed.
+    drop(opts);
+    let outcome = match outcome {
         Ok(o) => o,
         Err(RunError::Syntax(e)) => {
             eprintln!("error: {e}");
@@ -558,6 +562,7 @@ fn grade_one(
         grade: Some(pcap.to_path_buf()),
         lang,
         limits: limits_with(time_limit),
+        progress: Some(crate::term::spinner()),
         ..RunOptions::default()
     };
     Ok(runner::run(&opts)?)
@@ -737,17 +742,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
             .next()
             .context("no local host routes to the target")?
     };
-    let progress = indicatif::ProgressBar::new(ports.len() as u64);
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} ports  {rate}  ETA {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .with_key(
-                "rate",
-                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{:.0} ports/s", state.per_sec());
-                },
-            ),
-    );
+    let progress = crate::term::port_bar(ports.len() as u64);
     let options = ScanOptions {
         scan_type: match args.scan_type {
             ScanTypeArg::Connect => ScanType::Connect,

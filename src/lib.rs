@@ -19,6 +19,7 @@
 //! - [`i18n`]: the report language (`--lang en|zh`);
 //! - [`report`]: report.md, report.html, packets.csv and capture.pcap, written atomically;
 //! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client;
+//! - [`progress`]: progress reporting as a trait; the binary draws it on the terminal;
 //! - [`private_dir`] (Unix): private temporary directories, removed even when labrun is killed.
 
 pub mod analysis;
@@ -32,6 +33,7 @@ pub mod labs;
 pub mod network;
 #[cfg(unix)]
 pub mod private_dir;
+pub mod progress;
 pub mod report;
 pub mod runner;
 #[cfg(target_os = "linux")]

@@ -13,7 +13,6 @@ pub use state::{NetworkChoice, NetworkMode, PendingCapture, RunHandle, RunState,
 use crate::clock::RunClock;
 use crate::i18n::Lang;
 use crate::report::{self, Block, Report, Student, Written};
-use indicatif::{ProgressBar, ProgressStyle};
 use rhai::{Dynamic, Engine, Map, OptimizationLevel, Scope};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -86,6 +85,8 @@ pub struct RunOptions {
     pub lang: crate::i18n::Lang,
     /// `--deterministic`: normalise what changes between runs, for golden reports.
     pub deterministic: bool,
+    /// Shows the run's progress (the binary passes a terminal spinner); `None` shows none.
+    pub progress: Option<crate::progress::SharedProgress>,
 }
 
 /// The result of a run that got as far as executing the script.
@@ -201,13 +202,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         });
     }
 
-    let progress = ProgressBar::new_spinner();
-    progress.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    progress.set_message(format!("running {file}"));
-    progress.enable_steady_tick(Duration::from_millis(100));
+    let progress = opts.progress.clone().unwrap_or_else(crate::progress::none);
+    progress.start(format!("running {file}"));
 
     let mut report = Report::default();
     report.header = report::Header {
@@ -253,14 +249,14 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     })));
     engine.set_default_tag(Dynamic::from(handle.clone()));
     let printer = progress.clone();
-    engine.on_print(move |text| printer.suspend(|| println!("{text}")));
+    engine.on_print(move |text| printer.suspend(&mut || println!("{text}")));
     let debugger = progress.clone();
     engine.on_debug(move |text, source, pos| {
         let at = match (source, pos.line()) {
             (Some(s), Some(l)) => format!("{s}:{l}: "),
             _ => String::new(),
         };
-        debugger.suspend(|| eprintln!("{at}{text}"));
+        debugger.suspend(&mut || eprintln!("{at}{text}"));
     });
     let started = Instant::now();
     let interrupt = opts.interrupt.clone().unwrap_or_default();
@@ -317,7 +313,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let elapsed = started.elapsed();
     handle.lock().engine = None;
     drop(engine);
-    progress.finish_and_clear();
+    progress.finish();
 
     let error = result.err().map(|e| from_eval(&file, &e));
     let mut report = finish(&handle, &clock);

@@ -3,7 +3,6 @@
 use crate::capture::LiveCapture;
 use crate::network::Network;
 use crate::report::Report;
-use indicatif::ProgressBar;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Where a run's labs put their hosts (`--network`).
@@ -69,8 +68,8 @@ pub struct RunState {
     pub captures: Vec<PendingCapture>,
     /// The memory all the run's captures may hold together (rings and stored frames).
     pub capture_budget: Arc<crate::capture::MemoryBudget>,
-    /// Spinner on the terminal (hidden when stderr is not a terminal).
-    pub progress: ProgressBar,
+    /// Shows the run's progress (the binary's spinner on the terminal).
+    pub progress: crate::progress::SharedProgress,
     /// The script file, for `file:line` of checks.
     pub script: String,
     /// Script arguments (`-- key=value`).

@@ -170,9 +170,9 @@ mod chat_module {
             return Err(api_error("chat", "the connection is already closed"));
         }
         let progress = handle.lock().progress.clone();
-        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        progress.set_hidden(true);
         let log = run_chat(&conn);
-        progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        progress.set_hidden(false);
         Ok(log)
     }
 }
