@@ -29,8 +29,10 @@ mod privilege;
 mod rendezvous;
 
 pub use netns::Netns;
-pub use privilege::{Privilege, ensure_privileges};
-pub use rendezvous::{Published, SharedHost, join, joined_hosts, publish, rendezvous_path};
+pub use privilege::{Privilege, ensure_privileges, prepare_process};
+pub use rendezvous::{
+    Published, SharedHost, join, joined_hosts, own_rendezvous_path, publish, rendezvous_path,
+};
 
 use crate::analysis::fmt_mac;
 use netlink::{LinkSpec, NetlinkFailure, Rtnl, ifindex};

@@ -42,6 +42,13 @@ pub fn rendezvous_path(uid: u32, lab: &str) -> PathBuf {
         .join(format!("{lab}.sock"))
 }
 
+/// [`rendezvous_path`] for this process's user: call before entering a user namespace,
+/// where the user id reads as 0.
+pub fn own_rendezvous_path(lab: &str) -> PathBuf {
+    // SAFETY: getuid has no preconditions.
+    rendezvous_path(unsafe { libc::getuid() }, lab)
+}
+
 fn io_err(action: &str) -> impl FnOnce(io::Error) -> SandboxError + '_ {
     move |source| SandboxError::Io {
         action: action.to_string(),
