@@ -601,8 +601,7 @@ fn grade_dir(args: &GradeArgs, dir: &Path, kv: &[(String, String)], lang: Lang) 
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         // A FIFO, a device or a folder is flagged without being opened.
-        let kind =
-            std::fs::metadata(f).map(|m| labrun::analyze::reader::not_regular(m.file_type()));
+        let kind = std::fs::metadata(f).map(|m| labrun::pcapfile::not_regular(m.file_type()));
         if let Ok(Some(kind)) = kind {
             let e = format!("error: not a regular file ({kind})");
             w.write_record([name, "0".into(), String::new(), e])?;
@@ -724,7 +723,7 @@ fn analyze(args: AnalyzeArgs) -> Result<u8> {
     };
     let mut file = match CaptureFile::open(&path, args.filter.as_deref()) {
         Ok(f) => f,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.into()),
     };
     if let Some(fields) = &args.fields {
         labrun::analyze::out::widen_stdout_pipe();

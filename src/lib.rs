@@ -10,7 +10,8 @@
 //! - `sandbox` (Linux only): the lab network of private namespaces joined by veth pairs;
 //! - [`clock`]: the run's deadline and Ctrl-C, which every blocking call obeys;
 //! - [`sockets`]: kernel sockets with deadlines and inspectable errors;
-//! - [`capture`]: live libpcap capture on a thread, and pcap files;
+//! - [`capture`]: live libpcap capture on a thread;
+//! - [`pcapfile`]: capture files: reading pcap and pcapng (libpcap, plain pcap in blocks), writing pcap;
 //! - [`wire`]: link-layer and header decoding;
 //! - [`analysis`]: packets and TCP streams with Wireshark's numbers and field formatting;
 //! - [`craft`]: hand-made TCP and UDP packets, sent on a raw socket or injected as frames;
@@ -31,6 +32,7 @@ pub mod craft;
 pub mod i18n;
 pub mod labs;
 pub mod network;
+pub mod pcapfile;
 #[cfg(unix)]
 pub mod private_dir;
 pub mod progress;

@@ -449,7 +449,8 @@ fn finish(handle: &RunHandle, clock: &RunClock) -> Report {
 
 /// Reads a capture file whole, as a live capture would have delivered it.
 fn load_capture(path: &Path) -> Result<crate::capture::Captured, RunError> {
-    let mut file = crate::analyze::CaptureFile::open(path, None)?;
+    let mut file = crate::pcapfile::CaptureFile::open(path, None)
+        .map_err(crate::analyze::AnalyzeError::from)?;
     let mut frames = Vec::new();
     file.for_each::<crate::analyze::AnalyzeError>(|ts_sec, ts_nsec, orig_len, data| {
         frames.push(crate::analysis::RawFrame {
