@@ -3,11 +3,11 @@
 //! A Rhai script drives real kernel sockets and a real libpcap capture; labrun decodes what
 //! crossed the wire exactly as Wireshark would and writes a submission-ready report.
 //!
-//! Layers, each in its own module:
+//! Layers, each in its own module (what each may use: docs/architecture.md):
 //! - [`runner`]: loads a lab, sets up the engine and its limits, runs it, writes the report;
 //! - [`script`]: the functions and types a lab script can use;
-//! - [`network`]: the lab's hosts and the rule of where traffic may go;
-//! - `sandbox` (Linux only): the lab network of private namespaces joined by veth pairs;
+//! - [`network`]: the lab's hosts and the rule of where traffic may go; wraps the sandbox;
+//! - `sandbox` (Linux only): private namespaces joined by veth pairs; knows nothing of `network`;
 //! - [`clock`]: the run's deadline and Ctrl-C, which every blocking call obeys;
 //! - [`sockets`]: kernel sockets with deadlines and inspectable errors;
 //! - [`capture`]: live libpcap capture on a thread;
