@@ -42,6 +42,8 @@ pub fn port_bar(len: u64) -> SharedProgress {
 impl Progress for Term {
     fn start(&self, message: String) {
         self.0.set_draw_target(ProgressDrawTarget::stderr());
+        // `{elapsed}` counts from here, as when the run made its spinner itself.
+        self.0.reset_elapsed();
         self.0.set_message(message);
         self.0.enable_steady_tick(Duration::from_millis(100));
     }
