@@ -1,4 +1,5 @@
-//! Command-line arguments (clap) and what each command prints.
+//! Command-line arguments (clap), and one function per command that hands the work to the
+//! library; the terminal's summary is in `summary`, its progress indicators in `term`.
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -355,10 +356,7 @@ fn network_choice(args: &RunArgs, lab: &str) -> Result<NetworkChoice> {
     let interactive = if args.interactive { role } else { None };
     // Computed before labrun enters a user namespace, where the user id reads as 0.
     #[cfg(target_os = "linux")]
-    let rendezvous = interactive.map(|_| {
-        // SAFETY: getuid has no preconditions.
-        labrun::sandbox::rendezvous_path(unsafe { libc::getuid() }, lab)
-    });
+    let rendezvous = interactive.map(|_| labrun::sandbox::own_rendezvous_path(lab));
     #[cfg(not(target_os = "linux"))]
     let rendezvous = {
         let _ = lab;
@@ -380,25 +378,49 @@ pub fn main() -> Result<u8> {
         Some(Command::Check { files }) => check(&files),
         Some(Command::List) => list(),
         Some(Command::Grade(args)) => grade(args),
-        Some(Command::New { name }) => {
-            for f in labrun::scaffold::new_lab(std::path::Path::new("."), &name)? {
-                println!("created {}", f.display());
-            }
-            println!("run it: labrun labs/{name}.rhai; see docs/writing-a-lab.md");
-            Ok(0)
-        }
+        Some(Command::New { name }) => new_lab(&name),
         Some(Command::Scan(args)) => scan(args),
-        Some(Command::Api) => {
-            let engine = runner::build_engine(std::path::Path::new("."), &Default::default());
-            print!("{}", labrun::script::api_markdown(&engine));
-            Ok(0)
-        }
+        Some(Command::Api) => api(),
         Some(Command::Analyze(args)) => analyze(args),
         None => run(cli.run),
     }
 }
 
+/// `labrun new NAME`: writes a lab from the template, and its test.
+fn new_lab(name: &str) -> Result<u8> {
+    for f in labrun::scaffold::new_lab(Path::new("."), name)? {
+        println!("created {}", f.display());
+    }
+    println!("run it: labrun labs/{name}.rhai; see docs/writing-a-lab.md");
+    Ok(0)
+}
+
+/// `labrun api`: the script API reference, as docs/api.md holds it.
+fn api() -> Result<u8> {
+    let engine = runner::build_engine(Path::new("."), &Default::default());
+    print!("{}", labrun::script::api_markdown(&engine));
+    Ok(0)
+}
+
+/// `labrun FILE`: runs a lab and prints its summary.
 fn run(args: RunArgs) -> Result<u8> {
+    let opts = run_options(args)?;
+    let outcome = runner::run(&opts);
+    // The spinner goes with the run, before anything is printed.
+    drop(opts);
+    match outcome {
+        Ok(outcome) => Ok(crate::summary::print_run(&outcome)),
+        Err(RunError::Syntax(e)) => {
+            eprintln!("error: {e}");
+            Ok(2)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks a run's arguments, readies the process for the lab network and gathers the
+/// run's options (flags over labrun.toml).
+fn run_options(args: RunArgs) -> Result<RunOptions> {
     let Some(script) = args.file.clone() else {
         bail!("no lab given: try `labrun labs/segment.rhai`, or `labrun list` to see the labs");
     };
@@ -409,107 +431,53 @@ fn run(args: RunArgs) -> Result<u8> {
             script.display()
         );
     }
-    // Must come before any thread starts: an ordinary user enters a user namespace here.
-    #[cfg(target_os = "linux")]
-    match (&network.mode, network.interactive, &network.rendezvous) {
-        (NetworkMode::Host { .. }, _, _) => {}
-        (NetworkMode::Sandbox, Some(Role::Client), Some(path)) => labrun::sandbox::join(path)?,
-        _ => {
-            labrun::sandbox::ensure_privileges(true)?;
-        }
-    }
-    let config = labrun::config::load(std::path::Path::new("."))?;
-    let student_text = args.student.clone().or(config.student);
-    let student = match &student_text {
+    prepare_process(&network)?;
+    let config = labrun::config::load(Path::new("."))?.overridden_by(labrun::config::Config {
+        student: args.student.clone(),
+        course: args.course.clone(),
+        lang: args.lang,
+    });
+    let student = match &config.student {
         Some(s) => Some(Student::parse(s).with_context(|| {
             format!("--student needs \"ID NAME\", e.g. \"20215120807 Li Yihang\"; got {s:?}")
         })?),
         None => None,
     };
-    let mut kv = Vec::new();
-    for a in &args.script_args {
-        match a.split_once('=') {
-            Some((k, v)) if !k.is_empty() => kv.push((k.to_string(), v.to_string())),
-            _ => bail!("script arguments are key=value, got {a:?}"),
-        }
-    }
-    let opts = RunOptions {
-        course: args.course.clone().or(config.course),
-        lang: args.lang.or(config.lang).unwrap_or_default(),
+    Ok(RunOptions {
+        course: config.course,
+        lang: config.lang.unwrap_or_default(),
         deterministic: args.deterministic,
         script,
         out: args.out,
         reports_base: PathBuf::from("reports"),
         student,
-        args: kv,
+        args: key_values(&args.script_args)?,
         network,
         limits: limits_with(args.time_limit),
         browser: args.browser.clone(),
         grade: None,
         keep_report: true,
         interrupt: Some(interrupt_flag()),
-    };
-    let outcome = match runner::run(&opts) {
-        Ok(o) => o,
-        Err(RunError::Syntax(e)) => {
-            eprintln!("error: {e}");
-            return Ok(2);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let r = &outcome.report;
-    for w in &r.warnings {
-        eprintln!("warning: {w}");
-    }
-    if outcome.written.is_none() {
-        if let Some(e) = &outcome.error {
-            eprintln!("error: {e}");
-        }
-        return Ok(2);
-    }
-    let passed = r.checks.len() - r.failed();
-    let lang = r.header.lang;
-    let (lab, steps, checks, secs) = (
-        &r.header.lab,
-        r.steps(),
-        r.checks.len(),
-        outcome.elapsed.as_secs_f64(),
-    );
-    match lang {
-        Lang::En => {
-            println!("{lab}: {steps} steps, {passed} of {checks} checks passed ({secs:.1} s)")
-        }
-        Lang::Zh => {
-            println!("{lab}：{steps} 个步骤，{checks} 项检查通过 {passed} 项（{secs:.1} s）")
-        }
-    }
-    for c in &r.checks {
-        let mark = if c.passed {
-            lang.pick("PASS", "通过")
-        } else {
-            lang.pick("FAIL", "未通过")
+        progress: Some(crate::term::spinner()),
+    })
+}
+
+/// Readies the process for the run's network before any thread starts: the client of an
+/// interactive sandbox lab joins the server's sandbox, any other sandbox or loopback run
+/// lets an ordinary user enter a user namespace; a host network needs neither.
+fn prepare_process(network: &NetworkChoice) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let host = matches!(network.mode, NetworkMode::Host { .. });
+        let join = match (&network.mode, network.interactive, &network.rendezvous) {
+            (NetworkMode::Sandbox, Some(Role::Client), Some(path)) => Some(path.as_path()),
+            _ => None,
         };
-        print!("  {mark}  {}", c.what);
-        if let Some(d) = c.detail.as_ref().filter(|_| !c.passed) {
-            print!(" — {d}");
-        }
-        if let Some(f) = c.filter.as_ref().filter(|_| !c.passed) {
-            print!("  [wireshark: {f}]");
-        }
-        println!();
+        labrun::sandbox::prepare_process(join, !host)?;
     }
-    if let Some(w) = &outcome.written {
-        println!(
-            "{}{}/ ({})",
-            lang.pick("report: ", "报告："),
-            w.dir.display(),
-            w.files.join(", ")
-        );
-    }
-    if let Some(e) = &outcome.error {
-        eprintln!("error: {e}");
-    }
-    Ok(u8::try_from(outcome.exit_code()).unwrap_or(2))
+    #[cfg(not(target_os = "linux"))]
+    let _ = network;
+    Ok(())
 }
 
 /// A flag the first Ctrl-C sets (the script stops and the report is written); a second
@@ -558,18 +526,10 @@ fn grade_one(
         grade: Some(pcap.to_path_buf()),
         lang,
         limits: limits_with(time_limit),
+        progress: Some(crate::term::spinner()),
         ..RunOptions::default()
     };
     Ok(runner::run(&opts)?)
-}
-
-fn failed_checks(r: &labrun::report::Report) -> String {
-    r.checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| c.what.clone())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn grade(args: GradeArgs) -> Result<u8> {
@@ -591,54 +551,36 @@ fn grade(args: GradeArgs) -> Result<u8> {
             declared.describe()
         );
     }
-    let lang = match args.lang {
-        Some(l) => l,
-        None => labrun::config::load(Path::new("."))?
-            .lang
-            .unwrap_or_default(),
-    };
-    if let Some(pcap) = &args.pcap {
-        let outcome = grade_one(
-            &args.lab,
-            pcap,
-            args.out.clone(),
-            &kv,
-            lang,
-            args.time_limit,
-        )?;
-        if let Some(e) = &outcome.error {
-            bail!("{e}");
-        }
-        let r = &outcome.report;
-        if r.checks.is_empty() {
-            bail!(
-                "{} checks nothing from a capture alone (it has no `if grading() {{ ... }}` part)",
-                args.lab.display()
-            );
-        }
-        let (earned, total) = r.score();
-        println!("{}: score {earned} / {total}", pcap.display());
-        for c in &r.checks {
-            let mark = if c.passed { "PASS" } else { "FAIL" };
-            print!(
-                "  {mark}  {} ({} point{})",
-                c.what,
-                c.points,
-                if c.points == 1 { "" } else { "s" }
-            );
-            if let Some(f) = c.filter.as_ref().filter(|_| !c.passed) {
-                print!("  [wireshark: {f}]");
-            }
-            println!();
-        }
-        if let Some(w) = &outcome.written {
-            println!("report: {}/", w.dir.display());
-        }
-        return Ok(if r.failed() == 0 { 0 } else { 1 });
+    let lang = labrun::config::lang(Path::new("."), args.lang)?;
+    match (&args.pcap, &args.dir) {
+        (Some(pcap), _) => grade_pcap(&args, pcap, &kv, lang),
+        (None, Some(dir)) => grade_dir(&args, dir, &kv, lang),
+        (None, None) => bail!("give --pcap FILE or --dir FOLDER"),
     }
-    let Some(dir) = &args.dir else {
-        bail!("give --pcap FILE or --dir FOLDER");
-    };
+}
+
+/// `labrun grade --pcap`: grades one capture and prints its score and checks.
+fn grade_pcap(args: &GradeArgs, pcap: &Path, kv: &[(String, String)], lang: Lang) -> Result<u8> {
+    let outcome = grade_one(&args.lab, pcap, args.out.clone(), kv, lang, args.time_limit)?;
+    if let Some(e) = &outcome.error {
+        bail!("{e}");
+    }
+    let r = &outcome.report;
+    if r.checks.is_empty() {
+        bail!(
+            "{} checks nothing from a capture alone (it has no `if grading() {{ ... }}` part)",
+            args.lab.display()
+        );
+    }
+    print!(
+        "{}",
+        crate::summary::grade_text(pcap, r, outcome.written.as_ref())
+    );
+    Ok(if r.failed() == 0 { 0 } else { 1 })
+}
+
+/// `labrun grade --dir`: grades every capture in `dir` into one CSV on stdout.
+fn grade_dir(args: &GradeArgs, dir: &Path, kv: &[(String, String)], lang: Lang) -> Result<u8> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the folder {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -659,21 +601,20 @@ fn grade(args: GradeArgs) -> Result<u8> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         // A FIFO, a device or a folder is flagged without being opened.
-        let kind =
-            std::fs::metadata(f).map(|m| labrun::analyze::reader::not_regular(m.file_type()));
+        let kind = std::fs::metadata(f).map(|m| labrun::pcapfile::not_regular(m.file_type()));
         if let Ok(Some(kind)) = kind {
             let e = format!("error: not a regular file ({kind})");
             w.write_record([name, "0".into(), String::new(), e])?;
             continue;
         }
-        match grade_one(&args.lab, f, None, &kv, lang, args.time_limit) {
+        match grade_one(&args.lab, f, None, kv, lang, args.time_limit) {
             Ok(o) if o.error.is_none() => {
                 let (earned, total) = o.report.score();
                 w.write_record([
                     name,
                     earned.to_string(),
                     total.to_string(),
-                    failed_checks(&o.report),
+                    crate::summary::failed_checks(&o.report),
                 ])?;
             }
             Ok(o) => {
@@ -737,17 +678,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
             .next()
             .context("no local host routes to the target")?
     };
-    let progress = indicatif::ProgressBar::new(ports.len() as u64);
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} ports  {rate}  ETA {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .with_key(
-                "rate",
-                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{:.0} ports/s", state.per_sec());
-                },
-            ),
-    );
+    let progress = crate::term::port_bar(ports.len() as u64);
     let options = ScanOptions {
         scan_type: match args.scan_type {
             ScanTypeArg::Connect => ScanType::Connect,
@@ -792,7 +723,7 @@ fn analyze(args: AnalyzeArgs) -> Result<u8> {
     };
     let mut file = match CaptureFile::open(&path, args.filter.as_deref()) {
         Ok(f) => f,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.into()),
     };
     if let Some(fields) = &args.fields {
         labrun::analyze::out::widen_stdout_pipe();
@@ -815,12 +746,7 @@ fn analyze(args: AnalyzeArgs) -> Result<u8> {
         path,
         stream: args.stream,
         filter: args.filter,
-        lang: match args.lang {
-            Some(l) => l,
-            None => labrun::config::load(std::path::Path::new("."))?
-                .lang
-                .unwrap_or_default(),
-        },
+        lang: labrun::config::lang(Path::new("."), args.lang)?,
     };
     match write_analysis_report(&mut file, &opts) {
         Ok(a) => {

@@ -41,6 +41,27 @@ pub struct Config {
     pub lang: Option<crate::i18n::Lang>,
 }
 
+impl Config {
+    /// This configuration with every setting `flags` gives replaced: the command line
+    /// wins over the file.
+    pub fn overridden_by(self, flags: Config) -> Config {
+        Config {
+            student: flags.student.or(self.student),
+            course: flags.course.or(self.course),
+            lang: flags.lang.or(self.lang),
+        }
+    }
+}
+
+/// The language `flag` (`--lang`) names, else `dir/labrun.toml`'s `lang`, else English;
+/// the file is read only when the flag is absent.
+pub fn lang(dir: &Path, flag: Option<crate::i18n::Lang>) -> Result<crate::i18n::Lang, ConfigError> {
+    match flag {
+        Some(lang) => Ok(lang),
+        None => Ok(load(dir)?.lang.unwrap_or_default()),
+    }
+}
+
 /// The name of the configuration file.
 pub const FILE: &str = "labrun.toml";
 
@@ -114,5 +135,18 @@ mod tests {
                 .contains("unknown setting")
         );
         assert!(parse("student = \n").is_err());
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let file = parse("student = \"1 Ada\"\ncourse = \"Networks\"\nlang = \"zh\"\n").unwrap();
+        let flags = Config {
+            course: Some("Security".into()),
+            ..Config::default()
+        };
+        let c = file.overridden_by(flags);
+        assert_eq!(c.student.as_deref(), Some("1 Ada"));
+        assert_eq!(c.course.as_deref(), Some("Security"));
+        assert_eq!(c.lang, Some(crate::i18n::Lang::Zh));
     }
 }

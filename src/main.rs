@@ -1,6 +1,8 @@
 //! The `labrun` command line: parses arguments and prints; the work is in the library.
 
 mod cli;
+mod summary;
+mod term;
 
 use std::process::ExitCode;
 

@@ -8,6 +8,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use super::{AnalyzeError, CaptureFile};
 use crate::analysis::{Analyzer, Packet};
+use crate::pcapfile::PcapFileError;
 
 /// Records handed from one thread to the other at once.
 const BATCH: usize = 1024;
@@ -36,13 +37,19 @@ impl From<AnalyzeError> for Stop {
     }
 }
 
+impl From<PcapFileError> for Stop {
+    fn from(e: PcapFileError) -> Self {
+        Stop::Read(e.into())
+    }
+}
+
 /// Runs every frame of `file` through `analyzer` on a second thread and
 /// calls `each`, on this thread and in capture order, for every record
 /// `wanted` keeps. The records before a damaged part of the file are all
 /// handed to `each` before the read error is returned; an error of `each`
 /// stops the reading and is returned. Where no thread can be started, all
 /// of it runs on this thread.
-pub fn for_each_record<E: From<AnalyzeError>>(
+pub fn for_each_record<E: From<AnalyzeError> + From<PcapFileError>>(
     file: &mut CaptureFile,
     mut analyzer: Analyzer,
     wanted: impl Fn(&Packet) -> bool + Sync,
@@ -90,7 +97,7 @@ pub fn for_each_record<E: From<AnalyzeError>>(
 }
 
 /// [`for_each_record`] on the caller's thread alone, one record at a time.
-fn one_thread<E: From<AnalyzeError>>(
+fn one_thread<E: From<AnalyzeError> + From<PcapFileError>>(
     file: &mut CaptureFile,
     analyzer: &mut Analyzer,
     wanted: &impl Fn(&Packet) -> bool,
@@ -210,7 +217,10 @@ mod tests {
         let (seen, r) = numbers(&path, None);
         assert_eq!(seen, (1..=4000).step_by(2).collect::<Vec<_>>());
         assert!(
-            matches!(r, Err(AnalyzeError::Read { frames: 4000, .. })),
+            matches!(
+                r,
+                Err(AnalyzeError::File(PcapFileError::Read { frames: 4000, .. }))
+            ),
             "{r:?}"
         );
     }

@@ -2,8 +2,7 @@
 //! same analysis as a lab's live capture, streamed frame by frame so memory depends on
 //! the open connections, not on the file size.
 //!
-//! - [`reader`]: opening the file, the link type, the offline BPF filter;
-//! - `pcap_blocks`: plain pcap files read in large blocks instead of record by record;
+//! - [`crate::pcapfile`] (not here): opening and reading the file;
 //! - [`fields`]: `--fields`, tshark's `-T fields` CSV on stdout;
 //! - `batches`: `--fields` on two threads, analysis on one and formatting on the other;
 //! - [`out`]: the output buffer that formats `--fields` rows in place;
@@ -14,14 +13,12 @@ mod batches;
 mod error;
 pub mod fields;
 pub mod out;
-mod pcap_blocks;
-pub mod reader;
 pub mod report;
 pub mod summary;
 
+pub use crate::pcapfile::CaptureFile;
 pub use error::AnalyzeError;
 pub use fields::{FieldWriter, write_fields};
 pub use out::OutBuf;
-pub use reader::CaptureFile;
 pub use report::{Analyzed, ReportOptions, write_analysis_report};
 pub use summary::Summary;

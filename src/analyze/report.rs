@@ -107,7 +107,7 @@ pub fn write_analysis_report(
     });
     let damaged = match read {
         Ok(_) => None,
-        Err(e @ AnalyzeError::Read { .. }) => Some(e),
+        Err(e @ AnalyzeError::File(crate::pcapfile::PcapFileError::Read { .. })) => Some(e),
         Err(e) => return Err(e),
     };
     csv.flush()?;

@@ -1,4 +1,4 @@
-//! Live packet capture with libpcap on its own thread, and pcap files.
+//! Live packet capture with libpcap on its own thread (capture files: [`crate::pcapfile`]).
 //!
 //! A capture is opened (interface, BPF filter, immediate mode) before the script's traffic
 //! starts, collects frames on a thread, and on [`LiveCapture::stop`] drains what the kernel
@@ -6,11 +6,9 @@
 
 mod budget;
 mod live;
-mod pcapfile;
 
 pub use budget::MemoryBudget;
 pub use live::{CaptureConfig, LiveCapture};
-pub use pcapfile::{PCAP_NSEC_MAGIC, write_pcap};
 
 use crate::analysis::RawFrame;
 

@@ -1,16 +1,10 @@
 //! Firewall rules for a sandbox host: ports whose packets are dropped (a scan sees no
 //! answer: filtered) or rejected with ICMP port unreachable, and outgoing RSTs that are
 //! dropped (the kernel's answer to a SYN-ACK for a crafted SYN never leaves). Applied with the `nft` program
-//! run inside the host's network namespace, in labrun's own table `inet labrun`, so they
+//! run inside the host's network namespace (`sandbox::nft`), in labrun's own table `inet labrun`, so they
 //! never touch this machine's firewall and vanish with the sandbox.
 
 use super::{Host, NetworkError};
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// How long `nft` may take before labrun gives up on it.
-const NFT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The rules of one host: incoming TCP to these ports is dropped or rejected.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -84,63 +78,22 @@ impl Host {
 }
 
 /// Runs `nft -f -` with `script` inside `host`'s namespace; returns its output.
+#[cfg(target_os = "linux")]
 fn nft(host: &Host, script: &str) -> Result<String, NetworkError> {
-    let fail = |m: String| NetworkError::Firewall(format!("in `{}`: {m}", host.name()));
-    let program = ["/usr/sbin/nft", "/sbin/nft", "nft"]
-        .into_iter()
-        .find(|p| !p.starts_with('/') || std::path::Path::new(p).exists())
-        .unwrap_or("nft");
-    let child = host
-        .within("firewall", || {
-            Command::new(program)
-                .args(["-f", "-"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-        })
-        .map_err(|e| fail(e.message))?;
-    let mut child = child.map_err(|e| {
-        fail(if e.kind() == std::io::ErrorKind::NotFound {
-            "the `nft` program is missing: install nftables (`apt-get install nftables`)".into()
-        } else {
-            format!("cannot run nft: {e}")
-        })
-    })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(script.as_bytes())
-            .map_err(|e| fail(format!("cannot write to nft: {e}")))?;
-    }
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() < NFT_TIMEOUT => {
-                std::thread::sleep(Duration::from_millis(2))
-            }
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(fail(format!(
-                    "nft did not finish within {}",
-                    crate::util::fmt_duration(NFT_TIMEOUT)
-                )));
-            }
-            Err(e) => return Err(fail(format!("cannot wait for nft: {e}"))),
-        }
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| fail(format!("cannot read nft's output: {e}")))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(fail(format!(
-            "nft failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )))
-    }
+    crate::sandbox::nft(
+        |command| {
+            host.within("firewall", || command.spawn())
+                .map_err(|e| e.message)
+        },
+        script,
+    )
+    .map_err(|e| NetworkError::Firewall(format!("in `{}`: {e}", host.name())))
+}
+
+/// Without Linux there is no sandbox host to set rules on.
+#[cfg(not(target_os = "linux"))]
+fn nft(_host: &Host, _script: &str) -> Result<String, NetworkError> {
+    Err(NetworkError::Unsupported)
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 mod firewall;
 mod host;
 mod options;
+#[cfg(target_os = "linux")]
+mod sandboxed;
 mod two_machines;
 
 pub use firewall::Firewall;
@@ -16,7 +18,6 @@ pub use host::{Host, NetContext};
 pub use options::{HostAddr, NetOptions, OptionValue};
 pub use two_machines::Role;
 
-use std::any::Any;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -99,7 +100,18 @@ pub struct Network {
     /// One line for the report header, in both languages.
     pub description: crate::i18n::Text,
     /// Keeps what the hosts live in (the sandbox's namespaces) alive as long as the network.
-    pub keep_alive: Option<Arc<dyn Any + Send + Sync>>,
+    pub keep_alive: Option<SandboxHandle>,
+}
+
+/// The sandbox a network's hosts live in, held as long as the network.
+#[derive(Debug, Clone)]
+pub enum SandboxHandle {
+    /// A sandbox this labrun built.
+    #[cfg(target_os = "linux")]
+    Built(Arc<crate::sandbox::Sandbox>),
+    /// A sandbox this labrun built and shares with a second labrun.
+    #[cfg(target_os = "linux")]
+    Published(Arc<crate::sandbox::Published>),
 }
 
 impl Network {
@@ -129,7 +141,7 @@ impl Network {
     pub fn sandbox(options: &NetOptions) -> Result<Network, NetworkError> {
         #[cfg(target_os = "linux")]
         {
-            crate::sandbox::network(options)
+            sandboxed::network(options)
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -148,22 +160,8 @@ impl Network {
         #[cfg(target_os = "linux")]
         {
             match role {
-                Role::Server => {
-                    let mut net = crate::sandbox::network(options)?;
-                    let sandbox = net
-                        .keep_alive
-                        .take()
-                        .and_then(|k| k.downcast::<crate::sandbox::Sandbox>().ok())
-                        .ok_or_else(|| NetworkError::Sandbox("the sandbox vanished".into()))?;
-                    let published = crate::sandbox::publish(sandbox, rendezvous)
-                        .map_err(|e| NetworkError::Sandbox(e.to_string()))?;
-                    let at = rendezvous.display();
-                    net.description.en.push_str(&format!(", shared at {at}"));
-                    net.description.zh.push_str(&format!("，共享于 {at}"));
-                    net.keep_alive = Some(Arc::new(published));
-                    Ok(net)
-                }
-                Role::Client => crate::sandbox::joined_network(),
+                Role::Server => sandboxed::shared(options, rendezvous),
+                Role::Client => sandboxed::joined(),
             }
         }
         #[cfg(not(target_os = "linux"))]

@@ -173,7 +173,7 @@ impl CaptureRecord {
         use sha2::Digest;
         let mut hasher = sha2::Sha256::new();
         // Writing into a hasher cannot fail.
-        let _ = crate::capture::write_pcap(
+        let _ = crate::pcapfile::write_pcap(
             &mut hasher,
             self.captured.dlt,
             self.captured.snaplen,

@@ -1,7 +1,7 @@
 //! Writing a report directory atomically, never overwriting an earlier report.
 
 use super::{Normaliser, Report, render_markdown, write_packets_csv};
-use crate::capture::write_pcap;
+use crate::pcapfile::write_pcap;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -10,7 +10,6 @@ use crate::clock::RunClock;
 use crate::i18n::Lang;
 use crate::report::{self, Report, Student, Written};
 use crate::session::{Session, SessionState};
-use indicatif::{ProgressBar, ProgressStyle};
 use rhai::{Dynamic, Engine, Map, Scope};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -79,6 +78,8 @@ pub struct RunOptions {
     /// or within a slice of a blocking call ([`crate::clock`]); the report of what ran so
     /// far is still written.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Shows the run's progress (the binary passes a terminal spinner); `None` shows none.
+    pub progress: Option<crate::progress::SharedProgress>,
     /// `--lang`: the language of the report's fixed sentences and of the lab's `tr(en, zh)`.
     pub lang: crate::i18n::Lang,
     /// `--deterministic`: normalise what changes between runs, for golden reports.
@@ -165,7 +166,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         report::check_out_dir(out)?;
     }
     let lab = load(opts)?;
-    let progress = spinner(&lab.file);
+    let progress = opts.progress.clone().unwrap_or_else(crate::progress::none);
+    progress.start(format!("running {}", lab.file));
     let session = Session::new(SessionState {
         choice: opts.network.clone(),
         args: opts.args.clone(),
@@ -195,7 +197,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     scope.push_constant("args", args_map(&opts.args));
     let result = crate::script::run(engine, lab.ast, &mut scope, &session, &lab.file);
     let elapsed = started.elapsed();
-    progress.finish_and_clear();
+    progress.finish();
 
     let error = result.err();
     let mut report = session.teardown(&clock);
@@ -256,18 +258,6 @@ fn load(opts: &RunOptions) -> Result<LoadedLab, RunError> {
     })
 }
 
-/// The terminal's progress line while the lab runs.
-fn spinner(file: &str) -> ProgressBar {
-    let progress = ProgressBar::new_spinner();
-    progress.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    progress.set_message(format!("running {file}"));
-    progress.enable_steady_tick(Duration::from_millis(100));
-    progress
-}
-
 /// The report header: the lab, the student, when and where it ran.
 fn report_header(opts: &RunOptions, lab: &LoadedLab) -> report::Header {
     report::Header {
@@ -297,16 +287,16 @@ fn report_header(opts: &RunOptions, lab: &LoadedLab) -> report::Header {
 }
 
 /// Shows the script's `print` and `debug` output above the progress line.
-fn show_output(engine: &mut Engine, progress: &ProgressBar) {
+fn show_output(engine: &mut Engine, progress: &crate::progress::SharedProgress) {
     let printer = progress.clone();
-    engine.on_print(move |text| printer.suspend(|| println!("{text}")));
+    engine.on_print(move |text| printer.suspend(&mut || println!("{text}")));
     let debugger = progress.clone();
     engine.on_debug(move |text, source, pos| {
         let at = match (source, pos.line()) {
             (Some(s), Some(l)) => format!("{s}:{l}: "),
             _ => String::new(),
         };
-        debugger.suspend(|| eprintln!("{at}{text}"));
+        debugger.suspend(&mut || eprintln!("{at}{text}"));
     });
 }
 
@@ -361,7 +351,8 @@ fn worth_keeping(r: &Report) -> bool {
 
 /// Reads a capture file whole, as a live capture would have delivered it.
 fn load_capture(path: &Path) -> Result<crate::capture::Captured, RunError> {
-    let mut file = crate::analyze::CaptureFile::open(path, None)?;
+    let mut file = crate::pcapfile::CaptureFile::open(path, None)
+        .map_err(crate::analyze::AnalyzeError::from)?;
     let mut frames = Vec::new();
     file.for_each::<crate::analyze::AnalyzeError>(|ts_sec, ts_nsec, orig_len, data| {
         frames.push(crate::analysis::RawFrame {

@@ -23,16 +23,18 @@
 //! `main`: labrun then enters its own user namespace, like `unshare -rn`.
 
 mod ethtool;
-mod lab_network;
 mod netlink;
 mod netns;
+mod nftables;
 mod privilege;
 mod rendezvous;
 
-pub use lab_network::network;
 pub use netns::Netns;
-pub use privilege::{Privilege, ensure_privileges};
-pub use rendezvous::{Published, join, joined_network, publish, rendezvous_path};
+pub use nftables::nft;
+pub use privilege::{Privilege, ensure_privileges, prepare_process};
+pub use rendezvous::{
+    Published, SharedHost, join, joined_hosts, own_rendezvous_path, publish, rendezvous_path,
+};
 
 use crate::analysis::fmt_mac;
 use netlink::{LinkSpec, NetlinkFailure, Rtnl, ifindex};
@@ -124,6 +126,9 @@ pub enum SandboxError {
         "labrun must enter its user namespace before starting any thread, but this process already has {0} threads (a bug in labrun: ensure_privileges belongs at the top of main)"
     )]
     Threads(usize),
+    /// `nft` could not be run in a lab host, or refused the rules.
+    #[error("{0}")]
+    Nft(String),
     /// A worker thread panicked (a bug in labrun).
     #[error("the {0} thread stopped unexpectedly")]
     Thread(String),

@@ -25,6 +25,20 @@ pub enum Privilege {
 /// CAP_SYS_ADMIN's bit in the capability sets.
 const CAP_SYS_ADMIN: u32 = 21;
 
+/// Readies this process for the lab network; call first thing in `main`, while it is
+/// single-threaded. With `join`, it joins the sandbox another labrun shares there
+/// ([`super::join`]); otherwise, when `need_sandbox`, an ordinary user enters labrun's own
+/// user namespace ([`ensure_privileges`]).
+pub fn prepare_process(
+    join: Option<&std::path::Path>,
+    need_sandbox: bool,
+) -> Result<(), SandboxError> {
+    match join {
+        Some(path) => super::join(path),
+        None => ensure_privileges(need_sandbox).map(drop),
+    }
+}
+
 /// Gets the privileges for the lab network. Call it first thing in `main`, while the
 /// process has a single thread (the kernel refuses a user namespace to a threaded process).
 ///

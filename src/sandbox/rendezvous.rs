@@ -6,9 +6,8 @@
 //! joins that user namespace first, while it is still single-threaded.
 
 use super::{Netns, Sandbox, SandboxError};
-use crate::network::{Host, NetContext, Network, NetworkError, NetworkKind, TargetPolicy};
 use std::io::{self, Read};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -18,13 +17,18 @@ use std::sync::{Arc, Mutex};
 const MAX_FDS: usize = 8;
 
 /// One host as published: name, address, MAC, interface, namespace.
-#[derive(Debug)]
-struct SharedHost {
-    name: String,
-    ip: Ipv4Addr,
-    mac: String,
-    iface: String,
-    netns: Arc<Netns>,
+#[derive(Debug, Clone)]
+pub struct SharedHost {
+    /// Its name in scripts and reports.
+    pub name: String,
+    /// Its IPv4 address on the lab link.
+    pub ip: Ipv4Addr,
+    /// Its MAC address, as text.
+    pub mac: String,
+    /// Its interface on the lab link.
+    pub iface: String,
+    /// Its network namespace.
+    pub netns: Arc<Netns>,
 }
 
 /// The sandbox this process joined, if it did.
@@ -36,6 +40,13 @@ pub fn rendezvous_path(uid: u32, lab: &str) -> PathBuf {
     std::env::temp_dir()
         .join(format!("labrun-{uid}"))
         .join(format!("{lab}.sock"))
+}
+
+/// [`rendezvous_path`] for this process's user: call before entering a user namespace,
+/// where the user id reads as 0.
+pub fn own_rendezvous_path(lab: &str) -> PathBuf {
+    // SAFETY: getuid has no preconditions.
+    rendezvous_path(unsafe { libc::getuid() }, lab)
 }
 
 fn io_err(action: &str) -> impl FnOnce(io::Error) -> SandboxError + '_ {
@@ -108,7 +119,7 @@ pub fn publish(sandbox: Arc<Sandbox>, path: &Path) -> Result<Published, SandboxE
 
 /// Joins the sandbox published at `path`: enters its user namespace when this process is
 /// not root (call while single-threaded, first thing in `main`) and keeps its hosts for
-/// [`joined_network`].
+/// [`joined_hosts`].
 pub fn join(path: &Path) -> Result<(), SandboxError> {
     // Only a socket in this user's private directory can come from this user's labrun:
     // another user's socket there would hand this process namespaces of theirs.
@@ -184,37 +195,9 @@ pub fn join(path: &Path) -> Result<(), SandboxError> {
     Ok(())
 }
 
-/// The network of the sandbox this process joined with [`join`].
-pub fn joined_network() -> Result<Network, NetworkError> {
-    let joined = crate::util::lock(&JOINED);
-    if joined.is_empty() {
-        return Err(NetworkError::Sandbox(
-            "this labrun did not join another one's lab network".into(),
-        ));
-    }
-    let policy = Arc::new(TargetPolicy {
-        own: joined.iter().map(|h| IpAddr::V4(h.ip)).collect(),
-    });
-    let hosts = joined
-        .iter()
-        .map(|h| {
-            let ctx: Arc<dyn NetContext> = h.netns.clone();
-            Host::new(&h.name, IpAddr::V4(h.ip), &h.iface, Arc::clone(&policy))
-                .with_context(ctx)
-                .with_mac(&h.mac)
-        })
-        .collect();
-    Ok(Network {
-        kind: NetworkKind::Sandbox,
-        hosts,
-        role: None,
-        peer_port: None,
-        description: crate::i18n::Text::new(
-            "sandbox shared by the chat server's labrun (this one is the client)",
-            "与聊天服务器端的 labrun 共用的沙箱（本进程是客户端）",
-        ),
-        keep_alive: None,
-    })
+/// The hosts of the sandbox this process joined with [`join`]; empty when it joined none.
+pub fn joined_hosts() -> Vec<SharedHost> {
+    crate::util::lock(&JOINED).clone()
 }
 
 fn send_fds(stream: &UnixStream, payload: &[u8], fds: &[RawFd]) -> io::Result<()> {

@@ -28,7 +28,6 @@ pub use ports::parse_ports;
 pub use target::{Cidr, check_target, lab_target, resolve_target};
 
 use crate::network::Host;
-use indicatif::ProgressBar;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -347,7 +346,7 @@ pub struct ScanOptions {
     /// Most probes in flight at once (connect scans are also held to the open-file limit).
     pub max_in_flight: usize,
     /// Shows progress (a bar with ports/s and ETA on a terminal); `None` for none.
-    pub progress: Option<ProgressBar>,
+    pub progress: Option<crate::progress::SharedProgress>,
     /// Set (e.g. by Ctrl-C) to stop the scan early with [`ScanError::Interrupted`]; the
     /// run's clock ([`crate::clock`]: its time limit, Ctrl-C) stops it the same way.
     pub cancel: Option<Arc<AtomicBool>>,
@@ -428,7 +427,7 @@ pub fn scan(
         .within("scan", run)
         .map_err(|e| ScanError::Host(e.message))??;
     if let Some(p) = &options.progress {
-        p.finish_and_clear();
+        p.finish();
     }
     Ok(report)
 }

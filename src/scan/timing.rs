@@ -3,7 +3,7 @@
 //! probed when, answered, retried or given up.
 
 use super::{PortResult, PortState, Reason, ScanStats};
-use indicatif::ProgressBar;
+use crate::progress::SharedProgress;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -93,7 +93,7 @@ pub struct Schedule {
     silent: (PortState, Reason),
     rtt: RttEstimator,
     stats: ScanStats,
-    progress: Option<ProgressBar>,
+    progress: Option<SharedProgress>,
 }
 
 impl Schedule {
@@ -105,7 +105,7 @@ impl Schedule {
         retries: u32,
         max_timeout: Duration,
         silent: (PortState, Reason),
-        progress: Option<ProgressBar>,
+        progress: Option<SharedProgress>,
     ) -> Schedule {
         let mut index = vec![0u32; 65536];
         for (i, &p) in ports.iter().enumerate() {

@@ -40,9 +40,9 @@ mod chat_module {
             return Err(api_error("chat", "the connection is already closed"));
         }
         let progress = session.lock().progress.clone();
-        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        progress.set_hidden(true);
         let log = crate::session::run_chat(&conn, crate::session::stdin_lines, Arc::new(say));
-        progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        progress.set_hidden(false);
         Ok(log
             .into_iter()
             .map(|e| {

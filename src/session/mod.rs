@@ -18,7 +18,6 @@ pub use server::{ConnHandler, LineServer, LogEntry};
 use crate::i18n::Lang;
 use crate::network::Network;
 use crate::report::{Block, Check, Report};
-use indicatif::ProgressBar;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The session's error: an operation on the run's network, captures or servers failed.
@@ -62,7 +61,7 @@ pub struct SessionState {
     /// The memory all the run's captures may hold together (rings and stored frames).
     pub capture_budget: Arc<crate::capture::MemoryBudget>,
     /// Spinner on the terminal (hidden when stderr is not a terminal).
-    pub progress: ProgressBar,
+    pub progress: crate::progress::SharedProgress,
     /// The script file, for `file:line` of checks.
     pub script: String,
     /// Script arguments (`-- key=value`).
@@ -81,7 +80,11 @@ pub struct SessionState {
 
 impl SessionState {
     /// A fresh state for a run of `script` with `report` (its header filled in).
-    pub fn new(report: Report, script: String, progress: ProgressBar) -> SessionState {
+    pub fn new(
+        report: Report,
+        script: String,
+        progress: crate::progress::SharedProgress,
+    ) -> SessionState {
         SessionState {
             report,
             network: None,

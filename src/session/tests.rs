@@ -13,7 +13,7 @@ fn session() -> Session {
     Session::new(SessionState::new(
         Report::default(),
         "labs/t.rhai".to_string(),
-        ProgressBar::hidden(),
+        crate::progress::none(),
     ))
 }
 

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::AnalyzeError;
-use super::pcap_blocks::{self, Stop};
+use super::PcapFileError;
+use super::blocks::{self, Stop};
 use crate::wire::LinkType;
 
 /// An open capture file (pcap or pcapng) whose link type labrun decodes.
@@ -64,9 +64,9 @@ pub const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// only once its writer has sent something (within [`FIFO_WAIT`]), anything else
 /// (a device such as /dev/zero, a socket, a directory) refused by its kind before a
 /// byte is read.
-fn open_input(path: &Path) -> Result<std::fs::File, AnalyzeError> {
+fn open_input(path: &Path) -> Result<std::fs::File, PcapFileError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let refuse = |message: String| AnalyzeError::Open {
+    let refuse = |message: String| PcapFileError::Open {
         path: path.to_path_buf(),
         message,
     };
@@ -149,7 +149,7 @@ impl CaptureFile {
     /// Opens `path` (nanosecond timestamps) and applies the BPF `filter`, if any. Only a
     /// regular file, or a FIFO whose writer is sending, is handed to libpcap (see
     /// [`open_input`]): nothing here can block for long.
-    pub fn open(path: &Path, filter: Option<&str>) -> Result<CaptureFile, AnalyzeError> {
+    pub fn open(path: &Path, filter: Option<&str>) -> Result<CaptureFile, PcapFileError> {
         use std::os::fd::IntoRawFd;
         let input = open_input(path)?;
         let opened = if input.metadata().is_ok_and(|m| m.is_file()) {
@@ -163,7 +163,7 @@ impl CaptureFile {
             // SAFETY: the descriptor is ours alone and handed over to libpcap.
             unsafe { pcap::Capture::from_raw_fd_with_precision(fd, pcap::Precision::Nano) }
         };
-        let mut cap = opened.map_err(|e| AnalyzeError::Open {
+        let mut cap = opened.map_err(|e| PcapFileError::Open {
             path: path.to_path_buf(),
             message: open_message(path, &e.to_string()),
         })?;
@@ -171,13 +171,13 @@ impl CaptureFile {
         let link = u32::try_from(dl.0)
             .ok()
             .and_then(LinkType::from_dlt)
-            .ok_or_else(|| AnalyzeError::LinkType {
+            .ok_or_else(|| PcapFileError::LinkType {
                 path: path.to_path_buf(),
                 dlt: dl.0,
                 name: dl.get_name().unwrap_or_else(|_| "unknown".to_string()),
             })?;
         if let Some(f) = filter {
-            cap.filter(f, true).map_err(|e| AnalyzeError::Filter {
+            cap.filter(f, true).map_err(|e| PcapFileError::Filter {
                 filter: f.to_string(),
                 message: e.to_string(),
             })?;
@@ -194,20 +194,20 @@ impl CaptureFile {
 
     /// Calls `each(ts_sec, ts_nsec, orig_len, bytes)` for every frame, in order, and
     /// returns how many frames there were. A damaged file ends with
-    /// [`AnalyzeError::Read`] after the frames before the damage were handed over.
+    /// [`PcapFileError::Read`] after the frames before the damage were handed over.
     /// A plain pcap file without a filter is read in large blocks
-    /// ([`pcap_blocks`]) up to the first record libpcap must judge.
+    /// (`blocks`) up to the first record libpcap must judge.
     pub fn for_each<E>(
         &mut self,
         mut each: impl FnMut(i64, u32, u32, &[u8]) -> Result<(), E>,
     ) -> Result<u64, E>
     where
-        E: From<AnalyzeError>,
+        E: From<PcapFileError>,
     {
         let mut n = 0u64;
         if !self.filtered && !self.started {
             self.started = true;
-            match pcap_blocks::read_records(&self.path, self.link, &mut n, &mut each) {
+            match blocks::read_records(&self.path, self.link, &mut n, &mut each) {
                 Stop::End => return Ok(n),
                 Stop::Failed(e) => return Err(e),
                 Stop::HandOver => self.skip(n)?,
@@ -228,7 +228,7 @@ impl CaptureFile {
     }
 
     /// Lets libpcap pass over the `n` frames the block reader handed over.
-    fn skip(&mut self, n: u64) -> Result<(), AnalyzeError> {
+    fn skip(&mut self, n: u64) -> Result<(), PcapFileError> {
         for _ in 0..n {
             if let Err(e) = self.cap.next_packet() {
                 return Err(self.read_error(n, &e));
@@ -237,8 +237,8 @@ impl CaptureFile {
         Ok(())
     }
 
-    fn read_error(&self, frames: u64, e: &pcap::Error) -> AnalyzeError {
-        AnalyzeError::Read {
+    fn read_error(&self, frames: u64, e: &pcap::Error) -> PcapFileError {
+        PcapFileError::Read {
             path: self.path.clone(),
             frames,
             message: e.to_string(),
@@ -258,7 +258,7 @@ mod tests {
         let mut file = CaptureFile::open(path, None).expect("open");
         file.started = libpcap_only;
         let mut frames = Vec::new();
-        let r = file.for_each(|s, ns, len, data| -> Result<(), AnalyzeError> {
+        let r = file.for_each(|s, ns, len, data| -> Result<(), PcapFileError> {
             frames.push((s, ns, len, data.to_vec()));
             Ok(())
         });

@@ -1,0 +1,60 @@
+//! Capture files in one place: reading any pcap or pcapng file with libpcap (plain pcap
+//! in large blocks where libpcap would take the records unchanged) and writing the
+//! classic pcap files of a lab's report.
+//!
+//! - [`reader`]: opening a file without blocking, its link type, the offline BPF filter,
+//!   the frames one by one;
+//! - `blocks`: plain pcap records read straight from the file in large blocks;
+//! - `writer`: classic pcap files with nanosecond timestamps.
+
+mod blocks;
+pub mod reader;
+mod writer;
+
+pub use reader::{CaptureFile, FIFO_WAIT, not_regular};
+pub use writer::{PCAP_NSEC_MAGIC, write_pcap};
+
+use std::path::PathBuf;
+
+/// Why a capture file could not be opened or read; every message fits on one line.
+#[derive(Debug, thiserror::Error)]
+pub enum PcapFileError {
+    /// The file is missing, unreadable, empty or not a capture.
+    #[error("cannot read {path}: {message}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, in plain words.
+        message: String,
+    },
+    /// The capture's link type is not one labrun decodes.
+    #[error(
+        "{path}: link type {dlt} ({name}) is not supported; labrun reads Ethernet, Linux cooked v1/v2 (-i any), BSD loopback/NULL and raw IP captures"
+    )]
+    LinkType {
+        /// The file.
+        path: PathBuf,
+        /// Its DLT number.
+        dlt: i32,
+        /// libpcap's name for it.
+        name: String,
+    },
+    /// The BPF filter expression does not compile.
+    #[error("bad --filter `{filter}`: {message}")]
+    Filter {
+        /// The expression.
+        filter: String,
+        /// libpcap's message.
+        message: String,
+    },
+    /// libpcap stopped in the middle of the file.
+    #[error("{path} is damaged after frame {frames}: {message}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Frames read before the damage.
+        frames: u64,
+        /// libpcap's message.
+        message: String,
+    },
+}
