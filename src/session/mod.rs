@@ -60,7 +60,7 @@ pub struct SessionState {
     pub captures: Vec<PendingCapture>,
     /// The memory all the run's captures may hold together (rings and stored frames).
     pub capture_budget: Arc<crate::capture::MemoryBudget>,
-    /// Spinner on the terminal (hidden when stderr is not a terminal).
+    /// Shows the run's progress (the binary's spinner on the terminal).
     pub progress: crate::progress::SharedProgress,
     /// The script file, for `file:line` of checks.
     pub script: String,
