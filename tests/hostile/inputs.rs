@@ -48,11 +48,7 @@ fn pad_of_a_gigabyte_fails_before_allocating() {
         "{}",
         ran.text()
     );
-    assert!(
-        ran.max_rss_kib < 200 * 1024,
-        "peak memory {} KiB",
-        ran.max_rss_kib
-    );
+    ran.assert_peak_below_mib(200);
     assert!(ran.elapsed < Duration::from_secs(5), "{}", ran.text());
 }
 
@@ -65,11 +61,7 @@ fn recv_exact_of_a_terabyte_is_refused_before_reading() {
         "{}",
         ran.text()
     );
-    assert!(
-        ran.max_rss_kib < 200 * 1024,
-        "peak memory {} KiB",
-        ran.max_rss_kib
-    );
+    ran.assert_peak_below_mib(200);
 }
 
 // ---- 7. report names are reserved atomically ----
@@ -523,11 +515,7 @@ fn an_http_body_of_100_terabytes_is_refused_before_allocating() {
         ran.text()
     );
     assert!(!ran.stderr.contains("panicked"), "{}", ran.text());
-    assert!(
-        ran.max_rss_kib < 200 * 1024,
-        "peak memory {} KiB",
-        ran.max_rss_kib
-    );
+    ran.assert_peak_below_mib(200);
 }
 
 #[test]
@@ -539,11 +527,7 @@ fn join_of_many_copies_of_a_long_string_stops_at_the_limit() {
         "{}",
         ran.text()
     );
-    assert!(
-        ran.max_rss_kib < 200 * 1024,
-        "peak memory {} KiB",
-        ran.max_rss_kib
-    );
+    ran.assert_peak_below_mib(200);
 }
 
 #[test]

@@ -27,6 +27,15 @@ impl Ran {
         )
     }
 
+    /// Peak resident memory stayed under `mib` MiB.
+    pub fn assert_peak_below_mib(&self, mib: i64) {
+        assert!(
+            self.max_rss_kib < mib * 1024,
+            "peak memory {} KiB",
+            self.max_rss_kib
+        );
+    }
+
     /// Exit 2 with one `error:` line, no panic and no backtrace.
     pub fn assert_clean_error(&self) {
         assert_eq!(self.code, Some(2), "{}", self.text());
