@@ -73,6 +73,19 @@ impl Flow {
             win_scale: WinScale::Unknown,
         }
     }
+
+    /// The segment's window as the receiver reads it, computed before this segment's own
+    /// options apply: unscaled in a SYN, unknown until the handshake settled the scale.
+    fn window_size(&self, tcp: &TcpRepr) -> Option<u32> {
+        if tcp.flags.contains(TcpFlags::SYN) {
+            return Some(u32::from(tcp.window));
+        }
+        match self.win_scale {
+            WinScale::Unknown => None,
+            WinScale::NoScaling => Some(u32::from(tcp.window)),
+            WinScale::Shift(s) => Some(u32::from(tcp.window) << s),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -174,6 +187,10 @@ impl TcpTracker {
     }
 
     /// Analyzes one segment sent from `src` to `dst` in frame `number`.
+    ///
+    /// The steps follow Wireshark's `dissect_tcp`: find the stream, update the direction's
+    /// base sequence number and window scale, run the sequence analysis, express the numbers
+    /// relative to the bases, and add the segment to the stream's summary.
     pub fn process(
         &mut self,
         number: u64,
@@ -182,79 +199,137 @@ impl TcpTracker {
         dst: SocketAddr,
         tcp: &TcpRepr,
     ) -> SegmentAnalysis {
-        let flags = tcp.flags;
-        let syn = flags.contains(TcpFlags::SYN);
-        let has_ack = flags.contains(TcpFlags::ACK);
-        let k = key(src, dst);
+        let (conn, port_reused) = Self::conn_for(&mut self.conns, &mut self.streams, src, dst, tcp);
+        let dir = conn.direction(src);
+        conn.learn_base_seqs(dir, tcp);
+        let window_size = conn.flows[dir].window_size(tcp);
+        conn.learn_window_scale(dir, tcp);
+        conn.note_rtt(ts, tcp.flags);
+        let mut analysis = conn.analyze_sequence(dir, number, ts, tcp);
+        if port_reused {
+            analysis.flags |= verdict::flags::REUSED_PORTS;
+        }
+        let numbers = conn.relative_numbers(dir, tcp);
 
-        // One hash lookup: a new 4-tuple, or a SYN with a new ISN on a known
-        // one ("TCP Port numbers reused"), opens a new stream.
-        let mut port_reused = false;
-        let conn = match self.conns.entry(k) {
-            Entry::Vacant(v) => v.insert(Self::new_conn(&mut self.streams, src, dst, false)),
+        let stream_pos = conn.stream;
+        if !self.skip_summaries {
+            if let Some(st) = self.streams.get_mut(stream_pos) {
+                if !self.skip_frame_lists {
+                    st.frames.push(number);
+                }
+                record_segment(st, number, ts, src, dst, tcp, &numbers, &analysis);
+            }
+        }
+        SegmentAnalysis {
+            stream: u32::try_from(stream_pos).unwrap_or(u32::MAX),
+            seq: numbers.seq,
+            ack: numbers.ack,
+            nxtseq: numbers.nxtseq,
+            window_size,
+            win_scale: conn.flows[dir].win_scale,
+            ack_base: numbers.ack_base,
+            port_reused,
+            analysis,
+        }
+    }
+
+    /// The connection a segment belongs to, with one hash lookup: a new 4-tuple, or a SYN
+    /// with a new ISN on a known one ("TCP Port numbers reused"), opens a new stream. The
+    /// flag is true in the second case.
+    fn conn_for<'a>(
+        conns: &'a mut HashMap<(SocketAddr, SocketAddr), Conn, super::fxhash::FxBuild>,
+        streams: &mut Vec<TcpStream>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        tcp: &TcpRepr,
+    ) -> (&'a mut Conn, bool) {
+        match conns.entry(key(src, dst)) {
+            Entry::Vacant(v) => (v.insert(Self::new_conn(streams, src, dst, false)), false),
             Entry::Occupied(o) => {
                 let conn = o.into_mut();
-                let dir = usize::from(src != conn.first_sender);
-                let fwd = conn.flows.get(dir).copied().unwrap_or(Flow::new());
-                if syn && !has_ack && fwd.base_seq.is_some_and(|b| b != tcp.seq) {
-                    port_reused = true;
-                    *conn = Self::new_conn(&mut self.streams, src, dst, true);
+                let fwd = conn.flows[conn.direction(src)];
+                let reused = tcp.flags.contains(TcpFlags::SYN)
+                    && !tcp.flags.contains(TcpFlags::ACK)
+                    && fwd.base_seq.is_some_and(|b| b != tcp.seq);
+                if reused {
+                    *conn = Self::new_conn(streams, src, dst, true);
                 }
-                conn
+                (conn, reused)
             }
-        };
-        let dir = usize::from(src != conn.first_sender);
-        let (fwd_i, rev_i) = (dir, 1 - dir);
+        }
+    }
+}
 
-        // Base sequence numbers (tcp_analyze_sequence_number).
-        let mut flows = conn.flows;
-        if flows[fwd_i].base_seq.is_none() {
-            flows[fwd_i].base_seq = Some(if syn {
+/// A segment's numbers relative to its stream's bases, as Wireshark shows them.
+#[derive(Debug, Clone, Copy)]
+struct RelativeNumbers {
+    seq: u32,
+    ack: u32,
+    nxtseq: u32,
+    /// Base of the acknowledged direction (for SACK edges).
+    ack_base: Option<u32>,
+}
+
+impl Conn {
+    /// 0 when `src` sent the stream's first segment, else 1.
+    fn direction(&self, src: SocketAddr) -> usize {
+        usize::from(src != self.first_sender)
+    }
+
+    /// Sets the base sequence numbers the segment reveals (`tcp_analyze_sequence_number`):
+    /// the sender's from its SYN (or seq - 1 mid-stream), the other side's from the ACK.
+    fn learn_base_seqs(&mut self, dir: usize, tcp: &TcpRepr) {
+        let [fwd, rev] = self.flow_pair(dir);
+        if fwd.base_seq.is_none() {
+            fwd.base_seq = Some(if tcp.flags.contains(TcpFlags::SYN) {
                 tcp.seq
             } else {
                 tcp.seq.wrapping_sub(1)
             });
         }
-        if flows[rev_i].base_seq.is_none() && has_ack {
-            flows[rev_i].base_seq = Some(tcp.ack.wrapping_sub(1));
+        if rev.base_seq.is_none() && tcp.flags.contains(TcpFlags::ACK) {
+            rev.base_seq = Some(tcp.ack.wrapping_sub(1));
         }
+    }
 
-        // Window size, computed before this segment's options are applied.
-        let window_size = if syn {
-            Some(u32::from(tcp.window))
-        } else {
-            match flows[fwd_i].win_scale {
-                WinScale::Unknown => None,
-                WinScale::NoScaling => Some(u32::from(tcp.window)),
-                WinScale::Shift(s) => Some(u32::from(tcp.window) << s),
-            }
-        };
-
-        // Window scale option and verify_tcp_window_scaling.
-        if syn {
-            if let Some(shift) = tcp.options.iter().find_map(|o| match o {
-                labrun_wire::TcpOption::WindowScale(s) => Some(*s),
-                _ => None,
-            }) {
-                flows[fwd_i].win_scale = WinScale::Shift(shift.min(14));
-            }
-            if flows[fwd_i].win_scale == WinScale::Unknown {
-                flows[fwd_i].win_scale = WinScale::NoScaling;
-                flows[rev_i].win_scale = WinScale::NoScaling;
-            } else if has_ack && flows[rev_i].win_scale == WinScale::NoScaling {
-                flows[fwd_i].win_scale = WinScale::NoScaling;
-            }
+    /// Applies a SYN's window scale option (`verify_tcp_window_scaling`): scaling holds
+    /// only when both SYNs carry the option.
+    fn learn_window_scale(&mut self, dir: usize, tcp: &TcpRepr) {
+        if !tcp.flags.contains(TcpFlags::SYN) {
+            return;
         }
-        conn.flows = flows;
+        let has_ack = tcp.flags.contains(TcpFlags::ACK);
+        let [fwd, rev] = self.flow_pair(dir);
+        if let Some(shift) = tcp.options.iter().find_map(|o| match o {
+            labrun_wire::TcpOption::WindowScale(s) => Some(*s),
+            _ => None,
+        }) {
+            fwd.win_scale = WinScale::Shift(shift.min(14));
+        }
+        if fwd.win_scale == WinScale::Unknown {
+            fwd.win_scale = WinScale::NoScaling;
+            rev.win_scale = WinScale::NoScaling;
+        } else if has_ack && rev.win_scale == WinScale::NoScaling {
+            fwd.win_scale = WinScale::NoScaling;
+        }
+    }
 
-        // Sequence analysis (retransmissions, duplicate ACKs, ...).
+    /// Remembers the time of a SYN and, at the first ACK after it, the first round trip
+    /// (the out-of-order threshold of the sequence analysis).
+    fn note_rtt(&mut self, ts: i128, flags: TcpFlags) {
+        let syn = flags.contains(TcpFlags::SYN);
+        let has_ack = flags.contains(TcpFlags::ACK);
         if syn && !has_ack {
-            conn.ts_mru_syn = ts;
+            self.ts_mru_syn = ts;
         }
-        if !syn && has_ack && conn.ts_mru_syn != 0 && conn.first_rtt == 0 {
-            conn.first_rtt = ts - conn.ts_mru_syn;
+        if !syn && has_ack && self.ts_mru_syn != 0 && self.first_rtt == 0 {
+            self.first_rtt = ts - self.ts_mru_syn;
         }
-        let rev_win_scale = match flows[rev_i].win_scale {
+    }
+
+    /// Retransmissions, duplicate ACKs, window events, ... of the segment.
+    fn analyze_sequence(&mut self, dir: usize, number: u64, ts: i128, tcp: &TcpRepr) -> SeqVerdict {
+        let rev_win_scale = match self.flows[1 - dir].win_scale {
             WinScale::Unknown => -1,
             WinScale::NoScaling => -2,
             WinScale::Shift(s) => i32::from(s),
@@ -265,78 +340,84 @@ impl TcpTracker {
             seq: tcp.seq,
             ack: tcp.ack,
             seglen: tcp.payload_len,
-            flags,
+            flags: tcp.flags,
             window: u32::from(tcp.window),
             rev_win_scale,
-            ooo_threshold: if conn.first_rtt == 0 {
+            ooo_threshold: if self.first_rtt == 0 {
                 3_000_000
             } else {
-                conn.first_rtt
+                self.first_rtt
             },
         };
-        let [s0, s1] = &mut conn.seq;
+        let [s0, s1] = &mut self.seq;
         let (fwd_seq, rev_seq) = if dir == 0 { (s0, s1) } else { (s1, s0) };
-        let mut analysis = seq_analysis::analyze(fwd_seq, rev_seq, &input);
-        if port_reused {
-            analysis.flags |= verdict::flags::REUSED_PORTS;
-        }
+        seq_analysis::analyze(fwd_seq, rev_seq, &input)
+    }
 
-        let fwd_base = flows[fwd_i].base_seq.unwrap_or(tcp.seq);
-        let rev_base = flows[rev_i].base_seq;
+    /// The segment's seq, ack and next seq relative to the bases.
+    fn relative_numbers(&self, dir: usize, tcp: &TcpRepr) -> RelativeNumbers {
+        let flags = tcp.flags;
+        let fwd_base = self.flows[dir].base_seq.unwrap_or(tcp.seq);
+        let ack_base = self.flows[1 - dir].base_seq;
         let seq = relative(tcp.seq, fwd_base);
-        let ack = match (has_ack, rev_base) {
+        let ack = match (flags.contains(TcpFlags::ACK), ack_base) {
             (true, Some(b)) => relative(tcp.ack, b),
             _ => tcp.ack,
         };
         let nxtseq = seq
             .wrapping_add(tcp.payload_len)
-            .wrapping_add(u32::from(syn))
+            .wrapping_add(u32::from(flags.contains(TcpFlags::SYN)))
             .wrapping_add(u32::from(flags.contains(TcpFlags::FIN)));
-
-        let stream_pos = conn.stream;
-        let summary = (!self.skip_summaries)
-            .then(|| self.streams.get_mut(stream_pos))
-            .flatten();
-        if let Some(st) = summary {
-            let ends = &st.story.ends;
-            if ends[0].segments + ends[1].segments == 0 {
-                st.first_ts = ts;
-            }
-            st.last_ts = ts;
-            if !self.skip_frame_lists {
-                st.frames.push(number);
-            }
-            update_summary(st, number, src, dst, tcp);
-            let from = if src == st.client {
-                Side::Client
-            } else {
-                Side::Server
-            };
-            st.story.add(&StorySegment {
-                number,
-                from,
-                flags,
-                seq_raw: tcp.seq,
-                ack_raw: tcp.ack,
-                rel_seq: seq,
-                len: tcp.payload_len,
-                window: tcp.window,
-                options: &tcp.options,
-                analysis_flags: analysis.flags,
-            });
-        }
-        SegmentAnalysis {
-            stream: u32::try_from(stream_pos).unwrap_or(u32::MAX),
+        RelativeNumbers {
             seq,
             ack,
             nxtseq,
-            window_size,
-            win_scale: flows[fwd_i].win_scale,
-            ack_base: rev_base,
-            port_reused,
-            analysis,
+            ack_base,
         }
     }
+
+    /// The sending direction's flow and the other one, both mutable.
+    fn flow_pair(&mut self, dir: usize) -> [&mut Flow; 2] {
+        let [f0, f1] = &mut self.flows;
+        if dir == 0 { [f0, f1] } else { [f1, f0] }
+    }
+}
+
+/// Adds a segment to its stream's summary: times, handshake and close frames, and the story.
+#[allow(clippy::too_many_arguments)]
+fn record_segment(
+    st: &mut TcpStream,
+    number: u64,
+    ts: i128,
+    src: SocketAddr,
+    dst: SocketAddr,
+    tcp: &TcpRepr,
+    numbers: &RelativeNumbers,
+    analysis: &SeqVerdict,
+) {
+    let ends = &st.story.ends;
+    if ends[0].segments + ends[1].segments == 0 {
+        st.first_ts = ts;
+    }
+    st.last_ts = ts;
+    update_summary(st, number, src, dst, tcp);
+    let from = if src == st.client {
+        Side::Client
+    } else {
+        Side::Server
+    };
+    st.story.add(&StorySegment {
+        number,
+        from,
+        flags: tcp.flags,
+        seq_raw: tcp.seq,
+        ack_raw: tcp.ack,
+        rel_seq: numbers.seq,
+        len: tcp.payload_len,
+        window: tcp.window,
+        options: &tcp.options,
+        analysis_flags: analysis.flags,
+    });
 }
 
 fn update_summary(
