@@ -33,7 +33,8 @@ fn main() {
         .get(2)
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("labrun-bench.pcap"));
-    if !file.exists() {
+    // An empty file is what an interrupted capture leaves: capture again.
+    if !file.metadata().is_ok_and(|m| m.len() > 0) {
         capture(&file, packets);
     }
     let labrun = PathBuf::from(env!("CARGO_BIN_EXE_labrun"));
