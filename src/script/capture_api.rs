@@ -1,5 +1,6 @@
 //! Script API: live captures on a host's interface, and the traces they return.
 
+use super::lab_values::LabHost as Host;
 use super::{ApiResult, api_error, session};
 use crate::analysis::{Packet, Trace};
 use crate::capture::{CaptureConfig, LiveCapture};
@@ -142,12 +143,8 @@ fn failed(function: &str, e: SessionError) -> Box<EvalAltResult> {
 /// The largest kernel ring a capture may ask for (`buffer`, in MiB).
 const MAX_BUFFER_MIB: u32 = 256;
 
-fn start(
-    ctx: &NativeCallContext,
-    host: &crate::network::Host,
-    options: &Map,
-) -> ApiResult<ScriptCapture> {
-    let session = session(ctx)?;
+fn start(host: &Host, options: &Map) -> ApiResult<ScriptCapture> {
+    let session = &host.session;
     let mut filter = String::new();
     let mut name: Option<String> = None;
     let mut config_changes: Vec<(String, INT)> = Vec::new();
@@ -197,7 +194,7 @@ fn start(
     Ok(ScriptCapture {
         name: pending.name,
         live: pending.live,
-        session,
+        session: session.clone(),
         cursor: Default::default(),
     })
 }
@@ -216,14 +213,10 @@ mod capture_module {
     /// ring (8 MiB) and stored frames count against the run's capture memory budget
     /// (512 MiB for all captures): past it `capture` fails, see the options form below.
     #[rhai_fn(return_raw)]
-    pub fn capture(
-        ctx: NativeCallContext,
-        host: &mut crate::network::Host,
-        filter: &str,
-    ) -> ApiResult<Capture> {
+    pub fn capture(host: &mut Host, filter: &str) -> ApiResult<Capture> {
         let mut m = Map::new();
         m.insert("filter".into(), filter.into());
-        start(&ctx, host, &m)
+        start(host, &m)
     }
 
     /// Starts a capture with options `#{ filter: "tcp", name: "loopback", snaplen: 65535,
@@ -234,12 +227,8 @@ mod capture_module {
     /// refused with an error (stop the captures you no longer need); frames past the
     /// budget are not stored and the report says the capture lost packets.
     #[rhai_fn(name = "capture", return_raw)]
-    pub fn capture_with(
-        ctx: NativeCallContext,
-        host: &mut crate::network::Host,
-        options: Map,
-    ) -> ApiResult<Capture> {
-        start(&ctx, host, &options)
+    pub fn capture_with(host: &mut Host, options: Map) -> ApiResult<Capture> {
+        start(host, &options)
     }
 
     /// True when the lab is being graded from a capture someone made (`labrun grade --pcap`):

@@ -1,8 +1,8 @@
 //! Script API: hand-made TCP and UDP packets, and sending them from a host.
 
+use super::lab_values::LabHost as Host;
 use super::{ApiResult, api_error, to_port};
 use crate::craft::{self, Crafted, Ethernet, TcpFlags, TcpSpec, UdpSpec};
-use crate::network::Host;
 use rhai::plugin::*;
 use rhai::{Blob, Engine, INT, Map};
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};

@@ -3,13 +3,16 @@
 //! Each file registers one area as a Rhai plugin module (names and doc comments are kept
 //! in the engine's metadata for `labrun api`): the network and its sockets, captures and
 //! packets, crafted packets, the report, and port scans. The bindings are thin adapters:
-//! what a run does lives in [`crate::session`], which native functions reach through the
-//! engine tag. Rhai's errors become `file:line:col` [`ScriptError`]s here.
+//! what a run does lives in [`crate::session`]. A method on a network or host (capture,
+//! serve, scan, browser) reaches the session through its receiver (`lab_values`); only the
+//! run-wide functions (`network()`, the report, `arg`, `grading`) read it from the engine
+//! tag, through [`session`]. Rhai's errors become `file:line:col` [`ScriptError`]s here.
 
 mod capture_api;
 mod chat_api;
 mod craft_api;
 mod errors;
+mod lab_values;
 mod limits;
 mod net_api;
 mod packet_api;
@@ -110,7 +113,8 @@ fn tag(ctx: &NativeCallContext) -> ApiResult<Tag> {
         })
 }
 
-/// The session of the engine that called a native function.
+/// The session of the engine that called a run-wide native function (one with no network
+/// or host receiver to take it from).
 pub fn session(ctx: &NativeCallContext) -> ApiResult<Session> {
     tag(ctx).map(|t| t.session)
 }

@@ -1,7 +1,8 @@
 //! Script API: the lab network, its hosts, TCP and UDP sockets, and socket errors.
 
+use super::lab_values::{LabHost, LabNet};
 use super::{ApiResult, api_error, session, string_size, throw_sock, to_port, to_usize};
-use crate::network::{NetOptions, Network as Net, NetworkKind, OptionValue};
+use crate::network::{NetOptions, NetworkKind, OptionValue};
 use crate::sockets::{self, SockError, TcpOptions};
 use rhai::plugin::*;
 use rhai::{Blob, Engine, INT, Map};
@@ -9,8 +10,8 @@ use std::time::Duration;
 
 pub fn register(engine: &mut Engine) {
     engine
-        .register_type_with_name::<Net>("Network")
-        .register_type_with_name::<crate::network::Host>("Host")
+        .register_type_with_name::<LabNet>("Network")
+        .register_type_with_name::<LabHost>("Host")
         .register_type_with_name::<sockets::TcpListener>("TcpListener")
         .register_type_with_name::<sockets::TcpConn>("TcpConn")
         .register_type_with_name::<sockets::UdpSock>("UdpSocket")
@@ -116,9 +117,9 @@ mod net_module {
     use super::*;
 
     /// The lab's network (`net.client`, `net.server`).
-    pub type Network = crate::network::Network;
+    pub type Network = super::LabNet;
     /// One lab host: makes sockets and captures on its own address and interface.
-    pub type Host = crate::network::Host;
+    pub type Host = super::LabHost;
     /// A listening TCP socket.
     pub type TcpListener = crate::sockets::TcpListener;
     /// A connected TCP socket (either end of a connection).
@@ -132,7 +133,9 @@ mod net_module {
     /// labrun's sandbox by default, or loopback, or two machines). Made once per run.
     #[rhai_fn(return_raw)]
     pub fn network(ctx: NativeCallContext) -> ApiResult<Network> {
-        session(&ctx)?.network().map_err(network_error)
+        let session = session(&ctx)?;
+        let net = session.network().map_err(network_error)?;
+        Ok(LabNet { net, session })
     }
 
     /// A new lab network with options, e.g. `network(#{ mtu: 1500, timestamps: true })`
@@ -142,7 +145,8 @@ mod net_module {
     pub fn network_with(ctx: NativeCallContext, options: Map) -> ApiResult<Network> {
         let session = session(&ctx)?;
         let opts = net_options(&options)?;
-        session.network_with(&opts).map_err(network_error)
+        let net = session.network_with(&opts).map_err(network_error)?;
+        Ok(LabNet { net, session })
     }
 
     /// A sandbox network whatever `--network` says (Linux), with options as for `network`.
@@ -150,17 +154,20 @@ mod net_module {
     pub fn sandbox(ctx: NativeCallContext, options: Map) -> ApiResult<Network> {
         let session = session(&ctx)?;
         let opts = net_options(&options)?;
-        session
+        let net = session
             .make_network(Some(NetworkKind::Sandbox), &opts)
-            .map_err(network_error)
+            .map_err(network_error)?;
+        Ok(LabNet { net, session })
     }
 
     /// Both hosts on this machine's loopback interface, whatever `--network` says.
     #[rhai_fn(return_raw)]
     pub fn loopback(ctx: NativeCallContext) -> ApiResult<Network> {
-        session(&ctx)?
+        let session = session(&ctx)?;
+        let net = session
             .make_network(Some(NetworkKind::Loopback), &NetOptions::default())
-            .map_err(network_error)
+            .map_err(network_error)?;
+        Ok(LabNet { net, session })
     }
 
     /// `sandbox`, `loopback` or `host` (two machines).
@@ -186,13 +193,16 @@ mod net_module {
     /// Every host of the network.
     #[rhai_fn(get = "hosts", pure)]
     pub fn hosts(net: &mut Network) -> rhai::Array {
-        net.hosts.iter().cloned().map(Dynamic::from).collect()
+        net.hosts
+            .iter()
+            .map(|h| Dynamic::from(net.lab_host(h)))
+            .collect()
     }
 
     /// The host called `name`, e.g. `net.host("attacker")`.
     #[rhai_fn(return_raw)]
     pub fn host(net: &mut Network, name: &str) -> ApiResult<Host> {
-        net.host(name).cloned().ok_or_else(|| {
+        net.host(name).map(|h| net.lab_host(h)).ok_or_else(|| {
             let names: Vec<&str> = net.hosts.iter().map(|h| h.name()).collect();
             api_error(
                 "host",
@@ -205,7 +215,7 @@ mod net_module {
     #[rhai_fn(get = "client", pure, return_raw)]
     pub fn client(net: &mut Network) -> ApiResult<Host> {
         net.host("client")
-            .cloned()
+            .map(|h| net.lab_host(h))
             .ok_or_else(|| api_error("client", "this network has no client host"))
     }
 
@@ -213,15 +223,14 @@ mod net_module {
     #[rhai_fn(get = "server", pure, return_raw)]
     pub fn server(net: &mut Network) -> ApiResult<Host> {
         net.host("server")
-            .cloned()
+            .map(|h| net.lab_host(h))
             .ok_or_else(|| api_error("server", "this network has no server host"))
     }
 
     /// A one-line description of the network in the report's language, e.g. `loopback (lo)`.
-    #[rhai_fn(get = "description", pure, return_raw)]
-    pub fn description(ctx: NativeCallContext, net: &mut Network) -> ApiResult<String> {
-        let lang = session(&ctx)?.lang();
-        Ok(net.describe(lang))
+    #[rhai_fn(get = "description", pure)]
+    pub fn description(net: &mut Network) -> String {
+        net.describe(net.session.lang())
     }
 
     /// The host's name.

@@ -1,8 +1,9 @@
 //! Script API: port scans from a host (connect, SYN, FIN) and firewall rules on sandbox
 //! hosts that make ports filtered.
 
+use super::lab_values::LabHost as Host;
 use super::{ApiResult, api_error, session, to_port};
-use crate::network::{Firewall, Host};
+use crate::network::Firewall;
 use crate::scan::{self, PortState, ScanOptions, ScanReport, ScanType};
 use rhai::plugin::*;
 use rhai::{Array, Engine, FLOAT, INT, Map};
@@ -61,14 +62,8 @@ fn scan_options(map: &Map) -> ApiResult<ScanOptions> {
     Ok(o)
 }
 
-fn run_scan(
-    ctx: &NativeCallContext,
-    from: &Host,
-    target: &str,
-    spec: &str,
-    options: &Map,
-) -> ApiResult<ScanRef> {
-    let session = session(ctx)?;
+fn run_scan(from: &Host, target: &str, spec: &str, options: &Map) -> ApiResult<ScanRef> {
+    let session = &from.session;
     let opts = scan_options(options)?;
     let ports = scan::parse_ports(spec).map_err(|e| api_error("scan", e))?;
     let hosts = session.lab_hosts();
@@ -122,50 +117,33 @@ mod scan_module {
     /// "localhost", or the name of a lab host such as "server"; no other name is looked
     /// up) from this host with a connect scan.
     #[rhai_fn(return_raw)]
-    pub fn scan(
-        ctx: NativeCallContext,
-        host: &mut Host,
-        target: &str,
-        ports: &str,
-    ) -> ApiResult<Scan> {
-        run_scan(&ctx, host, target, ports, &Map::new())
+    pub fn scan(host: &mut Host, target: &str, ports: &str) -> ApiResult<Scan> {
+        run_scan(host, target, ports, &Map::new())
     }
 
     /// Scans with options `#{ type: "connect" | "syn" | "fin", timeout: 1000, retries: 2,
     /// max_in_flight: 4096 }` (timeout: the longest a probe waits, in ms; the timeout in
     /// use adapts to the round-trip time).
     #[rhai_fn(name = "scan", return_raw)]
-    pub fn scan_with(
-        ctx: NativeCallContext,
-        host: &mut Host,
-        target: &str,
-        ports: &str,
-        options: Map,
-    ) -> ApiResult<Scan> {
-        run_scan(&ctx, host, target, ports, &options)
+    pub fn scan_with(host: &mut Host, target: &str, ports: &str, options: Map) -> ApiResult<Scan> {
+        run_scan(host, target, ports, &options)
     }
 
     /// Scans a host of the lab network: `net.client.scan(net.server, "1-1024")`.
     #[rhai_fn(name = "scan", return_raw)]
-    pub fn scan_host(
-        ctx: NativeCallContext,
-        host: &mut Host,
-        target: Host,
-        ports: &str,
-    ) -> ApiResult<Scan> {
-        run_scan(&ctx, host, &target.ip().to_string(), ports, &Map::new())
+    pub fn scan_host(host: &mut Host, target: Host, ports: &str) -> ApiResult<Scan> {
+        run_scan(host, &target.ip().to_string(), ports, &Map::new())
     }
 
     /// Scans a host of the lab network with options (see `scan(target, ports, options)`).
     #[rhai_fn(name = "scan", return_raw)]
     pub fn scan_host_with(
-        ctx: NativeCallContext,
         host: &mut Host,
         target: Host,
         ports: &str,
         options: Map,
     ) -> ApiResult<Scan> {
-        run_scan(&ctx, host, &target.ip().to_string(), ports, &options)
+        run_scan(host, &target.ip().to_string(), ports, &options)
     }
 
     /// Sets a sandbox host's firewall: `#{ drop: [25], reject: [110] }` — incoming TCP to a

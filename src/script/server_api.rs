@@ -6,8 +6,8 @@
 //! limits, and an error in a handler is kept with its script position and connection:
 //! `stop()` reports it instead of losing it.
 
-use super::{ApiResult, ScriptEngine, api_error, from_eval, session, to_port};
-use crate::network::Host;
+use super::lab_values::LabHost as Host;
+use super::{ApiResult, ScriptEngine, api_error, from_eval, to_port};
 use crate::session::{ConnHandler, LineServer, SessionError};
 use crate::sockets::TcpConn;
 use rhai::plugin::*;
@@ -105,16 +105,18 @@ mod server_module {
         port: INT,
         handlers: Map,
     ) -> ApiResult<Server> {
-        let session = session(&ctx)?;
+        let session = host.session.clone();
         let handlers = handlers_from(&handlers)?;
         let port = to_port("serve", port)?;
         let se = crate::script::script_engine(&ctx)?
             .ok_or_else(|| api_error("serve", "only available while a lab runs"))?;
         let handler = Arc::new(ScriptHandler { se, handlers });
-        session.serve(host, port, handler).map_err(|e| match e {
-            SessionError::Sock(e) => crate::script::throw_sock(e),
-            e => api_error("serve", e),
-        })
+        session
+            .serve(&host.host, port, handler)
+            .map_err(|e| match e {
+                SessionError::Sock(e) => crate::script::throw_sock(e),
+                e => api_error("serve", e),
+            })
     }
 
     /// The server's address, "ip:port".

@@ -2,9 +2,9 @@
 //! the client, and the HTTP/WebSocket layer decoded from a capture.
 
 use super::capture_api::TraceRef;
+use super::lab_values::LabHost as Host;
 use super::{ApiResult, api_error, session, throw_sock, to_port};
 use crate::analysis::websocket::{AppStream, HttpMessage, WsFrame, decode_stream, decode_trace};
-use crate::network::Host;
 use crate::websocket::{self, Browser, WsConn, WsError, WsServer};
 use rhai::plugin::*;
 use rhai::{Array, Blob, Engine, FLOAT, INT, Map};
@@ -186,8 +186,8 @@ mod ws_module {
     /// answers with its body; `/ws` upgrades. `accept()` hands the script the server's
     /// end of each WebSocket.
     #[rhai_fn(return_raw)]
-    pub fn ws_serve(ctx: NativeCallContext, host: &mut Host, port: INT) -> ApiResult<WsServer> {
-        let session = session(&ctx)?;
+    pub fn ws_serve(host: &mut Host, port: INT) -> ApiResult<WsServer> {
+        let session = &host.session;
         let (id, name) = session.student();
         let page = websocket::page_html(&id, &name);
         let srv = WsServer::start(host, to_port("ws_serve", port)?, page).map_err(ws_err)?;
@@ -413,8 +413,8 @@ mod ws_module {
     /// script passes no options, environment or files: the browser gets fixed options and
     /// a private temporary directory that is removed afterwards; at most 2 run at once.
     #[rhai_fn(name = "browser", return_raw)]
-    pub fn open_browser(ctx: NativeCallContext, host: &mut Host, url: &str) -> ApiResult<Browser> {
-        let session = session(&ctx)?;
+    pub fn open_browser(host: &mut Host, url: &str) -> ApiResult<Browser> {
+        let session = &host.session;
         let name = session.browser();
         if name.is_empty() {
             return Err(api_error(
