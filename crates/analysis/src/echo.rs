@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::packet::{IcmpInfo, IpInfo};
+use labrun_wire::{IcmpRepr, IpRepr};
 
 /// Most outstanding echo requests remembered; older ones are forgotten so
 /// memory stays bounded on long captures.
@@ -17,8 +17,8 @@ pub(crate) struct EchoMatcher {
 
 impl EchoMatcher {
     /// Records a request, or returns the request frame that a reply answers.
-    pub fn observe(&mut self, number: u64, ip: &IpInfo, icmp: &IcmpInfo) -> Option<u64> {
-        let (id, seq) = (icmp.echo_id?, icmp.echo_seq?);
+    pub fn observe(&mut self, number: u64, ip: &IpRepr, icmp: &IcmpRepr) -> Option<u64> {
+        let (id, seq) = icmp.echo()?;
         match icmp.icmp_type {
             8 => {
                 if self.pending.len() >= MAX_PENDING {

@@ -4,10 +4,11 @@ use std::net::IpAddr;
 
 use labrun_wire::TcpFlags;
 
-use super::packet::{IpInfo, LinkInfo, Packet};
+use super::packet::{LinkInfo, Packet};
 use super::text::{fmt_mac, fmt_seconds};
 use super::verdict::{SeqVerdict, flags as af};
 use super::winscale::WinScale;
+use labrun_wire::IpRepr;
 
 /// The fields of the standard per-packet CSV export.
 pub const CSV_FIELDS: &[&str] = &[
@@ -181,15 +182,15 @@ fn bit(b: bool) -> String {
 
 /// IPv4 headers of the packet in tshark order: outer first, then the one
 /// quoted inside an ICMP error.
-fn ipv4_layers(p: &Packet) -> Vec<&IpInfo> {
-    let mut v: Vec<&IpInfo> = p.ip.iter().filter(|ip| ip.version == 4).collect();
+fn ipv4_layers(p: &Packet) -> Vec<&IpRepr> {
+    let mut v: Vec<&IpRepr> = p.ip.iter().filter(|ip| ip.version == 4).collect();
     if let Some(q) = p.icmp.as_ref().and_then(|i| i.quote.as_ref()) {
         v.push(&q.ip);
     }
     v
 }
 
-fn join_ipv4<F: Fn(&IpInfo) -> String>(p: &Packet, f: F) -> Option<String> {
+fn join_ipv4<F: Fn(&IpRepr) -> String>(p: &Packet, f: F) -> Option<String> {
     let v: Vec<String> = ipv4_layers(p).into_iter().map(f).collect();
     if v.is_empty() {
         None
@@ -299,17 +300,17 @@ impl Packet {
             Field::IcmpIdent => self
                 .icmp
                 .as_ref()
-                .and_then(|i| i.echo_id)
+                .and_then(|i| i.echo().map(|e| e.0))
                 .map(|v| v.to_string()),
             Field::IcmpSeq => self
                 .icmp
                 .as_ref()
-                .and_then(|i| i.echo_seq)
+                .and_then(|i| i.echo().map(|e| e.1))
                 .map(|v| v.to_string()),
             Field::IcmpSeqLe => self
                 .icmp
                 .as_ref()
-                .and_then(|i| i.echo_seq)
+                .and_then(|i| i.echo().map(|e| e.1))
                 .map(|v| v.swap_bytes().to_string()),
             Field::WsColInfo => Some(self.info.clone()),
             Field::WsColProtocol => Some(self.protocol.to_string()),

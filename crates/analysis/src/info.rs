@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
-use super::packet::{ArpInfo, IcmpInfo, Packet, TcpInfo};
+use super::packet::{Packet, TcpInfo};
 use super::text::{TextSink, fmt_mac};
+use labrun_wire::{ArpRepr, IcmpRepr};
 use labrun_wire::{TcpFlags, TcpOption};
 
 /// Writes the Info column of `p` (whose other fields are filled in) to `out`
@@ -150,7 +151,7 @@ fn tcp_info(t: &TcpInfo, s: &mut impl TextSink) {
     }
 }
 
-fn arp_info(a: &ArpInfo) -> String {
+fn arp_info(a: &ArpRepr) -> String {
     let no_target_mac = a.target_mac == [0; 6];
     match a.opcode {
         1 if no_target_mac && a.sender_ip.is_unspecified() => {
@@ -216,12 +217,12 @@ fn icmp_code_name(t: u8, c: u8) -> Option<&'static str> {
     Some(name)
 }
 
-fn icmp_info(i: &IcmpInfo, ttl: u8) -> String {
+fn icmp_info(i: &IcmpRepr, ttl: u8) -> String {
     let mut s = format!("{:<20}", icmp_type_name(i.icmp_type));
     if let Some(code) = icmp_code_name(i.icmp_type, i.code) {
         let _ = write!(s, " ({code})");
     }
-    if let (Some(id), Some(seq)) = (i.echo_id, i.echo_seq) {
+    if let Some((id, seq)) = i.echo() {
         let _ = write!(
             s,
             " id=0x{id:04x}, seq={seq}/{}, ttl={ttl}",

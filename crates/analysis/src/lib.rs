@@ -63,10 +63,9 @@ pub use defrag::Reassembled;
 pub use fields::{CSV_FIELDS, Field, SUPPORTED_FIELDS};
 pub use follow::{Chunk, Follow, follow_text};
 pub use info::{ip_proto_name, write_columns};
-pub use packet::{
-    ArpInfo, IcmpInfo, IcmpQuoteInfo, IpInfo, LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions,
-    UdpInfo,
-};
+/// The header records a [`Packet`] holds, from the wire crate.
+pub use labrun_wire::{ArpRepr, IcmpQuote, IcmpRepr, IpRepr, UdpRepr};
+pub use packet::{LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions};
 pub use side::Side;
 pub use story::{
     Anomaly, CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, StreamStory,
@@ -208,16 +207,8 @@ impl Analyzer {
             info,
         };
         match decoded.net {
-            Some(NetRepr::Arp(a)) => {
-                p.arp = Some(ArpInfo {
-                    opcode: a.opcode,
-                    sender_mac: a.sender_mac,
-                    sender_ip: a.sender_ip,
-                    target_mac: a.target_mac,
-                    target_ip: a.target_ip,
-                })
-            }
-            Some(NetRepr::Ip(ip)) => p.ip = Some(ip_info(&ip)),
+            Some(NetRepr::Arp(a)) => p.arp = Some(a),
+            Some(NetRepr::Ip(ip)) => p.ip = Some(ip),
             None => {}
         }
         let mut transport = decoded.transport;
@@ -269,28 +260,8 @@ impl Analyzer {
                     p.tcp = Some(tcp_info(t, &a));
                 }
             }
-            Some(TransportRepr::Udp(u)) => {
-                p.udp = Some(UdpInfo {
-                    src_port: u.src_port,
-                    dst_port: u.dst_port,
-                    length: u.length,
-                })
-            }
-            Some(TransportRepr::Icmpv4(i)) => {
-                let echo = matches!(i.icmp_type, 0 | 8);
-                p.icmp = Some(IcmpInfo {
-                    icmp_type: i.icmp_type,
-                    code: i.code,
-                    echo_id: echo.then(|| i.echo_id()),
-                    echo_seq: echo.then(|| i.echo_seq()),
-                    quote: i.quote.map(|q| IcmpQuoteInfo {
-                        ip: ip_info(&q.ip),
-                        ports: q.ports,
-                        tcp_seq: q.tcp_seq,
-                        udp_length: q.udp_length,
-                    }),
-                });
-            }
+            Some(TransportRepr::Udp(u)) => p.udp = Some(u),
+            Some(TransportRepr::Icmpv4(i)) => p.icmp = Some(i),
             Some(TransportRepr::Truncated { protocol, ports }) => {
                 p.truncated_ports = ports.map(|(s, d)| (protocol, s, d));
             }
@@ -360,22 +331,6 @@ fn link_info(link: &LinkRepr) -> LinkInfo {
         },
         LinkRepr::Null { family } => LinkInfo::Null { family: *family },
         LinkRepr::Raw => LinkInfo::None,
-    }
-}
-
-fn ip_info(ip: &wire::IpRepr) -> IpInfo {
-    IpInfo {
-        version: ip.version,
-        src: ip.src,
-        dst: ip.dst,
-        ttl: ip.ttl,
-        id: ip.id,
-        df: ip.df,
-        mf: ip.mf,
-        frag_offset: ip.frag_offset,
-        protocol: ip.protocol,
-        total_len: ip.total_len,
-        header_len: ip.header_len,
     }
 }
 

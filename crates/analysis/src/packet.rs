@@ -1,8 +1,6 @@
 //! The owned per-frame records a lab script reads.
 
-use std::net::IpAddr;
-
-use labrun_wire::TcpFlags;
+use labrun_wire::{ArpRepr, IcmpRepr, IpRepr, TcpFlags, UdpRepr};
 
 /// One captured frame as it comes from libpcap or a capture file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,48 +47,6 @@ pub enum LinkInfo {
     },
     /// No link header (raw IP) or a link header that did not decode.
     None,
-}
-
-/// ARP fields (Ethernet/IPv4).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArpInfo {
-    /// 1 request, 2 reply.
-    pub opcode: u16,
-    /// Sender MAC.
-    pub sender_mac: [u8; 6],
-    /// Sender IPv4 address.
-    pub sender_ip: std::net::Ipv4Addr,
-    /// Target MAC.
-    pub target_mac: [u8; 6],
-    /// Target IPv4 address.
-    pub target_ip: std::net::Ipv4Addr,
-}
-
-/// IPv4/IPv6 header information common to both versions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IpInfo {
-    /// 4 or 6.
-    pub version: u8,
-    /// Source address.
-    pub src: IpAddr,
-    /// Destination address.
-    pub dst: IpAddr,
-    /// TTL or hop limit.
-    pub ttl: u8,
-    /// IPv4 identification.
-    pub id: u16,
-    /// Don't Fragment.
-    pub df: bool,
-    /// More Fragments.
-    pub mf: bool,
-    /// Fragment offset in bytes.
-    pub frag_offset: u16,
-    /// Transport protocol number (after IPv6 extension headers).
-    pub protocol: u8,
-    /// IPv4 total length (IPv6: 40 + payload length).
-    pub total_len: u16,
-    /// Header length in bytes.
-    pub header_len: u16,
 }
 
 /// TCP options of interest, already decoded.
@@ -156,45 +112,6 @@ pub struct TcpInfo {
     pub analysis: super::verdict::SeqVerdict,
 }
 
-/// UDP datagram information.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UdpInfo {
-    /// Source port.
-    pub src_port: u16,
-    /// Destination port.
-    pub dst_port: u16,
-    /// Length field.
-    pub length: u16,
-}
-
-/// Original datagram quoted in an ICMP error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IcmpQuoteInfo {
-    /// Original IP header.
-    pub ip: IpInfo,
-    /// Original source/destination ports.
-    pub ports: Option<(u16, u16)>,
-    /// Original TCP sequence number.
-    pub tcp_seq: Option<u32>,
-    /// Original UDP length.
-    pub udp_length: Option<u16>,
-}
-
-/// ICMPv4 message information.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IcmpInfo {
-    /// Type.
-    pub icmp_type: u8,
-    /// Code.
-    pub code: u8,
-    /// Echo identifier (echo request/reply only).
-    pub echo_id: Option<u16>,
-    /// Echo sequence number (echo request/reply only).
-    pub echo_seq: Option<u16>,
-    /// Quoted datagram of an error message.
-    pub quote: Option<IcmpQuoteInfo>,
-}
-
 /// One frame as Wireshark shows it: decoded headers plus conversation analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {
@@ -213,15 +130,15 @@ pub struct Packet {
     /// Link layer.
     pub link: LinkInfo,
     /// ARP, if this is an ARP frame.
-    pub arp: Option<ArpInfo>,
+    pub arp: Option<ArpRepr>,
     /// IP header, if any.
-    pub ip: Option<IpInfo>,
+    pub ip: Option<IpRepr>,
     /// TCP, if decoded.
     pub tcp: Option<TcpInfo>,
     /// UDP, if decoded.
-    pub udp: Option<UdpInfo>,
+    pub udp: Option<UdpRepr>,
     /// ICMPv4, if decoded.
-    pub icmp: Option<IcmpInfo>,
+    pub icmp: Option<IcmpRepr>,
     /// Ports of a TCP/UDP header that was cut short by the snap length.
     pub truncated_ports: Option<(u8, u16, u16)>,
     /// Payload bytes of the innermost decoded layer.

@@ -155,6 +155,11 @@ pub struct IcmpRepr {
 }
 
 impl IcmpRepr {
+    /// Identifier and sequence number of an echo request or reply (types 8 and 0), which
+    /// are the only messages whose bytes 4..8 mean that.
+    pub fn echo(&self) -> Option<(u16, u16)> {
+        matches!(self.icmp_type, 0 | 8).then(|| (self.echo_id(), self.echo_seq()))
+    }
     /// Echo identifier (bytes 4-5).
     pub fn echo_id(&self) -> u16 {
         u16::from_be_bytes([self.rest[0], self.rest[1]])
