@@ -4,11 +4,11 @@ use std::net::IpAddr;
 
 use labrun_wire::TcpFlags;
 
-use super::packet::{LinkInfo, Packet};
+use super::packet::Packet;
 use super::text::{fmt_mac, fmt_seconds};
 use super::verdict::{SeqVerdict, flags as af};
 use super::winscale::WinScale;
-use labrun_wire::IpRepr;
+use labrun_wire::{EthernetRepr, IpRepr, LinkRepr};
 
 /// The fields of the standard per-packet CSV export.
 pub const CSV_FIELDS: &[&str] = &[
@@ -228,16 +228,18 @@ impl Packet {
             Field::FrameLen => Some(self.len.to_string()),
             Field::FrameCapLen => Some(self.caplen.to_string()),
             Field::EthSrc | Field::EthDst | Field::EthType => match &self.link {
-                LinkInfo::Ethernet {
+                LinkRepr::Ethernet(EthernetRepr {
                     src,
                     dst,
-                    ethertype,
+                    type_field,
                     ..
-                } => Some(match field {
-                    Field::EthSrc => fmt_mac(src),
-                    Field::EthDst => fmt_mac(dst),
-                    _ => format!("0x{ethertype:04x}"),
-                }),
+                }) => match field {
+                    Field::EthSrc => Some(fmt_mac(src)),
+                    Field::EthDst => Some(fmt_mac(dst)),
+                    // An IEEE 802.3 frame has a length here, which Wireshark shows as
+                    // `eth.len`, leaving `eth.type` empty.
+                    _ => (*type_field >= 0x0600).then(|| format!("0x{type_field:04x}")),
+                },
                 _ => None,
             },
             Field::ArpOpcode => self.arp.as_ref().map(|a| a.opcode.to_string()),
@@ -261,7 +263,9 @@ impl Packet {
                     Field::Ipv6Src => ip_text(&ip.src),
                     Field::Ipv6Dst => ip_text(&ip.dst),
                     Field::Ipv6Hlim => ip.ttl.to_string(),
-                    _ => ip.protocol.to_string(),
+                    // The fixed header's next header, which names the first extension
+                    // header if there is one (`ipv6.nxt`), not the upper layer.
+                    _ => ip.next_header.to_string(),
                 })
             }
             Field::TcpSrcport => tcp

@@ -64,8 +64,10 @@ pub use fields::{CSV_FIELDS, Field, SUPPORTED_FIELDS};
 pub use follow::{Chunk, Follow, follow_text};
 pub use info::{ip_proto_name, write_columns};
 /// The header records a [`Packet`] holds, from the wire crate.
-pub use labrun_wire::{ArpRepr, IcmpQuote, IcmpRepr, IpRepr, UdpRepr};
-pub use packet::{LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions};
+pub use labrun_wire::{
+    ArpRepr, EthernetRepr, IcmpQuote, IcmpRepr, IpRepr, LinkRepr, SllRepr, UdpRepr,
+};
+pub use packet::{Packet, RawFrame, TcpInfo, TcpOptions};
 pub use side::Side;
 pub use story::{
     Anomaly, CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, StreamStory,
@@ -76,7 +78,7 @@ pub use text::{TextSink, fmt_mac, fmt_seconds, push_decimal};
 pub use verdict::{SeqVerdict, flags as analysis_flags, info_prefix};
 pub use winscale::WinScale;
 
-use labrun_wire::{self as wire, LinkRepr, LinkType, NetRepr, TcpOption, TransportRepr};
+use labrun_wire::{self as wire, LinkType, NetRepr, TcpOption, TransportRepr};
 
 /// Streaming analyzer: feed frames in capture order with [`Analyzer::push`].
 /// It keeps per-connection state only, so it can process very large files.
@@ -188,7 +190,7 @@ impl Analyzer {
             time_relative: ts - first,
             len: orig_len,
             caplen: u32::try_from(data.len()).unwrap_or(u32::MAX),
-            link: link_info(&decoded.link),
+            link: decoded.link,
             arp: None,
             ip: None,
             tcp: None,
@@ -312,25 +314,6 @@ impl Trace {
             packets,
             streams: analyzer.finish(),
         }
-    }
-}
-
-fn link_info(link: &LinkRepr) -> LinkInfo {
-    match link {
-        LinkRepr::Ethernet(e) => LinkInfo::Ethernet {
-            src: e.src,
-            dst: e.dst,
-            ethertype: e.ethertype,
-            vlan: e.vlan,
-        },
-        LinkRepr::LinuxSll(s) => LinkInfo::Sll {
-            version: s.version,
-            packet_type: s.packet_type,
-            addr: s.addr.clone(),
-            protocol: s.protocol,
-        },
-        LinkRepr::Null { family } => LinkInfo::Null { family: *family },
-        LinkRepr::Raw => LinkInfo::None,
     }
 }
 

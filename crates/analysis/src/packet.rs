@@ -1,6 +1,6 @@
 //! The owned per-frame records a lab script reads.
 
-use labrun_wire::{ArpRepr, IcmpRepr, IpRepr, TcpFlags, UdpRepr};
+use labrun_wire::{ArpRepr, IcmpRepr, IpRepr, LinkRepr, TcpFlags, UdpRepr};
 
 /// One captured frame as it comes from libpcap or a capture file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,40 +13,6 @@ pub struct RawFrame {
     pub orig_len: u32,
     /// The captured bytes (at most the snap length).
     pub data: Vec<u8>,
-}
-
-/// Link-layer information of a packet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkInfo {
-    /// Ethernet II.
-    Ethernet {
-        /// Source MAC.
-        src: [u8; 6],
-        /// Destination MAC.
-        dst: [u8; 6],
-        /// EtherType of the payload.
-        ethertype: u16,
-        /// Outer VLAN id, if tagged.
-        vlan: Option<u16>,
-    },
-    /// Linux cooked capture v1/v2.
-    Sll {
-        /// Cooked header version (1 or 2).
-        version: u8,
-        /// Packet type (0 host, 4 outgoing, ...).
-        packet_type: u16,
-        /// Link-layer source address.
-        addr: Vec<u8>,
-        /// Protocol (EtherType).
-        protocol: u16,
-    },
-    /// BSD loopback family header.
-    Null {
-        /// Address family.
-        family: u32,
-    },
-    /// No link header (raw IP) or a link header that did not decode.
-    None,
 }
 
 /// TCP options of interest, already decoded.
@@ -128,7 +94,7 @@ pub struct Packet {
     /// Captured length.
     pub caplen: u32,
     /// Link layer.
-    pub link: LinkInfo,
+    pub link: LinkRepr,
     /// ARP, if this is an ARP frame.
     pub arp: Option<ArpRepr>,
     /// IP header, if any.
@@ -169,7 +135,7 @@ impl Default for Packet {
             time_relative: 0,
             len: 0,
             caplen: 0,
-            link: LinkInfo::None,
+            link: LinkRepr::Raw,
             arp: None,
             ip: None,
             tcp: None,

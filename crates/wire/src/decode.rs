@@ -154,6 +154,7 @@ fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: Keep, options: &mut Vec
                 src: mac(6),
                 dst: mac(0),
                 ethertype: 0x0800,
+                type_field: 0x0800,
                 vlan: None,
             });
             fill_fast(frame, f, keep);
@@ -177,6 +178,7 @@ fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: Keep, options: &mut Vec
             src: eth.source(),
             dst: eth.destination(),
             ethertype,
+            type_field: eth.ether_type().0,
             vlan,
         });
     }

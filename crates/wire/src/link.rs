@@ -13,7 +13,8 @@ pub enum LinkType {
     LinuxSll2,
     /// BSD loopback: a 4-byte address family (DLT 0, and 108 for LOOP).
     Null,
-    /// Raw IPv4/IPv6 without a link header (DLT 101, 12, 14).
+    /// Raw IPv4/IPv6 without a link header (DLT 101, 12, 14; LINKTYPE_IPV4 228 and
+    /// LINKTYPE_IPV6 229, which the version nibble tells apart just as well).
     RawIp,
 }
 
@@ -25,7 +26,7 @@ impl LinkType {
             113 => Some(LinkType::LinuxSll),
             276 => Some(LinkType::LinuxSll2),
             0 | 108 => Some(LinkType::Null),
-            101 | 12 | 14 => Some(LinkType::RawIp),
+            101 | 12 | 14 | 228 | 229 => Some(LinkType::RawIp),
             _ => None,
         }
     }
@@ -51,6 +52,9 @@ pub struct EthernetRepr {
     pub dst: [u8; 6],
     /// EtherType of the payload (after any VLAN tags).
     pub ethertype: u16,
+    /// The header's own type/length field: 0x8100 or 0x88a8 in front of VLAN tags, a
+    /// length (below 0x0600) in an IEEE 802.3 frame. Wireshark's `eth.type` is this one.
+    pub type_field: u16,
     /// VLAN id of the outermost 802.1Q tag, if any.
     pub vlan: Option<u16>,
 }
