@@ -1,12 +1,13 @@
 //! Frames from the captures people really have, compared field by field with tshark:
 //! 802.1Q and QinQ tags, an IEEE 802.3/LLC frame, IPv6 extension headers, and raw IP
-//! files with LINKTYPE_IPV4 (228) and LINKTYPE_IPV6 (229).
+//! files with LINKTYPE_IPV4 (228) and LINKTYPE_IPV6 (229), and ICMPv6 (echo, neighbour
+//! discovery, errors) with its Protocol and Info columns.
 
 mod common;
 
 use common::pcapfile::{OutFrame, write_pcap};
 use common::tshark::assert_cli_same_as_tshark;
-use etherparse::PacketBuilder;
+use etherparse::{Icmpv6Type, PacketBuilder};
 use labrun::analysis::SUPPORTED_FIELDS;
 
 const MAC_A: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0a];
@@ -168,4 +169,129 @@ fn raw_ip_link_types_228_and_229_are_read() {
             ipv6_with_hop_by_hop(false, false),
         ],
     );
+}
+
+/// An Ethernet/IPv6/ICMPv6 message of `icmp_type`/`code` with bytes 4..8 `rest` and the
+/// message body `body`, from `src` to `dst` (the checksum computed by the builder).
+fn icmpv6(
+    src: [u8; 16],
+    dst: [u8; 16],
+    icmp_type: u8,
+    code: u8,
+    rest: [u8; 4],
+    body: &[u8],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2(MAC_A, MAC_B)
+        .ipv6(src, dst, 255)
+        .icmpv6(Icmpv6Type::Unknown {
+            type_u8: icmp_type,
+            code_u8: code,
+            bytes5to8: rest,
+        })
+        .write(&mut out, body)
+        .expect("build icmpv6");
+    out
+}
+
+fn link_local(last: u8) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    a[0] = 0xfe;
+    a[1] = 0x80;
+    a[15] = last;
+    a
+}
+
+/// A neighbour discovery body: an optional target address, then a link-layer address
+/// option of `kind` (1 source, 2 target) when `mac` is given.
+fn nd_body(target: Option<[u8; 16]>, kind: u8, mac: Option<[u8; 6]>) -> Vec<u8> {
+    let mut b = target.map(|t| t.to_vec()).unwrap_or_default();
+    if let Some(m) = mac {
+        b.extend_from_slice(&[kind, 1]);
+        b.extend_from_slice(&m);
+    }
+    b
+}
+
+#[test]
+fn icmpv6_columns_match_tshark() {
+    if let Some(reason) = skip_reason() {
+        return common::skip_or_fail(reason);
+    }
+    let (a, b) = (link_local(1), link_local(2));
+    let mut solicited = link_local(2);
+    solicited[..2].copy_from_slice(&[0xff, 0x02]);
+    let all_routers = {
+        let mut r = [0u8; 16];
+        r[..2].copy_from_slice(&[0xff, 0x02]);
+        r[15] = 2;
+        r
+    };
+    // The datagram an error message quotes: IPv6 + UDP to port 7777.
+    let mut quoted = Vec::new();
+    PacketBuilder::ipv6(a, b, 64)
+        .udp(40000, 7777)
+        .write(&mut quoted, b"hello")
+        .expect("quoted");
+    let echo = |id: u16, seq: u16| {
+        let mut r = [0u8; 4];
+        r[..2].copy_from_slice(&id.to_be_bytes());
+        r[2..].copy_from_slice(&seq.to_be_bytes());
+        r
+    };
+    let frames = vec![
+        icmpv6(a, b, 128, 0, echo(0x1234, 1), b"abcdefgh"),
+        icmpv6(b, a, 129, 0, echo(0x1234, 1), b"abcdefgh"),
+        icmpv6(a, b, 129, 0, echo(0x0bad, 9), b""),
+        icmpv6(
+            a,
+            solicited,
+            135,
+            0,
+            [0; 4],
+            &nd_body(Some(b), 1, Some(MAC_A)),
+        ),
+        icmpv6(a, solicited, 135, 0, [0; 4], &nd_body(Some(b), 1, None)),
+        icmpv6(
+            b,
+            a,
+            136,
+            0,
+            [0x60, 0, 0, 0],
+            &nd_body(Some(b), 2, Some(MAC_B)),
+        ),
+        icmpv6(b, a, 136, 0, [0xe0, 0, 0, 0], &nd_body(Some(b), 2, None)),
+        icmpv6(b, a, 136, 0, [0, 0, 0, 0], &nd_body(Some(b), 2, None)),
+        icmpv6(
+            a,
+            all_routers,
+            133,
+            0,
+            [0; 4],
+            &nd_body(None, 1, Some(MAC_A)),
+        ),
+        icmpv6(b, a, 134, 0, [64, 0, 0x07, 0x08], &{
+            let mut body = vec![0u8; 8];
+            body.extend(nd_body(None, 1, Some(MAC_B)));
+            body
+        }),
+        icmpv6(b, a, 1, 4, [0; 4], &quoted),
+        icmpv6(b, a, 1, 3, [0; 4], &quoted),
+        icmpv6(b, a, 1, 9, [0; 4], &quoted),
+        icmpv6(b, a, 2, 0, 1280u32.to_be_bytes(), &quoted),
+        icmpv6(b, a, 3, 0, [0; 4], &quoted),
+        icmpv6(b, a, 3, 1, [0; 4], &quoted),
+        icmpv6(b, a, 4, 1, 6u32.to_be_bytes(), &quoted),
+        icmpv6(
+            a,
+            b,
+            131,
+            0,
+            [0; 4],
+            &a.iter().chain(&[0u8; 4]).copied().collect::<Vec<u8>>(),
+        ),
+        icmpv6(a, b, 137, 0, [0; 4], &[b, link_local(3)].concat()),
+        icmpv6(a, b, 135, 0, [0; 4], &[0u8; 8]),
+    ];
+    compare("icmpv6", 1, frames);
 }

@@ -3,11 +3,22 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use labrun_wire::{IcmpRepr, IpRepr};
+use labrun_wire::IpRepr;
 
 /// Most outstanding echo requests remembered; older ones are forgotten so
 /// memory stays bounded on long captures.
 const MAX_PENDING: usize = 65_536;
+
+/// The key of an echo exchange: Wireshark matches a reply to a request within the
+/// conversation of the two addresses, whichever way each of them went.
+fn conversation(ip: &IpRepr, id: u16, seq: u16) -> (IpAddr, IpAddr, u16, u16) {
+    let (a, b) = if ip.src <= ip.dst {
+        (ip.src, ip.dst)
+    } else {
+        (ip.dst, ip.src)
+    };
+    (a, b, id, seq)
+}
 
 /// Remembers echo requests until their reply shows up.
 #[derive(Debug, Default)]
@@ -16,21 +27,26 @@ pub(crate) struct EchoMatcher {
 }
 
 impl EchoMatcher {
-    /// Records a request, or returns the request frame that a reply answers.
-    pub fn observe(&mut self, number: u64, ip: &IpRepr, icmp: &IcmpRepr) -> Option<u64> {
-        let (id, seq) = icmp.echo()?;
-        match icmp.icmp_type {
-            8 => {
-                if self.pending.len() >= MAX_PENDING {
-                    self.pending.clear();
-                }
-                self.pending
-                    .entry((ip.src, ip.dst, id, seq))
-                    .or_insert(number);
-                None
+    /// Records an echo request (`request`), or returns the request frame that a reply
+    /// answers; ICMPv4 and ICMPv6 alike, keyed by addresses, identifier and sequence.
+    pub fn observe(
+        &mut self,
+        number: u64,
+        ip: &IpRepr,
+        request: bool,
+        id: u16,
+        seq: u16,
+    ) -> Option<u64> {
+        if request {
+            if self.pending.len() >= MAX_PENDING {
+                self.pending.clear();
             }
-            0 => self.pending.get(&(ip.dst, ip.src, id, seq)).copied(),
-            _ => None,
+            self.pending
+                .entry(conversation(ip, id, seq))
+                .or_insert(number);
+            None
+        } else {
+            self.pending.get(&conversation(ip, id, seq)).copied()
         }
     }
 }

@@ -184,7 +184,17 @@ fn bit(b: bool) -> String {
 /// quoted inside an ICMP error.
 fn ipv4_layers(p: &Packet) -> Vec<&IpRepr> {
     let mut v: Vec<&IpRepr> = p.ip.iter().filter(|ip| ip.version == 4).collect();
-    if let Some(q) = p.icmp.as_ref().and_then(|i| i.quote.as_ref()) {
+    if let Some(q) = p.icmp_quote().filter(|q| q.ip.version == 4) {
+        v.push(&q.ip);
+    }
+    v
+}
+
+/// IPv6 headers of the packet in tshark order: outer first, then the one quoted inside
+/// an ICMPv6 error.
+fn ipv6_layers(p: &Packet) -> Vec<&IpRepr> {
+    let mut v: Vec<&IpRepr> = p.ip.iter().filter(|ip| ip.version == 6).collect();
+    if let Some(q) = p.icmp_quote().filter(|q| q.ip.version == 6) {
         v.push(&q.ip);
     }
     v
@@ -215,7 +225,7 @@ impl Packet {
     /// when tshark prints nothing (or the field is not supported).
     pub fn field(&self, name: &str) -> Option<String> {
         let tcp = self.tcp.as_ref();
-        let quote = self.icmp.as_ref().and_then(|i| i.quote.as_ref());
+        let quote = self.icmp_quote();
         let quote_ports = |proto: u8| {
             quote
                 .filter(|q| q.ip.protocol == proto)
@@ -258,15 +268,19 @@ impl Packet {
             Field::IpLen => join_ipv4(self, |ip| ip.total_len.to_string()),
             Field::IpHdrLen => join_ipv4(self, |ip| ip.header_len.to_string()),
             Field::Ipv6Src | Field::Ipv6Dst | Field::Ipv6Hlim | Field::Ipv6Nxt => {
-                let ip = self.ip.as_ref().filter(|ip| ip.version == 6)?;
-                Some(match field {
+                let layers = ipv6_layers(self);
+                if layers.is_empty() {
+                    return None;
+                }
+                let text = |ip: &IpRepr| match field {
                     Field::Ipv6Src => ip_text(&ip.src),
                     Field::Ipv6Dst => ip_text(&ip.dst),
                     Field::Ipv6Hlim => ip.ttl.to_string(),
                     // The fixed header's next header, which names the first extension
                     // header if there is one (`ipv6.nxt`), not the upper layer.
                     _ => ip.next_header.to_string(),
-                })
+                };
+                Some(layers.into_iter().map(text).collect::<Vec<_>>().join(","))
             }
             Field::TcpSrcport => tcp
                 .map(|t| t.src_port)

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::packet::{Packet, TcpInfo};
 use super::text::{TextSink, fmt_mac};
-use labrun_wire::{ArpRepr, IcmpRepr};
+use labrun_wire::{ArpRepr, IcmpRepr, Icmpv6Repr};
 use labrun_wire::{TcpFlags, TcpOption};
 
 /// Writes the Info column of `p` (whose other fields are filled in) to `out`
@@ -17,7 +17,8 @@ pub fn write_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
         out.put_u64(n);
         out.put_str(")");
     }
-    if p.cut_short && (p.tcp.is_some() || p.udp.is_some() || p.icmp.is_some()) {
+    if p.cut_short && (p.tcp.is_some() || p.udp.is_some() || p.icmp.is_some() || p.icmpv6.is_some())
+    {
         out.put_str("[Packet size limited during capture]");
     }
     protocol
@@ -55,6 +56,10 @@ fn base_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
         if let Some(icmp) = &p.icmp {
             out.put_str(&icmp_info(icmp, ip.ttl));
             return "ICMP";
+        }
+        if let Some(icmp) = &p.icmpv6 {
+            out.put_str(&icmpv6_info(icmp, ip.ttl));
+            return "ICMPv6";
         }
         if let Some((proto, sp, dp)) = p.truncated_ports {
             out.put_u64(u64::from(sp));
@@ -230,4 +235,140 @@ fn icmp_info(i: &IcmpRepr, ttl: u8) -> String {
         );
     }
     s
+}
+
+/// The Info column of an ICMPv6 message, as tshark 4.0 words it (packet-icmpv6.c).
+fn icmpv6_info(i: &Icmpv6Repr, hop_limit: u8) -> String {
+    let mut s = String::from(icmpv6_type_name(i.icmp_type));
+    let mac = |m: &[u8; 6]| fmt_mac(m);
+    match i.icmp_type {
+        1 | 3 | 4 | 138..=140 | 150 | 154 | 155 => {
+            let _ = write!(s, " ({})", icmpv6_code_name(i.icmp_type, i.code));
+        }
+        128 | 129 => {
+            if let Some((id, seq)) = i.echo() {
+                let _ = write!(s, " id=0x{id:04x}, seq={seq}, hop limit={hop_limit}");
+            }
+        }
+        133 | 134 => {
+            if let Some(m) = &i.link_addr {
+                let _ = write!(s, " from {}", mac(m));
+            }
+        }
+        135 => {
+            if let Some(t) = &i.target {
+                let _ = write!(s, " for {t}");
+            }
+            if let Some(m) = &i.link_addr {
+                let _ = write!(s, " from {}", mac(m));
+            }
+        }
+        136 => {
+            if let Some(t) = &i.target {
+                let names = [(0x80, "rtr"), (0x40, "sol"), (0x20, "ovr")];
+                let set: Vec<&str> = names
+                    .iter()
+                    .filter(|(bit, _)| i.rest[0] & bit != 0)
+                    .map(|(_, n)| *n)
+                    .collect();
+                let flags = if set.is_empty() {
+                    "none".to_string()
+                } else {
+                    set.join(", ")
+                };
+                let _ = write!(s, " {t} ({flags})");
+            }
+            if let Some(m) = &i.link_addr {
+                let _ = write!(s, " is at {}", mac(m));
+            }
+        }
+        _ => {}
+    }
+    if i.len < i.min_len() {
+        s.push_str("[Malformed Packet]");
+    }
+    s
+}
+
+/// Wireshark's name of an ICMPv6 message type (IANA's registry).
+fn icmpv6_type_name(t: u8) -> std::borrow::Cow<'static, str> {
+    let name = match t {
+        1 => "Destination Unreachable",
+        2 => "Packet Too Big",
+        3 => "Time Exceeded",
+        4 => "Parameter Problem",
+        100 | 101 | 200 | 201 => "Private experimentation",
+        127 => "Reserved for expansion of ICMPv6 error messages",
+        128 => "Echo (ping) request",
+        129 => "Echo (ping) reply",
+        130 => "Multicast Listener Query",
+        131 => "Multicast Listener Report",
+        132 => "Multicast Listener Done",
+        133 => "Router Solicitation",
+        134 => "Router Advertisement",
+        135 => "Neighbor Solicitation",
+        136 => "Neighbor Advertisement",
+        137 => "Redirect",
+        138 => "Router Renumbering",
+        139 => "Node Information Query",
+        140 => "Node Information Reply",
+        141 => "Inverse Neighbor Discovery Solicitation",
+        142 => "Inverse Neighbor Discovery Advertisement",
+        143 => "Multicast Listener Report Message v2",
+        144 => "Home Agent Address Discovery Request",
+        145 => "Home Agent Address Discovery Reply",
+        146 => "Mobile Prefix Solicitation",
+        147 => "Mobile Prefix Advertisement",
+        148 => "Certification Path Solicitation",
+        149 => "Certification Path Advertisement",
+        150 => "Experimental Mobility",
+        151 => "Multicast Router Advertisement",
+        152 => "Multicast Router Solicitation",
+        153 => "Multicast Router Termination",
+        154 => "FMIPv6",
+        155 => "RPL Control",
+        156 => "Locator Update",
+        157 => "Duplicate Address Request",
+        158 => "Duplicate Address Confirmation",
+        159 => "MPL Control Message",
+        255 => "Reserved for expansion of ICMPv6 informational messages",
+        _ => return format!("Unknown ({t})").into(),
+    };
+    name.into()
+}
+
+/// Wireshark's name of an ICMPv6 code, for the types whose Info shows it.
+fn icmpv6_code_name(t: u8, code: u8) -> std::borrow::Cow<'static, str> {
+    let name = match (t, code) {
+        (1, 0) => "no route to destination",
+        (1, 1) => "Administratively prohibited",
+        (1, 2) => "Beyond scope of source address",
+        (1, 3) => "Address unreachable",
+        (1, 4) => "Port unreachable",
+        (1, 5) => "Source address failed ingress/egress policy",
+        (1, 6) => "Reject route to destination",
+        (1, 7) => "Error in Source Routing Header",
+        (1, _) => "Unknown",
+        (3, 0) => "hop limit exceeded in transit",
+        (3, 1) => "fragment reassembly time exceeded",
+        (4, 0) => "erroneous header field encountered",
+        (4, 1) => "unrecognized Next Header type encountered",
+        (4, 2) => "unrecognized IPv6 option encountered",
+        (4, 3) => "IPv6 First Fragment has incomplete IPv6 Header Chain",
+        (138, 0) => "Command",
+        (138, 1) => "Result",
+        (138, 255) => "Sequence Number Reset",
+        (139, 0) => "Query subject = IPv6 addresses",
+        (139, 1) => "Query subject = Name",
+        (139, 2) => "Query subject = IPv4 addresses",
+        (140, 0) => "Successful",
+        (140, 1) => "Refused",
+        (140, 2) => "Unknown query type",
+        (155, 0) => "DODAG Information Solicitation",
+        (155, 1) => "DODAG Information Object",
+        (155, 2) => "Destination Advertisement Object",
+        (155, 3) => "Destination Advertisement Object Acknowledgment",
+        _ => return format!("Unknown ({code})").into(),
+    };
+    name.into()
 }

@@ -196,6 +196,7 @@ impl Analyzer {
             tcp: None,
             udp: None,
             icmp: None,
+            icmpv6: None,
             truncated_ports: None,
             payload: decoded.payload,
             cut_short: matches!(
@@ -221,8 +222,15 @@ impl Analyzer {
         if !self.keep_payload {
             p.payload = Vec::new();
         }
-        if let (Some(ip), Some(icmp)) = (&p.ip, &p.icmp) {
-            p.echo_request_frame = self.echo.observe(p.number, ip, icmp);
+        if let Some(ip) = &p.ip {
+            let echo = match (&p.icmp, &p.icmpv6) {
+                (Some(i), _) => i.echo().map(|e| (i.icmp_type == 8, e)),
+                (None, Some(i)) => i.echo().map(|e| (i.icmp_type == 128, e)),
+                (None, None) => None,
+            };
+            if let Some((request, (id, seq))) = echo {
+                p.echo_request_frame = self.echo.observe(p.number, ip, request, id, seq);
+            }
         }
         if self.keep_columns {
             let mut info = std::mem::take(&mut p.info);
@@ -264,6 +272,7 @@ impl Analyzer {
             }
             Some(TransportRepr::Udp(u)) => p.udp = Some(u),
             Some(TransportRepr::Icmpv4(i)) => p.icmp = Some(i),
+            Some(TransportRepr::Icmpv6(i)) => p.icmpv6 = Some(i),
             Some(TransportRepr::Truncated { protocol, ports }) => {
                 p.truncated_ports = ports.map(|(s, d)| (protocol, s, d));
             }
@@ -283,6 +292,15 @@ impl Analyzer {
 }
 
 impl Packet {
+    /// The datagram an ICMP or ICMPv6 error message quotes, if this is one.
+    pub fn icmp_quote(&self) -> Option<&labrun_wire::IcmpQuote> {
+        match (&self.icmp, &self.icmpv6) {
+            (Some(i), _) => i.quote.as_ref(),
+            (None, Some(i)) => i.quote.as_ref(),
+            (None, None) => None,
+        }
+    }
+
     /// Recomputes the Protocol and Info columns from the packet's fields, after they were
     /// changed (the report's `--deterministic` normalisation rewrites ports, raw sequence
     /// numbers, timestamps and IP IDs, and the Info column must show the new values).

@@ -1,6 +1,6 @@
 //! The owned per-frame records a lab script reads.
 
-use labrun_wire::{ArpRepr, IcmpRepr, IpRepr, LinkRepr, TcpFlags, UdpRepr};
+use labrun_wire::{ArpRepr, IcmpRepr, Icmpv6Repr, IpRepr, LinkRepr, TcpFlags, UdpRepr};
 
 /// One captured frame as it comes from libpcap or a capture file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +105,8 @@ pub struct Packet {
     pub udp: Option<UdpRepr>,
     /// ICMPv4, if decoded.
     pub icmp: Option<IcmpRepr>,
+    /// ICMPv6, if decoded.
+    pub icmpv6: Option<Icmpv6Repr>,
     /// Ports of a TCP/UDP header that was cut short by the snap length.
     pub truncated_ports: Option<(u8, u16, u16)>,
     /// Payload bytes of the innermost decoded layer.
@@ -141,6 +143,7 @@ impl Default for Packet {
             tcp: None,
             udp: None,
             icmp: None,
+            icmpv6: None,
             truncated_ports: None,
             payload: Vec::new(),
             error: None,

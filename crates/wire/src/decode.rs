@@ -12,8 +12,8 @@ use super::link::{
     read_u32,
 };
 use super::repr::{
-    ArpRepr, Frame, IcmpQuote, IcmpRepr, IpRepr, NetRepr, TcpOption, TcpRepr, TransportRepr,
-    UdpRepr,
+    ArpRepr, Frame, IcmpQuote, IcmpRepr, Icmpv6Repr, IpRepr, NetRepr, TcpOption, TcpRepr,
+    TransportRepr, UdpRepr,
 };
 use super::tcp_options::{parse_tcp_options, parse_tcp_options_into};
 
@@ -290,6 +290,15 @@ fn fill_from_lax(
                 }
             }
         }
+        Some(TransportSlice::Icmpv6(_)) | None
+            if ip_protocol == 58
+                && matches!(&frame.net, Some(NetRepr::Ip(ip)) if !ip.fragmented) =>
+        {
+            match decode_icmpv6(ip_payload) {
+                Some(repr) => frame.transport = Some(TransportRepr::Icmpv6(repr)),
+                None => frame.payload = ip_payload.to_vec(),
+            }
+        }
         Some(_) => frame.payload = ip_payload.to_vec(),
         None => {
             let partial = (ip_protocol == 6 && packet.stop_err.is_some())
@@ -370,8 +379,61 @@ pub fn decode_transport(protocol: u8, bytes: &[u8]) -> Option<(TransportRepr, &[
             let icmp = etherparse::Icmpv4Slice::from_slice(bytes).ok()?;
             transport_repr(&TransportSlice::Icmpv4(icmp), declared, &mut Vec::new())
         }
+        58 => decode_icmpv6(bytes).map(|r| (TransportRepr::Icmpv6(r), &bytes[bytes.len()..])),
         _ => None,
     }
+}
+
+/// Decodes an ICMPv6 message by hand: the fixed header, and for neighbour discovery the
+/// target address and the first link-layer address option. `None` below 4 bytes.
+pub fn decode_icmpv6(b: &[u8]) -> Option<Icmpv6Repr> {
+    let head = b.get(..4)?;
+    let mut rest = [0u8; 4];
+    if let Some(r) = b.get(4..8) {
+        rest.copy_from_slice(r);
+    }
+    let icmp_type = head[0];
+    // Where the target address and the options start (RFC 4861 sections 4.1 to 4.5).
+    let (target_at, options_at) = match icmp_type {
+        133 => (None, 8),
+        134 => (None, 16),
+        135 | 136 => (Some(8), 24),
+        137 => (Some(8), 40),
+        _ => (None, usize::MAX),
+    };
+    let target = target_at
+        .and_then(|at| b.get(at..at + 16))
+        .and_then(|t| <[u8; 16]>::try_from(t).ok())
+        .map(std::net::Ipv6Addr::from);
+    Some(Icmpv6Repr {
+        icmp_type,
+        code: head[1],
+        checksum: u16::from_be_bytes([head[2], head[3]]),
+        rest,
+        target,
+        link_addr: b.get(options_at..).and_then(link_addr_option),
+        len: b.len(),
+        quote: (1..=4)
+            .contains(&icmp_type)
+            .then(|| b.get(8..).and_then(decode_quote))
+            .flatten(),
+    })
+}
+
+/// The MAC of the first source (1) or target (2) link-layer address option in `options`
+/// whose length is one 8-byte unit; the walk stops at a zero length, as RFC 4861 says.
+fn link_addr_option(mut options: &[u8]) -> Option<[u8; 6]> {
+    while let [kind, units, ..] = *options {
+        let len = usize::from(units) * 8;
+        if len == 0 || options.len() < len {
+            return None;
+        }
+        if matches!(kind, 1 | 2) && len == 8 {
+            return <[u8; 6]>::try_from(&options[2..8]).ok();
+        }
+        options = &options[len..];
+    }
+    None
 }
 
 /// The plain representation of a TCP, UDP or ICMPv4 slice, and its payload.
@@ -460,6 +522,28 @@ fn ipv4_repr(h: &etherparse::Ipv4HeaderSlice<'_>, final_protocol: u8) -> IpRepr 
     }
 }
 
+/// The fields of a fixed IPv6 header alone (a quoted datagram, whose extension headers
+/// are not followed).
+fn ipv6_repr(h: &etherparse::Ipv6HeaderSlice<'_>) -> IpRepr {
+    IpRepr {
+        version: 6,
+        src: IpAddr::V6(h.source_addr()),
+        dst: IpAddr::V6(h.destination_addr()),
+        ttl: h.hop_limit(),
+        id: 0,
+        df: false,
+        mf: false,
+        rf: false,
+        frag_offset: 0,
+        protocol: h.next_header().0,
+        next_header: h.next_header().0,
+        total_len: h.payload_length().saturating_add(40),
+        header_len: 40,
+        checksum: 0,
+        fragmented: false,
+    }
+}
+
 /// Decodes an ARP packet for Ethernet/IPv4 by hand.
 pub fn decode_arp(b: &[u8]) -> Result<ArpRepr, WireError> {
     if b.len() < 28 {
@@ -492,9 +576,17 @@ pub fn decode_arp(b: &[u8]) -> Result<ArpRepr, WireError> {
 }
 
 /// Decodes the original datagram quoted in an ICMP error message.
+/// The datagram quoted in an ICMP or ICMPv6 error: its IP header (IPv4, or IPv6 without
+/// extension headers) and the start of its TCP or UDP header.
 fn decode_quote(bytes: &[u8]) -> Option<IcmpQuote> {
-    let inner = etherparse::Ipv4HeaderSlice::from_slice(bytes).ok()?;
-    let ip = ipv4_repr(&inner, inner.protocol().0);
+    let ip = match bytes.first()? >> 4 {
+        4 => {
+            let inner = etherparse::Ipv4HeaderSlice::from_slice(bytes).ok()?;
+            ipv4_repr(&inner, inner.protocol().0)
+        }
+        6 => ipv6_repr(&etherparse::Ipv6HeaderSlice::from_slice(bytes).ok()?),
+        _ => return None,
+    };
     let l4 = bytes.get(usize::from(ip.header_len)..).unwrap_or(&[]);
     let ports = read_u16(l4, 0).zip(read_u16(l4, 2));
     let (tcp_seq, udp_length) = match ip.protocol {

@@ -38,13 +38,15 @@ mod repr;
 mod seq;
 mod tcp_options;
 
-pub use decode::{decode, decode_arp, decode_opts, decode_reusing, decode_transport};
+pub use decode::{
+    decode, decode_arp, decode_icmpv6, decode_opts, decode_reusing, decode_transport,
+};
 pub use error::{Layer, WireError};
 pub use flags::{FlagsParseError, TcpFlags};
 pub use link::{EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr};
 pub use repr::{
-    ArpRepr, Frame, IcmpQuote, IcmpRepr, IpRepr, NetRepr, TcpOption, TcpRepr, TransportRepr,
-    UdpRepr,
+    ArpRepr, Frame, IcmpQuote, IcmpRepr, Icmpv6Repr, IpRepr, NetRepr, TcpOption, TcpRepr,
+    TransportRepr, UdpRepr,
 };
 pub use seq::SeqNumber;
 pub use tcp_options::{parse_tcp_options, parse_tcp_options_into};

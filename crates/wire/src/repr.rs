@@ -170,6 +170,53 @@ impl IcmpRepr {
     }
 }
 
+/// ICMPv6 message fields (RFC 4443), with the parts neighbour discovery (RFC 4861) adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Icmpv6Repr {
+    /// Type.
+    pub icmp_type: u8,
+    /// Code.
+    pub code: u8,
+    /// Checksum.
+    pub checksum: u16,
+    /// Bytes 4..8 of the header: echo identifier and sequence, the MTU of Packet Too Big,
+    /// the pointer of Parameter Problem, the flags of a Neighbor Advertisement.
+    pub rest: [u8; 4],
+    /// Target address of a Neighbor Solicitation, Neighbor Advertisement or Redirect.
+    pub target: Option<std::net::Ipv6Addr>,
+    /// The first source or target link-layer address option holding a 6-byte MAC.
+    pub link_addr: Option<[u8; 6]>,
+    /// Length of the whole message in bytes (header included), as captured.
+    pub len: usize,
+    /// The datagram an error message (types 1 to 4) quotes.
+    pub quote: Option<IcmpQuote>,
+}
+
+impl Icmpv6Repr {
+    /// Identifier and sequence number of an echo request or reply (types 128 and 129).
+    pub fn echo(&self) -> Option<(u16, u16)> {
+        matches!(self.icmp_type, 128 | 129).then(|| {
+            (
+                u16::from_be_bytes([self.rest[0], self.rest[1]]),
+                u16::from_be_bytes([self.rest[2], self.rest[3]]),
+            )
+        })
+    }
+
+    /// The smallest length a message of this type has (RFC 4443, 4861, 2710, 3810), so a
+    /// shorter one is malformed.
+    pub fn min_len(&self) -> usize {
+        match self.icmp_type {
+            130..=132 => 24,
+            133 => 8,
+            134 => 16,
+            135 | 136 => 24,
+            137 => 40,
+            _ => 8,
+        }
+    }
+}
+
 /// Network layer of a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetRepr {
@@ -188,6 +235,8 @@ pub enum TransportRepr {
     Udp(UdpRepr),
     /// ICMPv4.
     Icmpv4(IcmpRepr),
+    /// ICMPv6.
+    Icmpv6(Icmpv6Repr),
     /// A TCP or UDP header cut short; the ports are known when 4 bytes were captured.
     Truncated {
         /// IP protocol number.

@@ -536,3 +536,30 @@ fn tcp_emit_matches_etherparse_and_parses_back() {
     };
     assert!(too_many.emit_ipv4(src, dst, b"", &mut Vec::new()).is_err());
 }
+
+#[test]
+fn icmpv6_neighbour_discovery_and_odd_options() {
+    // A Neighbor Solicitation for fe80::2 with a source link-layer address option.
+    let mut ns = vec![135, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0x80];
+    ns.extend_from_slice(&[0; 13]);
+    ns.push(2);
+    ns.extend_from_slice(&[1, 1, 2, 0, 0, 0, 0, 0x0a]);
+    let r = crate::decode_icmpv6(&ns).expect("decodes");
+    assert_eq!(r.target, Some("fe80::2".parse().unwrap()));
+    assert_eq!(r.link_addr, Some([2, 0, 0, 0, 0, 0x0a]));
+    assert!(r.len >= r.min_len());
+    // A zero-length option ends the walk (RFC 4861 4.6); a cut message still decodes.
+    let mut zero = ns.clone();
+    zero[25] = 0;
+    assert_eq!(
+        crate::decode_icmpv6(&zero).expect("decodes").link_addr,
+        None
+    );
+    for cut in 0..ns.len() {
+        let r = crate::decode_icmpv6(&ns[..cut]);
+        assert_eq!(r.is_some(), cut >= 4, "cut at {cut}");
+    }
+    // An echo request and its identifier and sequence number.
+    let echo = crate::decode_icmpv6(&[128, 0, 0, 0, 0x12, 0x34, 0, 7]).expect("echo");
+    assert_eq!(echo.echo(), Some((0x1234, 7)));
+}
