@@ -45,6 +45,10 @@ fn base_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
             tcp_info(tcp, out);
             return "TCP";
         }
+        if let Some(dns) = &p.dns {
+            out.put_str(&dns_info(dns));
+            return dns.flavor.protocol();
+        }
         if let Some(udp) = &p.udp {
             out.put_u64(u64::from(udp.src_port));
             out.put_str(" → ");
@@ -371,4 +375,57 @@ fn icmpv6_code_name(t: u8, code: u8) -> std::borrow::Cow<'static, str> {
         _ => return format!("Unknown ({code})").into(),
     };
     name.into()
+}
+
+/// The Info column of a DNS, mDNS or LLMNR message, as tshark 4.0 words it
+/// (packet-dns.c): operation, ID, error, then each question and record.
+fn dns_info(d: &crate::dns::DnsMessage) -> String {
+    use crate::dns::{DnsData, DnsFlavor, opcode_name, rcode_name, type_name};
+    let mut s = String::new();
+    if d.has_header {
+        s.push_str(&opcode_name(d.opcode()));
+        if d.is_response() {
+            s.push_str(" response");
+        }
+        let _ = write!(s, " 0x{:04x}", d.id);
+        if d.is_response() && d.rcode() != 0 {
+            let _ = write!(s, " {}", rcode_name(d.rcode()));
+        }
+    }
+    let shown = |name: &str| {
+        if name.is_empty() {
+            "<Root>".to_string()
+        } else {
+            name.to_string()
+        }
+    };
+    for q in &d.questions {
+        let _ = write!(s, " {} {}", type_name(q.rtype), shown(&q.name));
+        if d.flavor == DnsFlavor::Mdns {
+            let unicast = if q.class & 0x8000 != 0 { "QU" } else { "QM" };
+            let _ = write!(s, ", \"{unicast}\" question");
+        }
+    }
+    for r in &d.records {
+        let _ = write!(s, " {}", type_name(r.rtype));
+        match &r.data {
+            DnsData::Addr(a) => {
+                let _ = write!(s, " {a}");
+            }
+            DnsData::Name(n) => {
+                let _ = write!(s, " {}", shown(n));
+            }
+            DnsData::Mx(pref, n) => {
+                let _ = write!(s, " {pref} {}", shown(n));
+            }
+            DnsData::Srv(prio, weight, port, n) => {
+                let _ = write!(s, " {prio} {weight} {port} {}", shown(n));
+            }
+            DnsData::Other => {}
+        }
+    }
+    if d.malformed {
+        s.push_str("[Malformed Packet]");
+    }
+    s
 }

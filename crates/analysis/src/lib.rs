@@ -40,6 +40,7 @@
 //! ```
 
 mod defrag;
+pub mod dns;
 mod echo;
 mod fields;
 mod follow;
@@ -197,6 +198,7 @@ impl Analyzer {
             udp: None,
             icmp: None,
             icmpv6: None,
+            dns: None,
             truncated_ports: None,
             payload: decoded.payload,
             cut_short: matches!(
@@ -219,6 +221,7 @@ impl Analyzer {
             transport = self.reassemble(p);
         }
         self.apply_transport(p, transport, ts);
+        p.dns = self.read_dns(p, data);
         if !self.keep_payload {
             p.payload = Vec::new();
         }
@@ -237,6 +240,18 @@ impl Analyzer {
             p.protocol = info::write_columns(p, &mut info);
             p.info = info;
         }
+    }
+
+    /// The DNS-format message of a UDP datagram on a DNS, mDNS or LLMNR port. Without
+    /// kept payloads the frame is decoded again with its payload: only these datagrams pay.
+    fn read_dns(&self, p: &Packet, data: &[u8]) -> Option<dns::DnsMessage> {
+        let udp = p.udp.as_ref()?;
+        let flavor = dns::DnsFlavor::of_ports(udp.src_port, udp.dst_port)?;
+        if p.payload.is_empty() && !self.keep_payload {
+            let frame = wire::decode(self.link, data);
+            return Some(dns::DnsMessage::parse(flavor, &frame.payload));
+        }
+        Some(dns::DnsMessage::parse(flavor, &p.payload))
     }
 
     /// Feeds an IPv4 fragment to the reassembler; when it completes a

@@ -107,6 +107,8 @@ pub struct Packet {
     pub icmp: Option<IcmpRepr>,
     /// ICMPv6, if decoded.
     pub icmpv6: Option<Icmpv6Repr>,
+    /// The DNS, mDNS or LLMNR message a UDP datagram on one of their ports carries.
+    pub dns: Option<super::dns::DnsMessage>,
     /// Ports of a TCP/UDP header that was cut short by the snap length.
     pub truncated_ports: Option<(u8, u16, u16)>,
     /// Payload bytes of the innermost decoded layer.
@@ -144,6 +146,7 @@ impl Default for Packet {
             udp: None,
             icmp: None,
             icmpv6: None,
+            dns: None,
             truncated_ports: None,
             payload: Vec::new(),
             error: None,
