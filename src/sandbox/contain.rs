@@ -1,0 +1,143 @@
+//! Containing a program labrun did not write (a student's server or client): resource
+//! limits, its own process group, death with labrun, and, when labrun is root of the
+//! machine, an unprivileged user.
+//!
+//! Everything here happens in the child between `fork` and `exec`, with async-signal-safe
+//! system calls only. The network part of the containment is the namespace the caller
+//! starts the program in.
+
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+/// The user and group a contained program runs as when labrun is root: `nobody`.
+pub const NOBODY: (u32, u32) = (65534, 65534);
+
+/// The limits a contained program gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// CPU seconds (RLIMIT_CPU): SIGXCPU at this, SIGKILL a second later.
+    pub cpu_seconds: u64,
+    /// Address space in bytes (RLIMIT_AS).
+    pub memory: u64,
+    /// Processes of the program's user beyond those it already has (RLIMIT_NPROC).
+    pub processes: u64,
+    /// The largest file it may write, in bytes (RLIMIT_FSIZE).
+    pub file_size: u64,
+    /// Open descriptors (RLIMIT_NOFILE).
+    pub open_files: u64,
+}
+
+impl Default for Limits {
+    /// 10 CPU seconds, 1 GiB of address space, 32 more processes, 16 MiB files, 256
+    /// descriptors: plenty for a chat server, fatal to a busy loop or a fork bomb.
+    fn default() -> Self {
+        Limits {
+            cpu_seconds: 10,
+            memory: 1 << 30,
+            processes: 32,
+            file_size: 16 << 20,
+            open_files: 256,
+        }
+    }
+}
+
+/// Whom a contained program runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunAs {
+    /// An unprivileged user and group (labrun is root of the machine).
+    User(u32, u32),
+    /// labrun's own user: labrun is an ordinary user (in its own user namespace, where it
+    /// has no other user to become).
+    Same,
+}
+
+impl RunAs {
+    /// `nobody` when labrun is root of the machine (uid 0 in the first user namespace),
+    /// else labrun's own user.
+    pub fn for_this_process() -> RunAs {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let initial = std::fs::read_to_string("/proc/self/uid_map")
+            .map(|m| {
+                m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"]
+            })
+            .unwrap_or(false);
+        if root && initial {
+            RunAs::User(NOBODY.0, NOBODY.1)
+        } else {
+            RunAs::Same
+        }
+    }
+
+    /// The user id the program will have.
+    pub fn uid(self) -> u32 {
+        match self {
+            RunAs::User(uid, _) => uid,
+            // SAFETY: getuid has no preconditions.
+            RunAs::Same => unsafe { libc::getuid() },
+        }
+    }
+}
+
+/// How many processes user `uid` runs now (RLIMIT_NPROC counts them all).
+pub fn processes_of(uid: u32) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.parse::<u32>().is_ok()))
+        .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+        .count() as u64
+}
+
+/// Makes `cmd` start contained: its own process group (so one signal reaches all it
+/// forks), killed when labrun's thread that started it dies, as `run_as`, with no way to
+/// gain privileges (set-uid programs included), and with `limits`.
+pub fn contain(cmd: &mut Command, limits: Limits, run_as: RunAs) {
+    let nproc = processes_of(run_as.uid()).saturating_add(limits.processes);
+    let set = [
+        (libc::RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1),
+        (libc::RLIMIT_AS, limits.memory, limits.memory),
+        (libc::RLIMIT_NPROC, nproc, nproc),
+        (libc::RLIMIT_FSIZE, limits.file_size, limits.file_size),
+        (libc::RLIMIT_NOFILE, limits.open_files, limits.open_files),
+        (libc::RLIMIT_CORE, 0, 0),
+    ];
+    // SAFETY: the closure runs in the child between fork and exec and makes only
+    // async-signal-safe system calls (setpgid, setrlimit, setgroups, setgid, setuid,
+    // prctl) on values computed before the fork; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setpgid(0, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            for (resource, soft, hard) in set {
+                let lim = libc::rlimit {
+                    rlim_cur: soft as libc::rlim_t,
+                    rlim_max: hard as libc::rlim_t,
+                };
+                if libc::setrlimit(resource, &lim) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            if let RunAs::User(uid, gid) = run_as {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(gid) != 0
+                    || libc::setuid(uid) != 0
+                {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            // After setuid, which clears the parent-death signal.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0
+                || libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
