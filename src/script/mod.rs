@@ -2,7 +2,7 @@
 //!
 //! Each file registers one area as a Rhai plugin module (names and doc comments are kept
 //! in the engine's metadata for `labrun api`): the network and its sockets, captures and
-//! packets, crafted packets, the report, and port scans. The bindings are thin adapters:
+//! packets, crafted packets, the report, port scans, and the user's own programs. The bindings are thin adapters:
 //! what a run does lives in [`crate::session`], which native functions reach through the
 //! engine tag. Rhai's errors become `file:line:col` [`ScriptError`]s here.
 
@@ -13,6 +13,8 @@ mod errors;
 mod limits;
 mod net_api;
 mod packet_api;
+#[cfg(target_os = "linux")]
+mod program_api;
 mod reference;
 mod report_api;
 mod scan_api;
@@ -127,6 +129,8 @@ pub fn register(engine: &mut Engine) {
     capture_api::register(engine);
     craft_api::register(engine);
     packet_api::register(engine);
+    #[cfg(target_os = "linux")]
+    program_api::register(engine);
     report_api::register(engine);
     scan_api::register(engine);
     server_api::register(engine);
