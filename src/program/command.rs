@@ -134,7 +134,11 @@ impl Placeholders {
             }
             let name = &after[..name_len];
             let Some((_, value)) = self.pairs().into_iter().find(|(k, _)| *k == name) else {
-                let known: Vec<String> = self.pairs().iter().map(|(k, _)| format!("{{{k}}}")).collect();
+                let known: Vec<String> = self
+                    .pairs()
+                    .iter()
+                    .map(|(k, _)| format!("{{{k}}}"))
+                    .collect();
                 return Err(ProgramError::Command(format!(
                     "unknown placeholder {{{name}}} in `{word}`: labrun knows {}",
                     known.join(", ")
@@ -208,12 +212,20 @@ mod tests {
         assert_eq!(p.fill("a{b").unwrap(), "a{b");
         assert_eq!(p.fill("{X}").unwrap(), "{X}");
         let e = p.fill("{host}").unwrap_err().to_string();
-        assert!(e.contains("unknown placeholder {host}") && e.contains("{port}"), "{e}");
+        assert!(
+            e.contains("unknown placeholder {host}") && e.contains("{port}"),
+            "{e}"
+        );
         let env = p.env();
         assert!(env.contains(&("LABRUN_PORT".into(), "8888".into())));
         assert!(env.contains(&("LABRUN_STUDENT_NAME".into(), "Li Yihang".into())));
         let none = Placeholders::default();
-        assert!(none.fill("{port}").unwrap_err().to_string().contains("no value"));
+        assert!(
+            none.fill("{port}")
+                .unwrap_err()
+                .to_string()
+                .contains("no value")
+        );
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("server.py"), "server.py");
     }

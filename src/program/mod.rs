@@ -43,8 +43,7 @@ const STOP_WAIT: Duration = Duration::from_secs(2);
 const MARKER: &str = "LABRUN_RUN_DIR";
 /// File extensions that make a word of the command a source file to show.
 const SOURCE_EXTS: &[&str] = &[
-    "py", "c", "h", "cc", "cpp", "cxx", "hpp", "java", "cs", "go", "rs", "js", "rb", "pl",
-    "sh",
+    "py", "c", "h", "cc", "cpp", "cxx", "hpp", "java", "cs", "go", "rs", "js", "rb", "pl", "sh",
 ];
 
 /// The program layer's error.
@@ -88,14 +87,24 @@ pub struct ProgramSpec {
 }
 
 impl ProgramSpec {
-    /// Checks the command line now, so a typo is an error before the lab starts.
+    /// Checks the command line (its words and placeholder names) and the source files now,
+    /// so a typo is an error before the lab starts.
     pub fn new(
         role: &str,
         command: &str,
         sources: Vec<PathBuf>,
         cwd: PathBuf,
     ) -> Result<ProgramSpec, ProgramError> {
-        split_words(command)?;
+        let probe = Placeholders {
+            server_ip: "-".into(),
+            client_ip: "-".into(),
+            port: "-".into(),
+            student_id: "-".into(),
+            student_name: "-".into(),
+        };
+        for word in split_words(command)? {
+            probe.fill(&word)?;
+        }
         for s in &sources {
             if !s.is_file() {
                 return Err(ProgramError::Command(format!(
@@ -186,8 +195,14 @@ pub fn describe_exit(exit: Option<Exit>, killed_by_labrun: bool) -> (String, Str
         Some(Exit::Signal(s)) => {
             let name = signal_name(s);
             let (why, zh) = match s {
-                libc::SIGXCPU => (" (it used up its CPU time limit)", "（用完了 CPU 时间限制）"),
-                libc::SIGXFSZ => (" (it wrote past its file-size limit)", "（写文件超过了大小限制）"),
+                libc::SIGXCPU => (
+                    " (it used up its CPU time limit)",
+                    "（用完了 CPU 时间限制）",
+                ),
+                libc::SIGXFSZ => (
+                    " (it wrote past its file-size limit)",
+                    "（写文件超过了大小限制）",
+                ),
                 libc::SIGSEGV => (" (a memory access error)", "（内存访问错误）"),
                 libc::SIGKILL if killed_by_labrun => (
                     " (labrun stopped it: the lab had finished with it)",
@@ -195,7 +210,10 @@ pub fn describe_exit(exit: Option<Exit>, killed_by_labrun: bool) -> (String, Str
                 ),
                 _ => ("", ""),
             };
-            (format!("killed by {name}{why}"), format!("被 {name} 终止{zh}"))
+            (
+                format!("killed by {name}{why}"),
+                format!("被 {name} 终止{zh}"),
+            )
         }
     }
 }
@@ -651,7 +669,11 @@ fn wait_for(shared: Arc<Shared>, mut child: Child) {
                     libc::kill(-(pid as i32), libc::SIGKILL);
                 }
                 let status = child.wait();
-                if let Some(dir) = shared.dir.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+                if let Some(dir) = shared
+                    .dir
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .as_ref()
                 {
                     dir.forget_group(pid);
                 }

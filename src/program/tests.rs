@@ -3,7 +3,12 @@ use crate::network::TargetPolicy;
 use crate::sandbox::contain::Limits;
 
 fn host() -> Host {
-    Host::new("server", [127, 0, 0, 1].into(), "lo", Arc::<TargetPolicy>::default())
+    Host::new(
+        "server",
+        [127, 0, 0, 1].into(),
+        "lo",
+        Arc::<TargetPolicy>::default(),
+    )
 }
 
 fn start(command: &str, limits: Limits) -> Program {
@@ -26,10 +31,7 @@ fn processes_with(needle: &str) -> Vec<u32> {
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/environ"))
-                .map(|env| {
-                    env.split(|&b| b == 0)
-                        .any(|v| v == needle.as_bytes())
-                })
+                .map(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
                 .unwrap_or(false)
         })
         .collect()
@@ -58,7 +60,10 @@ fn a_program_reads_its_input_prints_lines_and_exits() {
             .any(|l| l.stream == Stream::Stderr && l.text == "oops"),
         "{lines:?}"
     );
-    assert_eq!(p.command_line, "sh -c 'echo ready; read line; echo \"got $line from $LABRUN_STUDENT_NAME\"; echo oops >&2; exit 3' 8888");
+    assert_eq!(
+        p.command_line,
+        "sh -c 'echo ready; read line; echo \"got $line from $LABRUN_STUDENT_NAME\"; echo oops >&2; exit 3' 8888"
+    );
     assert!(p.write_line("late").is_err(), "its input is gone");
     p.stop();
 }
@@ -115,7 +120,10 @@ fn a_fork_bomb_is_bounded_and_leaves_nothing_behind() {
     }
     p.stop();
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(processes_with(&format!("{MARKER}={marker}")), Vec::<u32>::new());
+    assert_eq!(
+        processes_with(&format!("{MARKER}={marker}")),
+        Vec::<u32>::new()
+    );
 }
 
 #[test]
@@ -132,7 +140,10 @@ fn a_process_that_leaves_the_group_is_found_by_its_marker() {
     assert!(processes_with(&format!("{MARKER}={marker}")).len() >= 2);
     p.stop();
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(processes_with(&format!("{MARKER}={marker}")), Vec::<u32>::new());
+    assert_eq!(
+        processes_with(&format!("{MARKER}={marker}")),
+        Vec::<u32>::new()
+    );
 }
 
 #[test]
@@ -153,7 +164,13 @@ fn root_runs_the_program_as_nobody() {
 
 #[test]
 fn a_missing_program_says_what_to_do() {
-    let spec = ProgramSpec::new("client", "./no-such-client 1", Vec::new(), PathBuf::from("/")).unwrap();
+    let spec = ProgramSpec::new(
+        "client",
+        "./no-such-client 1",
+        Vec::new(),
+        PathBuf::from("/"),
+    )
+    .unwrap();
     let e = Program::start(&host(), &spec, &Placeholders::default(), Limits::default())
         .unwrap_err()
         .to_string();

@@ -84,6 +84,9 @@ pub struct RunOptions {
     pub lang: crate::i18n::Lang,
     /// `--deterministic`: normalise what changes between runs, for golden reports.
     pub deterministic: bool,
+    /// The user's own programs (`--server`, `--client`), which the lab may run.
+    #[cfg(target_os = "linux")]
+    pub programs: Vec<crate::program::ProgramSpec>,
 }
 
 /// The result of a run that got as far as executing the script.
@@ -172,6 +175,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         choice: opts.network.clone(),
         args: opts.args.clone(),
         browser: opts.browser.clone().unwrap_or_default(),
+        #[cfg(target_os = "linux")]
+        programs: opts.programs.clone(),
         ..SessionState::new(
             Report {
                 header: report_header(opts, &lab),

@@ -59,9 +59,7 @@ impl RunAs {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
         let initial = std::fs::read_to_string("/proc/self/uid_map")
-            .map(|m| {
-                m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"]
-            })
+            .map(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
             .unwrap_or(false);
         if root && initial {
             RunAs::User(NOBODY.0, NOBODY.1)
@@ -88,7 +86,11 @@ pub fn processes_of(uid: u32) -> u64 {
     };
     entries
         .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.parse::<u32>().is_ok()))
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
         .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
         .count() as u64
 }

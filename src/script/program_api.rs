@@ -30,10 +30,17 @@ fn fail(function: &str, e: ProgramError) -> Box<EvalAltResult> {
 }
 
 fn ms(function: &str, n: INT) -> ApiResult<Duration> {
-    Ok(Duration::from_millis(to_usize(function, "the wait in ms", n)? as u64))
+    Ok(Duration::from_millis(
+        to_usize(function, "the wait in ms", n)? as u64,
+    ))
 }
 
-fn start(ctx: &NativeCallContext, host: &Host, p: &ProgramSpec, port: Option<u16>) -> ApiResult<Program> {
+fn start(
+    ctx: &NativeCallContext,
+    host: &Host,
+    p: &ProgramSpec,
+    port: Option<u16>,
+) -> ApiResult<Program> {
     session(ctx)?
         .run_program(host, p, port)
         .map_err(|e| match e {
@@ -84,7 +91,11 @@ mod program_module {
     /// processes and file size, killed at the end of the run. Its placeholders and
     /// LABRUN_* environment get the lab's addresses and the student.
     #[rhai_fn(return_raw)]
-    pub fn run(ctx: NativeCallContext, host: &mut Host, program: UserProgram) -> ApiResult<Process> {
+    pub fn run(
+        ctx: NativeCallContext,
+        host: &mut Host,
+        program: UserProgram,
+    ) -> ApiResult<Process> {
         start(&ctx, host, &program, None)
     }
 
@@ -100,13 +111,16 @@ mod program_module {
         for (k, v) in &options {
             match k.as_str() {
                 "port" => {
-                    let n = v.as_int().map_err(|t| {
-                        api_error("run", format!("`port` must be an int, not {t}"))
-                    })?;
+                    let n = v
+                        .as_int()
+                        .map_err(|t| api_error("run", format!("`port` must be an int, not {t}")))?;
                     port = Some(to_port("run", n)?);
                 }
                 other => {
-                    return Err(api_error("run", format!("unknown option `{other}` (known: port)")));
+                    return Err(api_error(
+                        "run",
+                        format!("unknown option `{other}` (known: port)"),
+                    ));
                 }
             }
         }
@@ -171,7 +185,10 @@ mod program_module {
     pub fn wait_within(p: &mut Process, ms: INT) -> ApiResult<Dynamic> {
         let wait = super::ms("wait", ms)?;
         p.wait(wait)
-            .map(|e| e.map(|e| Dynamic::from(INT::from(e.code()))).unwrap_or(Dynamic::UNIT))
+            .map(|e| {
+                e.map(|e| Dynamic::from(INT::from(e.code())))
+                    .unwrap_or(Dynamic::UNIT)
+            })
             .map_err(|e| fail("wait", e))
     }
 

@@ -23,7 +23,11 @@ pub struct StartedProgram {
 impl Session {
     /// The program the user gave for `role` (`server` or `client`), if any.
     pub fn program_spec(&self, role: &str) -> Option<ProgramSpec> {
-        self.lock().programs.iter().find(|p| p.role == role).cloned()
+        self.lock()
+            .programs
+            .iter()
+            .find(|p| p.role == role)
+            .cloned()
     }
 
     /// Starts the user's program `spec` inside `host`, with the lab's addresses, `port`
@@ -56,9 +60,7 @@ impl Session {
             ));
         }
         if self.lock().started.len() >= MAX_PROGRAMS {
-            return refuse(format!(
-                "a run starts at most {MAX_PROGRAMS} programs"
-            ));
+            return refuse(format!("a run starts at most {MAX_PROGRAMS} programs"));
         }
         let ip_of = |name: &str| {
             network
@@ -91,13 +93,37 @@ impl Session {
             s.program.stop();
         }
         let mut st = self.lock();
+        let unused: Vec<String> = st
+            .programs
+            .iter()
+            .filter(|spec| !started.iter().any(|s| s.program.role == spec.role))
+            .map(|spec| spec.role.clone())
+            .collect();
+        for role in unused {
+            let warning = match lang {
+                Lang::En => format!(
+                    "--{role} was given, but this lab never ran it (it does not take a student's {role} program, or it stopped before)"
+                ),
+                Lang::Zh => format!(
+                    "给出了 --{role}，但本实验没有运行它（本实验不接受学生的{}程序，或在此之前已停止）",
+                    if role == "server" {
+                        "服务器"
+                    } else {
+                        "客户端"
+                    }
+                ),
+            };
+            st.report.warnings.push(warning);
+        }
         // Last first, so earlier positions stay valid.
         for s in started.iter().rev() {
             let blocks = &st.report.blocks;
             let at = (s.at_block.min(blocks.len())..blocks.len())
                 .find(|&i| matches!(blocks[i], Block::Section { .. } | Block::Packets(_)))
                 .unwrap_or(blocks.len());
-            st.report.blocks.insert(at, program_section(&s.program, lang));
+            st.report
+                .blocks
+                .insert(at, program_section(&s.program, lang));
         }
     }
 }
@@ -134,7 +160,11 @@ fn language(path: &std::path::Path) -> &'static str {
 /// what it printed, and how it ended.
 pub fn program_section(p: &Program, lang: Lang) -> Block {
     let t = |en: &str, zh: &str| lang.pick(en, zh).to_string();
-    let role_zh = if p.role == "server" { "服务器" } else { "客户端" };
+    let role_zh = if p.role == "server" {
+        "服务器"
+    } else {
+        "客户端"
+    };
     let title = match lang {
         Lang::En => format!("The student's {} program", p.role),
         Lang::Zh => format!("学生编写的{role_zh}程序"),
@@ -177,10 +207,7 @@ pub fn program_section(p: &Program, lang: Lang) -> Block {
     }
     let (lines, dropped) = p.output();
     if lines.is_empty() {
-        body.push_str(&t(
-            "It printed nothing.\n\n",
-            "它没有输出任何内容。\n\n",
-        ));
+        body.push_str(&t("It printed nothing.\n\n", "它没有输出任何内容。\n\n"));
     } else {
         body.push_str(&t(
             "What it printed (standard error marked `[stderr]`):\n\n",
