@@ -143,3 +143,41 @@ pub fn contain(cmd: &mut Command, limits: Limits, run_as: RunAs) {
         });
     }
 }
+
+/// True when a TCP socket of the calling thread's network namespace listens on `port`
+/// (any address, IPv4 or IPv6): what `ss -ltn` shows, read from /proc/thread-self/net.
+pub fn tcp_listening(port: u16) -> bool {
+    ["tcp", "tcp6"].iter().any(|file| {
+        std::fs::read_to_string(format!("/proc/thread-self/net/{file}"))
+            .map(|table| listens_in(&table, port))
+            .unwrap_or(false)
+    })
+}
+
+/// True when the /proc/net/tcp `table` has a socket in state LISTEN (0A) on `port`.
+fn listens_in(table: &str, port: u16) -> bool {
+    table.lines().skip(1).any(|line| {
+        let mut cols = line.split_whitespace();
+        let local = cols.nth(1).unwrap_or("");
+        let state = cols.nth(1).unwrap_or("");
+        let local_port = local
+            .rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok());
+        state == "0A" && local_port == Some(port)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listener_is_found_in_the_proc_table() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue\n   0: 00000000:22B8 00000000:0000 0A 00000000:00000000\n   1: 0100007F:1F90 0100007F:A2C4 01 00000000:00000000\n";
+        assert!(listens_in(table, 8888));
+        assert!(!listens_in(table, 8080), "established, not listening");
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        assert!(tcp_listening(l.local_addr().unwrap().port()));
+    }
+}

@@ -127,6 +127,21 @@ mod program_module {
         start(&ctx, host, &program, port)
     }
 
+    /// Waits up to `ms` milliseconds (capped by the run's time limit) until a program in
+    /// this host listens on TCP `port`; true when one does (the student's server is ready).
+    #[rhai_fn(return_raw)]
+    pub fn wait_listening(ctx: NativeCallContext, host: &mut Host, port: INT, ms: INT) -> ApiResult<bool> {
+        let port = to_port("wait_listening", port)?;
+        let wait = super::ms("wait_listening", ms)?;
+        session(&ctx)?
+            .wait_listening(host, port, wait)
+            .map_err(|e| match e {
+                SessionError::Program(e) => fail("wait_listening", e),
+                SessionError::Sock(e) => crate::script::throw_sock(e),
+                e => api_error("wait_listening", e),
+            })
+    }
+
     /// The command line as run (placeholders filled in).
     #[rhai_fn(get = "command", pure)]
     pub fn command(p: &mut Process) -> String {

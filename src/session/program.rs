@@ -86,6 +86,30 @@ impl Session {
         Ok(program)
     }
 
+    /// Waits up to `timeout` (capped by the run's clock) until a TCP socket in `host`
+    /// listens on `port`: a student's server is ready for the lab's client.
+    pub fn wait_listening(
+        &self,
+        host: &Host,
+        port: u16,
+        timeout: std::time::Duration,
+    ) -> Result<bool, SessionError> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let up = host
+                .within("wait_listening", || crate::sandbox::contain::tcp_listening(port))
+                .map_err(SessionError::Sock)?;
+            if up {
+                return Ok(true);
+            }
+            match crate::clock::slice(deadline) {
+                Ok(Some(step)) => std::thread::sleep(step.min(std::time::Duration::from_millis(20))),
+                Ok(None) => return Ok(false),
+                Err(stop) => return Err(SessionError::Program(ProgramError::Stop(stop))),
+            }
+        }
+    }
+
     /// Stops every program the run started and puts each one's section in the report.
     pub(super) fn stop_programs(&self, lang: Lang) {
         let started: Vec<StartedProgram> = std::mem::take(&mut self.lock().started);
