@@ -130,7 +130,12 @@ mod program_module {
     /// Waits up to `ms` milliseconds (capped by the run's time limit) until a program in
     /// this host listens on TCP `port`; true when one does (the student's server is ready).
     #[rhai_fn(return_raw)]
-    pub fn wait_listening(ctx: NativeCallContext, host: &mut Host, port: INT, ms: INT) -> ApiResult<bool> {
+    pub fn wait_listening(
+        ctx: NativeCallContext,
+        host: &mut Host,
+        port: INT,
+        ms: INT,
+    ) -> ApiResult<bool> {
         let port = to_port("wait_listening", port)?;
         let wait = super::ms("wait_listening", ms)?;
         session(&ctx)?

@@ -97,13 +97,17 @@ impl Session {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let up = host
-                .within("wait_listening", || crate::sandbox::contain::tcp_listening(port))
+                .within("wait_listening", || {
+                    crate::sandbox::contain::tcp_listening(port)
+                })
                 .map_err(SessionError::Sock)?;
             if up {
                 return Ok(true);
             }
             match crate::clock::slice(deadline) {
-                Ok(Some(step)) => std::thread::sleep(step.min(std::time::Duration::from_millis(20))),
+                Ok(Some(step)) => {
+                    std::thread::sleep(step.min(std::time::Duration::from_millis(20)))
+                }
                 Ok(None) => return Ok(false),
                 Err(stop) => return Err(SessionError::Program(ProgramError::Stop(stop))),
             }
