@@ -324,3 +324,66 @@ fn bad_commands_are_refused_before_the_lab_starts() {
         assert_eq!(run.text().trim().lines().count(), 1, "{}", run.text());
     }
 }
+
+#[test]
+fn a_java_server_and_a_java_client_talk_while_the_lab_watches() {
+    if !ready(&["javac", "java"]) {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new("javac")
+        .arg("-d")
+        .arg(dir.path())
+        .args([
+            "examples/programs/java/ChatServer.java",
+            "examples/programs/java/ChatClient.java",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let classes = dir.path().display().to_string();
+    let server = format!("java -cp {classes} ChatServer {{port}}");
+    let client = format!("java -cp {classes} ChatClient {{server_ip}} {{port}}");
+    let run = run_lab(
+        "labs/chat.rhai",
+        &[
+            "--student",
+            STUDENT,
+            "--server",
+            &server,
+            "--client",
+            &client,
+            "--source",
+            "examples/programs/java/ChatServer.java",
+            "--source",
+            "examples/programs/java/ChatClient.java",
+        ],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    assert!(
+        run.text().contains("9 of 9 checks passed"),
+        "{}",
+        run.text()
+    );
+    let segs = segments(&run);
+    assert_handshake_to_port(&segs, 8888);
+    assert_eq!(sent_by(&segs, "10.77.0.1"), format!("{STUDENT}\n"));
+    assert_eq!(sent_by(&segs, "10.77.0.2"), format!("{STUDENT}\n"));
+    let md = run.read("report.md");
+    assert!(
+        md.contains("**examples/programs/java/ChatServer.java**"),
+        "{md}"
+    );
+    assert!(md.contains("```java\n"), "{md}");
+    assert!(
+        md.contains("the server answered: 20215120807 Li Yihang"),
+        "{md}"
+    );
+}

@@ -181,3 +181,26 @@ fn a_missing_program_says_what_to_do() {
         .to_string();
     assert!(e.contains("--source /no/such.c: no such file"), "{e}");
 }
+
+#[test]
+fn a_memory_hog_meets_its_memory_limit() {
+    if !Path::new("/usr/bin/python3").exists() {
+        return;
+    }
+    let p = start(
+        "python3 -c 'x = bytearray(2 << 30); print(\"allocated\")'",
+        Limits {
+            memory: 256 << 20,
+            ..Limits::default()
+        },
+    );
+    let exit = p.wait(Duration::from_secs(10)).unwrap();
+    assert!(matches!(exit, Some(e) if !e.success()), "{exit:?}");
+    let (lines, _) = p.output();
+    assert!(
+        lines.iter().any(|l| l.text.contains("MemoryError")),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.text == "allocated"));
+    p.stop();
+}

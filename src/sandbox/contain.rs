@@ -18,9 +18,11 @@ pub const NOBODY: (u32, u32) = (65534, 65534);
 pub struct Limits {
     /// CPU seconds (RLIMIT_CPU): SIGXCPU at this, SIGKILL a second later.
     pub cpu_seconds: u64,
-    /// Address space in bytes (RLIMIT_AS).
+    /// Memory in bytes (RLIMIT_DATA: the heap and private writable mappings; address space
+    /// a JVM or Go runtime only reserves is not counted, so they start under the limit).
     pub memory: u64,
-    /// Processes of the program's user beyond those it already has (RLIMIT_NPROC).
+    /// Processes and threads of the program's user beyond those it already has
+    /// (RLIMIT_NPROC, which counts threads too).
     pub processes: u64,
     /// The largest file it may write, in bytes (RLIMIT_FSIZE).
     pub file_size: u64,
@@ -29,13 +31,14 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 10 CPU seconds, 1 GiB of address space, 32 more processes, 16 MiB files, 256
-    /// descriptors: plenty for a chat server, fatal to a busy loop or a fork bomb.
+    /// 10 CPU seconds, 1 GiB of memory, 64 more processes or threads (a JVM starts
+    /// about 20), 16 MiB files, 256 descriptors: plenty for a chat server, fatal to a busy
+    /// loop or a fork bomb.
     fn default() -> Self {
         Limits {
             cpu_seconds: 10,
             memory: 1 << 30,
-            processes: 32,
+            processes: 64,
             file_size: 16 << 20,
             open_files: 256,
         }
@@ -78,7 +81,8 @@ impl RunAs {
     }
 }
 
-/// How many processes user `uid` runs now (RLIMIT_NPROC counts them all).
+/// How many tasks (processes and their threads) user `uid` runs now: RLIMIT_NPROC counts
+/// them all.
 pub fn processes_of(uid: u32) -> u64 {
     use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -92,7 +96,12 @@ pub fn processes_of(uid: u32) -> u64 {
                 .is_some_and(|n| n.parse::<u32>().is_ok())
         })
         .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
-        .count() as u64
+        .map(|e| {
+            std::fs::read_dir(e.path().join("task"))
+                .map(|t| t.count() as u64)
+                .unwrap_or(1)
+        })
+        .sum()
 }
 
 /// Makes `cmd` start contained: its own process group (so one signal reaches all it
@@ -102,7 +111,7 @@ pub fn contain(cmd: &mut Command, limits: Limits, run_as: RunAs) {
     let nproc = processes_of(run_as.uid()).saturating_add(limits.processes);
     let set = [
         (libc::RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1),
-        (libc::RLIMIT_AS, limits.memory, limits.memory),
+        (libc::RLIMIT_DATA, limits.memory, limits.memory),
         (libc::RLIMIT_NPROC, nproc, nproc),
         (libc::RLIMIT_FSIZE, limits.file_size, limits.file_size),
         (libc::RLIMIT_NOFILE, limits.open_files, limits.open_files),
