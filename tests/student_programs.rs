@@ -387,3 +387,101 @@ fn a_java_server_and_a_java_client_talk_while_the_lab_watches() {
         "{md}"
     );
 }
+
+#[test]
+fn a_threaded_python_server_serves_three_clients_at_once() {
+    if !ready(&["python3"]) {
+        return;
+    }
+    let run = run_lab(
+        "labs/multi_client.rhai",
+        &[
+            "--student",
+            STUDENT,
+            "--server",
+            "python3 examples/programs/python/multi_server.py {port}",
+        ],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    assert!(
+        run.text().contains("8 of 8 checks passed"),
+        "{}",
+        run.text()
+    );
+    let segs = segments(&run);
+    let syns: Vec<&Segment> = segs.iter().filter(|s| s.syn).collect();
+    assert_eq!(syns.len(), 3, "three connections");
+    assert!(
+        syns.iter()
+            .all(|s| s.dst_port == 9000 && s.src == "10.77.0.1")
+    );
+    let answers = sent_by(&segs, "10.77.0.2");
+    assert!(answers.contains("Hello Li Yihang!\n"), "{answers}");
+    assert_eq!(answers.matches("Good bye!\n").count(), 3, "{answers}");
+    let md = run.read("report.md");
+    assert!(md.contains("## The student's server program"), "{md}");
+    assert!(md.contains("said: Li Yihang"), "{md}");
+}
+
+/// The UDP datagrams of the report's capture: (source address, payload).
+fn udp_datagrams(run: &LabRun) -> Vec<(String, String)> {
+    let (_, frames) = common::capture::read_pcap(&run.dir.join("capture.pcap"));
+    frames
+        .iter()
+        .filter_map(|f| {
+            let d = &f.data;
+            if d.len() < 14 + 28 || d[12..14] != [0x08, 0x00] || d[14 + 9] != 17 {
+                return None;
+            }
+            let ip = &d[14..];
+            let ihl = usize::from(ip[0] & 0x0f) * 4;
+            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+            Some((
+                format!("{}.{}.{}.{}", ip[12], ip[13], ip[14], ip[15]),
+                String::from_utf8_lossy(&ip[ihl + 8..total]).into_owned(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn a_python_udp_server_and_client_each_send_one_datagram() {
+    if !ready(&["python3"]) {
+        return;
+    }
+    let run = run_lab(
+        "labs/udp.rhai",
+        &[
+            "--student",
+            STUDENT,
+            "--server",
+            "python3 examples/programs/python/udp_server.py {port}",
+        ],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    let dgrams = udp_datagrams(&run);
+    assert!(
+        dgrams[0].0 == "10.77.0.1" && dgrams[0].1.starts_with(STUDENT),
+        "{dgrams:?}"
+    );
+    assert_eq!(dgrams[1], ("10.77.0.2".to_string(), STUDENT.to_string()));
+    assert!(run.read("report.md").contains("received from 10.77.0.1 "));
+
+    let run = run_lab(
+        "labs/udp.rhai",
+        &[
+            "--student",
+            STUDENT,
+            "--client",
+            "python3 examples/programs/python/udp_client.py {server_ip} {port}",
+        ],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    let dgrams = udp_datagrams(&run);
+    assert_eq!(dgrams[0], ("10.77.0.1".to_string(), STUDENT.to_string()));
+    assert_eq!(dgrams[1].0, "10.77.0.2");
+    assert!(
+        run.read("report.md")
+            .contains("the server answered: Hello Li Yihang, your ID is 20215120807")
+    );
+}

@@ -163,8 +163,24 @@ pub fn tcp_listening(port: u16) -> bool {
     })
 }
 
+/// True when a UDP socket of the calling thread's network namespace is bound to `port`
+/// (any address, IPv4 or IPv6), read from /proc/thread-self/net.
+pub fn udp_bound(port: u16) -> bool {
+    ["udp", "udp6"].iter().any(|file| {
+        std::fs::read_to_string(format!("/proc/thread-self/net/{file}"))
+            .map(|table| in_state(&table, port, None))
+            .unwrap_or(false)
+    })
+}
+
 /// True when the /proc/net/tcp `table` has a socket in state LISTEN (0A) on `port`.
 fn listens_in(table: &str, port: u16) -> bool {
+    in_state(table, port, Some("0A"))
+}
+
+/// True when the /proc/net `table` (tcp, udp) has a socket on local `port`, in `state`
+/// when given.
+fn in_state(table: &str, port: u16, want: Option<&str>) -> bool {
     table.lines().skip(1).any(|line| {
         let mut cols = line.split_whitespace();
         let local = cols.nth(1).unwrap_or("");
@@ -173,7 +189,7 @@ fn listens_in(table: &str, port: u16) -> bool {
             .rsplit(':')
             .next()
             .and_then(|p| u16::from_str_radix(p, 16).ok());
-        state == "0A" && local_port == Some(port)
+        want.is_none_or(|w| w == state) && local_port == Some(port)
     })
 }
 
@@ -188,5 +204,7 @@ mod tests {
         assert!(!listens_in(table, 8080), "established, not listening");
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         assert!(tcp_listening(l.local_addr().unwrap().port()));
+        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert!(udp_bound(u.local_addr().unwrap().port()));
     }
 }

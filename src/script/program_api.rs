@@ -49,6 +49,26 @@ fn start(
         })
 }
 
+/// `wait_listening` (TCP) or `wait_udp`.
+fn wait_ready(
+    ctx: &NativeCallContext,
+    host: &Host,
+    port: INT,
+    udp: bool,
+    ms: INT,
+) -> ApiResult<bool> {
+    let f = if udp { "wait_udp" } else { "wait_listening" };
+    let port = to_port(f, port)?;
+    let wait = self::ms(f, ms)?;
+    session(ctx)?
+        .wait_listening(host, port, udp, wait)
+        .map_err(|e| match e {
+            SessionError::Program(e) => fail(f, e),
+            SessionError::Sock(e) => crate::script::throw_sock(e),
+            e => api_error(f, e),
+        })
+}
+
 #[export_module]
 mod program_module {
     use super::*;
@@ -136,15 +156,19 @@ mod program_module {
         port: INT,
         ms: INT,
     ) -> ApiResult<bool> {
-        let port = to_port("wait_listening", port)?;
-        let wait = super::ms("wait_listening", ms)?;
-        session(&ctx)?
-            .wait_listening(host, port, wait)
-            .map_err(|e| match e {
-                SessionError::Program(e) => fail("wait_listening", e),
-                SessionError::Sock(e) => crate::script::throw_sock(e),
-                e => api_error("wait_listening", e),
-            })
+        wait_ready(&ctx, host, port, false, ms)
+    }
+
+    /// Waits up to `ms` milliseconds (capped by the run's time limit) until a program in
+    /// this host has a UDP socket bound to `port`; true when one has (a UDP server is ready).
+    #[rhai_fn(return_raw)]
+    pub fn wait_udp(
+        ctx: NativeCallContext,
+        host: &mut Host,
+        port: INT,
+        ms: INT,
+    ) -> ApiResult<bool> {
+        wait_ready(&ctx, host, port, true, ms)
     }
 
     /// The command line as run (placeholders filled in).

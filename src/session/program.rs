@@ -87,19 +87,24 @@ impl Session {
     }
 
     /// Waits up to `timeout` (capped by the run's clock) until a TCP socket in `host`
-    /// listens on `port`: a student's server is ready for the lab's client.
+    /// listens on `port` (with `udp`: a UDP socket is bound to it): a student's server is
+    /// ready for the lab's client.
     pub fn wait_listening(
         &self,
         host: &Host,
         port: u16,
+        udp: bool,
         timeout: std::time::Duration,
     ) -> Result<bool, SessionError> {
         let deadline = std::time::Instant::now() + timeout;
+        let ready = if udp {
+            crate::sandbox::contain::udp_bound
+        } else {
+            crate::sandbox::contain::tcp_listening
+        };
         loop {
             let up = host
-                .within("wait_listening", || {
-                    crate::sandbox::contain::tcp_listening(port)
-                })
+                .within("wait_listening", || ready(port))
                 .map_err(SessionError::Sock)?;
             if up {
                 return Ok(true);
