@@ -8,11 +8,8 @@ use common::two_machines::TwoMachines;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn play(ns: &str, lab: &str, role: &str, peer: &str, out: &Path) -> std::process::Child {
-    play_with(ns, lab, role, peer, out, &[])
-}
-
-/// `play` with more arguments (`--student`, `--server`, ...).
+/// Runs `labrun LAB --network host --role ROLE --peer PEER --out OUT EXTRA...` inside
+/// namespace `ns` (`extra`: `--student`, `--server`, ...).
 fn play_with(
     ns: &str,
     lab: &str,
