@@ -296,6 +296,7 @@ fn the_kernel_cuts_a_c_clients_send_and_the_chinese_report_says_so() {
     ] {
         assert!(md.contains(want), "{want:?} missing:\n{md}");
     }
+    assert_eq!(common::english::english_phrases(&md), Vec::new(), "{md}");
 }
 
 #[test]
@@ -484,4 +485,43 @@ fn a_python_udp_server_and_client_each_send_one_datagram() {
         run.read("report.md")
             .contains("the server answered: Hello Li Yihang, your ID is 20215120807")
     );
+}
+
+#[test]
+fn a_python_websocket_server_is_reached_by_labruns_client_and_chromium() {
+    if !ready(&["python3"]) {
+        return;
+    }
+    let chromium = common::have_program("chromium");
+    let mut args = vec![
+        "--student",
+        STUDENT,
+        "--server",
+        "python3 examples/programs/python/ws_server.py {port}",
+    ];
+    if chromium {
+        args.extend_from_slice(&["--browser", "chromium"]);
+    } else {
+        common::skip_or_fail(
+            "chromium is not installed: only labrun's own client reaches the server",
+        );
+    }
+    let run = run_lab("labs/websocket.rhai", &args);
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    let want = if chromium { "9 of 9" } else { "8 of 8" };
+    assert!(run.text().contains(want), "{}", run.text());
+    let segs = segments(&run);
+    assert_handshake_to_port(&segs, 8888);
+    let server = sent_by(&segs, "10.77.0.2");
+    assert!(
+        server.contains("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{server}"
+    );
+    // The server's text frame (unmasked) carries its own ID and name.
+    assert!(server.contains(STUDENT), "{server}");
+    let md = run.read("report.md");
+    assert!(md.contains("received: 20215120807 Li Yihang"), "{md}");
+    if chromium {
+        assert_eq!(md.matches("GET /ws HTTP/1.1\n").count(), 2, "{md}");
+    }
 }
