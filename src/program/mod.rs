@@ -518,6 +518,16 @@ impl Program {
     }
 }
 
+/// True when a program of the calling thread's network namespace (enter a host first)
+/// listens on TCP `port`, or with `udp` has a UDP socket bound to it.
+pub fn ready(port: u16, udp: bool) -> bool {
+    if udp {
+        crate::sandbox::contain::udp_bound(port)
+    } else {
+        crate::sandbox::contain::tcp_listening(port)
+    }
+}
+
 /// The source files to show: `--source` files, then words of the command that name a
 /// source file, each once.
 fn source_files(spec: &ProgramSpec, argv: &[String]) -> Vec<(PathBuf, Result<String, String>)> {

@@ -97,14 +97,9 @@ impl Session {
         timeout: std::time::Duration,
     ) -> Result<bool, SessionError> {
         let deadline = std::time::Instant::now() + timeout;
-        let ready = if udp {
-            crate::sandbox::contain::udp_bound
-        } else {
-            crate::sandbox::contain::tcp_listening
-        };
         loop {
             let up = host
-                .within("wait_listening", || ready(port))
+                .within("wait_listening", || crate::program::ready(port, udp))
                 .map_err(SessionError::Sock)?;
             if up {
                 return Ok(true);
