@@ -39,6 +39,8 @@ pub const MAX_SOURCE: u64 = 64 * 1024;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long [`Program::stop`] waits for the killed program to be collected.
 const STOP_WAIT: Duration = Duration::from_secs(2);
+/// How long a program that ended may take to have its last output read.
+const DRAIN_WAIT: Duration = Duration::from_millis(500);
 /// What the environment variable marking a program's processes is called.
 const MARKER: &str = "LABRUN_RUN_DIR";
 /// File extensions that make a word of the command a source file to show.
@@ -439,13 +441,16 @@ impl Program {
     }
 
     /// Waits up to `timeout` (capped by the run's clock) for the program to end; its exit,
-    /// or `None` while it still runs.
+    /// or `None` while it still runs. Once it has ended, its output is read to the end
+    /// (waiting at most [`DRAIN_WAIT`] for what it left in the pipes) before this returns.
     pub fn wait(&self, timeout: Duration) -> Result<Option<Exit>, ProgramError> {
         let deadline = Instant::now() + timeout;
         let mut st = self.shared.lock();
         loop {
             if st.reaped {
-                return Ok(st.exit);
+                drop(st);
+                self.drain();
+                return Ok(self.exit());
             }
             let Some(step) = crate::clock::slice(deadline)? else {
                 return Ok(None);
@@ -454,6 +459,20 @@ impl Program {
                 .shared
                 .changed
                 .wait_timeout(st, step)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits (at most [`DRAIN_WAIT`]) until both output pipes reached their end.
+    fn drain(&self) {
+        let deadline = Instant::now() + DRAIN_WAIT;
+        let mut st = self.shared.lock();
+        while (st.stdout_open || st.stderr_open) && Instant::now() < deadline {
+            st = self
+                .shared
+                .changed
+                .wait_timeout(st, Duration::from_millis(10))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
@@ -505,6 +524,7 @@ impl Program {
                 .0;
         }
         drop(st);
+        self.drain();
         let dir = self
             .shared
             .dir

@@ -204,3 +204,20 @@ fn a_memory_hog_meets_its_memory_limit() {
     assert!(!lines.iter().any(|l| l.text == "allocated"));
     p.stop();
 }
+
+#[test]
+fn the_program_has_no_capabilities() {
+    let p = start(
+        "grep -E '^Cap(Eff|Prm|Bnd|Amb):' /proc/self/status",
+        Limits::default(),
+    );
+    let mut lines = Vec::new();
+    while let Some(l) = p.read_line(Duration::from_secs(5)).unwrap() {
+        lines.push(l);
+    }
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    for l in &lines {
+        assert!(l.ends_with("\t0000000000000000"), "{lines:?}");
+    }
+    p.stop();
+}

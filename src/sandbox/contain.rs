@@ -134,6 +134,11 @@ pub fn contain(cmd: &mut Command, limits: Limits, run_as: RunAs) {
                     return Err(io::Error::last_os_error());
                 }
             }
+            // While still root of the machine or of labrun's user namespace: root gets no
+            // special powers back, and the bounding set is emptied.
+            if limit_root() != 0 {
+                return Err(io::Error::last_os_error());
+            }
             if let RunAs::User(uid, gid) = run_as {
                 if libc::setgroups(0, std::ptr::null()) != 0
                     || libc::setgid(gid) != 0
@@ -141,6 +146,11 @@ pub fn contain(cmd: &mut Command, limits: Limits, run_as: RunAs) {
                 {
                     return Err(io::Error::last_os_error());
                 }
+            }
+            // No capability survives: labrun's own user inside its user namespace is root
+            // there, and a program of labrun's own user must not inherit that power.
+            if clear_capabilities() != 0 {
+                return Err(io::Error::last_os_error());
             }
             // After setuid, which clears the parent-death signal.
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0
@@ -151,6 +161,96 @@ pub fn contain(cmd: &mut Command, limits: Limits, run_as: RunAs) {
             Ok(())
         });
     }
+}
+
+/// The highest capability number the bounding set is cleared up to (CAP_LAST_CAP is 40
+/// on Linux 6.x; dropping an unknown one fails with EINVAL and is ignored).
+const LAST_CAP: i32 = 63;
+
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+const CAP_SETPCAP: u32 = 8;
+
+/// `capget`/`capset`'s header.
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+/// `capget`/`capset`'s data, one per 32 capabilities.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const NO_CAPS: [CapData; 2] = [CapData {
+    effective: 0,
+    permitted: 0,
+    inheritable: 0,
+}; 2];
+
+/// When the calling process holds CAP_SETPCAP (root, or root of labrun's user namespace):
+/// locks "uid 0 has no special powers" in (securebits: no capabilities from being root at
+/// exec, none kept or restored on uid changes) and empties the bounding set. 0, or -1 with
+/// errno set. Async-signal-safe (system calls only), for a child between fork and exec.
+fn limit_root() -> i32 {
+    const SECBIT_NOROOT: libc::c_ulong = 1 << 0;
+    const SECBIT_NOROOT_LOCKED: libc::c_ulong = 1 << 1;
+    const SECBIT_NO_SETUID_FIXUP: libc::c_ulong = 1 << 2;
+    const SECBIT_NO_SETUID_FIXUP_LOCKED: libc::c_ulong = 1 << 3;
+    // SAFETY: capget and prctl with valid arguments and pointers to locals; they read or
+    // change only this process's credentials.
+    unsafe {
+        let mut header = CapHeader {
+            version: LINUX_CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        let mut data = NO_CAPS;
+        let has_setpcap = libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) == 0
+            && data[0].effective & (1 << CAP_SETPCAP) != 0;
+        if !has_setpcap {
+            return 0;
+        }
+        let bits = SECBIT_NOROOT
+            | SECBIT_NOROOT_LOCKED
+            | SECBIT_NO_SETUID_FIXUP
+            | SECBIT_NO_SETUID_FIXUP_LOCKED;
+        if libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) != 0 {
+            return -1;
+        }
+        for cap in 0..=LAST_CAP {
+            // An unknown capability number fails with EINVAL: nothing to drop.
+            libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+        }
+    }
+    0
+}
+
+/// Clears the ambient, inheritable, permitted and effective capabilities of the calling
+/// process. 0, or -1 with errno set. Async-signal-safe, for a child between fork and exec.
+fn clear_capabilities() -> i32 {
+    // SAFETY: prctl and capset with valid arguments and pointers to locals; dropping
+    // capabilities only ever lowers this process's privileges.
+    unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
+        let mut header = CapHeader {
+            version: LINUX_CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        if libc::syscall(libc::SYS_capset, &mut header, NO_CAPS.as_ptr()) != 0 {
+            return -1;
+        }
+    }
+    0
 }
 
 /// True when a TCP socket of the calling thread's network namespace listens on `port`
