@@ -139,6 +139,7 @@ fn a_python_server_answers_the_labs_client_with_its_own_id_and_name() {
     }
     // The program's section comes before the wire is explained.
     assert!(md.find("## The student's server program") < md.find("## Three-way handshake"));
+    common::lab::refresh_example("chat-student-server", &run.dir);
 }
 
 #[test]
@@ -340,6 +341,7 @@ fn a_java_server_and_a_java_client_talk_while_the_lab_watches() {
         .args([
             "examples/programs/java/ChatServer.java",
             "examples/programs/java/ChatClient.java",
+            "examples/programs/java/SegmentClient.java",
         ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -387,6 +389,15 @@ fn a_java_server_and_a_java_client_talk_while_the_lab_watches() {
         md.contains("the server answered: 20215120807 Li Yihang"),
         "{md}"
     );
+
+    let segment = format!("java -cp {classes} SegmentClient {{server_ip}} {{port}}");
+    let run = run_lab(
+        "labs/segment.rhai",
+        &["--student", STUDENT, "--client", &segment],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    let (lens, _) = segment_numbers(&run);
+    assert_eq!(lens, ["1460", "1460", "30"]);
 }
 
 #[test]
