@@ -536,3 +536,37 @@ fn a_python_websocket_server_is_reached_by_labruns_client_and_chromium() {
         assert_eq!(md.matches("GET /ws HTTP/1.1\n").count(), 2, "{md}");
     }
 }
+
+#[test]
+fn an_interactive_server_reads_its_answer_from_the_keyboard() {
+    if !ready(&["python3"]) {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let server = dir.path().join("server.py");
+    std::fs::write(
+        &server,
+        "import socket, sys\n\
+         s = socket.socket()\n\
+         s.bind(('', int(sys.argv[1])))\n\
+         s.listen(1)\n\
+         conn, addr = s.accept()\n\
+         print('the client says:', conn.recv(1024).decode().strip())\n\
+         reply = input('your answer: ')\n\
+         conn.sendall((reply + '\\n').encode())\n\
+         conn.recv(1024)\n\
+         conn.close()\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&server, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let command = format!("python3 {} {{port}}", server.display());
+    let run = run_lab(
+        "labs/chat.rhai",
+        &["--student", STUDENT, "--server", &command],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    let segs = segments(&run);
+    assert_eq!(sent_by(&segs, "10.77.0.2"), format!("{STUDENT}\n"));
+}
