@@ -325,6 +325,16 @@ fn bad_commands_are_refused_before_the_lab_starts() {
         assert!(run.text().contains(want), "{want:?}: {}", run.text());
         assert_eq!(run.text().trim().lines().count(), 1, "{}", run.text());
     }
+    // A lab that never asks for the program refuses it rather than ignore it.
+    let run = run_lab("labs/rst.rhai", &["--server", "python3 server.py {port}"]);
+    assert_eq!(run.output.status.code(), Some(2), "{}", run.text());
+    assert!(
+        run.text().contains(
+            "labs/rst.rhai does not run a student's server program (it never calls program(\"server\"))"
+        ),
+        "{}",
+        run.text()
+    );
 }
 
 #[test]

@@ -40,6 +40,16 @@ pub enum RunError {
         /// "takes port, size" or "takes no arguments".
         takes: String,
     },
+    /// `--server` or `--client` for a lab that never asks for that program.
+    #[error(
+        "{script} does not run a student's {role} program (it never calls program(\"{role}\")): --{role} would be ignored"
+    )]
+    NoProgram {
+        /// The lab script.
+        script: String,
+        /// `server` or `client`.
+        role: String,
+    },
     /// The capture to grade cannot be read.
     #[error(transparent)]
     Grade(#[from] crate::analyze::AnalyzeError),
@@ -252,6 +262,17 @@ fn load(opts: &RunOptions) -> Result<LoadedLab, RunError> {
             key: key.to_string(),
             script: file,
             takes: declared.describe(),
+        });
+    }
+    #[cfg(target_os = "linux")]
+    if let Some(p) = opts
+        .programs
+        .iter()
+        .find(|p| !declared.takes_program(&p.role))
+    {
+        return Err(RunError::NoProgram {
+            script: file,
+            role: p.role.clone(),
         });
     }
     Ok(LoadedLab {

@@ -25,7 +25,7 @@ fn a_lab_cannot_run_a_command_of_its_own() {
     );
     assert_refused(
         "program_forged.rhai",
-        &["--server", "true"],
+        &[],
         "program_forged.rhai:3:",
         "Function not found: run (Host, ",
     );
@@ -35,7 +35,7 @@ fn a_lab_cannot_run_a_command_of_its_own() {
 fn a_lab_cannot_run_a_program_the_user_did_not_give() {
     assert_refused(
         "program_not_given.rhai",
-        &["--client", "true"],
+        &[],
         "program_not_given.rhai:3:",
         "Function not found: run (Host, ()",
     );
