@@ -148,7 +148,8 @@ mod program_module {
     }
 
     /// Waits up to `ms` milliseconds (capped by the run's time limit) until a program in
-    /// this host listens on TCP `port`; true when one does (the student's server is ready).
+    /// this host listens on TCP `port`; true when one does (the student's server is ready),
+    /// false at once when every program started in this host has ended.
     #[rhai_fn(return_raw)]
     pub fn wait_listening(
         ctx: NativeCallContext,

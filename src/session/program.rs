@@ -88,7 +88,8 @@ impl Session {
 
     /// Waits up to `timeout` (capped by the run's clock) until a TCP socket in `host`
     /// listens on `port` (with `udp`: a UDP socket is bound to it): a student's server is
-    /// ready for the lab's client.
+    /// ready for the lab's client. False at once when every program started in `host` has
+    /// ended.
     pub fn wait_listening(
         &self,
         host: &Host,
@@ -104,6 +105,9 @@ impl Session {
             if up {
                 return Ok(true);
             }
+            if self.programs_ended(host) {
+                return Ok(false);
+            }
             match crate::clock::slice(deadline) {
                 Ok(Some(step)) => {
                     std::thread::sleep(step.min(std::time::Duration::from_millis(20)))
@@ -112,6 +116,18 @@ impl Session {
                 Err(stop) => return Err(SessionError::Program(ProgramError::Stop(stop))),
             }
         }
+    }
+
+    /// True when programs were started in `host` and every one of them has ended: nothing
+    /// there will start listening any more.
+    fn programs_ended(&self, host: &Host) -> bool {
+        let st = self.lock();
+        let mut here = st
+            .started
+            .iter()
+            .filter(|s| s.program.host == host.name())
+            .peekable();
+        here.peek().is_some() && here.all(|s| s.program.exit().is_some())
     }
 
     /// Stops every program the run started and puts each one's section in the report.
