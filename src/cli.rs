@@ -254,6 +254,19 @@ struct RunArgs {
     /// as `browser()`.
     #[arg(long, value_name = "BROWSER")]
     browser: Option<String>,
+    /// Your own server program, run inside the lab's server host while the lab plays the
+    /// client, e.g. "python3 server.py {port}"; placeholders {server_ip} {client_ip} {port}
+    /// {student_id} {student_name}, and the same values in LABRUN_SERVER_IP, LABRUN_PORT, ...
+    #[arg(long, value_name = "COMMAND")]
+    server: Option<String>,
+    /// Your own client program, run inside the lab's client host while the lab plays the
+    /// server (or your --server), e.g. "./client {server_ip} {port}".
+    #[arg(long, value_name = "COMMAND")]
+    client: Option<String>,
+    /// A source file of your program to show in the report, when the command does not name
+    /// it (e.g. client.c for ./client); repeatable.
+    #[arg(long, value_name = "FILE")]
+    source: Vec<PathBuf>,
     /// Stop the lab after SECONDS of wall-clock time (1..=86400): every wait (recv,
     /// accept, sleep, a capture's wait, a scan) ends by then, the script stops with its
     /// file:line:col and exit code 2, and the report keeps what was captured.
@@ -431,6 +444,14 @@ fn run_options(args: RunArgs) -> Result<RunOptions> {
             script.display()
         );
     }
+    #[cfg(target_os = "linux")]
+    let programs = program_specs(&args)?;
+    #[cfg(not(target_os = "linux"))]
+    if args.server.is_some() || args.client.is_some() {
+        bail!(
+            "--server and --client need Linux: the program runs inside the lab's network namespace"
+        );
+    }
     prepare_process(&network)?;
     let config = labrun::config::load(Path::new("."))?.overridden_by(labrun::config::Config {
         student: args.student.clone(),
@@ -459,7 +480,56 @@ fn run_options(args: RunArgs) -> Result<RunOptions> {
         keep_report: true,
         interrupt: Some(interrupt_flag()),
         progress: Some(crate::term::spinner()),
+        #[cfg(target_os = "linux")]
+        programs,
     })
+}
+
+/// The user's programs from --server, --client and --source: each --source file goes to
+/// the program whose command names its stem (`server.c` to `./server`), else to the first.
+#[cfg(target_os = "linux")]
+fn program_specs(args: &RunArgs) -> Result<Vec<labrun::program::ProgramSpec>> {
+    use labrun::program::{ProgramSpec, split_words};
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let given: Vec<(&str, &String)> = [("server", &args.server), ("client", &args.client)]
+        .into_iter()
+        .filter_map(|(role, c)| c.as_ref().map(|c| (role, c)))
+        .collect();
+    if given.is_empty() {
+        if let Some(s) = args.source.first() {
+            bail!(
+                "--source {} needs --server or --client (the program it belongs to)",
+                s.display()
+            );
+        }
+        return Ok(Vec::new());
+    }
+    let mut sources: Vec<Vec<PathBuf>> = vec![Vec::new(); given.len()];
+    for src in &args.source {
+        let stem = src
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let owner = given
+            .iter()
+            .position(|(_, c)| {
+                split_words(c).unwrap_or_default().iter().any(|w| {
+                    Path::new(w)
+                        .file_stem()
+                        .is_some_and(|s| s.to_string_lossy() == stem)
+                })
+            })
+            .unwrap_or(0);
+        sources[owner].push(src.clone());
+    }
+    given
+        .into_iter()
+        .zip(sources)
+        .map(|((role, command), sources)| {
+            ProgramSpec::new(role, command, sources, cwd.clone())
+                .with_context(|| format!("--{role}"))
+        })
+        .collect()
 }
 
 /// Readies the process for the run's network before any thread starts: the client of an

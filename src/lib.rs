@@ -23,6 +23,7 @@
 //! - [`report`]: report.md, report.html, packets.csv and capture.pcap, written atomically;
 //! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client;
 //! - [`progress`]: progress reporting as a trait; the binary draws it on the terminal;
+//! - `program` (Linux only): a student's own program run contained inside a lab host;
 //! - [`private_dir`] (Unix): private temporary directories, removed even when labrun is killed.
 
 pub mod analyze;
@@ -36,6 +37,8 @@ pub mod network;
 pub mod pcapfile;
 #[cfg(unix)]
 pub mod private_dir;
+#[cfg(target_os = "linux")]
+pub mod program;
 pub mod progress;
 pub mod report;
 pub mod runner;

@@ -16,3 +16,6 @@ mod capture;
 mod inputs;
 #[path = "hostile/limits.rs"]
 mod limits;
+#[cfg(target_os = "linux")]
+#[path = "hostile/program.rs"]
+mod program;

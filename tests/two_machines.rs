@@ -8,7 +8,16 @@ use common::two_machines::TwoMachines;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn play(ns: &str, lab: &str, role: &str, peer: &str, out: &Path) -> std::process::Child {
+/// Runs `labrun LAB --network host --role ROLE --peer PEER --out OUT EXTRA...` inside
+/// namespace `ns` (`extra`: `--student`, `--server`, ...).
+fn play_with(
+    ns: &str,
+    lab: &str,
+    role: &str,
+    peer: &str,
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Child {
     Command::new("ip")
         .args([
             "netns",
@@ -25,6 +34,7 @@ fn play(ns: &str, lab: &str, role: &str, peer: &str, out: &Path) -> std::process
             "--out",
         ])
         .arg(out)
+        .args(extra)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -41,22 +51,34 @@ fn text(o: &Output) -> String {
 }
 
 fn run_both(lab: &str, tag: &str) -> (Output, Output, tempfile::TempDir) {
+    run_both_with(lab, tag, &[], &[])
+}
+
+/// `run_both` with more arguments for the server's and the client's labrun.
+fn run_both_with(
+    lab: &str,
+    tag: &str,
+    server_args: &[&str],
+    client_args: &[&str],
+) -> (Output, Output, tempfile::TempDir) {
     let machines = TwoMachines::new(tag);
     let dir = tempfile::tempdir().unwrap();
-    let server = play(
+    let server = play_with(
         &machines.a,
         lab,
         "server",
         "10.78.0.2",
         &dir.path().join("server"),
+        server_args,
     );
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let client = play(
+    let client = play_with(
         &machines.b,
         lab,
         "client",
         "10.78.0.1",
         &dir.path().join("client"),
+        client_args,
     );
     let c = client.wait_with_output().unwrap();
     let s = server.wait_with_output().unwrap();
@@ -91,4 +113,76 @@ fn segment_lab_across_two_machines() {
     assert_eq!(c.status.code(), Some(0), "client: {}", text(&c));
     let md = std::fs::read_to_string(dir.path().join("server/report.md")).unwrap();
     assert!(md.contains("ack 2951 = 1 + 2950"), "{md}");
+}
+
+#[test]
+fn across_two_machines_each_side_sends_its_own_id_and_name() {
+    if !common::is_root() {
+        return common::skip_or_fail("making two namespaces needs root");
+    }
+    let (s, c, dir) = run_both_with(
+        "labs/chat.rhai",
+        "own",
+        &["--student", "1001 Server Student"],
+        &["--student", "2002 Client Student"],
+    );
+    assert_eq!(s.status.code(), Some(0), "server: {}", text(&s));
+    assert_eq!(c.status.code(), Some(0), "client: {}", text(&c));
+    let client_md = std::fs::read_to_string(dir.path().join("client/report.md")).unwrap();
+    assert!(
+        client_md.contains("The server answered: \"1001 Server Student\""),
+        "{client_md}"
+    );
+    let server_md = std::fs::read_to_string(dir.path().join("server/report.md")).unwrap();
+    assert!(
+        server_md.contains("The client sent: \"2002 Client Student #"),
+        "{server_md}"
+    );
+}
+
+#[test]
+fn students_programs_across_two_machines() {
+    if !common::is_root() {
+        return common::skip_or_fail("making two namespaces needs root");
+    }
+    if !common::have_program("python3") {
+        return common::skip_or_fail("python3 is not installed");
+    }
+    let (s, c, dir) = run_both_with(
+        "labs/chat.rhai",
+        "prog",
+        &[
+            "--student",
+            "1001 Server Student",
+            "--server",
+            "python3 examples/programs/python/chat_server.py {port}",
+        ],
+        &[
+            "--student",
+            "2002 Client Student",
+            "--client",
+            "python3 examples/programs/python/chat_client.py {server_ip} {port}",
+        ],
+    );
+    assert_eq!(s.status.code(), Some(0), "server: {}", text(&s));
+    assert_eq!(c.status.code(), Some(0), "client: {}", text(&c));
+    let server_md = std::fs::read_to_string(dir.path().join("server/report.md")).unwrap();
+    assert!(
+        server_md.contains("received: 2002 Client Student"),
+        "{server_md}"
+    );
+    assert!(
+        server_md.contains("The other machine sent: \"2002 Client Student"),
+        "{server_md}"
+    );
+    let client_md = std::fs::read_to_string(dir.path().join("client/report.md")).unwrap();
+    assert!(
+        client_md.contains("the server answered: 1001 Server Student"),
+        "{client_md}"
+    );
+    // The client found the other machine's address in its placeholders.
+    assert!(
+        client_md.contains("chat_client.py 10.78.0.1 8888"),
+        "{client_md}"
+    );
 }

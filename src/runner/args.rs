@@ -17,6 +17,11 @@ pub struct DeclaredArgs {
     pub keys: BTreeSet<String>,
     /// The script also reads `args` in a way the scan cannot follow: any key is accepted.
     pub open: bool,
+    /// The roles of the user's programs the lab asks for with `program("server")` or
+    /// `program("client")`.
+    pub programs: BTreeSet<String>,
+    /// The lab calls `program(...)` with a role the scan cannot read: any role is taken.
+    pub programs_open: bool,
 }
 
 impl DeclaredArgs {
@@ -26,6 +31,11 @@ impl DeclaredArgs {
             return None;
         }
         given.into_iter().find(|k| !self.keys.contains(*k))
+    }
+
+    /// True when the lab may run the user's program for `role` (`server`, `client`).
+    pub fn takes_program(&self, role: &str) -> bool {
+        self.programs_open || self.programs.contains(role)
     }
 
     /// "takes port, size" or "takes no arguments".
@@ -179,8 +189,21 @@ fn literal(text: &str) -> Option<(&str, &str)> {
     Some((s, &body[end + 1..]))
 }
 
-/// Records what every `arg(` and `args` in `code` reads (literals read from `text`).
+/// Records what every `arg(` and `args` in `code` reads (literals read from `text`), and
+/// the role of every `program(` call.
 fn scan(text: &str, code: &str, out: &mut DeclaredArgs) {
+    for i in words(code, "program") {
+        let rest = text[i + 7..].trim_start();
+        let Some(call) = rest.strip_prefix('(') else {
+            continue;
+        };
+        match literal(call) {
+            Some((role, after)) if after.trim_start().starts_with(')') => {
+                out.programs.insert(role.to_string());
+            }
+            _ => out.programs_open = true,
+        }
+    }
     for i in words(code, "arg") {
         let rest = text[i + 3..].trim_start();
         let Some(call) = rest.strip_prefix('(') else {
@@ -263,6 +286,18 @@ mod tests {
         assert_eq!(k, ["extra", "mode", "port", "size"]);
         assert_eq!(d.unknown(["port", "sise"]), Some("sise"));
         assert_eq!(d.describe(), "takes extra, mode, port, size");
+    }
+
+    #[test]
+    fn program_calls_declare_the_roles_a_lab_takes() {
+        let d = keys("let s = program(\"server\");\n// program(\"client\") in a comment");
+        assert!(d.takes_program("server"));
+        assert!(!d.takes_program("client"));
+        assert!(!keys("let x = 1;").takes_program("server"));
+        // A method named `program` (`x.program(...)`) is not the function.
+        assert!(!keys("let p = x.program(\"client\");").takes_program("client"));
+        let open = keys("let r = \"client\"; let p = program(r);");
+        assert!(open.takes_program("client") && open.takes_program("server"));
     }
 
     #[test]

@@ -40,6 +40,16 @@ pub enum RunError {
         /// "takes port, size" or "takes no arguments".
         takes: String,
     },
+    /// `--server` or `--client` for a lab that never asks for that program.
+    #[error(
+        "{script} does not run a student's {role} program (it never calls program(\"{role}\")): --{role} would be ignored"
+    )]
+    NoProgram {
+        /// The lab script.
+        script: String,
+        /// `server` or `client`.
+        role: String,
+    },
     /// The capture to grade cannot be read.
     #[error(transparent)]
     Grade(#[from] crate::analyze::AnalyzeError),
@@ -84,6 +94,9 @@ pub struct RunOptions {
     pub lang: crate::i18n::Lang,
     /// `--deterministic`: normalise what changes between runs, for golden reports.
     pub deterministic: bool,
+    /// The user's own programs (`--server`, `--client`), which the lab may run.
+    #[cfg(target_os = "linux")]
+    pub programs: Vec<crate::program::ProgramSpec>,
 }
 
 /// The result of a run that got as far as executing the script.
@@ -172,6 +185,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         choice: opts.network.clone(),
         args: opts.args.clone(),
         browser: opts.browser.clone().unwrap_or_default(),
+        #[cfg(target_os = "linux")]
+        programs: opts.programs.clone(),
         ..SessionState::new(
             Report {
                 header: report_header(opts, &lab),
@@ -247,6 +262,17 @@ fn load(opts: &RunOptions) -> Result<LoadedLab, RunError> {
             key: key.to_string(),
             script: file,
             takes: declared.describe(),
+        });
+    }
+    #[cfg(target_os = "linux")]
+    if let Some(p) = opts
+        .programs
+        .iter()
+        .find(|p| !declared.takes_program(&p.role))
+    {
+        return Err(RunError::NoProgram {
+            script: file,
+            role: p.role.clone(),
         });
     }
     Ok(LoadedLab {

@@ -22,6 +22,7 @@
 //! interfaces die with them. As an ordinary user, call [`ensure_privileges`] first thing in
 //! `main`: labrun then enters its own user namespace, like `unshare -rn`.
 
+pub mod contain;
 mod ethtool;
 mod netlink;
 mod netns;

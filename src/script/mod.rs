@@ -2,11 +2,12 @@
 //!
 //! Each file registers one area as a Rhai plugin module (names and doc comments are kept
 //! in the engine's metadata for `labrun api`): the network and its sockets, captures and
-//! packets, crafted packets, the report, and port scans. The bindings are thin adapters:
-//! what a run does lives in [`crate::session`]. A method on a network or host (capture,
-//! serve, scan, browser) reaches the session through its receiver (`lab_values`); only the
-//! run-wide functions (`network()`, the report, `arg`, `grading`) read it from the engine
-//! tag, through [`session`]. Rhai's errors become `file:line:col` [`ScriptError`]s here.
+//! packets, crafted packets, the report, port scans, and the user's own programs. The
+//! bindings are thin adapters: what a run does lives in [`crate::session`]. A method on a
+//! network or host (capture, serve, scan, browser, run) reaches the session through its
+//! receiver (`lab_values`); only the run-wide functions (`network()`, the report, `arg`,
+//! `grading`, `program`) read it from the engine tag, through [`session`]. Rhai's errors
+//! become `file:line:col` [`ScriptError`]s here.
 
 mod capture_api;
 mod chat_api;
@@ -16,6 +17,8 @@ mod lab_values;
 mod limits;
 mod net_api;
 mod packet_api;
+#[cfg(target_os = "linux")]
+mod program_api;
 mod reference;
 mod report_api;
 mod scan_api;
@@ -131,6 +134,8 @@ pub fn register(engine: &mut Engine) {
     capture_api::register(engine);
     craft_api::register(engine);
     packet_api::register(engine);
+    #[cfg(target_os = "linux")]
+    program_api::register(engine);
     report_api::register(engine);
     scan_api::register(engine);
     server_api::register(engine);

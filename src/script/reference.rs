@@ -47,6 +47,8 @@ fn script_type(t: &str) -> String {
                 "ScriptCapture" => "Capture",
                 "ScriptServer" => "Server",
                 "UdpSock" => "UdpSocket",
+                "ProgramSpec" => "UserProgram",
+                "Program" => "Process",
                 n => n,
             }
             .to_string()

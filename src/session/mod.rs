@@ -7,12 +7,16 @@
 mod capture;
 mod chat;
 mod network;
+#[cfg(target_os = "linux")]
+mod program;
 mod server;
 mod teardown;
 
 pub use capture::{PendingCapture, Recorded};
 pub use chat::{ChatEntry, Lines, Say, reader_lines, run_chat, stdin_lines};
 pub use network::{NetworkChoice, NetworkMode};
+#[cfg(target_os = "linux")]
+pub use program::{MAX_PROGRAMS, StartedProgram, program_section};
 pub use server::{ConnHandler, LineServer, LogEntry};
 
 use crate::i18n::Lang;
@@ -43,6 +47,10 @@ pub enum SessionError {
     /// A server thread could not start.
     #[error("cannot start the server thread: {0}")]
     Thread(std::io::Error),
+    /// The user's program could not start.
+    #[cfg(target_os = "linux")]
+    #[error(transparent)]
+    Program(#[from] crate::program::ProgramError),
 }
 
 /// Everything a run accumulates.
@@ -76,6 +84,12 @@ pub struct SessionState {
     pub ws_servers: Vec<crate::websocket::WsServer>,
     /// Browsers the script started (killed at the end, whatever happened).
     pub browsers: Vec<crate::websocket::Browser>,
+    /// The user's own programs (`--server`, `--client`), which the lab may start.
+    #[cfg(target_os = "linux")]
+    pub programs: Vec<crate::program::ProgramSpec>,
+    /// The programs the lab started (stopped at the end, each shown in the report).
+    #[cfg(target_os = "linux")]
+    pub started: Vec<StartedProgram>,
 }
 
 impl SessionState {
@@ -100,6 +114,10 @@ impl SessionState {
             browser: String::new(),
             ws_servers: Vec::new(),
             browsers: Vec::new(),
+            #[cfg(target_os = "linux")]
+            programs: Vec::new(),
+            #[cfg(target_os = "linux")]
+            started: Vec::new(),
         }
     }
 }

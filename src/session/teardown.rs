@@ -14,7 +14,7 @@ const STOP_GRACE: Duration = Duration::from_secs(1);
 const STOP_BOUND: Duration = Duration::from_secs(3);
 
 impl Session {
-    /// Stops the browsers, servers and captures the script left running and takes the
+    /// Stops the browsers, the user's programs (each shown in the report), servers and captures the script left running and takes the
     /// report out of the session, its header completed with the networks and hosts.
     ///
     /// Every server is told to stop first, then all are waited for together (3 s at most;
@@ -23,6 +23,8 @@ impl Session {
     pub fn teardown(&self, clock: &RunClock) -> Report {
         let lang = self.lang();
         self.close_browsers();
+        #[cfg(target_os = "linux")]
+        self.stop_programs(lang);
         let warnings = self.stop_servers(clock, lang);
         self.lock().report.warnings.extend(warnings);
         self.stop_captures(lang);
