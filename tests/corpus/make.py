@@ -114,3 +114,19 @@ fr.append(udp4(53,40009,dns(0x9999,0x8580,[q('example.com',2)],[rr(b'\xc0\x0c',2
 fr.append(udp4(40010,53,dns(0xaaaa,0x0100,[q('example.com',255)])))
 fr.append(udp4(40011,53,dns(0xbbbb,0x0100,[q('example.com',999)])))
 write('dns.pcap', fr)
+
+# TCP: SYN+FIN segments (one sequence number between the two flags, as tcp.nxtseq counts).
+def tcp4(sp, dp, seq, ack, flags, payload=b'', src=b'\x0a\0\0\x01', dst=b'\x0a\0\0\x02'):
+    t = struct.pack('!HHIIBBHHH', sp, dp, seq, ack, 5 << 4, flags, 1000, 0, 0) + payload
+    ph = src + dst + struct.pack('!BBH', 0, 6, len(t))
+    t = t[:16] + struct.pack('!H', csum(ph + t)) + t[18:]
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(t), 1, 0, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    return MB + MA + b'\x08\x00' + ip + t
+
+
+write('syn-fin.pcap', [
+    tcp4(1000, 2000, 100, 0, 0x03),
+    tcp4(1001, 2000, 100, 0, 0x03, b'abc'),
+    tcp4(2000, 1000, 500, 104, 0x12, src=b'\x0a\0\0\x02', dst=b'\x0a\0\0\x01'),
+])

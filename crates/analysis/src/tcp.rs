@@ -364,10 +364,11 @@ impl Conn {
             (true, Some(b)) => relative(tcp.ack, b),
             _ => tcp.ack,
         };
+        // SYN and FIN take one sequence number between them, as in Wireshark's
+        // `tcp.nxtseq` (a SYN+FIN segment counts once).
         let nxtseq = seq
             .wrapping_add(tcp.payload_len)
-            .wrapping_add(u32::from(flags.contains(TcpFlags::SYN)))
-            .wrapping_add(u32::from(flags.contains(TcpFlags::FIN)));
+            .wrapping_add(u32::from(flags.intersects(TcpFlags::SYN | TcpFlags::FIN)));
         RelativeNumbers {
             seq,
             ack,
