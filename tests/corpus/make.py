@@ -130,3 +130,17 @@ write('syn-fin.pcap', [
     tcp4(1001, 2000, 100, 0, 0x03, b'abc'),
     tcp4(2000, 1000, 500, 104, 0x12, src=b'\x0a\0\0\x02', dst=b'\x0a\0\0\x01'),
 ])
+
+# Apple PKTAP (LINKTYPE 258): a 108-byte little-endian header naming interface and
+# process, then the Ethernet frame.
+def pktap(frame, ifname=b'en0', pid=4242, comm=b'curl'):
+    h = struct.pack('<III24sIIIII17s', 108, 1, 1, ifname, 0, 2, 0, 0, pid, comm)
+    h += b'\0' * (108 - len(h))
+    return h + frame
+
+
+write('pktap.pcap', [
+    pktap(tcp4(50000, 80, 7000, 0, 0x02)),
+    pktap(tcp4(80, 50000, 9000, 7001, 0x12, src=b'\x0a\0\0\x02', dst=b'\x0a\0\0\x01')),
+    pktap(tcp4(50000, 80, 7001, 9001, 0x10)),
+], linktype=258)

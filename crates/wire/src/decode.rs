@@ -109,6 +109,12 @@ pub(super) fn decode_with(
             }
             Err(e) => frame.error = Some(e),
         },
+        LinkType::Pktap => match super::link::pktap_inner(data) {
+            Ok((inner, bytes)) => {
+                return decode_with(inner, bytes, keep_payload, fast, std::mem::take(options));
+            }
+            Err(e) => frame.error = Some(e),
+        },
         LinkType::RawIp => {
             let version = data.first().map(|b| b >> 4);
             match version {

@@ -15,6 +15,8 @@ pub enum Layer {
     LinuxSll2,
     /// "loopback header" (BSD null/loop).
     Loopback,
+    /// Apple's PKTAP header.
+    Pktap,
     /// "IP header": the version nibble.
     Ip,
     /// "IPv4 payload": the bytes an IPv4 header announces.
@@ -64,6 +66,7 @@ impl fmt::Display for Layer {
             Layer::LinuxSll => "Linux cooked header",
             Layer::LinuxSll2 => "Linux cooked v2 header",
             Layer::Loopback => "loopback header",
+            Layer::Pktap => "PKTAP header",
             Layer::Ip => "IP header",
             Layer::Ipv4Payload => "IPv4 payload",
             Layer::Ipv6Payload => "IPv6 payload",

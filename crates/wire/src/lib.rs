@@ -43,7 +43,9 @@ pub use decode::{
 };
 pub use error::{Layer, WireError};
 pub use flags::{FlagsParseError, TcpFlags};
-pub use link::{EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr};
+pub use link::{
+    EthernetRepr, LinkRepr, LinkType, NullHeader, Sll2Header, SllHeader, SllRepr, pktap_inner,
+};
 pub use repr::{
     ArpRepr, Frame, IcmpQuote, IcmpRepr, Icmpv6Repr, IpRepr, NetRepr, TcpOption, TcpRepr,
     TransportRepr, UdpRepr,

@@ -13,6 +13,10 @@ pub enum LinkType {
     LinuxSll2,
     /// BSD loopback: a 4-byte address family (DLT 0, and 108 for LOOP).
     Null,
+    /// Apple's PKTAP (LINKTYPE_PKTAP 258, what `tcpdump -k` and `-i pktap` write on macOS):
+    /// a little-endian header naming the process and interface, then the frame of the
+    /// link type the header names.
+    Pktap,
     /// Raw IPv4/IPv6 without a link header (DLT 101, 12, 14; LINKTYPE_IPV4 228 and
     /// LINKTYPE_IPV6 229, which the version nibble tells apart just as well).
     RawIp,
@@ -27,6 +31,7 @@ impl LinkType {
             276 => Some(LinkType::LinuxSll2),
             0 | 108 => Some(LinkType::Null),
             101 | 12 | 14 | 228 | 229 => Some(LinkType::RawIp),
+            258 => Some(LinkType::Pktap),
             _ => None,
         }
     }
@@ -39,6 +44,7 @@ impl LinkType {
             LinkType::LinuxSll2 => 276,
             LinkType::Null => 0,
             LinkType::RawIp => 101,
+            LinkType::Pktap => 258,
         }
     }
 }
@@ -245,4 +251,37 @@ pub(crate) fn read_u32(b: &[u8], at: usize) -> Option<u32> {
         *s.get(2)?,
         *s.get(3)?,
     ]))
+}
+
+/// The frame inside a PKTAP record: its link type and bytes. Wireshark's packet-pktap.c
+/// reads the header length (offset 0), the record type (4; 1 is a packet) and the inner
+/// DLT (8), all little-endian.
+pub fn pktap_inner(data: &[u8]) -> Result<(LinkType, &[u8]), WireError> {
+    let le = |at: usize| {
+        data.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (Some(len), Some(record), Some(dlt)) = (le(0), le(4), le(8)) else {
+        return Err(WireError::truncated(Layer::Pktap, data.len(), 12));
+    };
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if len < 12 || len > data.len() {
+        return Err(WireError::malformed(
+            Layer::Pktap,
+            format!("header length {len} in a {}-byte frame", data.len()),
+        ));
+    }
+    if record != 1 {
+        return Err(WireError::malformed(
+            Layer::Pktap,
+            format!("record type {record} is not a packet"),
+        ));
+    }
+    match LinkType::from_dlt(dlt) {
+        Some(link) if link != LinkType::Pktap => Ok((link, &data[len..])),
+        _ => Err(WireError::malformed(
+            Layer::Pktap,
+            format!("unsupported inner link type {dlt}"),
+        )),
+    }
 }

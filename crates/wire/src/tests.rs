@@ -563,3 +563,26 @@ fn icmpv6_neighbour_discovery_and_odd_options() {
     let echo = crate::decode_icmpv6(&[128, 0, 0, 0, 0x12, 0x34, 0, 7]).expect("echo");
     assert_eq!(echo.echo(), Some((0x1234, 7)));
 }
+
+#[test]
+fn pktap_header_is_checked_before_the_inner_frame() {
+    let mut h = vec![0u8; 108];
+    h[0] = 108;
+    h[4] = 1;
+    h[8] = 1;
+    let frame = [h.clone(), vec![0u8; 14]].concat();
+    assert_eq!(
+        crate::pktap_inner(&frame).map(|(l, b)| (l, b.len())),
+        Ok((LinkType::Ethernet, 14))
+    );
+    for cut in 0..108 {
+        assert!(crate::pktap_inner(&frame[..cut]).is_err(), "cut {cut}");
+    }
+    let mut nested = frame.clone();
+    nested[8..12].copy_from_slice(&258u32.to_le_bytes());
+    assert!(
+        crate::pktap_inner(&nested).is_err(),
+        "a PKTAP inside PKTAP is refused"
+    );
+    let _ = decode(LinkType::Pktap, &nested);
+}
