@@ -61,5 +61,21 @@ fn rst_lab_shows_each_cause_and_error() {
     ] {
         assert!(md.contains(want), "missing `{want}` in\n{md}");
     }
+    // A RST is never answered with a RST, but it may be answered (RFC 5961's challenge
+    // ACK): the report must not claim that nothing ever answers one.
+    for wrong in ["TCP never does", "Nothing answers a RST", "the four causes"] {
+        assert!(!md.contains(wrong), "`{wrong}` in\n{md}");
+    }
+    for want in [
+        "never answered with a RST",
+        // Case 1: Seq=1 in the Info column beside raw seq 0 is explained.
+        "shows Seq=1 although the field on the wire is 0",
+        // Cases 2-4: the receiver accepted an exact RST.
+        "exactly the next one the client expected",
+        // Case 4: the closer is in FIN-WAIT-2, not TIME-WAIT.
+        "moved the server to **FIN-WAIT-2**",
+    ] {
+        assert!(md.contains(want), "missing `{want}` in\n{md}");
+    }
     refresh_example("rst", &run.dir);
 }
