@@ -81,6 +81,31 @@ fn chat_lab_report_matches_tshark() {
     assert!(md.contains("ack 1 = client seq 0 + 1"), "{md}");
     assert!(md.contains("**ARP request**"), "{md}");
     assert!(md.contains("8 of 8 checks passed"), "{md}");
+    assert_close_explained(&rows, &md);
 
     refresh_example("chat", &run.dir);
+}
+
+/// The close section names the lab's close_delay and, when the server's bare ACK of the
+/// client's FIN came 20 ms or more after it (tshark's times), calls it a delayed ACK.
+fn assert_close_explained(rows: &[Vec<String>], md: &str) {
+    assert!(md.contains("close_delay=100"), "{md}");
+    let fin = rows[1..]
+        .iter()
+        .position(|r| r[col("ip.src")] == "10.77.0.1" && r[col("tcp.flags.str")].ends_with('F'))
+        .expect("the client's FIN")
+        + 1;
+    let ack = &rows[fin + 1];
+    assert_eq!(ack[col("ip.src")], "10.77.0.2", "the server answers the FIN");
+    let time = |r: &Vec<String>| r[col("frame.time_relative")].parse::<f64>().unwrap();
+    let gap_ms = (time(ack) - time(&rows[fin])) * 1000.0;
+    let bare = !ack[col("tcp.flags.str")].ends_with('F');
+    assert_eq!(
+        md.contains("a **delayed ACK**"),
+        bare && gap_ms >= 20.0,
+        "gap {gap_ms} ms: {md}"
+    );
+    if bare && gap_ms >= 20.0 {
+        assert!(md.contains("That is why this close shows four packets"), "{md}");
+    }
 }
