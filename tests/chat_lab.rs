@@ -82,6 +82,7 @@ fn chat_lab_report_matches_tshark() {
     assert!(md.contains("**ARP request**"), "{md}");
     assert!(md.contains("8 of 8 checks passed"), "{md}");
     assert_close_explained(&rows, &md);
+    assert_scaling_matches_tshark(&md, &run.dir.join("capture.pcap"));
 
     refresh_example("chat", &run.dir);
 }
@@ -96,7 +97,11 @@ fn assert_close_explained(rows: &[Vec<String>], md: &str) {
         .expect("the client's FIN")
         + 1;
     let ack = &rows[fin + 1];
-    assert_eq!(ack[col("ip.src")], "10.77.0.2", "the server answers the FIN");
+    assert_eq!(
+        ack[col("ip.src")],
+        "10.77.0.2",
+        "the server answers the FIN"
+    );
     let time = |r: &Vec<String>| r[col("frame.time_relative")].parse::<f64>().unwrap();
     let gap_ms = (time(ack) - time(&rows[fin])) * 1000.0;
     let bare = !ack[col("tcp.flags.str")].ends_with('F');
@@ -106,6 +111,65 @@ fn assert_close_explained(rows: &[Vec<String>], md: &str) {
         "gap {gap_ms} ms: {md}"
     );
     if bare && gap_ms >= 20.0 {
-        assert!(md.contains("That is why this close shows four packets"), "{md}");
+        assert!(
+            md.contains("That is why this close shows four packets"),
+            "{md}"
+        );
     }
+}
+
+/// The window-scaling paragraph under the packet table names the shift each SYN announced
+/// and one scaled window, with the numbers tshark gives for the same frames.
+fn assert_scaling_matches_tshark(md: &str, pcap: &std::path::Path) {
+    let rows = common::tshark::tshark_fields(
+        pcap,
+        &[
+            "frame.number",
+            "tcp.options.wscale.shift",
+            "tcp.window_size_value",
+            "tcp.window_size",
+        ],
+    );
+    let row = |n: &str| {
+        rows.iter()
+            .find(|r| r[0] == n)
+            .unwrap_or_else(|| panic!("frame {n}"))
+    };
+    let start = md
+        .find("### Window scaling and SACK_PERM (frames ")
+        .expect(md);
+    let text = &md[start..];
+    let text = &text[..text.find("\n\n#").unwrap_or(text.len())];
+    let frames: Vec<&str> = text["### Window scaling and SACK_PERM (frames ".len()..]
+        .split(')')
+        .next()
+        .unwrap()
+        .split(", ")
+        .collect();
+    for n in &frames {
+        let shift = &row(n)[1];
+        assert!(
+            text.contains(&format!(
+                "(frame {n}) carried the window scale option with shift {shift}: Wireshark's WS={}",
+                1u64 << shift.parse::<u32>().unwrap()
+            )),
+            "frame {n} shift {shift}: {text}"
+        );
+    }
+    let at = text
+        .find("\nFrame ")
+        .or_else(|| text.find(" Frame "))
+        .expect(text);
+    let n: String = text[at + 7..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let r = row(&n);
+    assert!(
+        text.contains(&format!(
+            "Frame {n}: Win={} in the Info column is the scaled window (`tcp.window_size`): the field on the wire (`tcp.window_size_value`) is {}",
+            r[3], r[2]
+        )),
+        "frame {n}: {r:?}: {text}"
+    );
 }

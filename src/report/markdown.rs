@@ -89,6 +89,10 @@ pub fn render_markdown(r: &Report) -> String {
         };
         md.push_str(&packet_table(&c.trace.packets, lang));
         md.push('\n');
+        let scaling = crate::analysis::window_scaling(&c.trace.packets);
+        if let Some(text) = super::scaling_text::scaling_text(&scaling, lang) {
+            let _ = writeln!(md, "{text}");
+        }
         for f in c.figures() {
             let _ = writeln!(md, "### {}\n\n![{}]({})\n", f.caption, f.caption, f.file);
         }

@@ -8,6 +8,7 @@ mod html;
 mod markdown;
 pub mod normalize;
 mod output;
+mod scaling_text;
 mod story_text;
 mod svg;
 mod websocket_csv;

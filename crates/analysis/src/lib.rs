@@ -48,6 +48,7 @@ pub mod http;
 mod info;
 mod packet;
 pub mod reassembly;
+mod scaling;
 mod seq_analysis;
 mod side;
 mod story;
@@ -67,6 +68,7 @@ pub use packet::{
     ArpInfo, IcmpInfo, IcmpQuoteInfo, IpInfo, LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions,
     UdpInfo,
 };
+pub use scaling::{ScaledWindow, SynAnnounce, WindowScaling, window_scaling};
 pub use side::Side;
 pub use story::{
     Anomaly, CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, StreamStory,
