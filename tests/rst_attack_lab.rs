@@ -78,10 +78,16 @@ fn forged_rsts_ignored_challenged_and_fatal() {
         let info = &r[col("_ws.col.info")];
         let n = &r[col("frame.number")];
         if info.contains("[TCP Retransmission]") || info.contains("[TCP Dup ACK") {
-            assert!(md.contains(&format!("- frame {n} **[TCP ")), "frame {n} unexplained: {md}");
+            assert!(
+                md.contains(&format!("- frame {n} **[TCP ")),
+                "frame {n} unexplained: {md}"
+            );
         }
         if info.contains("[RST, ACK]") {
-            assert!(md.contains(&format!("frame {n} (RST, ACK")), "frame {n} unexplained: {md}");
+            assert!(
+                md.contains(&format!("frame {n} (RST, ACK")),
+                "frame {n} unexplained: {md}"
+            );
         }
     }
     refresh_example("rst_attack", &run.dir);

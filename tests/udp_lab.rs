@@ -84,6 +84,10 @@ fn assert_nagle_only_when_merged(md: &str, pcap: &std::path::Path) {
     let held = text.contains("Nagle") || text.contains("held");
     assert_eq!(held, segs.len() < 3, "{} data segments: {text}", segs.len());
     for r in &segs {
-        assert!(text.contains(&format!("{} (Len={})", r[3], r[2])), "frame {}: {text}", r[3]);
+        assert!(
+            text.contains(&format!("{} (Len={})", r[3], r[2])),
+            "frame {}: {text}",
+            r[3]
+        );
     }
 }

@@ -280,7 +280,15 @@ fn assert_byte_totals_match_table(md: &str) {
     assert!(rows.len() >= 2, "{md}");
     let total = |col: usize| -> u64 {
         rows.iter()
-            .map(|r| r[col].rsplit("= ").next().unwrap().trim().parse::<u64>().unwrap())
+            .map(|r| {
+                r[col]
+                    .rsplit("= ")
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap()
+            })
             .sum()
     };
     let (ws, http, n) = (total(1), total(3), rows.len() as u64);
