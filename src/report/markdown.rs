@@ -290,7 +290,7 @@ pub fn packet_table<'a>(packets: impl IntoIterator<Item = &'a Packet>, lang: Lan
             "Length",
             "Info",
         ],
-        Lang::Zh => ["序号", "时间", "源地址", "目的地址", "协议", "长度", "信息"],
+        Lang::Zh => ["编号", "时间", "源地址", "目的地址", "协议", "长度", "信息"],
     }
     .iter()
     .map(|s| s.to_string())
