@@ -51,6 +51,7 @@ pub mod reassembly;
 mod scaling;
 mod seq_analysis;
 mod side;
+mod states;
 mod story;
 mod tcp;
 mod text;
@@ -70,6 +71,7 @@ pub use packet::{
 };
 pub use scaling::{ScaledWindow, SynAnnounce, WindowScaling, window_scaling};
 pub use side::Side;
+pub use states::{StateChange, Step, TcpState, tcp_states};
 pub use story::{
     Anomaly, CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, StreamStory,
     SynOptions,
