@@ -83,6 +83,7 @@ fn chat_lab_report_matches_tshark() {
     assert!(md.contains("8 of 8 checks passed"), "{md}");
     assert_close_explained(&rows, &md);
     assert_scaling_matches_tshark(&md, &run.dir.join("capture.pcap"));
+    assert_states_match_flags(&md, &run.dir.join("capture.pcap"));
 
     refresh_example("chat", &run.dir);
 }
@@ -171,5 +172,53 @@ fn assert_scaling_matches_tshark(md: &str, pcap: &std::path::Path) {
             r[3], r[2]
         )),
         "frame {n}: {r:?}: {text}"
+    );
+}
+
+/// Every TCP-state cell of the capture's packet table agrees with the flags tshark shows
+/// for that frame: handshake 1 is a bare SYN, 2 a SYN+ACK, 3 an ACK; close 1 and 3 carry
+/// FIN, close 2 and 4 are ACKs without FIN; all seven steps are there, in order.
+fn assert_states_match_flags(md: &str, pcap: &std::path::Path) {
+    let rows = common::tshark::tshark_fields(pcap, &["frame.number", "tcp.flags.str"]);
+    let flags = |n: &str| {
+        rows.iter()
+            .find(|r| r[0] == n)
+            .map(|r| r[1].clone())
+            .unwrap()
+    };
+    let table = &md[md.find("## Packets: capture.pcap").expect(md)..];
+    let mut steps = Vec::new();
+    for line in table
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.ends_with(" |"))
+    {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        let (n, state) = (cells[0], cells[cells.len() - 1]);
+        let Some((step, _)) = state.split_once(": ") else {
+            continue;
+        };
+        let f = flags(n);
+        let (syn, ack, fin) = (f.contains('S'), f.contains('A'), f.contains('F'));
+        let ok = match step {
+            "handshake 1/3" => syn && !ack,
+            "handshake 2/3" => syn && ack,
+            "handshake 3/3" | "close 2/4" | "close 4/4" => ack && !syn && !fin,
+            "close 1/4" | "close 3/4" => fin,
+            other => panic!("unexpected step {other} in {line}"),
+        };
+        assert!(ok, "frame {n} ({f}) is not {step}: {line}");
+        steps.push(step.to_string());
+    }
+    assert_eq!(
+        steps,
+        [
+            "handshake 1/3",
+            "handshake 2/3",
+            "handshake 3/3",
+            "close 1/4",
+            "close 2/4",
+            "close 3/4",
+            "close 4/4"
+        ]
     );
 }

@@ -9,13 +9,14 @@ mod markdown;
 pub mod normalize;
 mod output;
 mod scaling_text;
+mod states_text;
 mod story_text;
 mod svg;
 mod websocket_csv;
 
 pub use csv_out::write_packets_csv;
 pub use html::render_html;
-pub use markdown::{packet_table, render_markdown, table};
+pub use markdown::{packet_table, packet_table_with_states, render_markdown, table};
 pub use normalize::Normaliser;
 pub use output::{
     OutputError, StagedDir, Written, check_out_dir, default_report_dir, holds_report, reserve_dir,

@@ -100,7 +100,7 @@ struct Conn {
 }
 
 /// The state changes of every TCP segment of `packets` that changed a state, in order.
-pub fn tcp_states(packets: &[Packet]) -> Vec<StateChange> {
+pub fn tcp_states<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> Vec<StateChange> {
     let mut conns: Vec<Option<Conn>> = Vec::new();
     let mut out = Vec::new();
     for p in packets {
@@ -146,7 +146,7 @@ pub fn tcp_states(packets: &[Packet]) -> Vec<StateChange> {
             receiver_enters: None,
             step: None,
         };
-        let mut set = |c: &mut Conn, side: usize, to: TcpState, slot: &mut Option<TcpState>| {
+        let set = |c: &mut Conn, side: usize, to: TcpState, slot: &mut Option<TcpState>| {
             if c.state[side] != to {
                 c.state[side] = to;
                 *slot = Some(to);
@@ -172,10 +172,9 @@ pub fn tcp_states(packets: &[Packet]) -> Vec<StateChange> {
             }
         } else if syn {
             if from == Side::Server && c.state[me] == TcpState::Listen {
+                // The client is ESTABLISHED once it sends the third segment, which proves it
+                // took this SYN-ACK (a crafted SYN's sender may have no connection at all).
                 set(c, me, TcpState::SynRcvd, &mut change.sender_enters);
-                if c.state[peer] == TcpState::SynSent && t.ack_raw == c.client_isn.wrapping_add(1) {
-                    set(c, peer, TcpState::Established, &mut change.receiver_enters);
-                }
                 change.step = Some(Step::Handshake(2));
             }
         } else if fin {
@@ -225,8 +224,8 @@ pub fn tcp_states(packets: &[Packet]) -> Vec<StateChange> {
                 }
                 _ => {}
             }
-        } else if ack && c.state[peer] == TcpState::SynRcvd && c.state[me] == TcpState::Established
-        {
+        } else if ack && c.state[peer] == TcpState::SynRcvd && c.state[me] == TcpState::SynSent {
+            set(c, me, TcpState::Established, &mut change.sender_enters);
             set(c, peer, TcpState::Established, &mut change.receiver_enters);
             change.step = Some(Step::Handshake(3));
         }
@@ -327,8 +326,13 @@ mod tests {
             states(&f),
             [
                 (1, Some("SYN-SENT"), None, Some(Handshake(1))),
-                (2, Some("SYN-RCVD"), Some("ESTABLISHED"), Some(Handshake(2))),
-                (3, None, Some("ESTABLISHED"), Some(Handshake(3))),
+                (2, Some("SYN-RCVD"), None, Some(Handshake(2))),
+                (
+                    3,
+                    Some("ESTABLISHED"),
+                    Some("ESTABLISHED"),
+                    Some(Handshake(3))
+                ),
                 (6, Some("FIN-WAIT-1"), Some("CLOSE-WAIT"), Some(Close(1))),
                 (7, None, Some("FIN-WAIT-2"), Some(Close(2))),
                 (8, Some("LAST-ACK"), Some("TIME-WAIT"), Some(Close(3))),
