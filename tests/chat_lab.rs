@@ -19,7 +19,7 @@ fn chat_lab_report_matches_tshark() {
     let run = run_lab("labs/chat.rhai", &["--student", "20215120807 Li Yihang"]);
     assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
     assert!(
-        run.text().contains("8 of 8 checks passed"),
+        run.text().contains("9 of 9 checks passed"),
         "{}",
         run.text()
     );
@@ -80,7 +80,7 @@ fn chat_lab_report_matches_tshark() {
     assert!(md.contains("**ack 40 = 1 + 39**"), "{md}");
     assert!(md.contains("ack 1 = client seq 0 + 1"), "{md}");
     assert!(md.contains("**ARP request**"), "{md}");
-    assert!(md.contains("8 of 8 checks passed"), "{md}");
+    assert!(md.contains("9 of 9 checks passed"), "{md}");
     assert_close_explained(&rows, &md);
     assert_scaling_matches_tshark(&md, &run.dir.join("capture.pcap"));
     assert_states_match_flags(&md, &run.dir.join("capture.pcap"));

@@ -418,6 +418,14 @@ mod net_module {
         c.set_linger(Some(secs)).map_err(throw_sock)
     }
 
+    /// The kernel's TCP state of this socket now, by RFC 9293's name ("ESTABLISHED",
+    /// "CLOSE-WAIT", ...; Linux's TCP_INFO): sampled during the run, it confirms the states
+    /// the capture shows. Throws once the socket is closed.
+    #[rhai_fn(get = "state", return_raw)]
+    pub fn state(c: &mut TcpConn) -> ApiResult<String> {
+        crate::session::tcp_state(c).map_err(throw_sock)
+    }
+
     /// TCP_NODELAY: `nodelay(true)` turns Nagle's algorithm off.
     #[rhai_fn(return_raw)]
     pub fn nodelay(c: &mut TcpConn, on: bool) -> ApiResult<()> {

@@ -453,6 +453,21 @@ impl TcpConn {
         })
     }
 
+    /// Reads something of the kernel's socket with `read` (e.g. its TCP state, which only
+    /// some systems expose): the connection's descriptor, while it is open.
+    #[cfg(unix)]
+    pub fn read_kernel<T>(
+        &self,
+        op: &str,
+        read: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> std::io::Result<T>,
+    ) -> SockResult<T> {
+        use std::os::fd::AsFd;
+        let ctx = self.context();
+        self.with_socket(op, |s| {
+            read(s.as_fd()).map_err(|e| SockError::from_io(op, &e, &ctx))
+        })
+    }
+
     /// Sets TCP_NODELAY (Nagle off when true).
     pub fn set_nodelay(&self, on: bool) -> SockResult<()> {
         let ctx = self.context();
