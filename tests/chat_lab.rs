@@ -84,6 +84,7 @@ fn chat_lab_report_matches_tshark() {
     assert_close_explained(&rows, &md);
     assert_scaling_matches_tshark(&md, &run.dir.join("capture.pcap"));
     assert_states_match_flags(&md, &run.dir.join("capture.pcap"));
+    assert_header_fields_match_tshark(&md, &run.dir.join("capture.pcap"));
 
     refresh_example("chat", &run.dir);
 }
@@ -220,5 +221,55 @@ fn assert_states_match_flags(md: &str, pcap: &std::path::Path) {
             "close 3/4",
             "close 4/4"
         ]
+    );
+}
+
+/// Every value of the two header-field tables equals what tshark prints for the same
+/// Wireshark field of the same frame, and both checksums are said to be correct.
+fn assert_header_fields_match_tshark(md: &str, pcap: &std::path::Path) {
+    let start = md.find("## Header fields, one by one").expect(md);
+    let part = &md[start..];
+    let part = &part[..part[3..].find("\n## ").map_or(part.len(), |i| i + 3)];
+    let mut frame = String::new();
+    let mut checked = 0;
+    let mut tables = 0;
+    for line in part.lines() {
+        if let Some(rest) = line.strip_prefix("Frame ") {
+            frame = rest.chars().take_while(char::is_ascii_digit).collect();
+            continue;
+        }
+        if line.starts_with("| Field |") {
+            tables += 1;
+        }
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        if cells.len() != 6 || !cells[5].starts_with('`') {
+            continue;
+        }
+        let field = cells[5].trim_matches('`');
+        if field == "tcp.option_kind" {
+            continue; // one value per option: several in tshark's column
+        }
+        let rows = common::tshark::tshark_fields_with(
+            pcap,
+            &["frame.number", field],
+            &["-Y", &format!("frame.number == {frame}")],
+        );
+        let want = rows
+            .iter()
+            .find(|r| r[0] == frame)
+            .map(|r| r[1].clone())
+            .unwrap();
+        assert_eq!(cells[3], want, "frame {frame} {field}: {line}");
+        if field.ends_with("checksum") {
+            assert!(cells[4].ends_with("equal: correct"), "{line}");
+        }
+        checked += 1;
+    }
+    assert_eq!(tables, 2, "{part}");
+    assert!(checked >= 40, "{checked} fields checked: {part}");
+    assert!(
+        part.contains("| Control bits: CWR ECE | URG ACK PSH RST SYN FIN |")
+            || part.contains("00 010010"),
+        "{part}"
     );
 }

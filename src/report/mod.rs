@@ -4,6 +4,7 @@
 //! into a directory (report.md, packets.csv, capture.pcap) atomically, never overwriting.
 
 mod csv_out;
+mod header_text;
 mod html;
 mod markdown;
 pub mod normalize;
@@ -15,6 +16,7 @@ mod svg;
 mod websocket_csv;
 
 pub use csv_out::write_packets_csv;
+pub use header_text::{header_columns, header_rows};
 pub use html::render_html;
 pub use markdown::{packet_table, packet_table_with_states, render_markdown, table};
 pub use normalize::Normaliser;

@@ -44,6 +44,7 @@ mod echo;
 mod fields;
 mod follow;
 mod fxhash;
+mod header_fields;
 pub mod http;
 mod info;
 mod packet;
@@ -64,6 +65,9 @@ use std::net::SocketAddr;
 pub use defrag::Reassembled;
 pub use fields::{CSV_FIELDS, Field, SUPPORTED_FIELDS};
 pub use follow::{Chunk, Follow, follow_text};
+pub use header_fields::{
+    Extra, FieldKey, HeaderField, header_fields, ipv4_checksum, pseudo_header, tcp_checksum,
+};
 pub use info::{ip_proto_name, write_columns};
 pub use packet::{
     ArpInfo, IcmpInfo, IcmpQuoteInfo, IpInfo, LinkInfo, Packet, RawFrame, TcpInfo, TcpOptions,
@@ -373,6 +377,9 @@ fn ip_info(ip: &wire::IpRepr) -> IpInfo {
         src: ip.src,
         dst: ip.dst,
         ttl: ip.ttl,
+        tos: ip.tos,
+        checksum: ip.checksum,
+        rf: ip.rf,
         id: ip.id,
         df: ip.df,
         mf: ip.mf,

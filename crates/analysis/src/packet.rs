@@ -77,6 +77,12 @@ pub struct IpInfo {
     pub dst: IpAddr,
     /// TTL or hop limit.
     pub ttl: u8,
+    /// IPv4 type of service (DSCP and ECN) or IPv6 traffic class.
+    pub tos: u8,
+    /// IPv4 header checksum (0 for IPv6).
+    pub checksum: u16,
+    /// IPv4 reserved flag bit.
+    pub rf: bool,
     /// IPv4 identification.
     pub id: u16,
     /// Don't Fragment.
