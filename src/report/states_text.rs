@@ -60,8 +60,13 @@ pub fn change_cell(c: &StateChange, lang: Lang) -> String {
         ));
     }
     if let Some(s) = c.receiver_enters {
+        let on_receipt = match (c.rst, lang) {
+            (true, Lang::En) => " on receipt",
+            (true, Lang::Zh) => "收到后",
+            (false, _) => "",
+        };
         parts.push(format!(
-            "{} → {}",
+            "{}{on_receipt} → {}",
             side_name(c.sender.peer(), lang),
             state_name(s, lang)
         ));
@@ -86,6 +91,7 @@ mod tests {
             sender_enters: Some(TcpState::FinWait1),
             receiver_enters: Some(TcpState::CloseWait),
             step: Some(Step::Close(1)),
+            rst: false,
         };
         assert_eq!(
             change_cell(&c, Lang::En),

@@ -85,6 +85,7 @@ impl Describe for RstCause {
                     "closed with received data still unread (or an abortive close)"
                 }
                 RstCause::DataAfterClose => "data arrived after this end had closed",
+                RstCause::Timeout => "timeout: keep-alive probes went unanswered",
                 RstCause::Unknown => "unknown",
             },
             Lang::Zh => match self {
@@ -92,6 +93,7 @@ impl Describe for RstCause {
                 RstCause::AbortiveClose => "异常关闭（SO_LINGER 超时为 0）",
                 RstCause::UnreadData => "关闭时仍有未读数据（或异常关闭）",
                 RstCause::DataAfterClose => "对方关闭后仍发送数据",
+                RstCause::Timeout => "超时：保活探测没有得到回答",
                 RstCause::Unknown => "未知",
             },
         }

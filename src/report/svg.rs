@@ -133,7 +133,8 @@ pub fn flow_graph(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String
             let from_client = c.sender == crate::analysis::Side::Client;
             let ends = [
                 (from_client, c.sender_enters),
-                (!from_client, c.receiver_enters),
+                // A RST's receiver closes only if it arrives, which one capture cannot show.
+                (!from_client, c.receiver_enters.filter(|_| !c.rst)),
             ];
             for (client, state) in ends {
                 let Some(state) = state else { continue };

@@ -302,7 +302,7 @@ mod packet_module {
     }
 
     /// Each RST as `#{frame, from, cause}`; cause is "closed port", "abortive close",
-    /// "unread data", "data after close" or "unknown".
+    /// "unread data", "data after close", "timeout" or "unknown".
     #[rhai_fn(get = "rst_causes", pure)]
     pub fn rst_causes(s: &mut TcpStream) -> Array {
         let Some(st) = s.story() else {

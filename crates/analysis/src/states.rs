@@ -82,6 +82,9 @@ pub struct StateChange {
     pub receiver_enters: Option<TcpState>,
     /// Its place in the handshake or the close, if it has one.
     pub step: Option<Step>,
+    /// True for a RST: its receiver closes on receipt, which a capture at one point of
+    /// the path cannot see (a firewall may drop it on the way).
+    pub rst: bool,
 }
 
 /// One stream's ends as the machine tracks them.
@@ -145,6 +148,7 @@ pub fn tcp_states<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> Vec<Stat
             sender_enters: None,
             receiver_enters: None,
             step: None,
+            rst,
         };
         let set = |c: &mut Conn, side: usize, to: TcpState, slot: &mut Option<TcpState>| {
             if c.state[side] != to {
