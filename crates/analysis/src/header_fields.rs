@@ -118,7 +118,7 @@ pub fn ipv4_checksum(p: &Packet) -> Option<u16> {
         0x4500 | u16::from(ip.tos),
         ip.total_len,
         ip.id,
-        flags | ip.frag_offset / 8,
+        flags | (ip.frag_offset / 8),
         u16::from(ip.ttl) << 8 | u16::from(ip.protocol),
         0,
     ];

@@ -119,7 +119,7 @@ pub fn tcp_states<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> Vec<Stat
         let fin = t.flags.contains(TcpFlags::FIN);
         let rst = t.flags.contains(TcpFlags::RST);
         if conns[i].is_none() {
-            if !(syn && !ack) {
+            if !syn || ack {
                 continue;
             }
             conns[i] = Some(Conn {
@@ -281,14 +281,15 @@ mod tests {
         }
     }
 
-    fn states(
-        frames: &[RawFrame],
-    ) -> Vec<(
+    /// (frame, sender enters, receiver enters, step) of one change.
+    type Row = (
         u64,
         Option<&'static str>,
         Option<&'static str>,
         Option<Step>,
-    )> {
+    );
+
+    fn states(frames: &[RawFrame]) -> Vec<Row> {
         let t = Trace::analyze(LinkType::Ethernet, frames.iter());
         tcp_states(&t.packets)
             .into_iter()
