@@ -19,7 +19,7 @@ fn rst_lab_shows_each_cause_and_error() {
     let run = run_lab("labs/rst.rhai", &["--student", "20215120807 Li Yihang"]);
     assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
     assert!(
-        run.text().contains("31 of 31 checks passed"),
+        run.text().contains("32 of 32 checks passed"),
         "{}",
         run.text()
     );
