@@ -16,7 +16,8 @@
 //!   writes exactly its golden files: a real change to the lab or to labrun still fails.
 //!
 //! Every Chinese report is also searched for English sentences left untranslated
-//! (`common::english`): the test lists them.
+//! (`common::english`) and for words the glossary replaces (docs/glossary-zh.md, "Replaced
+//! words"): the test lists them.
 //!
 //! The labs run in two worker threads; a lab's languages run one after the other, never
 //! two runs of the same lab at once (they would clash on loopback ports).
@@ -263,6 +264,13 @@ fn check_run(lab: &str, lang: &str, dir: &Path, extra: &str, update: bool, hint:
             ));
         }
     }
+    if lang != "en" {
+        for word in replaced_words_in(&run.read("report.md")) {
+            outcome.failures.push(format!(
+                "the Chinese report of labs/{lab}.rhai uses {word} (docs/glossary-zh.md)"
+            ));
+        }
+    }
     for file in ["report.md", "report.html"] {
         let golden_path: PathBuf = dir.join(golden_name(file, lang));
         let actual = run.read(file);
@@ -295,6 +303,69 @@ fn check_run(lab: &str, lang: &str, dir: &Path, extra: &str, update: bool, hint:
         ));
     }
     outcome
+}
+
+/// The glossary's replaced words: (wrong, right) from the "Replaced words" table of
+/// docs/glossary-zh.md, each cell's backticked words (`\|` standing for `|`).
+fn replaced_words() -> Vec<(String, String)> {
+    let text =
+        std::fs::read_to_string(root().join("docs/glossary-zh.md")).expect("docs/glossary-zh.md");
+    let section = text
+        .split("\n## Replaced words")
+        .nth(1)
+        .expect("a \"Replaced words\" section in docs/glossary-zh.md");
+    let ticked = |cell: &str| -> Vec<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|w| w.replace("\\|", "|"))
+            .collect()
+    };
+    let mut words = Vec::new();
+    for line in section.lines().filter(|l| l.starts_with("| `")) {
+        // Split on the pipes that are not escaped.
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let right = ticked(cells[1]).join(" / ");
+        for wrong in ticked(cells[0]) {
+            words.push((wrong, right.clone()));
+        }
+    }
+    assert!(words.len() > 5, "the glossary's replaced words: {words:?}");
+    words
+}
+
+/// Each replaced word `markdown` contains, as "`wrong` (line n; write `right`)".
+fn replaced_words_in(markdown: &str) -> Vec<String> {
+    let words = replaced_words();
+    let mut found = Vec::new();
+    for (n, line) in markdown.lines().enumerate() {
+        for (wrong, right) in &words {
+            if line.contains(wrong.as_str()) {
+                found.push(format!("`{wrong}` (line {}; write `{right}`)", n + 1));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn chinese_golden_reports_use_the_glossary() {
+    let mut failures = Vec::new();
+    for lab in shipped_labs() {
+        let path = root().join("tests/golden").join(&lab).join("report.zh.md");
+        let Ok(md) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        for word in replaced_words_in(&md) {
+            failures.push(format!("{}: {word}", path.display()));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    // The check itself finds a replaced word.
+    assert_eq!(
+        replaced_words_in("| 序号 | 时间 | 源地址 |\n挑战 ACK").len(),
+        2
+    );
 }
 
 #[test]

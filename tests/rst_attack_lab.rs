@@ -69,5 +69,26 @@ fn forged_rsts_ignored_challenged_and_fatal() {
     let md = run.read("report.md");
     assert!(md.contains("dead: recv → ECONNRESET"), "{md}");
     assert!(md.contains("challenge ACK"), "{md}");
+    // A RST is answered here (the challenge ACK): the report must not say nothing answers one.
+    assert!(!md.contains("nothing answers a RST"), "{md}");
+    assert!(md.contains("never answered with a RST"), "{md}");
+    // Every frame Wireshark labels a retransmission or a duplicate ACK is explained, and so
+    // is the real server's own RST after the attack.
+    for r in &rows[1..] {
+        let info = &r[col("_ws.col.info")];
+        let n = &r[col("frame.number")];
+        if info.contains("[TCP Retransmission]") || info.contains("[TCP Dup ACK") {
+            assert!(
+                md.contains(&format!("- frame {n} **[TCP ")),
+                "frame {n} unexplained: {md}"
+            );
+        }
+        if info.contains("[RST, ACK]") {
+            assert!(
+                md.contains(&format!("frame {n} (RST, ACK")),
+                "frame {n} unexplained: {md}"
+            );
+        }
+    }
     refresh_example("rst_attack", &run.dir);
 }

@@ -19,7 +19,7 @@ fn rst_lab_shows_each_cause_and_error() {
     let run = run_lab("labs/rst.rhai", &["--student", "20215120807 Li Yihang"]);
     assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
     assert!(
-        run.text().contains("26 of 26 checks passed"),
+        run.text().contains("32 of 32 checks passed"),
         "{}",
         run.text()
     );
@@ -47,8 +47,9 @@ fn rst_lab_shows_each_cause_and_error() {
             (server.clone(), "1".into()),
             (server.clone(), "1".into()),
             (server, "0".into()),
+            ("10.77.0.1".to_string(), "1".into()),
         ],
-        "the four RSTs: {rsts:?}"
+        "the five RSTs: {rsts:?}"
     );
     let md = run.read("report.md");
     for want in [
@@ -57,7 +58,27 @@ fn rst_lab_shows_each_cause_and_error() {
         "abortive close | ECONNRESET |",
         "unread data | ECONNRESET |",
         "data after close | EPIPE |",
+        // The manual's timeout cause: keepalive gives up, RST from the client, ETIMEDOUT.
+        "| 5 | Timeout: keepalive gives up |",
+        "| client | yes | timeout | ETIMEDOUT |",
+        "[TCP Keep-Alive]",
         "No RST: 0 captured",
+    ] {
+        assert!(md.contains(want), "missing `{want}` in\n{md}");
+    }
+    // A RST is never answered with a RST, but it may be answered (RFC 5961's challenge
+    // ACK): the report must not claim that nothing ever answers one.
+    for wrong in ["TCP never does", "Nothing answers a RST", "the four causes"] {
+        assert!(!md.contains(wrong), "`{wrong}` in\n{md}");
+    }
+    for want in [
+        "never answered with a RST",
+        // Case 1: Seq=1 in the Info column beside raw seq 0 is explained.
+        "shows Seq=1 although the field on the wire is 0",
+        // Cases 2-4: the receiver accepted an exact RST.
+        "exactly the next one the client expected",
+        // Case 4: the closer is in FIN-WAIT-2, not TIME-WAIT.
+        "moved the server to **FIN-WAIT-2**",
     ] {
         assert!(md.contains(want), "missing `{want}` in\n{md}");
     }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::lab::{assert_csv_matches_tshark, capture_pairs, col, refresh_example, run_lab};
+use common::tshark::tshark_fields;
 
 #[test]
 fn udp_lab_shows_fragments_and_port_unreachable() {
@@ -57,5 +58,36 @@ fn udp_lab_shows_fragments_and_port_unreachable() {
         "{md}"
     );
     assert!(md.contains("ECONNREFUSED"), "{md}");
+    assert_nagle_only_when_merged(&md, &run.dir.join("capture-tcp.pcap"));
     refresh_example("udp", &run.dir);
+}
+
+/// The report's section titled `title` (up to the next `## `).
+fn section<'a>(md: &'a str, title: &str) -> &'a str {
+    let start = md
+        .find(&format!("## {title}\n"))
+        .unwrap_or_else(|| panic!("no section {title}: {md}"));
+    let rest = &md[start + 3..];
+    &md[start..start + 3 + rest.find("\n## ").unwrap_or(rest.len())]
+}
+
+/// The message-boundaries section speaks of data held back (Nagle) only when tshark sees
+/// fewer client data segments than the three sends on the second TCP connection, and
+/// otherwise names each segment.
+fn assert_nagle_only_when_merged(md: &str, pcap: &std::path::Path) {
+    let rows = tshark_fields(pcap, &["tcp.stream", "ip.src", "tcp.len", "frame.number"]);
+    let segs: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[0] == "1" && r[1] == "10.77.0.1" && r[2] != "0")
+        .collect();
+    let text = section(md, "Message boundaries");
+    let held = text.contains("Nagle") || text.contains("held");
+    assert_eq!(held, segs.len() < 3, "{} data segments: {text}", segs.len());
+    for r in &segs {
+        assert!(
+            text.contains(&format!("{} (Len={})", r[3], r[2])),
+            "frame {}: {text}",
+            r[3]
+        );
+    }
 }

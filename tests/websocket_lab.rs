@@ -229,6 +229,7 @@ fn websocket_lab_with_labruns_own_client() {
     let md = run.read("report.md");
     assert!(md.contains("the **server ends in TIME_WAIT**"), "{md}");
     assert!(md.contains("The client sent the first close frame"), "{md}");
+    assert_byte_totals_match_table(&md);
 }
 
 #[test]
@@ -265,4 +266,37 @@ fn websocket_lab_with_headless_chromium() {
         "{md}"
     );
     refresh_example("websocket", &run.dir);
+}
+
+/// The bytes sentence of the WebSocket/HTTP comparison says "in total" for the sums of the
+/// table's rows (not "per message"), and gives the per-message average from the same rows.
+fn assert_byte_totals_match_table(md: &str) {
+    assert!(!md.contains("per message here"), "{md}");
+    let rows: Vec<Vec<&str>> = md
+        .lines()
+        .filter(|l| l.contains(" there and back |"))
+        .map(|l| l.split(" | ").collect())
+        .collect();
+    assert!(rows.len() >= 2, "{md}");
+    let total = |col: usize| -> u64 {
+        rows.iter()
+            .map(|r| {
+                r[col]
+                    .rsplit("= ")
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap()
+            })
+            .sum()
+    };
+    let (ws, http, n) = (total(1), total(3), rows.len() as u64);
+    let want = format!(
+        "for these {n} messages there and back, {http} bytes of HTTP against {ws} bytes of \
+         WebSocket frames in total, on average {} against {} bytes per message",
+        http / n,
+        ws / n
+    );
+    assert!(md.contains(&want), "missing `{want}` in {md}");
 }

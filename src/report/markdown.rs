@@ -3,7 +3,9 @@
 use super::{Block, CaptureRecord, Report};
 use crate::analysis::Packet;
 use crate::i18n::Lang;
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// Renders the whole report as Markdown.
 pub fn render_markdown(r: &Report) -> String {
@@ -87,8 +89,13 @@ pub fn render_markdown(r: &Report) -> String {
             Lang::En => writeln!(md, "## Packets: {} ({n} frames)\n", c.pcap_file()),
             Lang::Zh => writeln!(md, "## 分组：{}（{n} 帧）\n", c.pcap_file()),
         };
-        md.push_str(&packet_table(&c.trace.packets, lang));
+        let states = state_cells(&c.trace.packets, lang);
+        md.push_str(&packet_table_with_states(&c.trace.packets, &states, lang));
         md.push('\n');
+        let scaling = crate::analysis::window_scaling(&c.trace.packets);
+        if let Some(text) = super::scaling_text::scaling_text(&scaling, lang) {
+            let _ = writeln!(md, "{text}");
+        }
         for f in c.figures() {
             let _ = writeln!(md, "### {}\n\n![{}]({})\n", f.caption, f.caption, f.file);
         }
@@ -165,7 +172,18 @@ fn render_blocks(md: &mut String, blocks: &[Block], lang: Lang) {
                 md.push('\n');
             }
             Block::Packets(list) => {
-                let table = packet_table(list.iter().filter_map(|(t, i)| t.packets.get(*i)), lang);
+                // The states come from the whole trace: a table of the close alone still
+                // knows the handshake that opened the connection.
+                let mut states = HashMap::new();
+                let mut seen: Vec<*const crate::analysis::Trace> = Vec::new();
+                for (t, _) in list {
+                    if !seen.contains(&Arc::as_ptr(t)) {
+                        seen.push(Arc::as_ptr(t));
+                        states.extend(state_cells(&t.packets, lang));
+                    }
+                }
+                let packets = list.iter().filter_map(|(t, i)| t.packets.get(*i));
+                let table = packet_table_with_states(packets, &states, lang);
                 let _ = writeln!(md, "{}\n", table.trim_end());
             }
         }
@@ -232,10 +250,30 @@ fn render_checks(md: &mut String, r: &Report) {
     };
 }
 
+/// The TCP-state cell of every frame of `packets` (a whole trace) whose segment changed a
+/// state, by frame number.
+fn state_cells(packets: &[Packet], lang: Lang) -> HashMap<u64, String> {
+    crate::analysis::tcp_states(packets)
+        .iter()
+        .map(|c| (c.frame, super::states_text::change_cell(c, lang)))
+        .collect()
+}
+
 /// A Wireshark-like packet list: No., Time, Source, Destination, Protocol, Length, Info
 /// (the column names as Wireshark's Chinese interface shows them with `Lang::Zh`; the Info
 /// column is Wireshark's own, which is English in every language).
 pub fn packet_table<'a>(packets: impl IntoIterator<Item = &'a Packet>, lang: Lang) -> String {
+    packet_table_with_states(packets, &HashMap::new(), lang)
+}
+
+/// [`packet_table`] with a last column, "TCP states", holding `states`' cell of each frame
+/// (the step of the handshake or close and the state each end enters); the column is left
+/// out when no row has one.
+pub fn packet_table_with_states<'a>(
+    packets: impl IntoIterator<Item = &'a Packet>,
+    states: &HashMap<u64, String>,
+    lang: Lang,
+) -> String {
     let f = |p: &Packet, name: &str| p.field(name).unwrap_or_default();
     let endpoint = |p: &Packet, ip: &str, ip6: &str, tcp: &str, udp: &str| {
         let eth = if ip.ends_with("src") {
@@ -273,9 +311,11 @@ pub fn packet_table<'a>(packets: impl IntoIterator<Item = &'a Packet>, lang: Lan
                 f(p, "_ws.col.protocol"),
                 f(p, "frame.len"),
                 f(p, "_ws.col.info"),
+                states.get(&p.number).cloned().unwrap_or_default(),
             ]
         })
         .collect();
+    let with_states = rows.iter().any(|r| !r[7].is_empty());
     let headers: Vec<String> = match lang {
         Lang::En => [
             "No.",
@@ -286,11 +326,23 @@ pub fn packet_table<'a>(packets: impl IntoIterator<Item = &'a Packet>, lang: Lan
             "Length",
             "Info",
         ],
-        Lang::Zh => ["序号", "时间", "源地址", "目的地址", "协议", "长度", "信息"],
+        Lang::Zh => ["编号", "时间", "源地址", "目的地址", "协议", "长度", "信息"],
     }
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if with_states {
+        let mut headers = headers;
+        headers.push(lang.pick("TCP states", "TCP 状态").to_string());
+        return table(&headers, &rows);
+    }
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|mut r| {
+            r.pop();
+            r
+        })
+        .collect();
     table(&headers, &rows)
 }
 

@@ -4,17 +4,21 @@
 //! into a directory (report.md, packets.csv, capture.pcap) atomically, never overwriting.
 
 mod csv_out;
+mod header_text;
 mod html;
 mod markdown;
 pub mod normalize;
 mod output;
+mod scaling_text;
+mod states_text;
 mod story_text;
 mod svg;
 mod websocket_csv;
 
 pub use csv_out::write_packets_csv;
+pub use header_text::{header_columns, header_rows};
 pub use html::render_html;
-pub use markdown::{packet_table, render_markdown, table};
+pub use markdown::{packet_table, packet_table_with_states, render_markdown, table};
 pub use normalize::Normaliser;
 pub use output::{
     OutputError, StagedDir, Written, check_out_dir, default_report_dir, holds_report, reserve_dir,

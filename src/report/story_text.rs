@@ -85,13 +85,15 @@ impl Describe for RstCause {
                     "closed with received data still unread (or an abortive close)"
                 }
                 RstCause::DataAfterClose => "data arrived after this end had closed",
+                RstCause::Timeout => "timeout: keep-alive probes went unanswered",
                 RstCause::Unknown => "unknown",
             },
             Lang::Zh => match self {
                 RstCause::ClosedPort => "连接被拒绝：该端口上没有进程监听",
                 RstCause::AbortiveClose => "异常关闭（SO_LINGER 超时为 0）",
-                RstCause::UnreadData => "关闭时收到的数据尚未读取（或异常关闭）",
-                RstCause::DataAfterClose => "本端关闭之后又收到了数据",
+                RstCause::UnreadData => "关闭时仍有未读数据（或异常关闭）",
+                RstCause::DataAfterClose => "对方关闭后仍发送数据",
+                RstCause::Timeout => "超时：保活探测没有得到回答",
                 RstCause::Unknown => "未知",
             },
         }
@@ -118,12 +120,12 @@ impl Describe for Anomaly {
             },
             Lang::Zh => match self {
                 Anomaly::Retransmission => "重传",
-                Anomaly::FastRetransmission => "快速重传",
+                Anomaly::FastRetransmission => "快重传",
                 Anomaly::SpuriousRetransmission => "虚假重传",
                 Anomaly::OutOfOrder => "乱序",
                 Anomaly::PreviousSegmentNotCaptured => "前一报文段未抓到",
                 Anomaly::AckedUnseenSegment => "确认了未抓到的报文段",
-                Anomaly::DuplicateAck => "重复 ACK",
+                Anomaly::DuplicateAck => "重复确认",
                 Anomaly::ZeroWindow => "零窗口",
                 Anomaly::ZeroWindowProbe => "零窗口探测",
                 Anomaly::KeepAlive => "保活",

@@ -124,9 +124,42 @@ pub fn flow_graph(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String
         r##"<text x="8" y="48" fill="#5f6368">{}</text>"##,
         lang.pick("time (s)", "时间 (s)")
     );
+    // The state each end enters, written beside its lifeline (client left, server right).
+    let changes = crate::analysis::tcp_states(packets.iter().copied());
     for (k, p) in packets.iter().enumerate() {
         let Some(t) = &p.tcp else { continue };
         let y = TOP + ROW * k as i32 + 8;
+        if let Some(c) = changes.iter().find(|c| c.frame == p.number) {
+            let from_client = c.sender == crate::analysis::Side::Client;
+            let ends = [
+                (from_client, c.sender_enters),
+                // A RST's receiver closes only if it arrives, which one capture cannot show.
+                (!from_client, c.receiver_enters.filter(|_| !c.rst)),
+            ];
+            for (client, state) in ends {
+                let Some(state) = state else { continue };
+                let (x, anchor) = if client {
+                    (xc - 6, "end")
+                } else {
+                    (xs + 6, "start")
+                };
+                let _ = write!(
+                    svg,
+                    r##"<text x="{x}" y="{}" text-anchor="{anchor}" font-size="9" fill="#7b1fa2">{}</text>"##,
+                    y + 12,
+                    esc(&super::states_text::state_name(state, lang))
+                );
+            }
+            if let Some(step) = c.step {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{}" y="{}" text-anchor="middle" font-size="9" fill="#7b1fa2">{}</text>"##,
+                    (xc + xs) / 2,
+                    y + 12,
+                    esc(&super::states_text::step_name(step, lang))
+                );
+            }
+        }
         let from_client = p.ip.as_ref().is_some_and(|ip| ip.src == stream.client.ip())
             && t.src_port == stream.client.port();
         let (x1, x2) = if from_client { (xc, xs) } else { (xs, xc) };
@@ -155,14 +188,13 @@ pub fn flow_graph(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String
         let _ = write!(label, " len={}", t.len);
         let _ = write!(
             svg,
-            r##"<text x="{}" y="{}" text-anchor="middle" fill="{color}">{}</text><text x="8" y="{}" fill="#5f6368">{:.6}</text><text x="{}" y="{}" fill="#5f6368">#{}</text>"##,
+            r##"<text x="{}" y="{}" text-anchor="middle" fill="{color}">{}</text><text x="8" y="{}" fill="#5f6368">{:.6}</text><text x="8" y="{}" fill="#5f6368">#{}</text>"##,
             (xc + xs) / 2,
             y - 4,
             esc(&label),
-            y + 4,
+            y + 2,
             p.time_relative as f64 / 1e9,
-            W - 120,
-            y + 4,
+            y + 13,
             p.number
         );
     }

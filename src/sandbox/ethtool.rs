@@ -4,7 +4,9 @@
 //! receive-coalescing feature is cleared in one `ETHTOOL_SFEATURES` request (what
 //! `ethtool -K dev tso off gso off gro off` does, including newer TSO flavours such as
 //! `tx-tcp-accecn-segmentation` that the old single-value requests miss), and TSO, GSO and
-//! GRO are read back to confirm.
+//! GRO are read back to confirm. Transmit checksum offload goes too (`ethtool -K dev tx
+//! off`): with it a veth passes segments on with only the pseudo-header's sum in the TCP
+//! checksum field, and a capture would show checksums no receiver ever checks.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -146,7 +148,7 @@ impl EthtoolSocket {
 
 /// True for the features "offloads off" clears.
 fn is_offload(name: &str) -> bool {
-    name.ends_with("-segmentation") || ALSO_OFF.contains(&name)
+    name.ends_with("-segmentation") || name.starts_with("tx-checksum") || ALSO_OFF.contains(&name)
 }
 
 /// Switches TSO, GSO and GRO (and the other segmentation and coalescing features) off on
@@ -183,6 +185,7 @@ mod tests {
             "tx-tcp6-segmentation",
             "tx-generic-segmentation",
             "rx-gro",
+            "tx-checksum-ip-generic",
         ] {
             assert!(is_offload(name), "{name}");
         }

@@ -29,6 +29,7 @@ mod netns;
 mod nftables;
 mod privilege;
 mod rendezvous;
+mod tcp_info;
 
 pub use netns::Netns;
 pub use nftables::nft;
@@ -36,6 +37,7 @@ pub use privilege::{Privilege, ensure_privileges, prepare_process};
 pub use rendezvous::{
     Published, SharedHost, join, joined_hosts, own_rendezvous_path, publish, rendezvous_path,
 };
+pub use tcp_info::tcp_state;
 
 use crate::analysis::fmt_mac;
 use netlink::{LinkSpec, NetlinkFailure, Rtnl, ifindex};

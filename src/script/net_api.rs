@@ -427,6 +427,41 @@ mod net_module {
         c.set_linger(Some(secs)).map_err(throw_sock)
     }
 
+    /// The kernel's TCP state of this socket now, by RFC 9293's name ("ESTABLISHED",
+    /// "CLOSE-WAIT", ...; Linux's TCP_INFO): sampled during the run, it confirms the states
+    /// the capture shows. Throws once the socket is closed.
+    #[rhai_fn(get = "state", return_raw)]
+    pub fn state(c: &mut TcpConn) -> ApiResult<String> {
+        crate::session::tcp_state(c).map_err(throw_sock)
+    }
+
+    /// Keepalive: a probe after `idle_secs` seconds without traffic, then one every
+    /// `interval_secs`; after `count` unanswered probes the kernel gives the connection up,
+    /// resets it, and the next call fails with ETIMEDOUT. Each at least 1, at most 3600.
+    #[rhai_fn(return_raw)]
+    pub fn keepalive(
+        c: &mut TcpConn,
+        idle_secs: INT,
+        interval_secs: INT,
+        count: INT,
+    ) -> ApiResult<()> {
+        let check = |v: INT, what: &str| {
+            u64::try_from(v)
+                .ok()
+                .filter(|v| (1..=3600).contains(v))
+                .ok_or_else(|| api_error("keepalive", format!("{what} must be 1..=3600")))
+        };
+        let idle = check(idle_secs, "idle_secs")?;
+        let interval = check(interval_secs, "interval_secs")?;
+        let count = check(count, "count")?;
+        c.set_keepalive(
+            std::time::Duration::from_secs(idle),
+            std::time::Duration::from_secs(interval),
+            count as u32,
+        )
+        .map_err(throw_sock)
+    }
+
     /// TCP_NODELAY: `nodelay(true)` turns Nagle's algorithm off.
     #[rhai_fn(return_raw)]
     pub fn nodelay(c: &mut TcpConn, on: bool) -> ApiResult<()> {

@@ -264,8 +264,45 @@ mod packet_module {
             })
     }
 
+    /// The TCP state each end enters with each segment that changed one (RFC 9293's names,
+    /// inferred from the flags and numbers captured): `#{ frame, step, sender, sender_state,
+    /// receiver_state }`; step is "handshake 1".."handshake 3", "close 1".."close 4",
+    /// "close 2+3" (a FIN+ACK that is both) or ""; a state is "" when that end's did not change.
+    #[rhai_fn(get = "states", pure)]
+    pub fn states(s: &mut TcpStream) -> Array {
+        use crate::analysis::{Step, tcp_states};
+        tcp_states(s.packets().map(|(_, p)| p))
+            .iter()
+            .map(|c| {
+                let step = match c.step {
+                    Some(Step::Handshake(n)) => format!("handshake {n}"),
+                    Some(Step::Close(n)) => format!("close {n}"),
+                    Some(Step::CloseSecondAndThird) => "close 2+3".into(),
+                    None => String::new(),
+                };
+                let name = |st: Option<crate::analysis::TcpState>| st.map_or("", |st| st.name());
+                let mut m = rhai::Map::new();
+                m.insert(
+                    "frame".into(),
+                    Dynamic::from(i64::try_from(c.frame).unwrap_or(i64::MAX)),
+                );
+                m.insert("step".into(), Dynamic::from(step));
+                m.insert("sender".into(), Dynamic::from(c.sender.short().to_string()));
+                m.insert(
+                    "sender_state".into(),
+                    Dynamic::from(name(c.sender_enters).to_string()),
+                );
+                m.insert(
+                    "receiver_state".into(),
+                    Dynamic::from(name(c.receiver_enters).to_string()),
+                );
+                Dynamic::from_map(m)
+            })
+            .collect()
+    }
+
     /// Each RST as `#{frame, from, cause}`; cause is "closed port", "abortive close",
-    /// "unread data", "data after close" or "unknown".
+    /// "unread data", "data after close", "timeout" or "unknown".
     #[rhai_fn(get = "rst_causes", pure)]
     pub fn rst_causes(s: &mut TcpStream) -> Array {
         let Some(st) = s.story() else {

@@ -226,6 +226,20 @@ mod report_module {
         Ok(())
     }
 
+    /// Adds a table of every IPv4 and TCP header field of packet `p` (a TCP segment over
+    /// IPv4): its width in bits, the bits of the narrow fields and the flags, its value as
+    /// Wireshark names it, and what it means; both checksums are recomputed (the TCP one
+    /// over the pseudo-header) and compared with the fields.
+    #[rhai_fn(return_raw)]
+    pub fn header_table(ctx: NativeCallContext, p: PacketRef) -> ApiResult<()> {
+        let s = session(&ctx)?;
+        let rows = crate::report::header_rows(p.get(), s.lang(), s.deterministic())
+            .ok_or_else(|| api_error("header_table", "the packet is not TCP over IPv4"))?;
+        let headers = crate::report::header_columns(s.lang());
+        s.record_block(Block::Table { headers, rows });
+        Ok(())
+    }
+
     /// Adds a Wireshark-like packet list (No., Time, Source, Destination, Protocol, Length, Info).
     #[rhai_fn(return_raw)]
     pub fn packet_table(ctx: NativeCallContext, packets: Array) -> ApiResult<()> {

@@ -53,6 +53,24 @@ pub enum SessionError {
     Program(#[from] crate::program::ProgramError),
 }
 
+/// The kernel's TCP state of `conn` now ("ESTABLISHED", "CLOSE-WAIT", ...): what a lab
+/// samples during the run to confirm the states its capture implies (Linux's TCP_INFO).
+pub fn tcp_state(conn: &crate::sockets::TcpConn) -> Result<String, crate::sockets::SockError> {
+    #[cfg(target_os = "linux")]
+    {
+        conn.read_kernel("state", crate::sandbox::tcp_state)
+            .map(str::to_string)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = conn;
+        Err(crate::sockets::SockError::usage(
+            "state",
+            "reading a socket's TCP state needs Linux (TCP_INFO)",
+        ))
+    }
+}
+
 /// Everything a run accumulates.
 #[derive(Debug)]
 pub struct SessionState {

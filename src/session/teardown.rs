@@ -120,7 +120,14 @@ impl Session {
             .iter()
             .flat_map(|n| n.hosts.iter())
             .map(|h| {
-                let mut line = format!("{} {} ({}", h.name(), h.ip(), h.iface());
+                // The host's name is the script's (English) label: Chinese reports say what it is.
+                let name = match (lang, h.name()) {
+                    (Lang::Zh, "client") => "client（客户端）".to_string(),
+                    (Lang::Zh, "server") => "server（服务器）".to_string(),
+                    (Lang::Zh, "attacker") => "attacker（攻击者）".to_string(),
+                    (_, name) => name.to_string(),
+                };
+                let mut line = format!("{name} {} ({}", h.ip(), h.iface());
                 if let Some(mac) = h.mac() {
                     line.push_str(&format!(", {mac}"));
                 }

@@ -58,6 +58,11 @@ fn next_wait(op: &str, deadline: std::time::Instant) -> SockResult<Option<Durati
 
 /// True for the error a socket timeout (SO_RCVTIMEO, SO_SNDTIMEO) gives.
 fn is_wait_over(err: &std::io::Error) -> bool {
+    // On Unix an expired SO_RCVTIMEO/SO_SNDTIMEO is EAGAIN; ETIMEDOUT is the connection
+    // timing out (keepalive or retransmissions gave up), a real error to report.
+    #[cfg(unix)]
+    return err.kind() == std::io::ErrorKind::WouldBlock;
+    #[cfg(not(unix))]
     matches!(
         err.kind(),
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut

@@ -453,6 +453,39 @@ impl TcpConn {
         })
     }
 
+    /// Reads something of the kernel's socket with `read` (e.g. its TCP state, which only
+    /// some systems expose): the connection's descriptor, while it is open.
+    #[cfg(unix)]
+    pub fn read_kernel<T>(
+        &self,
+        op: &str,
+        read: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> std::io::Result<T>,
+    ) -> SockResult<T> {
+        use std::os::fd::AsFd;
+        let ctx = self.context();
+        self.with_socket(op, |s| {
+            read(s.as_fd()).map_err(|e| SockError::from_io(op, &e, &ctx))
+        })
+    }
+
+    /// Turns keepalive on (SO_KEEPALIVE) with the first probe after `idle` without traffic,
+    /// then one every `interval`, and the connection given up (and reset) after `count`
+    /// unanswered probes (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
+    pub fn set_keepalive(&self, idle: Duration, interval: Duration, count: u32) -> SockResult<()> {
+        let ctx = self.context();
+        self.with_socket("keepalive", |s| {
+            let ka = socket2::TcpKeepalive::new()
+                .with_time(idle)
+                .with_interval(interval);
+            #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
+            let ka = ka.with_retries(count);
+            #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]
+            let _ = count;
+            s.set_tcp_keepalive(&ka)
+                .map_err(|e| SockError::from_io("keepalive", &e, &ctx))
+        })
+    }
+
     /// Sets TCP_NODELAY (Nagle off when true).
     pub fn set_nodelay(&self, on: bool) -> SockResult<()> {
         let ctx = self.context();

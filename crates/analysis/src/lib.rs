@@ -45,12 +45,15 @@ mod echo;
 mod fields;
 mod follow;
 mod fxhash;
+mod header_fields;
 pub mod http;
 mod info;
 mod packet;
 pub mod reassembly;
+mod scaling;
 mod seq_analysis;
 mod side;
+mod states;
 mod story;
 mod tcp;
 mod text;
@@ -63,13 +66,18 @@ use std::net::SocketAddr;
 pub use defrag::Reassembled;
 pub use fields::{CSV_FIELDS, Field, SUPPORTED_FIELDS};
 pub use follow::{Chunk, Follow, follow_text};
+pub use header_fields::{
+    Extra, FieldKey, HeaderField, header_fields, ipv4_checksum, pseudo_header, tcp_checksum,
+};
 pub use info::{ip_proto_name, write_columns};
 /// The header records a [`Packet`] holds, from the wire crate.
 pub use labrun_wire::{
     ArpRepr, EthernetRepr, IcmpQuote, IcmpRepr, IpRepr, LinkRepr, SllRepr, UdpRepr,
 };
 pub use packet::{Packet, RawFrame, TcpInfo, TcpOptions};
+pub use scaling::{ScaledWindow, SynAnnounce, WindowScaling, window_scaling};
 pub use side::Side;
+pub use states::{StateChange, Step, TcpState, tcp_states};
 pub use story::{
     Anomaly, CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, StreamStory,
     SynOptions,

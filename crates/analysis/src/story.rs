@@ -83,6 +83,9 @@ pub enum RstCause {
     UnreadData,
     /// Data arrived after the sender had closed (the other end gets EPIPE next).
     DataAfterClose,
+    /// The sender gave the connection up after keep-alive probes nobody answered (its own
+    /// next call fails with ETIMEDOUT).
+    Timeout,
     /// None of the above patterns.
     Unknown,
 }
@@ -95,6 +98,7 @@ impl RstCause {
             RstCause::AbortiveClose => "abortive close",
             RstCause::UnreadData => "unread data",
             RstCause::DataAfterClose => "data after close",
+            RstCause::Timeout => "timeout",
             RstCause::Unknown => "unknown",
         }
     }
@@ -180,6 +184,8 @@ pub struct StreamStory {
     pub anomalies: Vec<(Anomaly, u64)>,
     /// Highest relative sequence end seen per end (for `bytes`).
     max_end: [u32; 2],
+    /// Keep-alive probes each end sent since the other end last sent anything.
+    unanswered_keepalives: [u32; 2],
 }
 
 /// One segment as the story needs it.
@@ -226,6 +232,10 @@ impl StreamStory {
         let fin = s.flags.contains(TcpFlags::FIN);
         let rst = s.flags.contains(TcpFlags::RST);
         self.ends[me].segments += 1;
+        self.unanswered_keepalives[peer] = 0;
+        if s.analysis_flags & crate::verdict::flags::KEEP_ALIVE != 0 {
+            self.unanswered_keepalives[me] += 1;
+        }
         if syn {
             if !ack {
                 self.ends[me].syns += 1;
@@ -311,6 +321,9 @@ impl StreamStory {
         }
         if self.fins[me].is_some() && self.ends[peer].bytes_after_peer_fin > 0 {
             return RstCause::DataAfterClose;
+        }
+        if self.unanswered_keepalives[me] > 0 {
+            return RstCause::Timeout;
         }
         if self.fins[me].is_none() && with_ack && self.handshake_done {
             return if self.last_data_from == Some(from.peer()) {

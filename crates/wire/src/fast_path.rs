@@ -54,6 +54,7 @@ pub(super) fn ipv4_tcp<'a>(b: &'a [u8], options: &mut Vec<TcpOption>) -> Option<
         src: IpAddr::V4(Ipv4Addr::from(read_u32(h, 12)?)),
         dst: IpAddr::V4(Ipv4Addr::from(read_u32(h, 16)?)),
         ttl: h[8],
+        tos: h[1],
         id: read_u16(h, 4)?,
         df: flags_frag & 0x4000 != 0,
         mf: false,

@@ -31,6 +31,8 @@ pub struct IpRepr {
     pub dst: IpAddr,
     /// TTL (IPv4) or hop limit (IPv6).
     pub ttl: u8,
+    /// IPv4 type of service (DSCP and ECN), or the IPv6 traffic class.
+    pub tos: u8,
     /// Identification (IPv4 only, 0 for IPv6).
     pub id: u16,
     /// Don't Fragment flag (IPv4).
