@@ -52,6 +52,39 @@ fn rst_lab_shows_each_cause_and_error() {
         "the five RSTs: {rsts:?}"
     );
     let md = run.read("report.md");
+    // The manual's numbering: each of its four causes names this run's RST frames, and
+    // every frame named there is a RST of the capture.
+    let rst_frames: Vec<String> = rows[1..]
+        .iter()
+        .filter(|r| r[col("_ws.col.info")].contains("[RST"))
+        .map(|r| r[col("frame.number")].clone())
+        .collect();
+    let manual = md
+        .split("## The manual's four causes")
+        .nth(1)
+        .expect("the manual's causes section");
+    for (cause, case) in [
+        ("| 1) port not open |", "1. Connect to a closed port"),
+        ("| 2) request timeout |", "5. Timeout"),
+        ("| 3) closed early", "2. Abortive close"),
+        (
+            "| 4) data arriving at a closed socket |",
+            "4. Data after the peer closed",
+        ),
+    ] {
+        let row = manual
+            .lines()
+            .find(|l| l.starts_with(cause))
+            .unwrap_or_else(|| panic!("no row `{cause}` in\n{manual}"));
+        assert!(row.contains(case), "{row}");
+        let frames = row.rsplit('|').nth(1).expect("frame column");
+        for f in frames.split(',').map(str::trim) {
+            assert!(
+                rst_frames.iter().any(|r| r == f),
+                "frame {f} of `{row}` is not a RST: {rst_frames:?}"
+            );
+        }
+    }
     for want in [
         "| 1 | Connect to a closed port |",
         "closed port | ECONNREFUSED |",
