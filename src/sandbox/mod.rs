@@ -37,7 +37,7 @@ pub use privilege::{Privilege, ensure_privileges, prepare_process};
 pub use rendezvous::{
     Published, SharedHost, join, joined_hosts, own_rendezvous_path, publish, rendezvous_path,
 };
-pub use tcp_info::tcp_state;
+pub use tcp_info::{connection_state, tcp_state};
 
 use crate::analysis::fmt_mac;
 use netlink::{LinkSpec, NetlinkFailure, Rtnl, ifindex};

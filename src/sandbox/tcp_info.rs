@@ -1,5 +1,6 @@
-//! A socket's TCP state as the kernel holds it (`getsockopt(TCP_INFO)`, `tcpi_state`):
-//! what a lab samples during a run to confirm the states its capture implies.
+//! A socket's TCP state as the kernel holds it (`getsockopt(TCP_INFO)`, `tcpi_state`, or
+//! the network namespace's /proc/net/tcp table for a socket the application already
+//! closed): what a lab samples during a run to confirm the states its capture implies.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -23,7 +24,61 @@ pub fn tcp_state(fd: BorrowedFd<'_>) -> io::Result<&'static str> {
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(match info.tcpi_state {
+    Ok(state_name(info.tcpi_state))
+}
+
+/// The state of the TCP connection `local` ↔ `remote` in the calling thread's network
+/// namespace, from /proc/thread-self/net/tcp (or tcp6): what `ss` shows. It also sees the
+/// sockets an application has closed but the kernel keeps (FIN-WAIT-2, TIME-WAIT, LAST-ACK),
+/// which TCP_INFO cannot reach. `None` when no such connection exists (CLOSED).
+pub fn connection_state(
+    local: std::net::SocketAddr,
+    remote: std::net::SocketAddr,
+) -> io::Result<Option<&'static str>> {
+    let file = if local.is_ipv4() { "tcp" } else { "tcp6" };
+    let table = std::fs::read_to_string(format!("/proc/thread-self/net/{file}"))?;
+    Ok(find_state(&table, local, remote))
+}
+
+/// The state of `local` ↔ `remote` in a /proc/net/tcp `table`.
+fn find_state(
+    table: &str,
+    local: std::net::SocketAddr,
+    remote: std::net::SocketAddr,
+) -> Option<&'static str> {
+    table.lines().skip(1).find_map(|line| {
+        let mut cols = line.split_whitespace().skip(1);
+        let (l, r, st) = (cols.next()?, cols.next()?, cols.next()?);
+        (proc_addr(l)? == local && proc_addr(r)? == remote)
+            .then(|| u8::from_str_radix(st, 16).ok().map(state_name))
+            .flatten()
+    })
+}
+
+/// An address as /proc/net/tcp writes it: the IP as 32-bit words in host order (little
+/// endian here), in hex, then ':' and the port in hex.
+fn proc_addr(text: &str) -> Option<std::net::SocketAddr> {
+    let (ip, port) = text.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let words: Option<Vec<u32>> = (0..ip.len() / 8)
+        .map(|i| u32::from_str_radix(ip.get(i * 8..i * 8 + 8)?, 16).ok())
+        .collect();
+    let bytes: Vec<u8> = words?.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let ip = match bytes.len() {
+        4 => std::net::IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?),
+        16 => {
+            let v6 = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes).ok()?);
+            v6.to_ipv4_mapped()
+                .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4)
+        }
+        _ => return None,
+    };
+    Some(std::net::SocketAddr::new(ip, port))
+}
+
+/// RFC 9293's name of Linux's TCP state number (`include/net/tcp_states.h`).
+fn state_name(state: u8) -> &'static str {
+    match state {
         1 => "ESTABLISHED",
         2 => "SYN-SENT",
         3 => "SYN-RCVD",
@@ -36,13 +91,38 @@ pub fn tcp_state(fd: BorrowedFd<'_>) -> io::Result<&'static str> {
         10 => "LISTEN",
         11 => "CLOSING",
         _ => "UNKNOWN",
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::{TcpListener, TcpStream};
+
+    #[test]
+    fn a_closed_socket_is_found_in_the_namespace_table() {
+        let table =
+            "  sl  local_address rem_address   st\n   0: 0100007F:22B8 0100007F:A2C4 06 0\n";
+        let (l, r) = (
+            "127.0.0.1:8888".parse().unwrap(),
+            "127.0.0.1:41668".parse().unwrap(),
+        );
+        assert_eq!(find_state(table, l, r), Some("TIME-WAIT"));
+        assert_eq!(find_state(table, r, l), None);
+        // A real connection of this process: both ends ESTABLISHED.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let (cl, sl) = (client.local_addr().unwrap(), server.local_addr().unwrap());
+        assert_eq!(connection_state(cl, sl).unwrap(), Some("ESTABLISHED"));
+        // The side that closes first ends in FIN-WAIT-2 once its FIN is acknowledged.
+        drop(client);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(connection_state(cl, sl).unwrap(), Some("FIN-WAIT-2"));
+        drop(server);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(connection_state(cl, sl).unwrap(), Some("TIME-WAIT"));
+    }
     use std::os::fd::AsFd;
 
     #[test]

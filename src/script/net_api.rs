@@ -435,6 +435,21 @@ mod net_module {
         crate::session::tcp_state(c).map_err(throw_sock)
     }
 
+    /// The kernel's state of this host's connection `local` ↔ `remote` ("ip:port" each, as
+    /// `conn.local_addr` and `conn.peer_addr` give them) now: "FIN-WAIT-2", "TIME-WAIT", ...,
+    /// or "CLOSED" when the kernel keeps no such connection. It also reads a socket the lab
+    /// already closed, from the host's /proc/net/tcp (what `ss` shows), where `conn.state`
+    /// cannot.
+    #[rhai_fn(return_raw)]
+    pub fn tcp_state(host: &mut Host, local: &str, remote: &str) -> ApiResult<String> {
+        let addr = |s: &str| {
+            s.parse::<std::net::SocketAddr>()
+                .map_err(|_| api_error("tcp_state", format!("`{s}` is not an ip:port address")))
+        };
+        crate::session::connection_state(&host.host, addr(local)?, addr(remote)?)
+            .map_err(throw_sock)
+    }
+
     /// Keepalive: a probe after `idle_secs` seconds without traffic, then one every
     /// `interval_secs`; after `count` unanswered probes the kernel gives the connection up,
     /// resets it, and the next call fails with ETIMEDOUT. Each at least 1, at most 3600.

@@ -71,6 +71,33 @@ pub fn tcp_state(conn: &crate::sockets::TcpConn) -> Result<String, crate::socket
     }
 }
 
+/// The kernel's state of the connection `local` ↔ `remote` in `host` now, "CLOSED" when
+/// the kernel keeps no such connection: unlike [`tcp_state`] it also reads a socket the
+/// application already closed (FIN-WAIT-2, TIME-WAIT, LAST-ACK), from the host's
+/// /proc/net/tcp (what `ss` shows).
+pub fn connection_state(
+    host: &crate::network::Host,
+    local: std::net::SocketAddr,
+    remote: std::net::SocketAddr,
+) -> Result<String, crate::sockets::SockError> {
+    #[cfg(target_os = "linux")]
+    {
+        host.within("tcp_state", || {
+            crate::sandbox::connection_state(local, remote)
+        })?
+        .map(|s| s.unwrap_or("CLOSED").to_string())
+        .map_err(|e| crate::sockets::SockError::from_io("tcp_state", &e, "/proc/net/tcp"))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (host, local, remote);
+        Err(crate::sockets::SockError::usage(
+            "tcp_state",
+            "reading a connection's TCP state needs Linux (/proc/net/tcp)",
+        ))
+    }
+}
+
 /// Everything a run accumulates.
 #[derive(Debug)]
 pub struct SessionState {
