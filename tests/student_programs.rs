@@ -509,6 +509,80 @@ fn a_python_udp_server_and_client_each_send_one_datagram() {
 }
 
 #[test]
+fn a_c_udp_server_and_client_each_send_one_datagram() {
+    if !ready(&["cc"]) {
+        return;
+    }
+    let (_dir, server) = compile_c("udp_server");
+    let run = run_lab(
+        "labs/udp.rhai",
+        &[
+            "--student",
+            STUDENT,
+            "--server",
+            &format!("{} {{port}}", server.display()),
+        ],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    let dgrams = udp_datagrams(&run);
+    assert!(
+        dgrams[0].0 == "10.77.0.1" && dgrams[0].1.starts_with(STUDENT),
+        "{dgrams:?}"
+    );
+    assert_eq!(dgrams[1], ("10.77.0.2".to_string(), STUDENT.to_string()));
+    assert!(run.read("report.md").contains("received from 10.77.0.1 "));
+
+    let (_dir, client) = compile_c("udp_client");
+    let run = run_lab(
+        "labs/udp.rhai",
+        &[
+            "--student",
+            STUDENT,
+            "--client",
+            &format!("{} {{server_ip}} {{port}}", client.display()),
+        ],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    let dgrams = udp_datagrams(&run);
+    assert_eq!(dgrams[0], ("10.77.0.1".to_string(), STUDENT.to_string()));
+    assert_eq!(dgrams[1].0, "10.77.0.2");
+    assert!(
+        run.read("report.md")
+            .contains("the server answered: Hello Li Yihang, your ID is 20215120807")
+    );
+}
+
+#[test]
+fn a_forking_c_server_serves_three_clients_at_once() {
+    if !ready(&["cc"]) {
+        return;
+    }
+    let (_dir, server) = compile_c("multi_server");
+    let run = run_lab(
+        "labs/multi_client.rhai",
+        &[
+            "--student",
+            STUDENT,
+            "--server",
+            &format!("{} {{port}}", server.display()),
+        ],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    assert!(
+        run.text().contains("8 of 8 checks passed"),
+        "{}",
+        run.text()
+    );
+    let segs = segments(&run);
+    let syns: Vec<&Segment> = segs.iter().filter(|s| s.syn).collect();
+    assert_eq!(syns.len(), 3, "three connections");
+    let answers = sent_by(&segs, "10.77.0.2");
+    assert!(answers.contains("Hello Li Yihang!\n"), "{answers}");
+    assert_eq!(answers.matches("Good bye!\n").count(), 3, "{answers}");
+    assert!(run.read("report.md").contains("said: Li Yihang"));
+}
+
+#[test]
 fn a_python_websocket_server_is_reached_by_labruns_client_and_chromium() {
     if !ready(&["python3"]) {
         return;
