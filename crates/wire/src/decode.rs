@@ -263,22 +263,10 @@ fn fill_from_lax(
                 ));
             }
             frame.net = Some(NetRepr::Ip(IpRepr {
-                version: 6,
-                src: IpAddr::V6(h.source_addr()),
-                dst: IpAddr::V6(h.destination_addr()),
-                ttl: h.hop_limit(),
-                tos: h.traffic_class(),
-                id: 0,
-                df: false,
-                mf: false,
-                rf: false,
-                frag_offset: 0,
                 protocol: p.ip_number.0,
-                next_header: h.next_header().0,
-                total_len: h.payload_length().saturating_add(40),
                 header_len: u16::try_from(40 + ext_len).unwrap_or(u16::MAX),
-                checksum: 0,
                 fragmented: p.fragmented,
+                ..ipv6_repr(&h)
             }));
         }
         None => {
@@ -530,8 +518,8 @@ fn ipv4_repr(h: &etherparse::Ipv4HeaderSlice<'_>, final_protocol: u8) -> IpRepr 
     }
 }
 
-/// The fields of a fixed IPv6 header alone (a quoted datagram, whose extension headers
-/// are not followed).
+/// The fields of a fixed IPv6 header alone: the protocol is its next header and the
+/// header 40 bytes (a frame's decoder then accounts for the extension headers it followed).
 fn ipv6_repr(h: &etherparse::Ipv6HeaderSlice<'_>) -> IpRepr {
     IpRepr {
         version: 6,
