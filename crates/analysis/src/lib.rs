@@ -229,7 +229,7 @@ impl Analyzer {
             transport = self.reassemble(p);
         }
         self.apply_transport(p, transport, ts);
-        p.dns = self.read_dns(p, data);
+        p.dns = self.read_dns(p, data).map(Box::new);
         if !self.keep_payload {
             p.payload = Vec::new();
         }
@@ -295,7 +295,7 @@ impl Analyzer {
             }
             Some(TransportRepr::Udp(u)) => p.udp = Some(u),
             Some(TransportRepr::Icmpv4(i)) => p.icmp = Some(i),
-            Some(TransportRepr::Icmpv6(i)) => p.icmpv6 = Some(i),
+            Some(TransportRepr::Icmpv6(i)) => p.icmpv6 = Some(Box::new(i)),
             Some(TransportRepr::Truncated { protocol, ports }) => {
                 p.truncated_ports = ports.map(|(s, d)| (protocol, s, d));
             }

@@ -106,9 +106,9 @@ pub struct Packet {
     /// ICMPv4, if decoded.
     pub icmp: Option<IcmpRepr>,
     /// ICMPv6, if decoded.
-    pub icmpv6: Option<Icmpv6Repr>,
+    pub icmpv6: Option<Box<Icmpv6Repr>>,
     /// The DNS, mDNS or LLMNR message a UDP datagram on one of their ports carries.
-    pub dns: Option<super::dns::DnsMessage>,
+    pub dns: Option<Box<super::dns::DnsMessage>>,
     /// Ports of a TCP/UDP header that was cut short by the snap length.
     pub truncated_ports: Option<(u8, u16, u16)>,
     /// Payload bytes of the innermost decoded layer.
