@@ -227,7 +227,7 @@ fn websocket_lab_with_labruns_own_client() {
     );
     check_capture(&run, true);
     let md = run.read("report.md");
-    assert!(md.contains("the **server ends in TIME_WAIT**"), "{md}");
+    assert!(md.contains("the **server ends in TIME-WAIT**"), "{md}");
     assert!(md.contains("The client sent the first close frame"), "{md}");
     assert_byte_totals_match_table(&md);
 }
