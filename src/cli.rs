@@ -613,6 +613,12 @@ fn grade(args: GradeArgs) -> Result<u8> {
     // Once for the whole folder, not once per capture.
     let source = std::fs::read_to_string(&args.lab)
         .with_context(|| format!("cannot read {}", args.lab.display()))?;
+    if !runner::has_grading_part(&source) {
+        bail!(
+            "{} has no grading part (`if grading() {{ ... }}`): `labrun grade` never runs a lab live",
+            args.lab.display()
+        );
+    }
     let declared = runner::declared_args(&args.lab, &source);
     if let Some(key) = declared.unknown(kv.iter().map(|(k, _)| k.as_str())) {
         bail!(

@@ -1,6 +1,8 @@
 //! `labrun grade`: a lab's capture-only checks on captures labrun did not make. A tcpdump
 //! capture of a correct chat scores full marks; one that stops before the close loses
-//! exactly the close check; `--dir` grades a folder into one CSV.
+//! exactly the close check; `--dir` grades a folder into one CSV. Each lab gives full marks
+//! to its own exchange captured by tcpdump on a port the test picks, found without being
+//! told the port, and not to another lab's; a lab without a grading part is refused.
 
 mod common;
 
@@ -77,7 +79,7 @@ fn tcpdump_captures_are_graded_by_the_chat_labs_checks() {
         &port_arg,
     ]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("score 4 / 4"), "full marks: {text}");
+    assert!(text.contains("score 6 / 6"), "full marks: {text}");
 
     let (code, text) = labrun(&[
         "grade",
@@ -88,7 +90,7 @@ fn tcpdump_captures_are_graded_by_the_chat_labs_checks() {
         &cut_port_arg,
     ]);
     assert_eq!(code, 1, "{text}");
-    assert!(text.contains("score 3 / 4"), "{text}");
+    assert!(text.contains("score 5 / 6"), "{text}");
     let failed: Vec<&str> = text
         .lines()
         .filter(|l| l.trim_start().starts_with("FAIL"))
@@ -117,13 +119,165 @@ fn tcpdump_captures_are_graded_by_the_chat_labs_checks() {
     assert_eq!(code, 0, "{text}");
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows[0], "submission,score,total,failed_checks");
-    assert_eq!(rows[1], "carol.pcap,4,4,", "{text}");
+    assert_eq!(rows[1], "carol.pcap,6,6,", "{text}");
     assert!(
-        rows[2].starts_with("dave.pcap,3,4,") && rows[2].contains("close is complete"),
+        rows[2].starts_with("dave.pcap,5,6,") && rows[2].contains("close is complete"),
         "{text}"
     );
     assert!(
         rows[3].starts_with("erin.pcap,0,") && rows[3].contains("error:"),
         "{text}"
     );
+}
+
+/// A port the test picks at random in 20000..60000, away from the other tests' ports.
+fn random_port() -> u16 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    20_000 + ((nanos ^ std::process::id()) % 20_000) as u16
+}
+
+/// A TCP exchange on loopback `port` captured by tcpdump into `path`: the client sends
+/// `sent`, the server answers `reply` (nothing when empty), the client closes first.
+fn tcp_captured_by_tcpdump(path: &Path, port: u16, sent: &[u8], reply: &[u8]) {
+    let dump = Tcpdump::start(path, &format!("tcp port {port}"));
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (mut server, _) = listener.accept().unwrap();
+    client.write_all(sent).unwrap();
+    let mut got = vec![0u8; sent.len()];
+    server.read_exact(&mut got).unwrap();
+    if !reply.is_empty() {
+        server.write_all(reply).unwrap();
+        let mut back = vec![0u8; reply.len()];
+        client.read_exact(&mut back).unwrap();
+    }
+    drop(client);
+    let mut rest = [0u8; 16];
+    let _ = server.read(&mut rest);
+    std::thread::sleep(Duration::from_millis(50));
+    drop(server);
+    std::thread::sleep(Duration::from_millis(150));
+    dump.stop();
+}
+
+/// A UDP exchange on loopback `port` captured by tcpdump into `path`.
+fn udp_captured_by_tcpdump(path: &Path, port: u16) {
+    let dump = Tcpdump::start(path, &format!("udp port {port}"));
+    let server = std::net::UdpSocket::bind(("127.0.0.1", port)).unwrap();
+    let client = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+    client
+        .send_to(b"20215120807 Li Yihang", ("127.0.0.1", port))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let (_, from) = server.recv_from(&mut buf).unwrap();
+    server.send_to(b"Hello Li Yihang", from).unwrap();
+    client.recv(&mut buf).unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    dump.stop();
+}
+
+/// The score line's `earned / total` of `labrun grade` output.
+fn score(text: &str) -> (u32, u32) {
+    let line = text
+        .lines()
+        .find(|l| l.contains(": score "))
+        .unwrap_or_else(|| panic!("no score line: {text}"));
+    let (_, s) = line.rsplit_once(": score ").unwrap();
+    let (a, b) = s.split_once(" / ").unwrap();
+    (a.trim().parse().unwrap(), b.trim().parse().unwrap())
+}
+
+#[test]
+fn every_lab_grades_its_own_tcpdump_capture_on_any_port_and_not_another_labs() {
+    if !common::is_root() || !common::have_program("tcpdump") {
+        return common::skip_or_fail("making the captures needs root and tcpdump");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = random_port();
+    let mut segment_data = b"20215120807 Li Yihang ".to_vec();
+    segment_data.resize(2950, b'a');
+    let captures = [
+        ("chat", dir.path().join("chat.pcap")),
+        ("segment", dir.path().join("segment.pcap")),
+        ("udp", dir.path().join("udp.pcap")),
+    ];
+    tcp_captured_by_tcpdump(
+        &captures[0].1,
+        port,
+        b"20215120807 Li Yihang",
+        b"Hello Li Yihang",
+    );
+    tcp_captured_by_tcpdump(&captures[1].1, port + 1, &segment_data, b"");
+    udp_captured_by_tcpdump(&captures[2].1, port + 2);
+    for (lab, _) in &captures {
+        let script = format!("labs/{lab}.rhai");
+        for (made_by, pcap) in &captures {
+            let (code, text) = labrun(&["grade", &script, "--pcap", pcap.to_str().unwrap()]);
+            let (earned, total) = score(&text);
+            if lab == made_by {
+                assert_eq!(code, 0, "{lab} grading its own capture: {text}");
+                assert_eq!(earned, total, "{lab}: full marks for its own capture: {text}");
+                assert!(total >= 3, "{lab}: {text}");
+            } else {
+                assert_eq!(code, 1, "{lab} grading a {made_by} capture: {text}");
+                assert!(earned < total, "{lab}: not full marks for {made_by}: {text}");
+            }
+        }
+    }
+    // The report names the conversation graded, found on the test's port.
+    let out = dir.path().join("report");
+    let (code, text) = labrun(&[
+        "grade",
+        "labs/chat.rhai",
+        "--pcap",
+        captures[0].1.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains(&format!("127.0.0.1:{port} (tcp.stream == 0)")),
+        "the report names the graded conversation: {report}"
+    );
+}
+
+#[test]
+fn a_lab_without_a_grading_part_is_refused_and_never_run_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = dir.path().join("live.rhai");
+    std::fs::write(
+        &lab,
+        "// A lab that only makes traffic\nlet net = network();\nexpect(true, \"ran\");\n",
+    )
+    .unwrap();
+    let pcap = dir.path().join("any.pcap");
+    common::pcapfile::write_pcap(&pcap, 1, &[]);
+    let (code, text) = labrun(&[
+        "grade",
+        lab.to_str().unwrap(),
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{text}");
+    assert_eq!(text.lines().count(), 1, "one line: {text}");
+    assert!(text.contains("has no grading part"), "{text}");
+
+    // A grading part that falls through to the live lab stops at the network.
+    std::fs::write(
+        &lab,
+        "if grading() { graded_capture(); }\nlet net = network();\nexpect(true, \"ran\");\n",
+    )
+    .unwrap();
+    let (code, text) = labrun(&[
+        "grade",
+        lab.to_str().unwrap(),
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("never runs a lab live"), "{text}");
 }

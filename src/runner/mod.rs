@@ -232,6 +232,15 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     })
 }
 
+/// Whether a lab's source has a grading part (`grading()` called outside a comment): the
+/// checks `labrun grade` may run on a capture without making traffic.
+pub fn has_grading_part(source: &str) -> bool {
+    source.lines().any(|line| {
+        let code = line.split("//").next().unwrap_or("");
+        code.contains("grading()")
+    })
+}
+
 /// A lab ready to run: its source, compiled script and engine.
 struct LoadedLab {
     /// The script path as given, for messages and `file:line`.
