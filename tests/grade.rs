@@ -281,3 +281,201 @@ fn a_lab_without_a_grading_part_is_refused_and_never_run_live() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("never runs a lab live"), "{text}");
 }
+
+/// The manual's multi-client exchange on `port`: three clients connected at once, each
+/// welcomed, greeted by name and said good bye to; the server closes first.
+fn multi_client_captured_by_tcpdump(path: &Path, port: u16) {
+    use std::io::{BufRead, BufReader};
+    let dump = Tcpdump::start(path, &format!("tcp port {port}"));
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let clients: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    let servers: Vec<_> = (0..3)
+        .map(|_| {
+            let (conn, _) = listener.accept().unwrap();
+            std::thread::spawn(move || {
+                let mut w = conn.try_clone().unwrap();
+                let mut r = BufReader::new(conn);
+                w.write_all(b"Welcome!\nWhat's your name?\n").unwrap();
+                let mut line = String::new();
+                while {
+                    line.clear();
+                    r.read_line(&mut line).unwrap() > 0
+                } {
+                    let name = line.trim_end();
+                    if name == "exit" {
+                        w.write_all(b"Good bye!\n").unwrap();
+                        break;
+                    }
+                    w.write_all(format!("Hello {name}!\n").as_bytes()).unwrap();
+                }
+            })
+        })
+        .collect();
+    for (i, c) in clients.iter().enumerate() {
+        let mut r = BufReader::new(c.try_clone().unwrap());
+        let mut w = c.try_clone().unwrap();
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        r.read_line(&mut line).unwrap();
+        w.write_all(format!("client{i}\n").as_bytes()).unwrap();
+        r.read_line(&mut line).unwrap();
+    }
+    for c in &clients {
+        let mut r = BufReader::new(c.try_clone().unwrap());
+        c.try_clone().unwrap().write_all(b"exit\n").unwrap();
+        let mut rest = String::new();
+        let _ = r.read_to_string(&mut rest);
+    }
+    for s in servers {
+        s.join().unwrap();
+    }
+    drop(clients);
+    std::thread::sleep(Duration::from_millis(200));
+    dump.stop();
+}
+
+/// The four causes of a RST on ports `port`..`port + 3` and a half-close on `port + 4`.
+fn rst_captured_by_tcpdump(path: &Path, port: u16) {
+    let dump = Tcpdump::start(path, &format!("tcp portrange {port}-{}", port + 4));
+    let pause = || std::thread::sleep(Duration::from_millis(100));
+    // 1. Nobody listens.
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+    pause();
+    // 2. An abortive close: the server closes with SO_LINGER 0.
+    let l = TcpListener::bind(("127.0.0.1", port + 1)).unwrap();
+    let c = TcpStream::connect(("127.0.0.1", port + 1)).unwrap();
+    let (s, _) = l.accept().unwrap();
+    socket2::SockRef::from(&s)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(s);
+    pause();
+    drop(c);
+    pause();
+    // 3. The server closes with the client's data unread.
+    let l = TcpListener::bind(("127.0.0.1", port + 2)).unwrap();
+    let mut c = TcpStream::connect(("127.0.0.1", port + 2)).unwrap();
+    let (s, _) = l.accept().unwrap();
+    c.write_all(b"unread").unwrap();
+    pause();
+    drop(s);
+    pause();
+    drop(c);
+    pause();
+    // 4. The client sends after the server closed.
+    let l = TcpListener::bind(("127.0.0.1", port + 3)).unwrap();
+    let mut c = TcpStream::connect(("127.0.0.1", port + 3)).unwrap();
+    let (s, _) = l.accept().unwrap();
+    drop(s);
+    pause();
+    let mut buf = [0u8; 16];
+    assert_eq!(c.read(&mut buf).unwrap(), 0);
+    c.write_all(b"too late").unwrap();
+    pause();
+    drop(c);
+    pause();
+    // 5. A half-close: the client shuts down its sending side, the server keeps sending.
+    let l = TcpListener::bind(("127.0.0.1", port + 4)).unwrap();
+    let mut c = TcpStream::connect(("127.0.0.1", port + 4)).unwrap();
+    let (mut s, _) = l.accept().unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(s.read(&mut buf).unwrap(), 0);
+    s.write_all(b"still here").unwrap();
+    let _ = c.read(&mut buf).unwrap();
+    drop(s);
+    let _ = c.read(&mut buf);
+    pause();
+    drop(c);
+    pause();
+    dump.stop();
+}
+
+/// A WebSocket on `port`: upgrade, the ID and name each way, the closing handshake.
+fn websocket_captured_by_tcpdump(path: &Path, port: u16) {
+    let dump = Tcpdump::start(path, &format!("tcp port {port}"));
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let server = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        let mut ws = tungstenite::accept(conn).unwrap();
+        let got = ws.read().unwrap();
+        ws.send(tungstenite::Message::text(format!("Hello {got}")))
+            .unwrap();
+        while ws.read().is_ok() {}
+    });
+    let conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (mut ws, _) = tungstenite::client(format!("ws://127.0.0.1:{port}/ws"), conn).unwrap();
+    ws.send(tungstenite::Message::text("20215120807 Li Yihang"))
+        .unwrap();
+    ws.read().unwrap();
+    ws.close(None).unwrap();
+    while ws.read().is_ok() {}
+    server.join().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    dump.stop();
+}
+
+/// nmap's connect, SYN and FIN scans of ports 1-120 and `port` (where something listens).
+fn scan_captured_by_tcpdump(path: &Path, port: u16) {
+    // A large buffer and a modest rate: tcpdump keeps every probe on a busy machine.
+    let dump = Tcpdump::start_with(path, &[], &["-i", "lo", "-B", "16384"], "tcp");
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let accepting = std::thread::spawn(move || {
+        listener.set_nonblocking(true).unwrap();
+        let end = std::time::Instant::now() + Duration::from_secs(20);
+        while std::time::Instant::now() < end {
+            let _ = listener.accept();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    for kind in ["-sT", "-sS", "-sF"] {
+        let ports = format!("1-120,{port}");
+        let ok = Command::new("nmap")
+            .args(["-n", "-Pn", kind, "-p", &ports, "--max-retries", "1"])
+            .args(["--max-rate", "500", "127.0.0.1"])
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "nmap {kind}");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    dump.stop();
+    drop(accepting);
+}
+
+#[test]
+fn multi_client_rst_websocket_and_scan_grade_their_own_tcpdump_captures() {
+    if !common::is_root() || !common::have_program("tcpdump") || !common::have_program("nmap") {
+        return common::skip_or_fail("making the captures needs root, tcpdump and nmap");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = random_port();
+    let captures = [
+        ("multi_client", dir.path().join("multi.pcap")),
+        ("rst", dir.path().join("rst.pcap")),
+        ("websocket", dir.path().join("ws.pcap")),
+        ("scan", dir.path().join("scan.pcap")),
+    ];
+    multi_client_captured_by_tcpdump(&captures[0].1, port);
+    rst_captured_by_tcpdump(&captures[1].1, port + 10);
+    websocket_captured_by_tcpdump(&captures[2].1, port + 20);
+    scan_captured_by_tcpdump(&captures[3].1, port + 30);
+    let chat = dir.path().join("chat.pcap");
+    tcp_captured_by_tcpdump(&chat, port + 40, b"20215120807 Li Yihang", b"Hello");
+    for (lab, pcap) in &captures {
+        let script = format!("labs/{lab}.rhai");
+        let (code, text) = labrun(&["grade", &script, "--pcap", pcap.to_str().unwrap()]);
+        let (earned, total) = score(&text);
+        assert_eq!(code, 0, "{lab} grading its own capture: {text}");
+        assert!(earned == total && total >= 4, "{lab}: {text}");
+        // Another lab's capture does not get full marks.
+        let (code, text) = labrun(&["grade", &script, "--pcap", chat.to_str().unwrap()]);
+        let (earned, total) = score(&text);
+        assert!(code == 1 && earned < total, "{lab} grading a chat: {text}");
+        let (code, text) = labrun(&["grade", "labs/chat.rhai", "--pcap", pcap.to_str().unwrap()]);
+        let (earned, total) = score(&text);
+        assert!(code == 1 && earned < total, "chat grading a {lab} capture: {text}");
+    }
+}
