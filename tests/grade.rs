@@ -419,7 +419,8 @@ fn websocket_captured_by_tcpdump(path: &Path, port: u16) {
 /// nmap's connect, SYN and FIN scans of ports 1-120 and `port` (where something listens).
 fn scan_captured_by_tcpdump(path: &Path, port: u16) {
     // A large buffer and a modest rate: tcpdump keeps every probe on a busy machine.
-    let dump = Tcpdump::start_with(path, &[], &["-i", "lo", "-B", "16384"], "tcp");
+    let filter = format!("tcp portrange 1-120 or tcp port {port}");
+    let dump = Tcpdump::start_with(path, &[], &["-i", "lo", "-B", "16384"], &filter);
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
     let accepting = std::thread::spawn(move || {
         listener.set_nonblocking(true).unwrap();
