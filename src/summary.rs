@@ -107,16 +107,6 @@ pub fn grade_text(pcap: &Path, r: &Report, written: Option<&Written>) -> String 
     out
 }
 
-/// The failed checks of a graded capture, for its CSV row: `what; what`.
-pub fn failed_checks(r: &Report) -> String {
-    r.checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| c.what.clone())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +143,7 @@ mod tests {
         assert!(zh.starts_with(
             "segment：0 个步骤，2 项检查通过 1 项（1.2 s）\n  通过  one SYN\n  未通过"
         ));
-        assert_eq!(failed_checks(&r), "three segments");
+        let row = labrun::grade::out::Row::graded("x.pcap".into(), &r);
+        assert_eq!(row.failed_checks(), "three segments");
     }
 }

@@ -118,14 +118,20 @@ fn tcpdump_captures_are_graded_by_the_chat_labs_checks() {
     ]);
     assert_eq!(code, 0, "{text}");
     let rows: Vec<&str> = text.lines().collect();
-    assert_eq!(rows[0], "submission,score,total,failed_checks");
-    assert_eq!(rows[1], "carol.pcap,6,6,", "{text}");
-    assert!(
-        rows[2].starts_with("dave.pcap,5,6,") && rows[2].contains("close is complete"),
+    assert_eq!(
+        rows[0],
+        "submission,id,name,score,total,failed_checks,flags"
+    );
+    assert_eq!(
+        rows[1], "carol.pcap,,,6,6,,no student ID in the file name",
         "{text}"
     );
     assert!(
-        rows[3].starts_with("erin.pcap,0,") && rows[3].contains("error:"),
+        rows[2].starts_with("dave.pcap,,,5,6,") && rows[2].contains("close is complete"),
+        "{text}"
+    );
+    assert!(
+        rows[3].starts_with("erin.pcap,,,0,") && rows[3].contains("error:"),
         "{text}"
     );
 }
@@ -219,11 +225,17 @@ fn every_lab_grades_its_own_tcpdump_capture_on_any_port_and_not_another_labs() {
             let (earned, total) = score(&text);
             if lab == made_by {
                 assert_eq!(code, 0, "{lab} grading its own capture: {text}");
-                assert_eq!(earned, total, "{lab}: full marks for its own capture: {text}");
+                assert_eq!(
+                    earned, total,
+                    "{lab}: full marks for its own capture: {text}"
+                );
                 assert!(total >= 3, "{lab}: {text}");
             } else {
                 assert_eq!(code, 1, "{lab} grading a {made_by} capture: {text}");
-                assert!(earned < total, "{lab}: not full marks for {made_by}: {text}");
+                assert!(
+                    earned < total,
+                    "{lab}: not full marks for {made_by}: {text}"
+                );
             }
         }
     }
@@ -477,6 +489,205 @@ fn multi_client_rst_websocket_and_scan_grade_their_own_tcpdump_captures() {
         assert!(code == 1 && earned < total, "{lab} grading a chat: {text}");
         let (code, text) = labrun(&["grade", "labs/chat.rhai", "--pcap", pcap.to_str().unwrap()]);
         let (earned, total) = score(&text);
-        assert!(code == 1 && earned < total, "chat grading a {lab} capture: {text}");
+        assert!(
+            code == 1 && earned < total,
+            "chat grading a {lab} capture: {text}"
+        );
     }
+}
+
+/// Parses CSV text into rows of fields.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn a_class_folder_flags_copies_and_wrong_ids_naming_the_other_submission() {
+    if !common::is_root() || !common::have_program("tcpdump") {
+        return common::skip_or_fail("making the captures needs root and tcpdump");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let subs = dir.path().join("class");
+    std::fs::create_dir(&subs).unwrap();
+    let port = random_port();
+    let (ann, bob, cat, dan, eve) = (
+        "20210000001",
+        "20210000002",
+        "20210000003",
+        "20210000004",
+        "20210000005",
+    );
+    let p = |id: &str| subs.join(format!("{id}.pcap"));
+    // Ann's own chat; Bob hands in Ann's file; Cat's chat sends Ann's ID.
+    tcp_captured_by_tcpdump(&p(ann), port, format!("{ann} Ann").as_bytes(), b"Hi Ann");
+    std::fs::copy(p(ann), p(bob)).unwrap();
+    tcp_captured_by_tcpdump(
+        &p(cat),
+        port + 1,
+        format!("{ann} Ann").as_bytes(),
+        b"Hi Ann",
+    );
+    // Dan and Eve capture the same connection with two tcpdumps (different snap lengths).
+    let second = Tcpdump::start_with(
+        &p(eve),
+        &[],
+        &["-i", "lo", "-s", "300"],
+        &format!("tcp port {}", port + 2),
+    );
+    tcp_captured_by_tcpdump(
+        &p(dan),
+        port + 2,
+        format!("{dan} Dan {eve} Eve").as_bytes(),
+        b"Hi",
+    );
+    second.stop();
+    // Odd entries: a FIFO and a folder named like captures.
+    let fifo = subs.join("fifo.pcap");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    std::fs::create_dir(subs.join("folder.pcap")).unwrap();
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        format!("id,name\n{ann},Ann A\n{bob},Bob B\n{cat},Cat C\n{dan},Dan D\n{eve},Eve E\n"),
+    )
+    .unwrap();
+    let feedback = dir.path().join("feedback");
+    let (code, text) = labrun(&[
+        "grade",
+        "labs/chat.rhai",
+        "--dir",
+        subs.to_str().unwrap(),
+        "--roster",
+        roster.to_str().unwrap(),
+        "--feedback",
+        feedback.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let rows = csv_rows(&text);
+    assert_eq!(rows.len(), 8, "{text}");
+    let row = |file: &str| {
+        rows.iter()
+            .find(|r| r[0] == file)
+            .unwrap_or_else(|| panic!("no row for {file}: {text}"))
+            .clone()
+    };
+    let flags = |file: &str| row(file)[6].clone();
+    let a = row(&format!("{ann}.pcap"));
+    assert_eq!(
+        (a[1].as_str(), a[2].as_str(), a[3].as_str()),
+        (ann, "Ann A", "6"),
+        "{text}"
+    );
+    assert!(
+        flags(&format!("{ann}.pcap")).contains(&format!("identical to {bob}.pcap")),
+        "{text}"
+    );
+    let b = flags(&format!("{bob}.pcap"));
+    assert!(b.contains(&format!("identical to {ann}.pcap")), "{text}");
+    assert!(
+        b.contains(&format!(
+            "the student ID {bob} is not in the capture's data"
+        )),
+        "{text}"
+    );
+    assert!(
+        b.contains(&format!("another student's ID {ann} ({ann}.pcap)")),
+        "{text}"
+    );
+    let c = flags(&format!("{cat}.pcap"));
+    assert!(
+        c.contains(&format!("the student ID {cat} is not")),
+        "{text}"
+    );
+    assert!(c.contains(&format!("another student's ID {ann}")), "{text}");
+    assert!(
+        !c.contains("identical") && !c.contains("shares a connection"),
+        "{text}"
+    );
+    let d = flags(&format!("{dan}.pcap"));
+    assert!(
+        d.contains(&format!(
+            "shares a connection with {eve}.pcap (same ports and ISNs)"
+        )),
+        "{text}"
+    );
+    assert!(
+        flags(&format!("{eve}.pcap")).contains(&format!("shares a connection with {dan}.pcap")),
+        "{text}"
+    );
+    assert!(row("fifo.pcap")[5].contains("not a regular file"), "{text}");
+    assert!(
+        row("folder.pcap")[5].contains("not a regular file"),
+        "{text}"
+    );
+    // Feedback: the failed checks with their filters, and the flags.
+    let fb = std::fs::read_to_string(feedback.join(format!("{bob}.txt"))).unwrap();
+    assert!(
+        fb.contains("score: 6 / 6") && fb.contains(&format!("identical to {ann}.pcap")),
+        "{fb}"
+    );
+
+    // Moodle: keyed by ID number.
+    let (code, text) = labrun(&[
+        "grade",
+        "labs/chat.rhai",
+        "--dir",
+        subs.to_str().unwrap(),
+        "--format",
+        "moodle",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let rows = csv_rows(&text);
+    assert_eq!(rows[0], ["ID number", "Grade", "Feedback"]);
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == cat && r[1] == "6" && r[2].contains("flagged")),
+        "{text}"
+    );
+
+    // Gradescope: results.json with the documented fields.
+    let (code, text) = labrun(&[
+        "grade",
+        "labs/segment.rhai",
+        "--pcap",
+        p(cat).to_str().unwrap(),
+        "--format",
+        "gradescope",
+    ]);
+    assert_eq!(code, 1, "{text}");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let tests = json["tests"].as_array().unwrap();
+    assert!(!tests.is_empty());
+    let sum: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
+    let max: u64 = tests.iter().map(|t| t["max_score"].as_u64().unwrap()).sum();
+    assert_eq!(json["score"].as_u64(), Some(sum));
+    assert_eq!(json["max_score"].as_u64(), Some(max));
+    assert!(sum < max);
+    for t in tests {
+        assert!(t["name"].is_string() && t["output"].is_string(), "{t}");
+        let status = t["status"].as_str().unwrap();
+        assert!(status == "passed" || status == "failed", "{t}");
+        if status == "failed" {
+            assert!(
+                t["output"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Wireshark filter: "),
+                "{t}"
+            );
+        }
+    }
+    assert!(
+        json["output"]
+            .as_str()
+            .unwrap()
+            .contains("not in the capture's data"),
+        "{text}"
+    );
 }
