@@ -483,6 +483,7 @@ fn run_options(args: RunArgs) -> Result<RunOptions> {
         student: args.student.clone(),
         course: args.course.clone(),
         lang: args.lang,
+        course_key: None,
     });
     let student = match &config.student {
         Some(s) => Some(Student::parse(s).with_context(|| {
@@ -492,6 +493,7 @@ fn run_options(args: RunArgs) -> Result<RunOptions> {
     };
     Ok(RunOptions {
         course: config.course,
+        course_key: config.course_key,
         lang: config.lang.unwrap_or_default(),
         deterministic: args.deterministic,
         script,
@@ -666,11 +668,12 @@ fn grade(args: GradeArgs) -> Result<u8> {
 /// results.json, or its Moodle row).
 fn grade_pcap(args: &GradeArgs, pcap: &Path, kv: &[(String, String)], lang: Lang) -> Result<u8> {
     let spinner = args.format == GradeFormat::Csv;
+    let kv = with_course_values(args, &file_name(pcap), kv);
     let outcome = grade_one(
         &args.lab,
         pcap,
         args.out.clone(),
-        kv,
+        &kv,
         lang,
         args.time_limit,
         spinner,
@@ -712,6 +715,34 @@ fn grade_pcap(args: &GradeArgs, pcap: &Path, kv: &[(String, String)], lang: Lang
 }
 
 use labrun::grade::out::Row;
+
+/// The lab arguments for one submission: those given and, with labrun.toml's
+/// `course_key` and the student ID in the file name (or roster), the student's own values
+/// of the parameters the lab reads: the capture must use them.
+fn with_course_values(
+    args: &GradeArgs,
+    file: &str,
+    kv: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut out = kv.to_vec();
+    let key = labrun::config::load(Path::new("."))
+        .ok()
+        .and_then(|c| c.course_key);
+    let roster = read_roster(args).unwrap_or_default();
+    let (Some(key), Some((id, _))) = (key, labrun::grade::student_of(file, &roster)) else {
+        return out;
+    };
+    let source = std::fs::read_to_string(&args.lab).unwrap_or_default();
+    let declared = runner::declared_args(&args.lab, &source);
+    for (k, v) in labrun::config::student_values(&key, &id) {
+        if !out.iter().any(|(a, _)| *a == k)
+            && declared.unknown(std::iter::once(k.as_str())).is_none()
+        {
+            out.push((k, v));
+        }
+    }
+    out
+}
 
 /// A path's file name as text.
 fn file_name(path: &Path) -> String {
@@ -783,7 +814,8 @@ fn grade_entry(
             }
         }
     }
-    let row = match grade_one(&args.lab, path, None, kv, lang, args.time_limit, false) {
+    let kv = with_course_values(args, &name, kv);
+    let row = match grade_one(&args.lab, path, None, &kv, lang, args.time_limit, false) {
         Ok(o) if o.error.is_none() => Row::graded(name, &o.report),
         Ok(o) => {
             let e = o.error.map(|e| e.to_string()).unwrap_or_default();

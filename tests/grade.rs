@@ -691,3 +691,74 @@ fn a_class_folder_flags_copies_and_wrong_ids_naming_the_other_submission() {
         "{text}"
     );
 }
+
+#[test]
+fn a_course_key_gives_each_student_a_port_and_grade_expects_it() {
+    if !common::is_root() {
+        return common::skip_or_fail("running the chat lab needs root");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (id, other) = ("20215120807", "20215120899");
+    std::fs::write(
+        dir.path().join("labrun.toml"),
+        format!("student = \"{id} Li Yihang\"\ncourse_key = \"course secret\"\n"),
+    )
+    .unwrap();
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/chat.rhai");
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_labrun"))
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code().unwrap_or(-1), text)
+    };
+    let (code, text) = run(&[lab.to_str().unwrap(), "--out", "run"]);
+    assert_eq!(code, 0, "{text}");
+    let values = labrun::config::student_values("course secret", id);
+    let port = &values[0].1;
+    let report = std::fs::read_to_string(dir.path().join("run/report.md")).unwrap();
+    assert!(
+        report.contains(&format!(":{port}")),
+        "the lab ran on the student's port {port}"
+    );
+    // The student's own capture gets full marks; handed in as another student's, it fails.
+    std::fs::copy(
+        dir.path().join("run/capture.pcap"),
+        dir.path().join(format!("{id}.pcap")),
+    )
+    .unwrap();
+    std::fs::copy(
+        dir.path().join("run/capture.pcap"),
+        dir.path().join(format!("{other}.pcap")),
+    )
+    .unwrap();
+    let (code, text) = run(&[
+        "grade",
+        lab.to_str().unwrap(),
+        "--pcap",
+        &format!("{id}.pcap"),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let (earned, total) = score(&text);
+    assert_eq!(earned, total, "{text}");
+    let (code, text) = run(&[
+        "grade",
+        lab.to_str().unwrap(),
+        "--pcap",
+        &format!("{other}.pcap"),
+    ]);
+    assert_eq!(code, 1, "{text}");
+    let other_port = &labrun::config::student_values("course secret", other)[0].1;
+    assert!(
+        text.contains(&format!(
+            "FAIL  the capture holds a TCP connection to port {other_port}"
+        )),
+        "{text}"
+    );
+}
