@@ -87,6 +87,12 @@ pub fn grade_text(pcap: &Path, r: &Report, written: Option<&Written>) -> String 
     let mut out = String::new();
     let (earned, total) = r.score();
     let _ = writeln!(out, "{}: score {earned} / {total}", pcap.display());
+    // The lab's steps say what was graded: which conversation, on which port.
+    for b in &r.blocks {
+        if let labrun::report::Block::Step(text) = b {
+            let _ = writeln!(out, "  {text}");
+        }
+    }
     for c in &r.checks {
         let mark = if c.passed { "PASS" } else { "FAIL" };
         let _ = write!(

@@ -250,6 +250,11 @@ fn every_lab_grades_its_own_tcpdump_capture_on_any_port_and_not_another_labs() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("Grade the conversation 127.0.0.1:")
+            && text.contains(&format!(" → 127.0.0.1:{port} (tcp.stream == 0)")),
+        "the summary names the graded conversation: {text}"
+    );
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
         report.contains(&format!("127.0.0.1:{port} (tcp.stream == 0)")),

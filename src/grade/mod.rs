@@ -229,12 +229,13 @@ pub fn flags(entries: &[Entry], roster: &Roster) -> Vec<Vec<String>> {
                     out.push(format!("carries another student's ID {id} ({owner})"));
                 }
             }
+            let mut identical = Vec::new();
             for (j, other) in entries.iter().enumerate() {
                 let Some(ofp) = other.fingerprint.as_ref().filter(|_| j != i) else {
                     continue;
                 };
                 if ofp.digest == fp.digest {
-                    out.push(format!("identical to {}", other.file));
+                    identical.push(other.file.as_str());
                     continue;
                 }
                 if !fp.connections.is_disjoint(&ofp.connections) {
@@ -251,6 +252,9 @@ pub fn flags(entries: &[Entry], roster: &Roster) -> Vec<Vec<String>> {
                 if let Some(n) = fp.nonces.intersection(&ofp.nonces).next() {
                     out.push(format!("same run nonce {n} as {}", other.file));
                 }
+            }
+            if !identical.is_empty() {
+                out.push(format!("identical to {}", identical.join(", ")));
             }
             out
         })
