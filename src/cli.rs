@@ -682,6 +682,12 @@ fn grade_pcap(args: &GradeArgs, pcap: &Path, kv: &[(String, String)], lang: Lang
         bail!("{e}");
     }
     let r = &outcome.report;
+    if r.checks.is_empty() {
+        bail!(
+            "{}'s grading part checked nothing in this capture",
+            args.lab.display()
+        );
+    }
     let roster = read_roster(args)?;
     let name = file_name(pcap);
     let mut row = Row::graded(name.clone(), r);

@@ -297,6 +297,17 @@ fn a_lab_without_a_grading_part_is_refused_and_never_run_live() {
     ]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("never runs a lab live"), "{text}");
+
+    // A grading part that checks nothing is no grade.
+    std::fs::write(&lab, "if grading() { graded_capture(); return; }\n").unwrap();
+    let (code, text) = labrun(&[
+        "grade",
+        lab.to_str().unwrap(),
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("checked nothing"), "{text}");
 }
 
 /// The manual's multi-client exchange on `port`: three clients connected at once, each
