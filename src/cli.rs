@@ -175,9 +175,23 @@ Examples:
   labrun grade labs/chat.rhai --pcap student.pcapng
   labrun grade labs/chat.rhai --pcap student.pcap --out graded-report
   labrun grade labs/chat.rhai --dir submissions/ > scores.csv
+  labrun grade labs/chat.rhai --dir submissions/ --roster class.csv --feedback feedback/
+  labrun grade labs/chat.rhai --dir submissions/ --format moodle > moodle.csv
+  labrun grade labs/chat.rhai --pcap /autograder/submission/capture.pcap --format gradescope \\
+      > /autograder/results/results.json
 
 Exit codes: 0 every check passed (--pcap) or the folder was graded (--dir),
 1 a check failed, 2 a usage error or an unreadable capture.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum GradeFormat {
+    /// The score summary (--pcap) or one CSV row per submission (--dir).
+    Csv,
+    /// Moodle's grade import CSV: ID number, Grade, Feedback.
+    Moodle,
+    /// Gradescope's results.json (score, max_score, output, tests).
+    Gradescope,
+}
 
 #[derive(Debug, Args)]
 struct GradeArgs {
@@ -197,6 +211,18 @@ struct GradeArgs {
     /// With --pcap: write the report explaining the capture into DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// A roster CSV of `id,name` lines: the student of each capture is the roster ID its
+    /// file name holds (without it, the first run of 6+ digits in the file name).
+    #[arg(long, value_name = "FILE")]
+    roster: Option<PathBuf>,
+    /// What to print: csv (one row per submission), moodle (a grade import CSV keyed by
+    /// ID number) or gradescope (results.json; with --pcap).
+    #[arg(long, value_enum, default_value_t = GradeFormat::Csv)]
+    format: GradeFormat,
+    /// Write a feedback file per submission into DIR (its failed checks, each with the
+    /// Wireshark filter that shows it, and its flags).
+    #[arg(long, value_name = "DIR")]
+    feedback: Option<PathBuf>,
     /// The language of the report and of the failed checks: en or zh (default:
     /// labrun.toml's `lang`, else en).
     #[arg(long, value_name = "en|zh", value_parser = parse_lang)]
@@ -457,6 +483,7 @@ fn run_options(args: RunArgs) -> Result<RunOptions> {
         student: args.student.clone(),
         course: args.course.clone(),
         lang: args.lang,
+        course_key: None,
     });
     let student = match &config.student {
         Some(s) => Some(Student::parse(s).with_context(|| {
@@ -466,6 +493,7 @@ fn run_options(args: RunArgs) -> Result<RunOptions> {
     };
     Ok(RunOptions {
         course: config.course,
+        course_key: config.course_key,
         lang: config.lang.unwrap_or_default(),
         deterministic: args.deterministic,
         script,
@@ -582,6 +610,7 @@ fn grade_one(
     kv: &[(String, String)],
     lang: Lang,
     time_limit: u64,
+    spinner: bool,
 ) -> Result<runner::RunOutcome> {
     let opts = RunOptions {
         script: lab.to_path_buf(),
@@ -596,7 +625,7 @@ fn grade_one(
         grade: Some(pcap.to_path_buf()),
         lang,
         limits: limits_with(time_limit),
-        progress: Some(crate::term::spinner()),
+        progress: spinner.then(crate::term::spinner),
         ..RunOptions::default()
     };
     Ok(runner::run(&opts)?)
@@ -613,6 +642,12 @@ fn grade(args: GradeArgs) -> Result<u8> {
     // Once for the whole folder, not once per capture.
     let source = std::fs::read_to_string(&args.lab)
         .with_context(|| format!("cannot read {}", args.lab.display()))?;
+    if !runner::has_grading_part(&source) {
+        bail!(
+            "{} has no grading part (`if grading() {{ ... }}`): `labrun grade` never runs a lab live",
+            args.lab.display()
+        );
+    }
     let declared = runner::declared_args(&args.lab, &source);
     if let Some(key) = declared.unknown(kv.iter().map(|(k, _)| k.as_str())) {
         bail!(
@@ -629,28 +664,186 @@ fn grade(args: GradeArgs) -> Result<u8> {
     }
 }
 
-/// `labrun grade --pcap`: grades one capture and prints its score and checks.
+/// `labrun grade --pcap`: grades one capture and prints its score and checks (or its
+/// results.json, or its Moodle row).
 fn grade_pcap(args: &GradeArgs, pcap: &Path, kv: &[(String, String)], lang: Lang) -> Result<u8> {
-    let outcome = grade_one(&args.lab, pcap, args.out.clone(), kv, lang, args.time_limit)?;
+    let spinner = args.format == GradeFormat::Csv;
+    let kv = with_course_values(args, &file_name(pcap), kv);
+    let outcome = grade_one(
+        &args.lab,
+        pcap,
+        args.out.clone(),
+        &kv,
+        lang,
+        args.time_limit,
+        spinner,
+    )?;
     if let Some(e) = &outcome.error {
         bail!("{e}");
     }
     let r = &outcome.report;
     if r.checks.is_empty() {
         bail!(
-            "{} checks nothing from a capture alone (it has no `if grading() {{ ... }}` part)",
+            "{}'s grading part checked nothing in this capture",
             args.lab.display()
         );
     }
-    print!(
-        "{}",
-        crate::summary::grade_text(pcap, r, outcome.written.as_ref())
-    );
-    Ok(if r.failed() == 0 { 0 } else { 1 })
+    let roster = read_roster(args)?;
+    let name = file_name(pcap);
+    let mut row = Row::graded(name.clone(), r);
+    let entry = entry_of(pcap, &name, &roster);
+    if let Some((id, student)) = labrun::grade::student_of(&name, &roster) {
+        row.id = Some(id);
+        row.name = student;
+    }
+    row.flags = labrun::grade::flags(&[entry], &roster).remove(0);
+    write_feedback(args, std::slice::from_ref(&row))?;
+    let code = if r.failed() == 0 { 0 } else { 1 };
+    match args.format {
+        GradeFormat::Csv => {
+            print!(
+                "{}",
+                crate::summary::grade_text(pcap, r, outcome.written.as_ref())
+            );
+            for f in &row.flags {
+                println!("  FLAG  {f}");
+            }
+        }
+        GradeFormat::Moodle => labrun::grade::out::moodle_csv(&[row], std::io::stdout())?,
+        GradeFormat::Gradescope => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&labrun::grade::out::gradescope_json(&row))?
+            );
+        }
+    }
+    Ok(code)
 }
 
-/// `labrun grade --dir`: grades every capture in `dir` into one CSV on stdout.
+use labrun::grade::out::Row;
+
+/// The lab arguments for one submission: those given and, with labrun.toml's
+/// `course_key` and the student ID in the file name (or roster), the student's own values
+/// of the parameters the lab reads: the capture must use them.
+fn with_course_values(
+    args: &GradeArgs,
+    file: &str,
+    kv: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut out = kv.to_vec();
+    let key = labrun::config::load(Path::new("."))
+        .ok()
+        .and_then(|c| c.course_key);
+    let roster = read_roster(args).unwrap_or_default();
+    let (Some(key), Some((id, _))) = (key, labrun::grade::student_of(file, &roster)) else {
+        return out;
+    };
+    let source = std::fs::read_to_string(&args.lab).unwrap_or_default();
+    let declared = runner::declared_args(&args.lab, &source);
+    for (k, v) in labrun::config::student_values(&key, &id) {
+        if !out.iter().any(|(a, _)| *a == k)
+            && declared.unknown(std::iter::once(k.as_str())).is_none()
+        {
+            out.push((k, v));
+        }
+    }
+    out
+}
+
+/// A path's file name as text.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The roster given with --roster (empty without).
+fn read_roster(args: &GradeArgs) -> Result<labrun::grade::Roster> {
+    Ok(match &args.roster {
+        Some(p) => labrun::grade::read_roster(p)?,
+        None => labrun::grade::Roster::new(),
+    })
+}
+
+/// A submission for the folder's flags: its student and its fingerprint.
+fn entry_of(path: &Path, name: &str, roster: &labrun::grade::Roster) -> labrun::grade::Entry {
+    labrun::grade::Entry {
+        file: name.to_string(),
+        id: labrun::grade::student_of(name, roster).map(|(id, _)| id),
+        fingerprint: labrun::grade::fingerprint(path).ok(),
+    }
+}
+
+/// Writes each row's feedback file into --feedback DIR, named after the submission.
+fn write_feedback(args: &GradeArgs, rows: &[Row]) -> Result<()> {
+    let Some(dir) = &args.feedback else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for row in rows {
+        let stem = Path::new(&row.file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| row.file.clone());
+        let path = dir.join(format!("{stem}.txt"));
+        std::fs::write(&path, labrun::grade::out::feedback_text(row))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Grades one entry of a folder into its row; whatever is wrong with it stays in its row.
+fn grade_entry(
+    args: &GradeArgs,
+    path: &Path,
+    kv: &[(String, String)],
+    lang: Lang,
+) -> (Row, Option<labrun::grade::Fingerprint>) {
+    let name = file_name(path);
+    // A FIFO, a device or a folder is flagged without being opened; a huge file unread.
+    match std::fs::metadata(path) {
+        Err(e) => return (Row::failed(name, 0, e.to_string()), None),
+        Ok(m) => {
+            if let Some(kind) = labrun::pcapfile::not_regular(m.file_type()) {
+                return (
+                    Row::failed(name, 0, format!("not a regular file ({kind})")),
+                    None,
+                );
+            }
+            if m.len() > labrun::grade::MAX_CAPTURE_BYTES {
+                let e = format!(
+                    "too large: {} bytes (at most {} MiB)",
+                    m.len(),
+                    labrun::grade::MAX_CAPTURE_BYTES >> 20
+                );
+                return (Row::failed(name, 0, e), None);
+            }
+        }
+    }
+    let kv = with_course_values(args, &name, kv);
+    let row = match grade_one(&args.lab, path, None, &kv, lang, args.time_limit, false) {
+        Ok(o) if o.error.is_none() => Row::graded(name, &o.report),
+        Ok(o) => {
+            let e = o.error.map(|e| e.to_string()).unwrap_or_default();
+            Row::failed(name, o.report.score().1, e)
+        }
+        Err(e) => Row::failed(name, 0, format!("{e:#}")),
+    };
+    let fp = if row.error.is_none() {
+        labrun::grade::fingerprint(path).ok()
+    } else {
+        None
+    };
+    (row, fp)
+}
+
+/// `labrun grade --dir`: grades every capture in `dir`, flags whose capture each is and the
+/// copies among them, and prints the class CSV (or Moodle's).
 fn grade_dir(args: &GradeArgs, dir: &Path, kv: &[(String, String)], lang: Lang) -> Result<u8> {
+    if args.format == GradeFormat::Gradescope {
+        bail!("--format gradescope grades one submission: give --pcap FILE");
+    }
+    let roster = read_roster(args)?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the folder {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -663,39 +856,29 @@ fn grade_dir(args: &GradeArgs, dir: &Path, kv: &[(String, String)], lang: Lang) 
     if files.is_empty() {
         bail!("{} holds no .pcap or .pcapng files", dir.display());
     }
-    let mut w = csv::Writer::from_writer(std::io::stdout());
-    w.write_record(["submission", "score", "total", "failed_checks"])?;
+    let mut rows = Vec::with_capacity(files.len());
+    let mut entries = Vec::with_capacity(files.len());
     for f in &files {
-        let name = f
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        // A FIFO, a device or a folder is flagged without being opened.
-        let kind = std::fs::metadata(f).map(|m| labrun::pcapfile::not_regular(m.file_type()));
-        if let Ok(Some(kind)) = kind {
-            let e = format!("error: not a regular file ({kind})");
-            w.write_record([name, "0".into(), String::new(), e])?;
-            continue;
+        let (mut row, fp) = grade_entry(args, f, kv, lang);
+        if let Some((id, name)) = labrun::grade::student_of(&row.file, &roster) {
+            row.id = Some(id);
+            row.name = name;
         }
-        match grade_one(&args.lab, f, None, kv, lang, args.time_limit) {
-            Ok(o) if o.error.is_none() => {
-                let (earned, total) = o.report.score();
-                w.write_record([
-                    name,
-                    earned.to_string(),
-                    total.to_string(),
-                    crate::summary::failed_checks(&o.report),
-                ])?;
-            }
-            Ok(o) => {
-                let total = o.report.score().1;
-                let e = o.error.map(|e| e.to_string()).unwrap_or_default();
-                w.write_record([name, "0".into(), total.to_string(), format!("error: {e}")])?;
-            }
-            Err(e) => w.write_record([name, "0".into(), String::new(), format!("error: {e:#}")])?,
-        }
+        entries.push(labrun::grade::Entry {
+            file: row.file.clone(),
+            id: row.id.clone(),
+            fingerprint: fp,
+        });
+        rows.push(row);
     }
-    w.flush()?;
+    for (row, flags) in rows.iter_mut().zip(labrun::grade::flags(&entries, &roster)) {
+        row.flags = flags;
+    }
+    write_feedback(args, &rows)?;
+    match args.format {
+        GradeFormat::Moodle => labrun::grade::out::moodle_csv(&rows, std::io::stdout())?,
+        _ => labrun::grade::out::class_csv(&rows, std::io::stdout())?,
+    }
     Ok(0)
 }
 

@@ -39,6 +39,9 @@ pub struct Config {
     pub course: Option<String>,
     /// The report language, as for `--lang`.
     pub lang: Option<crate::i18n::Lang>,
+    /// The course's secret: with it each student's lab parameters (`port`, `size`) are
+    /// derived from the key and the student ID ([`student_values`]), so copies show.
+    pub course_key: Option<String>,
 }
 
 impl Config {
@@ -49,6 +52,7 @@ impl Config {
             student: flags.student.or(self.student),
             course: flags.course.or(self.course),
             lang: flags.lang.or(self.lang),
+            course_key: flags.course_key.or(self.course_key),
         }
     }
 }
@@ -99,6 +103,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
         match key.as_str() {
             "student" => config.student = Some(text),
             "course" => config.course = Some(text),
+            "course_key" => config.course_key = Some(text),
             "lang" => {
                 config.lang = Some(
                     crate::i18n::Lang::parse(&text)
@@ -107,7 +112,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown setting `{other}` (known: student, course, lang)"
+                    "unknown setting `{other}` (known: student, course, lang, course_key)"
                 ));
             }
         }
@@ -115,8 +120,33 @@ pub fn parse(text: &str) -> Result<Config, String> {
     Ok(config)
 }
 
+/// A student's own lab parameters, derived from the course key and the student ID: `port`
+/// in 20000..=59999 and `size` in 2921..=4000 (more than two full 1460-byte segments).
+/// The same key and ID always give the same values; labrun uses them for a lab's `port`
+/// and `size` when the command line does not give them, and `grade` expects them.
+pub fn student_values(key: &str, id: &str) -> Vec<(String, String)> {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(format!("labrun course key\0{key}\0{id}").as_bytes());
+    let word = |i: usize| u32::from_be_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+    vec![
+        ("port".to_string(), (20_000 + word(0) % 40_000).to_string()),
+        ("size".to_string(), (2_921 + word(4) % 1_080).to_string()),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn student_values_depend_on_key_and_id_only() {
+        let a = super::student_values("k", "20215120807");
+        assert_eq!(a, super::student_values("k", "20215120807"));
+        assert_ne!(a, super::student_values("k", "20215120808"));
+        assert_ne!(a, super::student_values("k2", "20215120807"));
+        let port: u32 = a[0].1.parse().unwrap();
+        let size: u32 = a[1].1.parse().unwrap();
+        assert!((20_000..60_000).contains(&port) && (2_921..=4_000).contains(&size));
+    }
+
     use super::*;
 
     #[test]

@@ -31,6 +31,7 @@ pub mod capture;
 pub mod clock;
 pub mod config;
 pub mod craft;
+pub mod grade;
 pub mod i18n;
 pub mod labs;
 pub mod network;

@@ -87,6 +87,12 @@ pub fn grade_text(pcap: &Path, r: &Report, written: Option<&Written>) -> String 
     let mut out = String::new();
     let (earned, total) = r.score();
     let _ = writeln!(out, "{}: score {earned} / {total}", pcap.display());
+    // The lab's steps say what was graded: which conversation, on which port.
+    for b in &r.blocks {
+        if let labrun::report::Block::Step(text) = b {
+            let _ = writeln!(out, "  {text}");
+        }
+    }
     for c in &r.checks {
         let mark = if c.passed { "PASS" } else { "FAIL" };
         let _ = write!(
@@ -105,16 +111,6 @@ pub fn grade_text(pcap: &Path, r: &Report, written: Option<&Written>) -> String 
         let _ = writeln!(out, "report: {}/", w.dir.display());
     }
     out
-}
-
-/// The failed checks of a graded capture, for its CSV row: `what; what`.
-pub fn failed_checks(r: &Report) -> String {
-    r.checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| c.what.clone())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 #[cfg(test)]
@@ -153,6 +149,7 @@ mod tests {
         assert!(zh.starts_with(
             "segment：0 个步骤，2 项检查通过 1 项（1.2 s）\n  通过  one SYN\n  未通过"
         ));
-        assert_eq!(failed_checks(&r), "three segments");
+        let row = labrun::grade::out::Row::graded("x.pcap".into(), &r);
+        assert_eq!(row.failed_checks(), "three segments");
     }
 }

@@ -69,6 +69,9 @@ pub struct RunOptions {
     pub reports_base: PathBuf,
     /// The student (`--student "ID NAME"`).
     pub student: Option<Student>,
+    /// The course key (labrun.toml's `course_key`): the student's own `port` and `size`
+    /// ([`crate::config::student_values`]) for a lab that reads them and was not given them.
+    pub course_key: Option<String>,
     /// The course (`--course`), shown in the report header.
     pub course: Option<String>,
     /// Script arguments (`-- key=value ...`).
@@ -181,9 +184,10 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let lab = load(opts)?;
     let progress = opts.progress.clone().unwrap_or_else(crate::progress::none);
     progress.start(format!("running {}", lab.file));
+    let args = with_student_values(opts, &lab);
     let session = Session::new(SessionState {
         choice: opts.network.clone(),
-        args: opts.args.clone(),
+        args: args.clone(),
         browser: opts.browser.clone().unwrap_or_default(),
         #[cfg(target_os = "linux")]
         programs: opts.programs.clone(),
@@ -209,7 +213,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
 
     let mut scope = Scope::new();
     scope.push_constant("student", student_map(opts.student.as_ref()));
-    scope.push_constant("args", args_map(&opts.args));
+    scope.push_constant("args", args_map(&args));
     let result = crate::script::run(engine, lab.ast, &mut scope, &session, &lab.file);
     let elapsed = started.elapsed();
     progress.finish();
@@ -230,6 +234,32 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         error,
         elapsed,
     })
+}
+
+/// Whether a lab's source has a grading part (`grading()` called outside a comment): the
+/// checks `labrun grade` may run on a capture without making traffic.
+pub fn has_grading_part(source: &str) -> bool {
+    source.lines().any(|line| {
+        let code = line.split("//").next().unwrap_or("");
+        code.contains("grading()")
+    })
+}
+
+/// The run's `-- key=value` arguments and, with a course key and a student ID, the
+/// student's own values of the parameters the lab reads and the command line did not give.
+fn with_student_values(opts: &RunOptions, lab: &LoadedLab) -> Vec<(String, String)> {
+    let mut args = opts.args.clone();
+    let (Some(key), Some(student)) = (&opts.course_key, &opts.student) else {
+        return args;
+    };
+    let declared = declared_args(&opts.script, &lab.source);
+    for (k, v) in crate::config::student_values(key, &student.id) {
+        let given = args.iter().any(|(a, _)| *a == k);
+        if !given && declared.unknown(std::iter::once(k.as_str())).is_none() {
+            args.push((k, v));
+        }
+    }
+    args
 }
 
 /// A lab ready to run: its source, compiled script and engine.

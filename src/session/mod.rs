@@ -47,6 +47,11 @@ pub enum SessionError {
     /// A server thread could not start.
     #[error("cannot start the server thread: {0}")]
     Thread(std::io::Error),
+    /// `labrun grade` reads a capture only: a lab may not make traffic while it is graded.
+    #[error(
+        "`labrun grade` never runs a lab live: the lab's `if grading() {{ ... }}` part must return before it asks for a network"
+    )]
+    GradingLive,
     /// The user's program could not start.
     #[cfg(target_os = "linux")]
     #[error(transparent)]

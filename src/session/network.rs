@@ -71,6 +71,9 @@ impl Session {
     ) -> Result<Network, SessionError> {
         let (choice, deterministic) = {
             let st = self.lock();
+            if st.graded.is_some() {
+                return Err(SessionError::GradingLive);
+            }
             (st.choice.clone(), st.report.header.deterministic)
         };
         let opts = &NetOptions {
