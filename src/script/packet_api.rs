@@ -554,14 +554,18 @@ mod packet_module {
     /// Wireshark's sequence analysis of this segment, as the names of its `tcp.analysis.*`
     /// flags: "retransmission", "fast_retransmission", "duplicate_ack", "lost_segment",
     /// "out_of_order", "zero_window", "zero_window_probe", "window_update", ... ([] for a
-    /// plain segment or no TCP).
+    /// plain segment or no TCP). A fast retransmission is also a "retransmission", as
+    /// Wireshark's fields have it.
     #[rhai_fn(get = "analysis", pure)]
     pub fn analysis(p: &mut Packet) -> Array {
         use crate::analysis::analysis_flags as f;
         let bits = p.get().tcp.as_ref().map_or(0, |t| t.analysis.flags);
         [
-            (f::RETRANSMISSION, "retransmission"),
             (f::FAST_RETRANSMISSION, "fast_retransmission"),
+            (
+                f::RETRANSMISSION | f::FAST_RETRANSMISSION,
+                "retransmission",
+            ),
             (f::SPURIOUS_RETRANSMISSION, "spurious_retransmission"),
             (f::LOST_PACKET, "lost_segment"),
             (f::ACK_LOST_PACKET, "ack_lost_segment"),
