@@ -18,7 +18,9 @@ const FLAGS: [&str; 3] = ["retransmission", "fast_retransmission", "duplicate_ac
 /// The frames of the table under the section `heading` whose analysis cell names `flag`
 /// (a table row starts with its frame number).
 fn report_frames(md: &str, heading: &str, flag: &str) -> BTreeSet<u64> {
-    let start = md.find(heading).unwrap_or_else(|| panic!("no {heading}: {md}"));
+    let start = md
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading}: {md}"));
     let rest = &md[start + heading.len()..];
     let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
     section
@@ -58,7 +60,10 @@ fn retransmit_lab_names_the_frames_wireshark_flags() {
     if !common::have_program("tshark") {
         return common::skip_or_fail("tshark is not installed (apt-get install tshark)");
     }
-    let run = run_lab("labs/retransmit.rhai", &["--student", "20215120807 Li Yihang"]);
+    let run = run_lab(
+        "labs/retransmit.rhai",
+        &["--student", "20215120807 Li Yihang"],
+    );
     assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
     assert!(
         run.text().contains("11 of 11 checks passed"),
@@ -71,8 +76,14 @@ fn retransmit_lab_names_the_frames_wireshark_flags() {
 
     let md = run.read("report.md");
     let cases = [
-        ("## Case 1: recovered by the retransmission timer", "capture.pcap"),
-        ("## Case 2: recovered by fast retransmit", "capture-fast.pcap"),
+        (
+            "## Case 1: recovered by the retransmission timer",
+            "capture.pcap",
+        ),
+        (
+            "## Case 2: recovered by fast retransmit",
+            "capture-fast.pcap",
+        ),
     ];
     for (heading, pcap) in cases {
         let pcap = run.dir.join(pcap);

@@ -562,10 +562,7 @@ mod packet_module {
         let bits = p.get().tcp.as_ref().map_or(0, |t| t.analysis.flags);
         [
             (f::FAST_RETRANSMISSION, "fast_retransmission"),
-            (
-                f::RETRANSMISSION | f::FAST_RETRANSMISSION,
-                "retransmission",
-            ),
+            (f::RETRANSMISSION | f::FAST_RETRANSMISSION, "retransmission"),
             (f::SPURIOUS_RETRANSMISSION, "spurious_retransmission"),
             (f::LOST_PACKET, "lost_segment"),
             (f::ACK_LOST_PACKET, "ack_lost_segment"),
