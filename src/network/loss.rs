@@ -108,24 +108,23 @@ impl LinkLoss {
         self.rules.iter().map(|(_, l)| *l).collect()
     }
 
-    /// How many segments each loss has dropped so far, in the order they were given.
+    /// How many segments each loss has dropped so far, in the order they were given
+    /// (each host's rules are in the same order as the losses it received).
     pub fn dropped(&self) -> Result<Vec<u64>, NetworkError> {
-        let mut out = Vec::new();
-        let mut listings: Vec<(String, Vec<u64>)> = Vec::new();
-        for (host, loss) in &self.rules {
-            let name = host.name().to_string();
-            if !listings.iter().any(|(n, _)| *n == name) {
-                let listing = super::firewall::nft(host, "list table inet labrun_link\n")?;
-                listings.push((name.clone(), drop_counts(&listing)));
-            }
-            let index = self
-                .rules
-                .iter()
-                .filter(|(h, l)| h.name() == name && l.to_server == loss.to_server)
-                .position(|(_, l)| l == loss)
-                .unwrap_or(0);
-            let counts = &listings.iter().find(|(n, _)| *n == name).expect("listed").1;
-            out.push(counts.get(index).copied().unwrap_or(0));
+        let mut counts: Vec<(String, Vec<u64>, usize)> = Vec::new();
+        let mut out = Vec::with_capacity(self.rules.len());
+        for (host, _) in &self.rules {
+            let at = match counts.iter().position(|(n, _, _)| n == host.name()) {
+                Some(at) => at,
+                None => {
+                    let listing = super::firewall::nft(host, "list table inet labrun_link\n")?;
+                    counts.push((host.name().to_string(), drop_counts(&listing), 0));
+                    counts.len() - 1
+                }
+            };
+            let (_, listed, next) = &mut counts[at];
+            out.push(listed.get(*next).copied().unwrap_or(0));
+            *next += 1;
         }
         Ok(out)
     }
