@@ -66,7 +66,7 @@ fn retransmit_lab_names_the_frames_wireshark_flags() {
     );
     assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
     assert!(
-        run.text().contains("11 of 11 checks passed"),
+        run.text().contains("14 of 14 checks passed"),
         "{}",
         run.text()
     );
@@ -113,6 +113,28 @@ fn retransmit_lab_names_the_frames_wireshark_flags() {
         report_frames(&md, cases[1].0, "duplicate_ack").len() >= 3,
         "{md}"
     );
+    // Case 3: the textbook row names the resend frame and how it came; tshark agrees.
+    let row: Vec<&str> = md
+        .lines()
+        .find(|l| l.starts_with("| textbook (SACK and RACK off) |"))
+        .unwrap_or_else(|| panic!("no textbook row: {md}"))
+        .split('|')
+        .map(str::trim)
+        .collect();
+    let frame: u64 = row[5].parse().unwrap();
+    let pcap = run.dir.join("capture-textbook.pcap");
+    assert!(
+        tshark_frames(&pcap, "retransmission").contains(&frame),
+        "{md}"
+    );
+    assert_eq!(
+        tshark_frames(&pcap, "fast_retransmission").contains(&frame),
+        row[4] == "fast retransmit",
+        "{md}"
+    );
+    let dups = tshark_frames(&pcap, "duplicate_ack");
+    let before = dups.iter().filter(|n| **n < frame).count();
+    assert_eq!(row[3], before.to_string(), "{md}");
     refresh_example("retransmit", &run.dir);
 
     let zh = run_lab(
@@ -121,7 +143,7 @@ fn retransmit_lab_names_the_frames_wireshark_flags() {
     );
     assert_eq!(zh.output.status.code(), Some(0), "{}", zh.text());
     let md = zh.read("report.md");
-    assert!(md.contains("11 项检查中通过 11 项"), "{md}");
+    assert!(md.contains("14 项检查中通过 14 项"), "{md}");
     assert!(md.contains("在去往服务器的途中被丢弃"), "{md}");
     let left = common::english::english_phrases(&md);
     assert!(left.is_empty(), "English left in the zh report: {left:?}");
@@ -175,7 +197,7 @@ fn retransmit_lab_runs_as_an_ordinary_user() {
         ));
     }
     assert_eq!(o.status.code(), Some(0), "{text}");
-    assert!(text.contains("11 of 11 checks passed"), "{text}");
+    assert!(text.contains("14 of 14 checks passed"), "{text}");
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert_eq!(
         md.matches("**dropped on the way to the server**").count(),
