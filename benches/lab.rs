@@ -1,5 +1,6 @@
-//! Benchmark: building the lab sandbox, and the whole segment lab (sandbox setup, three
-//! captured transfers, analysis and the written report), in wall time.
+//! Benchmark: building the lab sandbox, the whole segment lab (sandbox setup, three
+//! captured transfers, analysis and the written report) and the retransmit lab (two
+//! sandboxes, a loss recovered by the timer's backoff, one by fast retransmit), in wall time.
 //!
 //! Run as root (or where labrun can enter a user namespace): `cargo bench --bench lab`.
 //! Prints min / median / max over the runs; the README quotes these figures.
@@ -43,30 +44,39 @@ fn main() {
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().expect("temporary directory");
-    let mut lab = Vec::new();
-    for i in 0..runs {
-        let opts = RunOptions {
-            script: root.join("labs/segment.rhai"),
-            out: Some(out.path().join(format!("run-{i}"))),
-            reports_base: out.path().to_path_buf(),
-            student: None,
-            course: None,
-            grade: None,
-            keep_report: true,
-            args: Vec::new(),
-            network: NetworkChoice {
-                mode: NetworkMode::Sandbox,
-                ..NetworkChoice::default()
-            },
-            limits: Default::default(),
-            browser: None,
-            interrupt: None,
-            ..RunOptions::default()
-        };
-        let t = Instant::now();
-        let outcome = runner::run(&opts).expect("run the segment lab");
-        lab.push(t.elapsed());
-        assert_eq!(outcome.exit_code(), 0, "the segment lab's checks must pass");
+    let labs = [
+        ("segment", "segment lab end to end (setup + 3 transfers)"),
+        (
+            "retransmit",
+            "retransmit lab end to end (RTO backoff + fast rtx)",
+        ),
+    ];
+    for (name, title) in labs {
+        let mut lab = Vec::new();
+        for i in 0..runs {
+            let opts = RunOptions {
+                script: root.join(format!("labs/{name}.rhai")),
+                out: Some(out.path().join(format!("{name}-{i}"))),
+                reports_base: out.path().to_path_buf(),
+                student: None,
+                course: None,
+                grade: None,
+                keep_report: true,
+                args: Vec::new(),
+                network: NetworkChoice {
+                    mode: NetworkMode::Sandbox,
+                    ..NetworkChoice::default()
+                },
+                limits: Default::default(),
+                browser: None,
+                interrupt: None,
+                ..RunOptions::default()
+            };
+            let t = Instant::now();
+            let outcome = runner::run(&opts).unwrap_or_else(|e| panic!("run the {name} lab: {e}"));
+            lab.push(t.elapsed());
+            assert_eq!(outcome.exit_code(), 0, "the {name} lab's checks must pass");
+        }
+        stats(title, lab);
     }
-    stats("segment lab end to end (setup + 3 transfers)", lab);
 }

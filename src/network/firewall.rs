@@ -54,23 +54,24 @@ impl Firewall {
 impl Host {
     /// Replaces this sandbox host's firewall rules; returns the ruleset as `nft list` shows it.
     pub fn set_firewall(&self, rules: &Firewall) -> Result<String, NetworkError> {
-        self.require_sandbox()?;
+        self.require_sandbox("firewall")?;
         nft(self, &rules.script())?;
         nft(self, "list table inet labrun\n")
     }
 
     /// Removes every rule labrun added to this sandbox host.
     pub fn clear_firewall(&self) -> Result<(), NetworkError> {
-        self.require_sandbox()?;
+        self.require_sandbox("firewall")?;
         nft(self, "table inet labrun\ndelete table inet labrun\n").map(|_| ())
     }
 
-    fn require_sandbox(&self) -> Result<(), NetworkError> {
+    /// Refuses rules (`what`) on a host outside labrun's sandbox.
+    pub(super) fn require_sandbox(&self, what: &str) -> Result<(), NetworkError> {
         if self.has_context() {
             Ok(())
         } else {
             Err(NetworkError::Firewall(format!(
-                "`{}` is not a sandbox host: firewall rules here would change this machine's own firewall, so labrun adds them only inside its sandbox",
+                "`{}` is not a sandbox host: {what} rules here would change this machine's own firewall, so labrun adds them only inside its sandbox",
                 self.name()
             )))
         }
@@ -79,7 +80,7 @@ impl Host {
 
 /// Runs `nft -f -` with `script` inside `host`'s namespace; returns its output.
 #[cfg(target_os = "linux")]
-fn nft(host: &Host, script: &str) -> Result<String, NetworkError> {
+pub(super) fn nft(host: &Host, script: &str) -> Result<String, NetworkError> {
     crate::sandbox::nft(
         |command| {
             host.within("firewall", || command.spawn())
@@ -92,7 +93,7 @@ fn nft(host: &Host, script: &str) -> Result<String, NetworkError> {
 
 /// Without Linux there is no sandbox host to set rules on.
 #[cfg(not(target_os = "linux"))]
-fn nft(_host: &Host, _script: &str) -> Result<String, NetworkError> {
+pub(super) fn nft(_host: &Host, _script: &str) -> Result<String, NetworkError> {
     Err(NetworkError::Unsupported)
 }
 

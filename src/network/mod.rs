@@ -8,6 +8,7 @@
 
 mod firewall;
 mod host;
+mod loss;
 mod options;
 #[cfg(target_os = "linux")]
 mod sandboxed;
@@ -15,6 +16,7 @@ mod two_machines;
 
 pub use firewall::Firewall;
 pub use host::{Host, NetContext};
+pub use loss::{LinkLoss, Loss};
 pub use options::{HostAddr, NetOptions, OptionValue};
 pub use two_machines::Role;
 

@@ -25,6 +25,10 @@ pub struct NetOptions {
     pub offloads: bool,
     /// `net.ipv4.tcp_timestamps` in the hosts (off by default: 1460-byte segments).
     pub timestamps: bool,
+    /// The "textbook" TCP profile (true): SACK and RACK off in every host, so loss is
+    /// recovered by three duplicate ACKs or the retransmission timer as RFC 5681 and
+    /// RFC 6298 describe; false: Linux's defaults ("linux").
+    pub textbook: bool,
     /// `--deterministic` (not a script option): the description leaves out how long the
     /// sandbox took to build, which changes from run to run.
     pub deterministic: bool,
@@ -47,6 +51,7 @@ impl Default for NetOptions {
             mtu: 1500,
             offloads: false,
             timestamps: false,
+            textbook: false,
             deterministic: false,
         }
     }
@@ -117,6 +122,13 @@ impl NetOptions {
             "timestamps" => {
                 self.timestamps = value.as_bool().ok_or_else(|| bad("true or false"))?
             }
+            "profile" => {
+                self.textbook = match value {
+                    OptionValue::Text(t) if t == "textbook" => true,
+                    OptionValue::Text(t) if t == "linux" => false,
+                    _ => return Err(bad("\"textbook\" or \"linux\"")),
+                }
+            }
             "prefix" => {
                 let v = value.as_int().ok_or_else(|| bad("an integer"))?;
                 self.prefix = u8::try_from(v)
@@ -157,7 +169,7 @@ impl NetOptions {
                     Some(h) => h.ip = ip,
                     None => {
                         return Err(NetworkError::Option(format!(
-                            "unknown network option `{name}` (known: mtu, offloads, timestamps, prefix, hosts, or a host name with its address)"
+                            "unknown network option `{name}` (known: mtu, offloads, timestamps, profile, prefix, hosts, or a host name with its address)"
                         )));
                     }
                 }

@@ -29,6 +29,7 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
         mtu: options.mtu,
         offloads: options.offloads,
         tcp_timestamps: options.timestamps,
+        textbook_tcp: options.textbook,
         ..SandboxConfig::default()
     };
     let sandbox =
@@ -59,15 +60,23 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
         (format!("built in {ms}"), format!("用时 {ms} 建成"))
     };
     let two = n == 2;
+    let (profile, peizhi) = if options.textbook {
+        (
+            ", textbook TCP (SACK and RACK off)",
+            "，教科书式 TCP（关闭 SACK 和 RACK）",
+        )
+    } else {
+        ("", "")
+    };
     let description = crate::i18n::Text::new(
         format!(
-            "sandbox: {n} hosts on one {} (MTU {mtu}, offloads {}, TCP timestamps {}), {built}",
+            "sandbox: {n} hosts on one {} (MTU {mtu}, offloads {}, TCP timestamps {}{profile}), {built}",
             if two { "veth link" } else { "switch" },
             onoff(options.offloads),
             onoff(options.timestamps),
         ),
         format!(
-            "沙箱：{n} 台主机连在一条{}上（MTU {mtu}，网卡卸载{}，TCP 时间戳{}），{jiancheng}",
+            "沙箱：{n} 台主机连在一条{}上（MTU {mtu}，网卡卸载{}，TCP 时间戳{}{peizhi}），{jiancheng}",
             if two { " veth 链路" } else { "交换机" },
             kaiguan(options.offloads),
             kaiguan(options.timestamps),

@@ -37,7 +37,7 @@ pub use privilege::{Privilege, ensure_privileges, prepare_process};
 pub use rendezvous::{
     Published, SharedHost, join, joined_hosts, own_rendezvous_path, publish, rendezvous_path,
 };
-pub use tcp_info::{connection_state, tcp_state};
+pub use tcp_info::{TcpInfo, connection_state, tcp_info, tcp_state};
 
 use crate::analysis::fmt_mac;
 use netlink::{LinkSpec, NetlinkFailure, Rtnl, ifindex};
@@ -223,6 +223,9 @@ pub struct SandboxConfig {
     /// `net.ipv4.tcp_timestamps` in every host (false: SYNs without the timestamp option
     /// and 1460-byte segments at MTU 1500).
     pub tcp_timestamps: bool,
+    /// `net.ipv4.tcp_sack=0` and `net.ipv4.tcp_recovery=0` in every host: loss recovery
+    /// by duplicate ACKs and the retransmission timer only, as the textbooks teach.
+    pub textbook_tcp: bool,
     /// Keep IPv6 on the lab link (false: no IPv6 chatter in captures).
     pub ipv6: bool,
 }
@@ -239,6 +242,7 @@ impl Default for SandboxConfig {
             mtu: 1500,
             offloads: false,
             tcp_timestamps: false,
+            textbook_tcp: false,
             ipv6: false,
         }
     }
@@ -444,6 +448,10 @@ fn write_sysctl(setting: &str, value: &str, host: &str) -> Result<(), SandboxErr
 fn host_settings(cfg: &SandboxConfig, host: &str) -> Result<(), SandboxError> {
     let ts = if cfg.tcp_timestamps { "1" } else { "0" };
     write_sysctl("net.ipv4.tcp_timestamps", ts, host)?;
+    if cfg.textbook_tcp {
+        write_sysctl("net.ipv4.tcp_sack", "0", host)?;
+        write_sysctl("net.ipv4.tcp_recovery", "0", host)?;
+    }
     disable_ipv6(cfg, host)
 }
 

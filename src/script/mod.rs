@@ -15,6 +15,7 @@ mod craft_api;
 mod errors;
 mod lab_values;
 mod limits;
+mod link_api;
 mod net_api;
 mod packet_api;
 #[cfg(target_os = "linux")]
@@ -130,6 +131,7 @@ fn script_engine(ctx: &NativeCallContext) -> ApiResult<Option<ScriptEngine>> {
 /// Registers every part of the script API into `engine`.
 pub fn register(engine: &mut Engine) {
     net_api::register(engine);
+    link_api::register(engine);
     chat_api::register(engine);
     capture_api::register(engine);
     craft_api::register(engine);

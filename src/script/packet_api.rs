@@ -551,6 +551,49 @@ mod packet_module {
         int_or_unit(p.get().tcp.as_ref().map(|t| t.stream))
     }
 
+    /// Wireshark's sequence analysis of this segment, as the names of its `tcp.analysis.*`
+    /// flags: "retransmission", "fast_retransmission", "duplicate_ack", "lost_segment",
+    /// "out_of_order", "zero_window", "zero_window_probe", "window_update", ... ([] for a
+    /// plain segment or no TCP). A fast retransmission is also a "retransmission", as
+    /// Wireshark's fields have it.
+    #[rhai_fn(get = "analysis", pure)]
+    pub fn analysis(p: &mut Packet) -> Array {
+        use crate::analysis::analysis_flags as f;
+        let bits = p.get().tcp.as_ref().map_or(0, |t| t.analysis.flags);
+        [
+            (f::FAST_RETRANSMISSION, "fast_retransmission"),
+            (f::RETRANSMISSION | f::FAST_RETRANSMISSION, "retransmission"),
+            (f::SPURIOUS_RETRANSMISSION, "spurious_retransmission"),
+            (f::LOST_PACKET, "lost_segment"),
+            (f::ACK_LOST_PACKET, "ack_lost_segment"),
+            (f::DUPLICATE_ACK, "duplicate_ack"),
+            (f::OUT_OF_ORDER, "out_of_order"),
+            (f::ZERO_WINDOW, "zero_window"),
+            (f::ZERO_WINDOW_PROBE, "zero_window_probe"),
+            (f::ZERO_WINDOW_PROBE_ACK, "zero_window_probe_ack"),
+            (f::WINDOW_UPDATE, "window_update"),
+            (f::WINDOW_FULL, "window_full"),
+            (f::KEEP_ALIVE, "keep_alive"),
+            (f::KEEP_ALIVE_ACK, "keep_alive_ack"),
+        ]
+        .into_iter()
+        .filter(|(bit, _)| bits & bit != 0)
+        .map(|(_, name)| name.into())
+        .collect()
+    }
+
+    /// For a duplicate ACK, its number n (`tcp.analysis.duplicate_ack_num`), else ().
+    #[rhai_fn(get = "dup_ack_num", pure)]
+    pub fn dup_ack_num(p: &mut Packet) -> Dynamic {
+        int_or_unit(
+            p.get()
+                .tcp
+                .as_ref()
+                .map(|t| t.analysis.dupack_num)
+                .filter(|n| *n > 0),
+        )
+    }
+
     /// Flag names as Wireshark brackets them, e.g. "SYN, ACK".
     #[rhai_fn(get = "flags", pure)]
     pub fn flags(p: &mut Packet) -> String {

@@ -103,6 +103,14 @@ pub fn connection_state(
     }
 }
 
+/// The kernel's TCP_INFO of `conn` now: state, cwnd, ssthresh, RTO, RTT, retransmissions.
+#[cfg(target_os = "linux")]
+pub fn tcp_info(
+    conn: &crate::sockets::TcpConn,
+) -> Result<crate::sandbox::TcpInfo, crate::sockets::SockError> {
+    conn.read_kernel("tcp_info", crate::sandbox::tcp_info)
+}
+
 /// Everything a run accumulates.
 #[derive(Debug)]
 pub struct SessionState {
