@@ -88,6 +88,7 @@ fn decoder_and_tracker_survive_mutated_and_random_frames() {
         LinkType::LinuxSll2,
         LinkType::Null,
         LinkType::RawIp,
+        LinkType::Pktap,
     ];
     let mut frames = 0u64;
     for round in 0..iterations {

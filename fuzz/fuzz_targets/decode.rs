@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
         LinkType::LinuxSll2,
         LinkType::Null,
         LinkType::RawIp,
+        LinkType::Pktap,
     ] {
         let _ = decode(link, data);
     }
