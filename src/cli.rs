@@ -657,24 +657,44 @@ fn grade(args: GradeArgs) -> Result<u8> {
         );
     }
     let lang = labrun::config::lang(Path::new("."), args.lang)?;
+    let shared = GradeShared {
+        kv,
+        lang,
+        roster: read_roster(&args)?,
+        course_key: labrun::config::load(Path::new("."))
+            .ok()
+            .and_then(|c| c.course_key),
+        declared,
+    };
     match (&args.pcap, &args.dir) {
-        (Some(pcap), _) => grade_pcap(&args, pcap, &kv, lang),
-        (None, Some(dir)) => grade_dir(&args, dir, &kv, lang),
+        (Some(pcap), _) => grade_pcap(&args, pcap, &shared),
+        (None, Some(dir)) => grade_dir(&args, dir, &shared),
         (None, None) => bail!("give --pcap FILE or --dir FOLDER"),
     }
 }
 
+/// What every submission of one `grade` call shares, read once rather than once per
+/// capture: the lab's arguments and declared parameters, the language, the roster and
+/// labrun.toml's course key.
+struct GradeShared {
+    kv: Vec<(String, String)>,
+    lang: Lang,
+    roster: labrun::grade::Roster,
+    course_key: Option<String>,
+    declared: runner::DeclaredArgs,
+}
+
 /// `labrun grade --pcap`: grades one capture and prints its score and checks (or its
 /// results.json, or its Moodle row).
-fn grade_pcap(args: &GradeArgs, pcap: &Path, kv: &[(String, String)], lang: Lang) -> Result<u8> {
+fn grade_pcap(args: &GradeArgs, pcap: &Path, shared: &GradeShared) -> Result<u8> {
     let spinner = args.format == GradeFormat::Csv;
-    let kv = with_course_values(args, &file_name(pcap), kv);
+    let kv = with_course_values(shared, &file_name(pcap));
     let outcome = grade_one(
         &args.lab,
         pcap,
         args.out.clone(),
         &kv,
-        lang,
+        shared.lang,
         args.time_limit,
         spinner,
     )?;
@@ -688,15 +708,15 @@ fn grade_pcap(args: &GradeArgs, pcap: &Path, kv: &[(String, String)], lang: Lang
             args.lab.display()
         );
     }
-    let roster = read_roster(args)?;
+    let roster = &shared.roster;
     let name = file_name(pcap);
     let mut row = Row::graded(name.clone(), r);
-    let entry = entry_of(pcap, &name, &roster);
-    if let Some((id, student)) = labrun::grade::student_of(&name, &roster) {
+    let entry = entry_of(pcap, &name, roster);
+    if let Some((id, student)) = labrun::grade::student_of(&name, roster) {
         row.id = Some(id);
         row.name = student;
     }
-    row.flags = labrun::grade::flags(&[entry], &roster).remove(0);
+    row.flags = labrun::grade::flags(&[entry], roster).remove(0);
     write_feedback(args, std::slice::from_ref(&row))?;
     let code = if r.failed() == 0 { 0 } else { 1 };
     match args.format {
@@ -725,24 +745,20 @@ use labrun::grade::out::Row;
 /// The lab arguments for one submission: those given and, with labrun.toml's
 /// `course_key` and the student ID in the file name (or roster), the student's own values
 /// of the parameters the lab reads: the capture must use them.
-fn with_course_values(
-    args: &GradeArgs,
-    file: &str,
-    kv: &[(String, String)],
-) -> Vec<(String, String)> {
-    let mut out = kv.to_vec();
-    let key = labrun::config::load(Path::new("."))
-        .ok()
-        .and_then(|c| c.course_key);
-    let roster = read_roster(args).unwrap_or_default();
-    let (Some(key), Some((id, _))) = (key, labrun::grade::student_of(file, &roster)) else {
+fn with_course_values(shared: &GradeShared, file: &str) -> Vec<(String, String)> {
+    let mut out = shared.kv.clone();
+    let (Some(key), Some((id, _))) = (
+        &shared.course_key,
+        labrun::grade::student_of(file, &shared.roster),
+    ) else {
         return out;
     };
-    let source = std::fs::read_to_string(&args.lab).unwrap_or_default();
-    let declared = runner::declared_args(&args.lab, &source);
-    for (k, v) in labrun::config::student_values(&key, &id) {
+    for (k, v) in labrun::config::student_values(key, &id) {
         if !out.iter().any(|(a, _)| *a == k)
-            && declared.unknown(std::iter::once(k.as_str())).is_none()
+            && shared
+                .declared
+                .unknown(std::iter::once(k.as_str()))
+                .is_none()
         {
             out.push((k, v));
         }
@@ -796,8 +812,7 @@ fn write_feedback(args: &GradeArgs, rows: &[Row]) -> Result<()> {
 fn grade_entry(
     args: &GradeArgs,
     path: &Path,
-    kv: &[(String, String)],
-    lang: Lang,
+    shared: &GradeShared,
 ) -> (Row, Option<labrun::grade::Fingerprint>) {
     let name = file_name(path);
     // A FIFO, a device or a folder is flagged without being opened; a huge file unread.
@@ -820,8 +835,16 @@ fn grade_entry(
             }
         }
     }
-    let kv = with_course_values(args, &name, kv);
-    let row = match grade_one(&args.lab, path, None, &kv, lang, args.time_limit, false) {
+    let kv = with_course_values(shared, &name);
+    let row = match grade_one(
+        &args.lab,
+        path,
+        None,
+        &kv,
+        shared.lang,
+        args.time_limit,
+        false,
+    ) {
         Ok(o) if o.error.is_none() => Row::graded(name, &o.report),
         Ok(o) => {
             let e = o.error.map(|e| e.to_string()).unwrap_or_default();
@@ -839,11 +862,11 @@ fn grade_entry(
 
 /// `labrun grade --dir`: grades every capture in `dir`, flags whose capture each is and the
 /// copies among them, and prints the class CSV (or Moodle's).
-fn grade_dir(args: &GradeArgs, dir: &Path, kv: &[(String, String)], lang: Lang) -> Result<u8> {
+fn grade_dir(args: &GradeArgs, dir: &Path, shared: &GradeShared) -> Result<u8> {
     if args.format == GradeFormat::Gradescope {
         bail!("--format gradescope grades one submission: give --pcap FILE");
     }
-    let roster = read_roster(args)?;
+    let roster = &shared.roster;
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the folder {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -859,8 +882,8 @@ fn grade_dir(args: &GradeArgs, dir: &Path, kv: &[(String, String)], lang: Lang) 
     let mut rows = Vec::with_capacity(files.len());
     let mut entries = Vec::with_capacity(files.len());
     for f in &files {
-        let (mut row, fp) = grade_entry(args, f, kv, lang);
-        if let Some((id, name)) = labrun::grade::student_of(&row.file, &roster) {
+        let (mut row, fp) = grade_entry(args, f, shared);
+        if let Some((id, name)) = labrun::grade::student_of(&row.file, roster) {
             row.id = Some(id);
             row.name = name;
         }
@@ -871,7 +894,7 @@ fn grade_dir(args: &GradeArgs, dir: &Path, kv: &[(String, String)], lang: Lang) 
         });
         rows.push(row);
     }
-    for (row, flags) in rows.iter_mut().zip(labrun::grade::flags(&entries, &roster)) {
+    for (row, flags) in rows.iter_mut().zip(labrun::grade::flags(&entries, roster)) {
         row.flags = flags;
     }
     write_feedback(args, &rows)?;
