@@ -46,6 +46,19 @@ fn compile_c(name: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, bin)
 }
 
+/// Runs `lab` with `args` and checks that it exited 0 with all `checks` checks passed.
+fn run_passing(lab: &str, args: &[&str], checks: u32) -> LabRun {
+    let run = run_lab(lab, args);
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    assert!(
+        run.text()
+            .contains(&format!("{checks} of {checks} checks passed")),
+        "{}",
+        run.text()
+    );
+    run
+}
+
 /// One TCP segment of the capture: source address, destination port, payload.
 struct Segment {
     src: String,
@@ -100,7 +113,7 @@ fn a_python_server_answers_the_labs_client_with_its_own_id_and_name() {
     if !ready(&["python3"]) {
         return;
     }
-    let run = run_lab(
+    let run = run_passing(
         "labs/chat.rhai",
         &[
             "--student",
@@ -108,12 +121,7 @@ fn a_python_server_answers_the_labs_client_with_its_own_id_and_name() {
             "--server",
             "python3 examples/programs/python/chat_server.py {port}",
         ],
-    );
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
-    assert!(
-        run.text().contains("7 of 7 checks passed"),
-        "{}",
-        run.text()
+        7,
     );
     let segs = segments(&run);
     assert_handshake_to_port(&segs, 8888);
@@ -149,7 +157,7 @@ fn a_c_client_reads_its_message_from_the_keyboard() {
     }
     let (_dir, bin) = compile_c("chat_client");
     let command = format!("{} {{server_ip}} {{port}}", bin.display());
-    let run = run_lab(
+    let run = run_passing(
         "labs/chat.rhai",
         &[
             "--student",
@@ -159,12 +167,7 @@ fn a_c_client_reads_its_message_from_the_keyboard() {
             "--source",
             "examples/programs/c/chat_client.c",
         ],
-    );
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
-    assert!(
-        run.text().contains("8 of 8 checks passed"),
-        "{}",
-        run.text()
+        8,
     );
     let segs = segments(&run);
     assert_handshake_to_port(&segs, 8888);
@@ -190,7 +193,7 @@ fn a_python_server_and_a_c_client_talk_while_the_lab_watches() {
     }
     let (_dir, bin) = compile_c("chat_client");
     let client = format!("{} {{server_ip}} {{port}}", bin.display());
-    let run = run_lab(
+    let run = run_passing(
         "labs/chat.rhai",
         &[
             "--student",
@@ -200,12 +203,7 @@ fn a_python_server_and_a_c_client_talk_while_the_lab_watches() {
             "--client",
             &client,
         ],
-    );
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
-    assert!(
-        run.text().contains("9 of 9 checks passed"),
-        "{}",
-        run.text()
+        9,
     );
     let segs = segments(&run);
     assert_handshake_to_port(&segs, 8888);
@@ -235,7 +233,7 @@ fn the_kernel_cuts_a_python_clients_send_into_1460_1460_30() {
     if !ready(&["python3"]) {
         return;
     }
-    let run = run_lab(
+    let run = run_passing(
         "labs/segment.rhai",
         &[
             "--student",
@@ -243,12 +241,7 @@ fn the_kernel_cuts_a_python_clients_send_into_1460_1460_30() {
             "--client",
             "python3 examples/programs/python/segment_client.py {server_ip} {port}",
         ],
-    );
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
-    assert!(
-        run.text().contains("7 of 7 checks passed"),
-        "{}",
-        run.text()
+        7,
     );
     let (lens, last_ack) = segment_numbers(&run);
     assert_eq!(lens, ["1460", "1460", "30"]);
@@ -364,7 +357,7 @@ fn a_java_server_and_a_java_client_talk_while_the_lab_watches() {
     let classes = dir.path().display().to_string();
     let server = format!("java -cp {classes} ChatServer {{port}}");
     let client = format!("java -cp {classes} ChatClient {{server_ip}} {{port}}");
-    let run = run_lab(
+    let run = run_passing(
         "labs/chat.rhai",
         &[
             "--student",
@@ -378,12 +371,7 @@ fn a_java_server_and_a_java_client_talk_while_the_lab_watches() {
             "--source",
             "examples/programs/java/ChatClient.java",
         ],
-    );
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
-    assert!(
-        run.text().contains("9 of 9 checks passed"),
-        "{}",
-        run.text()
+        9,
     );
     let segs = segments(&run);
     assert_handshake_to_port(&segs, 8888);
@@ -413,15 +401,10 @@ fn a_java_server_and_a_java_client_talk_while_the_lab_watches() {
 /// Runs the multi_client lab against the student's `server` command: three connections
 /// to port 9000, each greeted, answered and closed.
 fn three_clients(server: &str) {
-    let run = run_lab(
+    let run = run_passing(
         "labs/multi_client.rhai",
         &["--student", STUDENT, "--server", server],
-    );
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
-    assert!(
-        run.text().contains("8 of 8 checks passed"),
-        "{}",
-        run.text()
+        8,
     );
     let segs = segments(&run);
     let syns: Vec<&Segment> = segs.iter().filter(|s| s.syn).collect();
