@@ -288,6 +288,19 @@ impl Program {
             source,
             hint: " (labrun's private directory for it)".into(),
         })?;
+        let run_as = crate::sandbox::contain::RunAs::for_this_process();
+        // The private directory is the program's home and TMPDIR, so whatever it writes
+        // there (Java's and Python's caches, its temporary files) is private to it and
+        // removed with the directory; owned by the user the program runs as.
+        if let crate::sandbox::contain::RunAs::User(uid, gid) = run_as {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|source| {
+                ProgramError::Start {
+                    command: command_line.clone(),
+                    source,
+                    hint: " (giving labrun's private directory for it to its user)".into(),
+                }
+            })?;
+        }
         let mut cmd = Command::new(&argv[0]);
         cmd.args(&argv[1..])
             .env_clear()
@@ -295,7 +308,8 @@ impl Program {
                 "PATH",
                 std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into()),
             )
-            .env("HOME", "/tmp")
+            .env("HOME", dir.path())
+            .env("TMPDIR", dir.path())
             .env("LANG", "C.UTF-8")
             // Python buffers print() into a pipe until it exits: unbuffered, the lab sees
             // each line when the program prints it, as a terminal would.
@@ -306,7 +320,6 @@ impl Program {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let run_as = crate::sandbox::contain::RunAs::for_this_process();
         crate::sandbox::contain::contain(&mut cmd, limits, run_as);
         let user = match run_as {
             crate::sandbox::contain::RunAs::User(uid, _) => format!("nobody ({uid})"),

@@ -224,3 +224,18 @@ fn the_program_has_no_capabilities() {
     }
     p.stop();
 }
+
+#[test]
+fn a_programs_home_and_temporary_files_are_private_and_removed() {
+    let p = start(
+        "sh -c 'touch \"$TMPDIR/scratch\" && [ \"$HOME\" = \"$TMPDIR\" ] && stat -c %a \"$TMPDIR\" && echo \"$TMPDIR\"'",
+        Limits::default(),
+    );
+    let wait = Duration::from_secs(5);
+    assert_eq!(p.read_line(wait).unwrap().as_deref(), Some("700"));
+    let dir = PathBuf::from(p.read_line(wait).unwrap().expect("the directory"));
+    assert!(dir.join("scratch").exists(), "{}", dir.display());
+    assert_eq!(p.wait(wait).unwrap(), Some(Exit::Code(0)));
+    drop(p);
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+}
