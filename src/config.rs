@@ -121,7 +121,9 @@ pub fn parse(text: &str) -> Result<Config, String> {
 }
 
 /// A student's own lab parameters, derived from the course key and the student ID: `port`
-/// in 20000..=59999 and `size` in 2921..=4000 (more than two full 1460-byte segments).
+/// in 20000..=59999, `size` in 2921..=4000 (more than two full 1460-byte segments) and
+/// `segment` in 2..=7 (which of ten segments the retransmission lab loses, so that three
+/// segments still follow it).
 /// The same key and ID always give the same values; labrun uses them for a lab's `port`
 /// and `size` when the command line does not give them, and `grade` expects them.
 pub fn student_values(key: &str, id: &str) -> Vec<(String, String)> {
@@ -131,6 +133,7 @@ pub fn student_values(key: &str, id: &str) -> Vec<(String, String)> {
     vec![
         ("port".to_string(), (20_000 + word(0) % 40_000).to_string()),
         ("size".to_string(), (2_921 + word(4) % 1_080).to_string()),
+        ("segment".to_string(), (2 + word(8) % 6).to_string()),
     ]
 }
 

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         }
         labrun::private_dir::enable_reaper();
     }
+    quiet_on_closed_stdout();
     match cli::main() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -26,4 +27,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `labrun grade ... | head` closes labrun's standard output early; `print!` then panics
+/// with "failed printing to stdout: Broken pipe". Like other command-line tools, labrun
+/// then stops quietly (with the status a SIGPIPE would give) instead of printing a panic.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.starts_with("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }

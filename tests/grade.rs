@@ -280,6 +280,25 @@ fn every_lab_grades_its_own_tcpdump_capture_on_any_port_and_not_another_labs() {
 }
 
 #[test]
+fn every_shipped_lab_has_a_grading_part() {
+    let labs = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&labs).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rhai") {
+            let source = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                labrun::runner::has_grading_part(&source),
+                "{} has no grading part",
+                path.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 10, "only {seen} labs in {}", labs.display());
+}
+
+#[test]
 fn a_lab_without_a_grading_part_is_refused_and_never_run_live() {
     let _capturing = capturing();
     let dir = tempfile::tempdir().unwrap();
@@ -834,4 +853,122 @@ fn a_course_key_gives_each_student_a_port_and_grade_expects_it() {
         )),
         "{text}"
     );
+}
+
+/// Runs tests/grade_scenarios.py's `lab` scenario in a network namespace of its own
+/// (`unshare -n`): its own loopback, nftables drops and raw sockets, recorded by tcpdump.
+fn scenario_captured_by_tcpdump(lab: &str, path: &Path, port: u16, extra: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/grade_scenarios.py");
+    let out = Command::new("unshare")
+        .args(["-n", "python3"])
+        .arg(&script)
+        .arg(lab)
+        .arg(port.to_string())
+        .arg(path)
+        .args(extra)
+        .output()
+        .expect("run unshare");
+    assert!(
+        out.status.success(),
+        "{lab} scenario: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn retransmit_syn_craft_and_rst_attack_grade_their_own_tcpdump_captures() {
+    let _capturing = capturing();
+    let needs = ["tcpdump", "unshare", "nft", "ethtool", "python3", "tshark"];
+    if !common::is_root() || !needs.iter().all(|p| common::have_program(p)) {
+        return common::skip_or_fail(
+            "making the captures needs root, tcpdump, unshare, nft, ethtool and python3",
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = random_port();
+    let captures = [
+        ("retransmit", dir.path().join("retransmit.pcap")),
+        ("syn_craft", dir.path().join("syn_craft.pcap")),
+        ("rst_attack", dir.path().join("rst_attack.pcap")),
+    ];
+    // The fifth of ten segments is lost, as a course key can ask of one student.
+    scenario_captured_by_tcpdump("retransmit", &captures[0].1, port, &["5"]);
+    scenario_captured_by_tcpdump("syn_craft", &captures[1].1, port + 10, &[]);
+    scenario_captured_by_tcpdump("rst_attack", &captures[2].1, port + 20, &[]);
+    let chat = dir.path().join("chat.pcap");
+    complete(&chat, || {
+        tcp_captured_by_tcpdump(&chat, port + 40, b"20215120807 Li Yihang", b"Hello")
+    });
+    for (lab, pcap) in &captures {
+        let script = format!("labs/{lab}.rhai");
+        let (code, text) = labrun(&["grade", &script, "--pcap", pcap.to_str().unwrap()]);
+        let (earned, total) = score(&text);
+        assert_eq!(code, 0, "{lab} grading its own capture: {text}");
+        assert!(earned == total && total >= 5, "{lab}: {text}");
+        let (code, text) = labrun(&["grade", &script, "--pcap", chat.to_str().unwrap()]);
+        let (earned, total) = score(&text);
+        assert!(code == 1 && earned < total, "{lab} grading a chat: {text}");
+        for other in ["chat", "segment"] {
+            let (code, text) = labrun(&[
+                "grade",
+                &format!("labs/{other}.rhai"),
+                "--pcap",
+                pcap.to_str().unwrap(),
+            ]);
+            let (earned, total) = score(&text);
+            assert!(
+                code == 1 && earned < total,
+                "{other} grading a {lab} capture: {text}"
+            );
+        }
+    }
+    // The retransmission lab checks which segment was lost when the student's value is known.
+    let pcap = captures[0].1.to_str().unwrap();
+    let (code, text) = labrun(&[
+        "grade",
+        "labs/retransmit.rhai",
+        "--pcap",
+        pcap,
+        "--",
+        "segment=5",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("PASS  the lost segment was segment 5"),
+        "{text}"
+    );
+    let (code, text) = labrun(&[
+        "grade",
+        "labs/retransmit.rhai",
+        "--pcap",
+        pcap,
+        "--",
+        "segment=3",
+    ]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("FAIL  the lost segment was segment 3"),
+        "{text}"
+    );
+    // Named ports: the timer case on `port`, fast retransmit on `port + 1`.
+    let named = format!("port={port}");
+    let (code, text) = labrun(&[
+        "grade",
+        "labs/retransmit.rhai",
+        "--pcap",
+        pcap,
+        "--",
+        &named,
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let wrong = format!("port={}", port + 1);
+    let (code, _) = labrun(&[
+        "grade",
+        "labs/retransmit.rhai",
+        "--pcap",
+        pcap,
+        "--",
+        &wrong,
+    ]);
+    assert_eq!(code, 1);
 }
