@@ -201,14 +201,30 @@ struct GradeArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with = "dir",
-        required_unless_present = "dir"
+        conflicts_with_all = ["dir", "programs"],
+        required_unless_present_any = ["dir", "programs"]
     )]
     pcap: Option<PathBuf>,
     /// A folder of captures: prints one CSV row per capture (file, score, total, failed checks).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "programs")]
     dir: Option<PathBuf>,
-    /// With --pcap: write the report explaining the capture into DIR.
+    /// A folder of submissions, one folder each (named with the student ID) holding the
+    /// student's programs: the `.py`, `.c` or `.java` file named *server* and/or *client*.
+    /// Each is built and run in the lab (its own sandbox, contained, in parallel up to
+    /// --jobs), and graded by the lab's checks into the same CSV. Linux only.
+    #[arg(long, value_name = "DIR")]
+    programs: Option<PathBuf>,
+    /// With --programs: the arguments of each server program.
+    #[arg(long, value_name = "ARGS", default_value = "{port}")]
+    server_args: String,
+    /// With --programs: the arguments of each client program.
+    #[arg(long, value_name = "ARGS", default_value = "{server_ip} {port}")]
+    client_args: String,
+    /// With --programs: how many submissions run at once (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// With --pcap: write the report explaining the capture into DIR; with --programs: each
+    /// submission's report into DIR/<submission>.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// A roster CSV of `id,name` lines: the student of each capture is the roster ID its
@@ -298,6 +314,9 @@ struct RunArgs {
     /// file:line:col and exit code 2, and the report keeps what was captured.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIME_LIMIT, value_parser = parse_time_limit)]
     time_limit: u64,
+    /// Also write the run's checks as JSON into FILE (for `grade --programs`).
+    #[arg(long, value_name = "FILE", hide = true)]
+    result_json: Option<PathBuf>,
     /// Arguments for the script after `--`, as key=value; the script sees them in `args`.
     #[arg(last = true, value_name = "KEY=VALUE")]
     script_args: Vec<String>,
@@ -443,12 +462,24 @@ fn api() -> Result<u8> {
 
 /// `labrun FILE`: runs a lab and prints its summary.
 fn run(args: RunArgs) -> Result<u8> {
+    let result_json = args.result_json.clone();
     let opts = run_options(args)?;
     let outcome = runner::run(&opts);
     // The spinner goes with the run, before anything is printed.
     drop(opts);
     match outcome {
-        Ok(outcome) => Ok(crate::summary::print_run(&outcome)),
+        Ok(outcome) => {
+            #[cfg(target_os = "linux")]
+            if let Some(path) = result_json {
+                let error = outcome.error.as_ref().map(|e| e.to_string());
+                let json = labrun::grade::programs::result_json(&outcome.report, error);
+                std::fs::write(&path, json.to_string())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            #[cfg(not(target_os = "linux"))]
+            let _ = result_json;
+            Ok(crate::summary::print_run(&outcome))
+        }
         Err(RunError::Syntax(e)) => {
             eprintln!("error: {e}");
             Ok(2)
@@ -642,7 +673,7 @@ fn grade(args: GradeArgs) -> Result<u8> {
     // Once for the whole folder, not once per capture.
     let source = std::fs::read_to_string(&args.lab)
         .with_context(|| format!("cannot read {}", args.lab.display()))?;
-    if !runner::has_grading_part(&source) {
+    if args.programs.is_none() && !runner::has_grading_part(&source) {
         bail!(
             "{} has no grading part (`if grading() {{ ... }}`): `labrun grade` never runs a lab live",
             args.lab.display()
@@ -666,10 +697,16 @@ fn grade(args: GradeArgs) -> Result<u8> {
             .and_then(|c| c.course_key),
         declared,
     };
-    match (&args.pcap, &args.dir) {
-        (Some(pcap), _) => grade_pcap(&args, pcap, &shared),
-        (None, Some(dir)) => grade_dir(&args, dir, &shared),
-        (None, None) => bail!("give --pcap FILE or --dir FOLDER"),
+    match (&args.pcap, &args.dir, &args.programs) {
+        (Some(pcap), _, _) => grade_pcap(&args, pcap, &shared),
+        (None, Some(dir), _) => grade_dir(&args, dir, &shared),
+        #[cfg(target_os = "linux")]
+        (None, None, Some(dir)) => grade_programs(&args, dir, &shared),
+        #[cfg(not(target_os = "linux"))]
+        (None, None, Some(_)) => {
+            bail!("--programs needs Linux: the programs run inside the lab's network namespaces")
+        }
+        (None, None, None) => bail!("give --pcap FILE, --dir FOLDER or --programs FOLDER"),
     }
 }
 
@@ -903,6 +940,142 @@ fn grade_dir(args: &GradeArgs, dir: &Path, shared: &GradeShared) -> Result<u8> {
         _ => labrun::grade::out::class_csv(&rows, std::io::stdout())?,
     }
     Ok(0)
+}
+
+/// `labrun grade --programs`: builds and runs each submission's programs in the lab, in
+/// parallel up to --jobs, and prints the class CSV (or Moodle's).
+#[cfg(target_os = "linux")]
+fn grade_programs(args: &GradeArgs, dir: &Path, shared: &GradeShared) -> Result<u8> {
+    use labrun::grade::programs;
+    if args.format == GradeFormat::Gradescope {
+        bail!("--format gradescope grades one submission: give --pcap FILE");
+    }
+    let takes = (
+        shared.declared.takes_program("server"),
+        shared.declared.takes_program("client"),
+    );
+    if takes == (false, false) {
+        bail!(
+            "{} runs no program of the student's (it never calls program(\"server\") or program(\"client\"))",
+            args.lab.display()
+        );
+    }
+    let subs = programs::submissions(dir)
+        .with_context(|| format!("cannot read the folder {}", dir.display()))?;
+    if subs.is_empty() {
+        bail!("{} holds no submission folders", dir.display());
+    }
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    }
+    let job = programs::Job {
+        labrun: std::env::current_exe().context("cannot find labrun's own executable")?,
+        lab: std::fs::canonicalize(&args.lab)
+            .with_context(|| format!("cannot read {}", args.lab.display()))?,
+        takes,
+        args: (args.server_args.clone(), args.client_args.clone()),
+        lang: shared.lang.code().to_string(),
+        time_limit: args.time_limit,
+        out: match &args.out {
+            Some(o) => Some(std::fs::canonicalize(o)?),
+            None => None,
+        },
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .clamp(1, 64);
+    let bar = crate::term::count_bar(subs.len() as u64, "submissions");
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<programs::Graded>>> =
+        subs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(subs.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(sub) = subs.get(i) else { break };
+                    let student =
+                        labrun::grade::student_of(&sub.name, &shared.roster).map(|(id, name)| {
+                            let name = if name.is_empty() {
+                                name_in(&sub.name, &id)
+                            } else {
+                                name
+                            };
+                            (id, name)
+                        });
+                    let kv = with_course_values(shared, &sub.name);
+                    let graded = programs::grade(&job, sub, student.as_ref(), &kv);
+                    *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(graded);
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    bar.finish();
+    let graded: Vec<programs::Graded> = results
+        .into_iter()
+        .filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+        .collect();
+    let mut rows = Vec::with_capacity(graded.len());
+    let mut entries = Vec::with_capacity(graded.len());
+    for g in &graded {
+        let mut row = g.row.clone();
+        if let Some((id, name)) = labrun::grade::student_of(&row.file, &shared.roster) {
+            row.id = Some(id);
+            row.name = name;
+        }
+        entries.push(labrun::grade::Entry {
+            file: row.file.clone(),
+            id: row.id.clone(),
+            fingerprint: g.fingerprint.clone(),
+        });
+        rows.push(row);
+    }
+    for (i, (row, flags)) in rows
+        .iter_mut()
+        .zip(labrun::grade::flags(&entries, &shared.roster))
+        .enumerate()
+    {
+        row.flags = flags;
+        let same: Vec<&str> = graded
+            .iter()
+            .enumerate()
+            .filter(|(j, o)| {
+                *j != i
+                    && o.sources_digest.is_some()
+                    && o.sources_digest == graded[i].sources_digest
+            })
+            .map(|(_, o)| o.row.file.as_str())
+            .collect();
+        if !same.is_empty() {
+            row.flags
+                .push(format!("the same program source as {}", same.join(", ")));
+        }
+    }
+    write_feedback(args, &rows)?;
+    match args.format {
+        GradeFormat::Moodle => labrun::grade::out::moodle_csv(&rows, std::io::stdout())?,
+        _ => labrun::grade::out::class_csv(&rows, std::io::stdout())?,
+    }
+    Ok(0)
+}
+
+/// A student's name from a submission folder's name without the roster: what is left of
+/// `20215120807-LiYihang` once the ID is taken out (`LiYihang`), else `-`.
+#[cfg(target_os = "linux")]
+fn name_in(folder: &str, id: &str) -> String {
+    let rest = folder.replacen(id, " ", 1);
+    let name = rest
+        .split(|c: char| c == '-' || c == '_' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if name.is_empty() {
+        "-".to_string()
+    } else {
+        name
+    }
 }
 
 fn check(files: &[PathBuf]) -> Result<u8> {

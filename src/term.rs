@@ -23,6 +23,17 @@ pub fn spinner() -> SharedProgress {
     Arc::new(Term(bar))
 }
 
+/// A bar of `len` things done one by one (`labrun grade --programs`: submissions), with
+/// the time left; drawn on stderr only when that is a terminal.
+pub fn count_bar(len: u64, what: &str) -> SharedProgress {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what}  ETA {{eta}}"))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Arc::new(Term(bar))
+}
+
 /// The bar of `labrun scan`: ports done of `len`, ports per second and time left.
 pub fn port_bar(len: u64) -> SharedProgress {
     let bar = ProgressBar::new(len);

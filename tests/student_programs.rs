@@ -579,3 +579,141 @@ fn an_interactive_server_reads_its_answer_from_the_keyboard() {
     let segs = segments(&run);
     assert_eq!(sent_by(&segs, "10.77.0.2"), format!("{STUDENT}\n"));
 }
+
+/// `labrun grade --programs DIR` on a class folder: each submission's own programs built and
+/// run in the lab in a sandbox of its own; the reference programs in Python, C and Java
+/// get full marks, a client that sends nothing does not, a copy is flagged naming the
+/// other, and a source that does not compile or a folder without programs costs its row.
+#[test]
+fn grade_programs_builds_and_runs_each_submission_in_the_lab() {
+    use std::os::unix::fs::PermissionsExt;
+    if !ready(&["python3", "cc", "javac", "java"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let subs = dir.path().join("subs");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/programs");
+    let folder = |name: &str, files: &[(&str, &str)]| {
+        let d = subs.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        for (from, to) in files {
+            std::fs::copy(examples.join(from), d.join(to)).unwrap();
+        }
+        d
+    };
+    folder(
+        "20215120807-LiYihang",
+        &[
+            ("python/chat_server.py", "chat_server.py"),
+            ("python/chat_client.py", "chat_client.py"),
+        ],
+    );
+    folder(
+        "20215120808-ZhangSan",
+        &[
+            ("java/ChatServer.java", "ChatServer.java"),
+            ("java/ChatClient.java", "ChatClient.java"),
+        ],
+    );
+    folder(
+        "20215120809-WangWu",
+        &[
+            ("c/chat_server.c", "chat_server.c"),
+            ("c/chat_client.c", "chat_client.c"),
+        ],
+    );
+    folder(
+        "20215120810-ZhaoLiu",
+        &[
+            ("python/chat_server.py", "chat_server.py"),
+            ("python/chat_client.py", "chat_client.py"),
+        ],
+    );
+    let silent = folder("20215120811-QianQi", &[]);
+    std::fs::write(
+        silent.join("client.py"),
+        "import socket, sys\ns = socket.create_connection((sys.argv[1], int(sys.argv[2])))\ns.close()\n",
+    )
+    .unwrap();
+    let broken = folder("20215120812-SunBa", &[]);
+    std::fs::write(
+        broken.join("client.c"),
+        "#include \"/etc/shadow\"\nint main( {\n",
+    )
+    .unwrap();
+    folder("20215120813-ZhouJiu", &[]);
+    for e in walk(dir.path()) {
+        let mode = if e.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&e, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let out = dir.path().join("reports");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_labrun"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["grade", "labs/chat.rhai", "--programs"])
+        .arg(&subs)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r[0] == name)
+            .unwrap_or_else(|| panic!("no row for {name}: {text}"))
+            .clone()
+    };
+    for full in [
+        "20215120807-LiYihang",
+        "20215120808-ZhangSan",
+        "20215120809-WangWu",
+    ] {
+        let r = row(full);
+        assert!(
+            r[3] == r[4] && r[4].parse::<u32>().unwrap() >= 5,
+            "{full}: {r:?}"
+        );
+        // Each submission's report, with the capture its programs made.
+        assert!(
+            out.join(full).join("report.md").is_file(),
+            "{full}'s report"
+        );
+    }
+    let li = row("20215120807-LiYihang");
+    assert!(
+        li[6].contains("the same program source as 20215120810-ZhaoLiu"),
+        "{li:?}"
+    );
+    assert!(!row("20215120808-ZhangSan")[6].contains("same program source"));
+    let qian = row("20215120811-QianQi");
+    assert!(
+        qian[3].parse::<u32>().unwrap() < qian[4].parse::<u32>().unwrap(),
+        "{qian:?}"
+    );
+    let sun = row("20215120812-SunBa");
+    // Compiled as the unprivileged user: the source cannot pull in a file its author could not read.
+    assert!(
+        sun[5].contains("does not compile") && sun[5].contains("Permission denied"),
+        "{sun:?}"
+    );
+    assert!(row("20215120813-ZhouJiu")[5].contains("no *server* or *client* program"));
+}
+
+/// Every path under `dir`, `dir` included.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    if dir.is_dir() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            out.extend(walk(&e.unwrap().path()));
+        }
+    }
+    out
+}

@@ -5,6 +5,8 @@
 //! once more for what identifies them.
 
 pub mod out;
+#[cfg(target_os = "linux")]
+pub mod programs;
 
 use crate::analysis::{Analyzer, RawFrame};
 use crate::pcapfile::CaptureFile;
