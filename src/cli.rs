@@ -633,128 +633,56 @@ fn key_values(args: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// Grades one capture; the outcome, or the reason it could not be graded.
-fn grade_one(
-    lab: &Path,
-    pcap: &Path,
-    out: Option<PathBuf>,
-    kv: &[(String, String)],
-    lang: Lang,
-    time_limit: u64,
-    spinner: bool,
-) -> Result<runner::RunOutcome> {
-    let opts = RunOptions {
-        script: lab.to_path_buf(),
-        keep_report: out.is_some(),
-        out,
-        reports_base: PathBuf::from("reports"),
-        args: kv.to_vec(),
-        network: NetworkChoice {
-            mode: NetworkMode::Loopback,
-            ..NetworkChoice::default()
-        },
-        grade: Some(pcap.to_path_buf()),
-        lang,
-        limits: limits_with(time_limit),
-        progress: spinner.then(crate::term::spinner),
-        ..RunOptions::default()
-    };
-    Ok(runner::run(&opts)?)
-}
-
 fn grade(args: GradeArgs) -> Result<u8> {
-    if !args.lab.is_file() {
-        bail!(
-            "cannot read {}: no such file (see `labrun list`)",
-            args.lab.display()
-        );
-    }
-    let kv = key_values(&args.script_args)?;
-    // Once for the whole folder, not once per capture.
-    let source = std::fs::read_to_string(&args.lab)
-        .with_context(|| format!("cannot read {}", args.lab.display()))?;
-    if args.programs.is_none() && !runner::has_grading_part(&source) {
-        bail!(
-            "{} has no grading part (`if grading() {{ ... }}`): `labrun grade` never runs a lab live",
-            args.lab.display()
-        );
-    }
-    let declared = runner::declared_args(&args.lab, &source);
-    if let Some(key) = declared.unknown(kv.iter().map(|(k, _)| k.as_str())) {
-        bail!(
-            "unknown argument `{key}`: {} {}",
-            args.lab.display(),
-            declared.describe()
-        );
-    }
-    let lang = labrun::config::lang(Path::new("."), args.lang)?;
-    let shared = GradeShared {
-        kv,
-        lang,
-        roster: read_roster(&args)?,
+    use labrun::grade::class::{Grader, GraderOptions};
+    let grader = Grader::new(GraderOptions {
+        lab: args.lab.clone(),
+        args: key_values(&args.script_args)?,
+        lang: labrun::config::lang(Path::new("."), args.lang)?,
+        roster: match &args.roster {
+            Some(p) => labrun::grade::read_roster(p)?,
+            None => labrun::grade::Roster::new(),
+        },
         course_key: labrun::config::load(Path::new("."))
             .ok()
             .and_then(|c| c.course_key),
-        declared,
-    };
-    match (&args.pcap, &args.dir, &args.programs) {
-        (Some(pcap), _, _) => grade_pcap(&args, pcap, &shared),
-        (None, Some(dir), _) => grade_dir(&args, dir, &shared),
+        time_limit: args.time_limit,
+        programs: args.programs.is_some(),
+    })?;
+    if args.format == GradeFormat::Gradescope && args.pcap.is_none() {
+        bail!("--format gradescope grades one submission: give --pcap FILE");
+    }
+    let rows = match (&args.pcap, &args.dir, &args.programs) {
+        (Some(pcap), _, _) => return grade_pcap(&args, pcap, &grader),
+        (None, Some(dir), _) => grader.folder(dir)?,
         #[cfg(target_os = "linux")]
-        (None, None, Some(dir)) => grade_programs(&args, dir, &shared),
+        (None, None, Some(dir)) => grade_programs(&args, dir, &grader)?,
         #[cfg(not(target_os = "linux"))]
         (None, None, Some(_)) => {
             bail!("--programs needs Linux: the programs run inside the lab's network namespaces")
         }
         (None, None, None) => bail!("give --pcap FILE, --dir FOLDER or --programs FOLDER"),
+    };
+    if let Some(dir) = &args.feedback {
+        labrun::grade::out::write_feedback(dir, &rows)?;
     }
-}
-
-/// What every submission of one `grade` call shares, read once rather than once per
-/// capture: the lab's arguments and declared parameters, the language, the roster and
-/// labrun.toml's course key.
-struct GradeShared {
-    kv: Vec<(String, String)>,
-    lang: Lang,
-    roster: labrun::grade::Roster,
-    course_key: Option<String>,
-    declared: runner::DeclaredArgs,
+    match args.format {
+        GradeFormat::Moodle => labrun::grade::out::moodle_csv(&rows, std::io::stdout())?,
+        _ => labrun::grade::out::class_csv(&rows, std::io::stdout())?,
+    }
+    Ok(0)
 }
 
 /// `labrun grade --pcap`: grades one capture and prints its score and checks (or its
 /// results.json, or its Moodle row).
-fn grade_pcap(args: &GradeArgs, pcap: &Path, shared: &GradeShared) -> Result<u8> {
+fn grade_pcap(args: &GradeArgs, pcap: &Path, grader: &labrun::grade::class::Grader) -> Result<u8> {
     let spinner = args.format == GradeFormat::Csv;
-    let kv = with_course_values(shared, &file_name(pcap));
-    let outcome = grade_one(
-        &args.lab,
-        pcap,
-        args.out.clone(),
-        &kv,
-        shared.lang,
-        args.time_limit,
-        spinner,
-    )?;
-    if let Some(e) = &outcome.error {
-        bail!("{e}");
+    let (outcome, row) =
+        grader.capture(pcap, args.out.clone(), spinner.then(crate::term::spinner))?;
+    if let Some(dir) = &args.feedback {
+        labrun::grade::out::write_feedback(dir, std::slice::from_ref(&row))?;
     }
     let r = &outcome.report;
-    if r.checks.is_empty() {
-        bail!(
-            "{}'s grading part checked nothing in this capture",
-            args.lab.display()
-        );
-    }
-    let roster = &shared.roster;
-    let name = file_name(pcap);
-    let mut row = Row::graded(name.clone(), r);
-    let entry = entry_of(pcap, &name, roster);
-    if let Some((id, student)) = labrun::grade::student_of(&name, roster) {
-        row.id = Some(id);
-        row.name = student;
-    }
-    row.flags = labrun::grade::flags(&[entry], roster).remove(0);
-    write_feedback(args, std::slice::from_ref(&row))?;
     let code = if r.failed() == 0 { 0 } else { 1 };
     match args.format {
         GradeFormat::Csv => {
@@ -777,182 +705,18 @@ fn grade_pcap(args: &GradeArgs, pcap: &Path, shared: &GradeShared) -> Result<u8>
     Ok(code)
 }
 
-use labrun::grade::out::Row;
-
-/// The lab arguments for one submission: those given and, with labrun.toml's
-/// `course_key` and the student ID in the file name (or roster), the student's own values
-/// of the parameters the lab reads: the capture must use them.
-fn with_course_values(shared: &GradeShared, file: &str) -> Vec<(String, String)> {
-    let mut out = shared.kv.clone();
-    let (Some(key), Some((id, _))) = (
-        &shared.course_key,
-        labrun::grade::student_of(file, &shared.roster),
-    ) else {
-        return out;
-    };
-    for (k, v) in labrun::config::student_values(key, &id) {
-        if !out.iter().any(|(a, _)| *a == k)
-            && shared
-                .declared
-                .unknown(std::iter::once(k.as_str()))
-                .is_none()
-        {
-            out.push((k, v));
-        }
-    }
-    out
-}
-
-/// A path's file name as text.
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// The roster given with --roster (empty without).
-fn read_roster(args: &GradeArgs) -> Result<labrun::grade::Roster> {
-    Ok(match &args.roster {
-        Some(p) => labrun::grade::read_roster(p)?,
-        None => labrun::grade::Roster::new(),
-    })
-}
-
-/// A submission for the folder's flags: its student and its fingerprint.
-fn entry_of(path: &Path, name: &str, roster: &labrun::grade::Roster) -> labrun::grade::Entry {
-    labrun::grade::Entry {
-        file: name.to_string(),
-        id: labrun::grade::student_of(name, roster).map(|(id, _)| id),
-        fingerprint: labrun::grade::fingerprint(path).ok(),
-    }
-}
-
-/// Writes each row's feedback file into --feedback DIR, named after the submission.
-fn write_feedback(args: &GradeArgs, rows: &[Row]) -> Result<()> {
-    let Some(dir) = &args.feedback else {
-        return Ok(());
-    };
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for row in rows {
-        let stem = Path::new(&row.file)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| row.file.clone());
-        let path = dir.join(format!("{stem}.txt"));
-        std::fs::write(&path, labrun::grade::out::feedback_text(row))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
-}
-
-/// Grades one entry of a folder into its row; whatever is wrong with it stays in its row.
-fn grade_entry(
-    args: &GradeArgs,
-    path: &Path,
-    shared: &GradeShared,
-) -> (Row, Option<labrun::grade::Fingerprint>) {
-    let name = file_name(path);
-    // A FIFO, a device or a folder is flagged without being opened; a huge file unread.
-    match std::fs::metadata(path) {
-        Err(e) => return (Row::failed(name, 0, e.to_string()), None),
-        Ok(m) => {
-            if let Some(kind) = labrun::pcapfile::not_regular(m.file_type()) {
-                return (
-                    Row::failed(name, 0, format!("not a regular file ({kind})")),
-                    None,
-                );
-            }
-            if m.len() > labrun::grade::MAX_CAPTURE_BYTES {
-                let e = format!(
-                    "too large: {} bytes (at most {} MiB)",
-                    m.len(),
-                    labrun::grade::MAX_CAPTURE_BYTES >> 20
-                );
-                return (Row::failed(name, 0, e), None);
-            }
-        }
-    }
-    let kv = with_course_values(shared, &name);
-    let row = match grade_one(
-        &args.lab,
-        path,
-        None,
-        &kv,
-        shared.lang,
-        args.time_limit,
-        false,
-    ) {
-        Ok(o) if o.error.is_none() => Row::graded(name, &o.report),
-        Ok(o) => {
-            let e = o.error.map(|e| e.to_string()).unwrap_or_default();
-            Row::failed(name, o.report.score().1, e)
-        }
-        Err(e) => Row::failed(name, 0, format!("{e:#}")),
-    };
-    let fp = if row.error.is_none() {
-        labrun::grade::fingerprint(path).ok()
-    } else {
-        None
-    };
-    (row, fp)
-}
-
-/// `labrun grade --dir`: grades every capture in `dir`, flags whose capture each is and the
-/// copies among them, and prints the class CSV (or Moodle's).
-fn grade_dir(args: &GradeArgs, dir: &Path, shared: &GradeShared) -> Result<u8> {
-    if args.format == GradeFormat::Gradescope {
-        bail!("--format gradescope grades one submission: give --pcap FILE");
-    }
-    let roster = &shared.roster;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the folder {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|e| e == "pcap" || e == "pcapng" || e == "cap")
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!("{} holds no .pcap or .pcapng files", dir.display());
-    }
-    let mut rows = Vec::with_capacity(files.len());
-    let mut entries = Vec::with_capacity(files.len());
-    for f in &files {
-        let (mut row, fp) = grade_entry(args, f, shared);
-        if let Some((id, name)) = labrun::grade::student_of(&row.file, roster) {
-            row.id = Some(id);
-            row.name = name;
-        }
-        entries.push(labrun::grade::Entry {
-            file: row.file.clone(),
-            id: row.id.clone(),
-            fingerprint: fp,
-        });
-        rows.push(row);
-    }
-    for (row, flags) in rows.iter_mut().zip(labrun::grade::flags(&entries, roster)) {
-        row.flags = flags;
-    }
-    write_feedback(args, &rows)?;
-    match args.format {
-        GradeFormat::Moodle => labrun::grade::out::moodle_csv(&rows, std::io::stdout())?,
-        _ => labrun::grade::out::class_csv(&rows, std::io::stdout())?,
-    }
-    Ok(0)
-}
-
-/// `labrun grade --programs`: builds and runs each submission's programs in the lab, in
-/// parallel up to --jobs, and prints the class CSV (or Moodle's).
+/// `labrun grade --programs`: the rows of each submission's programs run in the lab, in
+/// parallel up to --jobs, with a bar of submissions done.
 #[cfg(target_os = "linux")]
-fn grade_programs(args: &GradeArgs, dir: &Path, shared: &GradeShared) -> Result<u8> {
-    use labrun::grade::programs;
-    if args.format == GradeFormat::Gradescope {
-        bail!("--format gradescope grades one submission: give --pcap FILE");
-    }
+fn grade_programs(
+    args: &GradeArgs,
+    dir: &Path,
+    grader: &labrun::grade::class::Grader,
+) -> Result<Vec<labrun::grade::out::Row>> {
+    let declared = grader.declared();
     let takes = (
-        shared.declared.takes_program("server"),
-        shared.declared.takes_program("client"),
+        declared.takes_program("server"),
+        declared.takes_program("client"),
     );
     if takes == (false, false) {
         bail!(
@@ -960,122 +724,30 @@ fn grade_programs(args: &GradeArgs, dir: &Path, shared: &GradeShared) -> Result<
             args.lab.display()
         );
     }
-    let subs = programs::submissions(dir)
-        .with_context(|| format!("cannot read the folder {}", dir.display()))?;
-    if subs.is_empty() {
-        bail!("{} holds no submission folders", dir.display());
-    }
-    if let Some(out) = &args.out {
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    }
-    let job = programs::Job {
+    let out = match &args.out {
+        Some(o) => {
+            std::fs::create_dir_all(o).with_context(|| format!("cannot create {}", o.display()))?;
+            Some(std::fs::canonicalize(o)?)
+        }
+        None => None,
+    };
+    let job = labrun::grade::programs::Job {
         labrun: std::env::current_exe().context("cannot find labrun's own executable")?,
         lab: std::fs::canonicalize(&args.lab)
             .with_context(|| format!("cannot read {}", args.lab.display()))?,
         takes,
         args: (args.server_args.clone(), args.client_args.clone()),
-        lang: shared.lang.code().to_string(),
+        lang: labrun::config::lang(Path::new("."), args.lang)?
+            .code()
+            .to_string(),
         time_limit: args.time_limit,
-        out: match &args.out {
-            Some(o) => Some(std::fs::canonicalize(o)?),
-            None => None,
-        },
+        out,
     };
     let jobs = args
         .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .clamp(1, 64);
-    let bar = crate::term::count_bar(subs.len() as u64, "submissions");
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<programs::Graded>>> =
-        subs.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(subs.len()) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(sub) = subs.get(i) else { break };
-                    let student =
-                        labrun::grade::student_of(&sub.name, &shared.roster).map(|(id, name)| {
-                            let name = if name.is_empty() {
-                                name_in(&sub.name, &id)
-                            } else {
-                                name
-                            };
-                            (id, name)
-                        });
-                    let kv = with_course_values(shared, &sub.name);
-                    let graded = programs::grade(&job, sub, student.as_ref(), &kv);
-                    *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(graded);
-                    bar.inc(1);
-                }
-            });
-        }
-    });
-    bar.finish();
-    let graded: Vec<programs::Graded> = results
-        .into_iter()
-        .filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
-        .collect();
-    let mut rows = Vec::with_capacity(graded.len());
-    let mut entries = Vec::with_capacity(graded.len());
-    for g in &graded {
-        let mut row = g.row.clone();
-        if let Some((id, name)) = labrun::grade::student_of(&row.file, &shared.roster) {
-            row.id = Some(id);
-            row.name = name;
-        }
-        entries.push(labrun::grade::Entry {
-            file: row.file.clone(),
-            id: row.id.clone(),
-            fingerprint: g.fingerprint.clone(),
-        });
-        rows.push(row);
-    }
-    for (i, (row, flags)) in rows
-        .iter_mut()
-        .zip(labrun::grade::flags(&entries, &shared.roster))
-        .enumerate()
-    {
-        row.flags = flags;
-        let same: Vec<&str> = graded
-            .iter()
-            .enumerate()
-            .filter(|(j, o)| {
-                *j != i
-                    && o.sources_digest.is_some()
-                    && o.sources_digest == graded[i].sources_digest
-            })
-            .map(|(_, o)| o.row.file.as_str())
-            .collect();
-        if !same.is_empty() {
-            row.flags
-                .push(format!("the same program source as {}", same.join(", ")));
-        }
-    }
-    write_feedback(args, &rows)?;
-    match args.format {
-        GradeFormat::Moodle => labrun::grade::out::moodle_csv(&rows, std::io::stdout())?,
-        _ => labrun::grade::out::class_csv(&rows, std::io::stdout())?,
-    }
-    Ok(0)
-}
-
-/// A student's name from a submission folder's name without the roster: what is left of
-/// `20215120807-LiYihang` once the ID is taken out (`LiYihang`), else `-`.
-#[cfg(target_os = "linux")]
-fn name_in(folder: &str, id: &str) -> String {
-    let rest = folder.replacen(id, " ", 1);
-    let name = rest
-        .split(|c: char| c == '-' || c == '_' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    if name.is_empty() {
-        "-".to_string()
-    } else {
-        name
-    }
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let bar = crate::term::count_bar(0, "submissions");
+    Ok(grader.programs(dir, &job, jobs.clamp(1, 64), bar)?)
 }
 
 fn check(files: &[PathBuf]) -> Result<u8> {

@@ -1,9 +1,10 @@
 //! Grading a class folder: whose capture each submission is (the student ID from its file
 //! name or a roster must be in its payload) and which submissions are copies of each other
 //! (identical files, a shared TCP connection, another student's ID, the same run nonce).
-//! No script here: the scores come from the lab run by `runner`; this reads the captures
-//! once more for what identifies them.
+//! No script here: the scores come from the lab run by `runner` ([`class`] drives it); this
+//! reads the captures once more for what identifies them.
 
+pub mod class;
 pub mod out;
 #[cfg(target_os = "linux")]
 pub mod programs;
@@ -43,6 +44,26 @@ pub enum GradeError {
     /// A capture cannot be fingerprinted.
     #[error("{0}")]
     Capture(String),
+    /// The lab cannot grade: missing, without a grading part, an unknown argument, a run
+    /// that failed or checked nothing; the message says which.
+    #[error("{0}")]
+    Lab(String),
+    /// A folder of submissions cannot be read.
+    #[error("cannot read the folder {path}: {source}")]
+    Folder {
+        /// The folder given.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A feedback file cannot be written.
+    #[error("cannot write {path}: {source}")]
+    Feedback {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// A class roster: student ID → name.

@@ -202,3 +202,21 @@ pub fn feedback_text(row: &Row) -> String {
     }
     out
 }
+
+/// Writes each row's feedback file (`feedback_text`) into `dir` as `<submission>.txt`.
+pub fn write_feedback(dir: &std::path::Path, rows: &[Row]) -> Result<(), super::GradeError> {
+    let fail = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| super::GradeError::Feedback { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(fail(dir))?;
+    for row in rows {
+        let stem = std::path::Path::new(&row.file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| row.file.clone());
+        let path = dir.join(format!("{stem}.txt"));
+        std::fs::write(&path, feedback_text(row)).map_err(fail(&path))?;
+    }
+    Ok(())
+}

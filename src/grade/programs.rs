@@ -403,6 +403,22 @@ fn wait_for(mut cmd: Command, limit: Duration) -> Result<(String, String), Strin
     Ok((how, stderr))
 }
 
+/// A student's name from a submission folder's name without the roster: what is left of
+/// `20215120807-LiYihang` once the ID is taken out (`LiYihang`), else `-`.
+pub fn name_in(folder: &str, id: &str) -> String {
+    let rest = folder.replacen(id, " ", 1);
+    let name = rest
+        .split(|c: char| c == '-' || c == '_' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if name.is_empty() {
+        "-".to_string()
+    } else {
+        name
+    }
+}
+
 /// The report's main capture: `capture.pcapng` or `capture.pcap`, else the first capture.
 fn first_capture(report: &Path) -> Option<PathBuf> {
     for name in ["capture.pcapng", "capture.pcap"] {
@@ -483,6 +499,13 @@ mod tests {
             ("chat_client.py", Language::Python)
         );
         assert!(find(&["server.rs".to_string()], "server").is_none());
+    }
+
+    #[test]
+    fn a_name_from_the_folder_name() {
+        assert_eq!(name_in("20215120807-LiYihang", "20215120807"), "LiYihang");
+        assert_eq!(name_in("Li_Yihang_20215120807", "20215120807"), "Li Yihang");
+        assert_eq!(name_in("20215120807", "20215120807"), "-");
     }
 
     #[test]
