@@ -1,6 +1,7 @@
 //! Benchmark: building the lab sandbox, the whole segment lab (sandbox setup, three
-//! captured transfers, analysis and the written report) and the retransmit lab (two
-//! sandboxes, a loss recovered by the timer's backoff, one by fast retransmit), in wall time.
+//! captured transfers, analysis and the written report), the retransmit lab (two
+//! sandboxes, a loss recovered by the timer's backoff, one by fast retransmit), the
+//! flow-control lab (a zero window held for 2.5 s) and the Nagle lab, in wall time.
 //!
 //! Run as root (or where labrun can enter a user namespace): `cargo bench --bench lab`.
 //! Prints min / median / max over the runs; the README quotes these figures.
@@ -50,6 +51,11 @@ fn main() {
             "retransmit",
             "retransmit lab end to end (RTO backoff + fast rtx)",
         ),
+        (
+            "flow_control",
+            "flow_control lab end to end (zero window, 2.5 s pause)",
+        ),
+        ("nagle", "nagle lab end to end (3 cases x 6 rounds)"),
     ];
     for (name, title) in labs {
         let mut lab = Vec::new();

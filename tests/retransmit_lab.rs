@@ -150,10 +150,11 @@ fn retransmit_lab_names_the_frames_wireshark_flags() {
     refresh_example("retransmit-zh", &zh.dir);
 }
 
-/// The lab as an ordinary user: the link's loss rules (nftables in labrun's user namespace),
-/// the textbook profile's settings and TCP_INFO need no root.
+/// The retransmission, flow-control and Nagle labs as an ordinary user: the link's loss rules
+/// (nftables in labrun's user namespace), the textbook profile's settings, socket options
+/// and TCP_INFO need no root.
 #[test]
-fn retransmit_lab_runs_as_an_ordinary_user() {
+fn timer_labs_run_as_an_ordinary_user() {
     use std::process::Command;
     if !common::is_root() {
         return common::skip_or_fail("creating a test user needs root");
@@ -163,7 +164,6 @@ fn retransmit_lab_runs_as_an_ordinary_user() {
         .args(["--no-create-home", "--shell", "/bin/sh", user])
         .output();
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("report");
     let bin = dir.path().join("labrun");
     std::fs::copy(env!("CARGO_BIN_EXE_labrun"), &bin).unwrap();
     let labs = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs");
@@ -177,31 +177,39 @@ fn retransmit_lab_runs_as_an_ordinary_user() {
     ] {
         assert!(Command::new(program).args(args).status().unwrap().success());
     }
-    let o = Command::new("runuser")
-        .args(["-u", user, "--"])
-        .arg(&bin)
-        .arg(dir.path().join("labs/retransmit.rhai"))
-        .arg("--out")
-        .arg(&out)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    if text.contains("user namespaces") && o.status.code() == Some(2) {
-        return common::skip_or_fail(&format!(
-            "this system forbids unprivileged user namespaces: {text}"
-        ));
+    for (lab, checks) in [("retransmit", 14), ("flow_control", 5), ("nagle", 7)] {
+        let out = dir.path().join(format!("report-{lab}"));
+        let o = Command::new("runuser")
+            .args(["-u", user, "--"])
+            .arg(&bin)
+            .arg(dir.path().join(format!("labs/{lab}.rhai")))
+            .arg("--out")
+            .arg(&out)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        if text.contains("user namespaces") && o.status.code() == Some(2) {
+            return common::skip_or_fail(&format!(
+                "this system forbids unprivileged user namespaces: {text}"
+            ));
+        }
+        assert_eq!(o.status.code(), Some(0), "{lab}: {text}");
+        assert!(
+            text.contains(&format!("{checks} of {checks} checks passed")),
+            "{lab}: {text}"
+        );
+        if lab == "retransmit" {
+            let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+            assert_eq!(
+                md.matches("**dropped on the way to the server**").count(),
+                3,
+                "{md}"
+            );
+        }
     }
-    assert_eq!(o.status.code(), Some(0), "{text}");
-    assert!(text.contains("14 of 14 checks passed"), "{text}");
-    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert_eq!(
-        md.matches("**dropped on the way to the server**").count(),
-        3,
-        "{md}"
-    );
 }

@@ -101,10 +101,22 @@ fn tcp_options(function: &str, map: &Map) -> ApiResult<TcpOptions> {
             }
             "timeout" => o.timeout = Some(ms(function, int()?)?),
             "backlog" => o.backlog = Some(i32::try_from(int()?).unwrap_or(128)),
+            "rcvbuf" => {
+                o.rcvbuf = Some(
+                    u32::try_from(int()?)
+                        .ok()
+                        .filter(|b| (1024..=(64 << 20)).contains(b))
+                        .ok_or_else(|| {
+                            api_error(function, "rcvbuf must be 1024 to 67108864 bytes")
+                        })?,
+                )
+            }
             other => {
                 return Err(api_error(
                     function,
-                    format!("unknown option `{other}` (known: mss, nodelay, timeout, backlog)"),
+                    format!(
+                        "unknown option `{other}` (known: mss, nodelay, timeout, backlog, rcvbuf)"
+                    ),
                 ));
             }
         }
@@ -270,7 +282,7 @@ mod net_module {
             .map_err(throw_sock)
     }
 
-    /// Listens with options `#{ mss: 1460, nodelay: true, timeout: 5000, backlog: 16 }`
+    /// Listens with options `#{ mss: 1460, nodelay: true, timeout: 5000, backlog: 16, rcvbuf: 4096 }`
     /// (`timeout`: ms each accept waits, capped by the run's time limit, `--time-limit`).
     #[rhai_fn(name = "listen", return_raw)]
     pub fn listen_with(h: &mut Host, port: INT, options: Map) -> ApiResult<TcpListener> {
@@ -285,7 +297,7 @@ mod net_module {
         h.connect(to, TcpOptions::default()).map_err(throw_sock)
     }
 
-    /// Connects with options `#{ mss: 1460, nodelay: true, timeout: 5000 }` (`timeout`: ms
+    /// Connects with options `#{ mss: 1460, nodelay: true, timeout: 5000, rcvbuf: 4096 }` (`timeout`: ms
     /// each blocking call waits, capped by the run's time limit, `--time-limit`).
     #[rhai_fn(name = "connect", return_raw)]
     pub fn connect_with(h: &mut Host, addr: &str, options: Map) -> ApiResult<TcpConn> {
@@ -481,6 +493,14 @@ mod net_module {
     #[rhai_fn(return_raw)]
     pub fn nodelay(c: &mut TcpConn, on: bool) -> ApiResult<()> {
         c.set_nodelay(on).map_err(throw_sock)
+    }
+
+    /// TCP_QUICKACK (Linux): `quickack(true)` makes the kernel acknowledge what arrives at
+    /// once instead of delaying its ACK (up to 40 ms here); the kernel may turn it off
+    /// again, so set it before each receive.
+    #[rhai_fn(return_raw)]
+    pub fn quickack(c: &mut TcpConn, on: bool) -> ApiResult<()> {
+        c.set_quickack(on).map_err(throw_sock)
     }
 
     /// The MSS this connection uses (TCP_MAXSEG).

@@ -20,6 +20,9 @@ pub struct TcpOptions {
     pub timeout: Option<Duration>,
     /// Listen backlog (listeners only).
     pub backlog: Option<i32>,
+    /// `SO_RCVBUF` in bytes, set before the SYN so the window (and its scale) follows it:
+    /// a small buffer makes flow control visible (None: the kernel's choice).
+    pub rcvbuf: Option<u32>,
 }
 
 impl TcpOptions {
@@ -43,6 +46,11 @@ fn new_socket(op: &str, addr: &SocketAddr, opts: &TcpOptions) -> SockResult<Sock
         socket
             .set_tcp_nodelay(true)
             .map_err(|e| SockError::from_io(op, &e, "setting TCP_NODELAY"))?;
+    }
+    if let Some(bytes) = opts.rcvbuf {
+        socket
+            .set_recv_buffer_size(bytes as usize)
+            .map_err(|e| SockError::from_io(op, &e, &format!("setting SO_RCVBUF {bytes}")))?;
     }
     Ok(socket)
 }
@@ -492,6 +500,26 @@ impl TcpConn {
         self.with_socket("nodelay", |s| {
             s.set_tcp_nodelay(on)
                 .map_err(|e| SockError::from_io("nodelay", &e, &ctx))
+        })
+    }
+
+    /// Sets TCP_QUICKACK (Linux): acknowledge at once instead of delaying the ACK. The
+    /// kernel clears it again as it sees fit, so it is set before each receive.
+    pub fn set_quickack(&self, on: bool) -> SockResult<()> {
+        let ctx = self.context();
+        self.with_socket("quickack", |s| {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            return s
+                .set_tcp_quickack(on)
+                .map_err(|e| SockError::from_io("quickack", &e, &ctx));
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            {
+                let _ = (s, on);
+                Err(SockError::usage(
+                    "quickack",
+                    format!("TCP_QUICKACK is Linux's ({ctx})"),
+                ))
+            }
         })
     }
 
