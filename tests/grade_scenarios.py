@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Captures of the retransmission, crafted-SYN and RST-attack labs made without labrun.
+"""Captures of the retransmission, crafted-SYN, RST-attack, Nagle and flow-control labs,
+made without labrun.
 
 Run inside a network namespace of its own (``unshare -n python3 grade_scenarios.py LAB
 PORT OUT``): it brings up that namespace's loopback with an Ethernet-sized MTU and no
@@ -200,6 +201,57 @@ def rst_attack(port, out):
     server.close()
 
 
+def nagle(port, out):
+    """Write-write-read requests: with Nagle's algorithm on `port`, with TCP_NODELAY on
+    `port + 1`."""
+    dump = Tcpdump(out, f"tcp portrange {port}-{port + 1}")
+    for p, nodelay in ((port, 0), (port + 1, 1)):
+        listener = socket.create_server((LO, p))
+        client = socket.create_connection((LO, p))
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, nodelay)
+        server, _ = listener.accept()
+        for r in range(6):
+            client.sendall(f"H{r} 20215120807 ".ljust(32, "h").encode())
+            client.sendall(f"BODY {r} ".ljust(32, "b").encode())
+            got = b""
+            while len(got) < 64:
+                got += server.recv(64 - len(got))
+            server.sendall(f"OK {r} ".ljust(32, "o").encode())
+            back = b""
+            while len(back) < 32:
+                back += client.recv(32 - len(back))
+        client.close()
+        server.recv(16)
+        server.close()
+        listener.close()
+    dump.stop()
+
+
+def flow_control(port, out):
+    """A server with a small receive buffer that reads nothing for 2.5 s while the client
+    sends 60000 bytes."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    listener.bind((LO, port))
+    listener.listen()
+    dump = Tcpdump(out, f"tcp port {port}")
+    client = socket.create_connection((LO, port))
+    server, _ = listener.accept()
+    data = b"20215120807 Li Yihang ".ljust(60000, b"w")
+    sender = threading.Thread(target=client.sendall, args=(data,))
+    sender.start()
+    time.sleep(2.5)
+    got = b""
+    while len(got) < len(data):
+        got += server.recv(65536)
+    sender.join()
+    assert got == data
+    client.close()
+    server.recv(16)
+    server.close()
+    dump.stop()
+
+
 def main():
     lab, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     setup_loopback()
@@ -209,6 +261,10 @@ def main():
         syn_craft(port, out)
     elif lab == "rst_attack":
         rst_attack(port, out)
+    elif lab == "nagle":
+        nagle(port, out)
+    elif lab == "flow_control":
+        flow_control(port, out)
     else:
         raise SystemExit(f"unknown scenario {lab}")
 
