@@ -32,7 +32,15 @@ pub struct NetOptions {
     /// `--deterministic` (not a script option): the description leaves out how long the
     /// sandbox took to build, which changes from run to run.
     pub deterministic: bool,
+    /// A bottleneck in the lab switch (`rate_kbit`, `queue_bytes`): every port sends at
+    /// most `.0` kbit/s and queues at most `.1` bytes (None: the wire's full speed).
+    pub bottleneck: Option<(u32, u32)>,
 }
+
+/// The bottleneck's rate when a script gives only its queue, in kbit/s.
+const DEFAULT_RATE_KBIT: u32 = 10_000;
+/// The bottleneck's queue when a script gives only its rate, in bytes.
+const DEFAULT_QUEUE_BYTES: u32 = 64_000;
 
 impl Default for NetOptions {
     fn default() -> Self {
@@ -53,6 +61,7 @@ impl Default for NetOptions {
             timestamps: false,
             textbook: false,
             deterministic: false,
+            bottleneck: None,
         }
     }
 }
@@ -129,6 +138,32 @@ impl NetOptions {
                     _ => return Err(bad("\"textbook\" or \"linux\"")),
                 }
             }
+            "rate_kbit" | "queue_bytes" => {
+                let v = value.as_int().ok_or_else(|| bad("an integer"))?;
+                let (range, unit) = if key == "rate_kbit" {
+                    (100..=10_000_000, "kbit/s")
+                } else {
+                    (3_000..=64_000_000, "bytes")
+                };
+                let n = u32::try_from(v)
+                    .ok()
+                    .filter(|n| range.contains(n))
+                    .ok_or_else(|| {
+                        NetworkError::Option(format!(
+                            "{key} must be {} to {} {unit}, got {v}",
+                            range.start(),
+                            range.end()
+                        ))
+                    })?;
+                let (rate, queue) = self
+                    .bottleneck
+                    .unwrap_or((DEFAULT_RATE_KBIT, DEFAULT_QUEUE_BYTES));
+                self.bottleneck = Some(if key == "rate_kbit" {
+                    (n, queue)
+                } else {
+                    (rate, n)
+                });
+            }
             "prefix" => {
                 let v = value.as_int().ok_or_else(|| bad("an integer"))?;
                 self.prefix = u8::try_from(v)
@@ -169,7 +204,7 @@ impl NetOptions {
                     Some(h) => h.ip = ip,
                     None => {
                         return Err(NetworkError::Option(format!(
-                            "unknown network option `{name}` (known: mtu, offloads, timestamps, profile, prefix, hosts, or a host name with its address)"
+                            "unknown network option `{name}` (known: mtu, offloads, timestamps, profile, rate_kbit, queue_bytes, prefix, hosts, or a host name with its address)"
                         )));
                     }
                 }
@@ -194,6 +229,11 @@ mod tests {
         assert!(o.timestamps);
         assert_eq!(o.hosts[1].ip, Ipv4Addr::new(10, 77, 0, 20));
         assert!(o.set("mtu", &OptionValue::Int(10)).is_err());
+        o.set("rate_kbit", &OptionValue::Int(5000)).unwrap();
+        assert_eq!(o.bottleneck, Some((5000, DEFAULT_QUEUE_BYTES)));
+        o.set("queue_bytes", &OptionValue::Int(30000)).unwrap();
+        assert_eq!(o.bottleneck, Some((5000, 30000)));
+        assert!(o.set("rate_kbit", &OptionValue::Int(1)).is_err());
         assert!(
             o.set("bogus", &OptionValue::Text("1.2.3.4".into()))
                 .is_err()

@@ -30,6 +30,12 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
         offloads: options.offloads,
         tcp_timestamps: options.timestamps,
         textbook_tcp: options.textbook,
+        bottleneck: options
+            .bottleneck
+            .map(|(rate_kbit, queue_bytes)| crate::sandbox::Bottleneck {
+                rate_kbit,
+                queue_bytes,
+            }),
         ..SandboxConfig::default()
     };
     let sandbox =
@@ -59,7 +65,14 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
     } else {
         (format!("built in {ms}"), format!("用时 {ms} 建成"))
     };
-    let two = n == 2;
+    let two = n == 2 && options.bottleneck.is_none();
+    let (neck, pingjing) = match options.bottleneck {
+        Some((rate, queue)) => (
+            format!(", every switch port limited to {rate} kbit/s with a {queue}-byte queue"),
+            format!("，交换机每个端口限速 {rate} kbit/s、队列 {queue} 字节"),
+        ),
+        None => (String::new(), String::new()),
+    };
     let (profile, peizhi) = if options.textbook {
         (
             ", textbook TCP (SACK and RACK off)",
@@ -70,13 +83,13 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
     };
     let description = crate::i18n::Text::new(
         format!(
-            "sandbox: {n} hosts on one {} (MTU {mtu}, offloads {}, TCP timestamps {}{profile}), {built}",
+            "sandbox: {n} hosts on one {} (MTU {mtu}, offloads {}, TCP timestamps {}{profile}{neck}), {built}",
             if two { "veth link" } else { "switch" },
             onoff(options.offloads),
             onoff(options.timestamps),
         ),
         format!(
-            "沙箱：{n} 台主机连在一条{}上（MTU {mtu}，网卡卸载{}，TCP 时间戳{}{peizhi}），{jiancheng}",
+            "沙箱：{n} 台主机连在一条{}上（MTU {mtu}，网卡卸载{}，TCP 时间戳{}{peizhi}{pingjing}），{jiancheng}",
             if two { " veth 链路" } else { "交换机" },
             kaiguan(options.offloads),
             kaiguan(options.timestamps),

@@ -29,6 +29,7 @@ mod netns;
 mod nftables;
 mod privilege;
 mod rendezvous;
+mod tc;
 mod tcp_info;
 
 pub use netns::Netns;
@@ -132,6 +133,9 @@ pub enum SandboxError {
     /// `nft` could not be run in a lab host, or refused the rules.
     #[error("{0}")]
     Nft(String),
+    /// `tc` could not set the bottleneck in the lab switch.
+    #[error("{0}")]
+    Tc(String),
     /// A worker thread panicked (a bug in labrun).
     #[error("the {0} thread stopped unexpectedly")]
     Thread(String),
@@ -228,6 +232,18 @@ pub struct SandboxConfig {
     pub textbook_tcp: bool,
     /// Keep IPv6 on the lab link (false: no IPv6 chatter in captures).
     pub ipv6: bool,
+    /// A bottleneck in the lab switch (even for two hosts): every switch port sends at most
+    /// this rate and queues at most this much, dropping the rest.
+    pub bottleneck: Option<Bottleneck>,
+}
+
+/// A slow link with a finite queue: what the congestion lab's TCP has to share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bottleneck {
+    /// The rate, in kbit/s.
+    pub rate_kbit: u32,
+    /// The queue, in bytes.
+    pub queue_bytes: u32,
 }
 
 impl Default for SandboxConfig {
@@ -244,6 +260,7 @@ impl Default for SandboxConfig {
             tcp_timestamps: false,
             textbook_tcp: false,
             ipv6: false,
+            bottleneck: None,
         }
     }
 }
@@ -363,7 +380,7 @@ impl Sandbox {
         for (spec, ns) in cfg.hosts.iter().zip(&nets) {
             ns.enter(|| host_settings(cfg, &spec.name))??;
         }
-        let switch = if cfg.hosts.len() == 2 {
+        let switch = if cfg.hosts.len() == 2 && cfg.bottleneck.is_none() {
             let peer = LinkSpec {
                 name: HOST_IFACE,
                 mac: host_mac(&cfg.hosts[1], 1),
@@ -392,6 +409,12 @@ impl Sandbox {
         } else {
             let switch = Arc::new(Netns::new()?);
             switch.enter(|| build_switch(cfg, &nets))??;
+            if let Some(b) = cfg.bottleneck {
+                for i in 0..cfg.hosts.len() {
+                    let port = format!("port{}", i + 1);
+                    tc::bottleneck(&switch, &port, b.rate_kbit, b.queue_bytes)?;
+                }
+            }
             Some(switch)
         };
         let mut hosts = Vec::with_capacity(cfg.hosts.len());

@@ -1,5 +1,6 @@
 //! Script API: the lab link's deterministic loss (`net.lose`) and a socket's kernel TCP
-//! state (`conn.tcp_info`). Conversions only: the rules are `network::LinkLoss`'s.
+//! state (`conn.tcp_info`, and sampled over time by `conn.sample_tcp_info`). Conversions
+//! only: the rules are `network::LinkLoss`'s, the sampling `sockets::TcpConn`'s.
 
 use super::lab_values::LabNet;
 use super::{ApiResult, api_error, throw_sock, to_port};
@@ -7,9 +8,35 @@ use crate::network::{LinkLoss, Loss};
 use rhai::plugin::*;
 use rhai::{Array, Engine, INT, Map};
 
+/// A running sampler of one connection's TCP_INFO (`conn.sample_tcp_info(ms)`).
+#[derive(Debug, Clone)]
+pub struct TcpInfoSampler {
+    #[cfg(target_os = "linux")]
+    inner: crate::sockets::KernelSamples<crate::sandbox::TcpInfo>,
+}
+
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<LinkLoss>("LinkLoss");
+    engine.register_type_with_name::<TcpInfoSampler>("TcpInfoSampler");
     engine.register_global_module(exported_module!(link_module).into());
+}
+
+/// TCP_INFO as a script sees it (times in ms, cwnd and ssthresh in segments).
+#[cfg(target_os = "linux")]
+fn info_map(i: &crate::sandbox::TcpInfo) -> Map {
+    let mut m = Map::new();
+    let ms = |us: u32| Dynamic::from_float(rhai::FLOAT::from(us) / 1000.0);
+    m.insert("state".into(), i.state.into());
+    m.insert("cwnd".into(), INT::from(i.cwnd).into());
+    m.insert("ssthresh".into(), INT::from(i.ssthresh).into());
+    m.insert("rto_ms".into(), ms(i.rto_us));
+    m.insert("rtt_ms".into(), ms(i.rtt_us));
+    m.insert("rttvar_ms".into(), ms(i.rttvar_us));
+    m.insert("retransmits".into(), INT::from(i.retransmits).into());
+    m.insert("backoff".into(), INT::from(i.backoff).into());
+    m.insert("total_retrans".into(), INT::from(i.total_retrans).into());
+    m.insert("mss".into(), INT::from(i.snd_mss).into());
+    m
 }
 
 /// One loss as a script writes it: `#{ to: "server", port: 8888, segment: 3, times: 1 }`.
@@ -111,6 +138,69 @@ mod link_module {
             .collect())
     }
 
+    /// Samples this socket's TCP_INFO every `every_ms` milliseconds (1 to 1000) on a thread
+    /// of its own while the script goes on, a blocking `send` included, until `.stop()` or
+    /// the connection closes: `.samples` then holds `#{ t, state, cwnd, ssthresh, rto_ms,
+    /// rtt_ms, ... }` (as `tcp_info`, with `t` the seconds since sampling began), at most 100000.
+    #[rhai_fn(return_raw)]
+    pub fn sample_tcp_info(
+        c: &mut crate::sockets::TcpConn,
+        every_ms: INT,
+    ) -> ApiResult<TcpInfoSampler> {
+        if !(1..=1000).contains(&every_ms) {
+            return Err(api_error(
+                "sample_tcp_info",
+                format!("every_ms must be 1 to 1000, got {every_ms}"),
+            ));
+        }
+        #[cfg(target_os = "linux")]
+        {
+            let every = std::time::Duration::from_millis(every_ms as u64);
+            let inner = crate::session::sample_tcp_info(c, every).map_err(throw_sock)?;
+            Ok(TcpInfoSampler { inner })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = c;
+            Err(throw_sock(crate::sockets::SockError::usage(
+                "sample_tcp_info",
+                "reading TCP_INFO needs Linux",
+            )))
+        }
+    }
+
+    /// Stops the sampler (closing the connection also stops it); the samples stay.
+    #[rhai_fn(name = "stop")]
+    pub fn sampler_stop(s: &mut TcpInfoSampler) {
+        #[cfg(target_os = "linux")]
+        s.inner.stop.stop();
+        #[cfg(not(target_os = "linux"))]
+        let _ = s;
+    }
+
+    /// The samples so far, oldest first: `[#{ t, state, cwnd, ssthresh, rto_ms, rtt_ms,
+    /// rttvar_ms, retransmits, backoff, total_retrans, mss }]`.
+    #[rhai_fn(get = "samples", pure)]
+    pub fn sampler_samples(s: &mut TcpInfoSampler) -> Array {
+        #[cfg(target_os = "linux")]
+        {
+            let samples = crate::sockets::lock_samples(&s.inner);
+            samples
+                .iter()
+                .map(|(t, i)| {
+                    let mut m = info_map(i);
+                    m.insert("t".into(), Dynamic::from_float(t.as_secs_f64()));
+                    Dynamic::from_map(m)
+                })
+                .collect()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = s;
+            Array::new()
+        }
+    }
+
     /// The kernel's TCP_INFO for this socket now: `#{ state, cwnd, ssthresh, rto_ms,
     /// rtt_ms, rttvar_ms, retransmits, backoff, total_retrans, mss }` (cwnd and ssthresh in
     /// segments; times in ms). Sampled during a transfer it shows the retransmission timer
@@ -120,19 +210,7 @@ mod link_module {
         #[cfg(target_os = "linux")]
         {
             let i = crate::session::tcp_info(c).map_err(throw_sock)?;
-            let mut m = Map::new();
-            let ms = |us: u32| Dynamic::from_float(rhai::FLOAT::from(us) / 1000.0);
-            m.insert("state".into(), i.state.into());
-            m.insert("cwnd".into(), INT::from(i.cwnd).into());
-            m.insert("ssthresh".into(), INT::from(i.ssthresh).into());
-            m.insert("rto_ms".into(), ms(i.rto_us));
-            m.insert("rtt_ms".into(), ms(i.rtt_us));
-            m.insert("rttvar_ms".into(), ms(i.rttvar_us));
-            m.insert("retransmits".into(), INT::from(i.retransmits).into());
-            m.insert("backoff".into(), INT::from(i.backoff).into());
-            m.insert("total_retrans".into(), INT::from(i.total_retrans).into());
-            m.insert("mss".into(), INT::from(i.snd_mss).into());
-            Ok(m)
+            Ok(info_map(&i))
         }
         #[cfg(not(target_os = "linux"))]
         {

@@ -495,6 +495,13 @@ mod net_module {
         c.set_nodelay(on).map_err(throw_sock)
     }
 
+    /// TCP_CONGESTION (Linux): the congestion control algorithm of this connection, e.g.
+    /// `congestion("reno")` or `congestion("cubic")` (the algorithms this kernel offers).
+    #[rhai_fn(return_raw)]
+    pub fn congestion(c: &mut TcpConn, name: &str) -> ApiResult<()> {
+        c.set_congestion(name).map_err(throw_sock)
+    }
+
     /// TCP_QUICKACK (Linux): `quickack(true)` makes the kernel acknowledge what arrives at
     /// once instead of delaying its ACK (up to 40 ms here); the kernel may turn it off
     /// again, so set it before each receive.

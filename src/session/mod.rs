@@ -111,6 +111,17 @@ pub fn tcp_info(
     conn.read_kernel("tcp_info", crate::sandbox::tcp_info)
 }
 
+/// Starts sampling `conn`'s TCP_INFO every `every` (at least 1 ms) on a thread of its own,
+/// until the sampler is stopped or the connection closes.
+#[cfg(target_os = "linux")]
+pub fn sample_tcp_info(
+    conn: &crate::sockets::TcpConn,
+    every: std::time::Duration,
+) -> Result<crate::sockets::KernelSamples<crate::sandbox::TcpInfo>, crate::sockets::SockError> {
+    let every = every.max(std::time::Duration::from_millis(1));
+    conn.sample_kernel("sample_tcp_info", every, crate::sandbox::tcp_info)
+}
+
 /// Everything a run accumulates.
 #[derive(Debug)]
 pub struct SessionState {

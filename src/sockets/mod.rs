@@ -8,7 +8,9 @@ mod tcp;
 mod udp;
 
 pub use error::{SockError, errno_name};
-pub use tcp::{TcpConn, TcpListener, TcpOptions};
+pub use tcp::{
+    KernelSamples, MAX_SAMPLES, SamplerStop, TcpConn, TcpListener, TcpOptions, lock_samples,
+};
 pub use udp::{Datagram, UdpSock};
 
 use std::net::SocketAddr;

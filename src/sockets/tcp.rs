@@ -190,7 +190,62 @@ struct ConnInner {
     timeout: Mutex<Duration>,
     /// Runs once, just before the socket closes.
     on_close: Mutex<Option<CloseHook>>,
+    /// Stops the kernel-state samplers of this socket (each holds a duplicate of its
+    /// descriptor, which would keep the socket open): run before it closes.
+    samplers: Mutex<Vec<Arc<SamplerStop>>>,
 }
+
+impl Drop for ConnInner {
+    fn drop(&mut self) {
+        for s in lock(&self.samplers).drain(..) {
+            s.stop();
+        }
+    }
+}
+
+/// Stops one sampler thread and waits for it (at most one interval).
+#[derive(Debug, Default)]
+pub struct SamplerStop {
+    flag: std::sync::atomic::AtomicBool,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl SamplerStop {
+    /// Stops the thread; later calls do nothing.
+    pub fn stop(&self) {
+        self.flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = lock(&self.thread).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// What a sampler of a connection's kernel state collected: each sample with the time since
+/// sampling started.
+#[derive(Debug)]
+pub struct KernelSamples<T> {
+    /// The samples so far, oldest first.
+    pub samples: Arc<Mutex<Vec<(Duration, T)>>>,
+    /// Stops the sampler (also done when the connection closes).
+    pub stop: Arc<SamplerStop>,
+}
+
+impl<T> Clone for KernelSamples<T> {
+    fn clone(&self) -> Self {
+        KernelSamples {
+            samples: Arc::clone(&self.samples),
+            stop: Arc::clone(&self.stop),
+        }
+    }
+}
+
+/// The samples of `k`, locked for reading.
+pub fn lock_samples<T>(k: &KernelSamples<T>) -> std::sync::MutexGuard<'_, Vec<(Duration, T)>> {
+    lock(&k.samples)
+}
+
+/// The most samples one sampler keeps.
+pub const MAX_SAMPLES: usize = 100_000;
 
 /// What [`TcpConn::on_close`] runs.
 struct CloseHook(Box<dyn FnOnce() + Send>);
@@ -238,6 +293,7 @@ impl TcpConn {
                 peer,
                 timeout: Mutex::new(opts.timeout()),
                 on_close: Mutex::new(None),
+                samplers: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -476,6 +532,78 @@ impl TcpConn {
         })
     }
 
+    #[cfg(unix)]
+    /// Reads the kernel's state of this socket with `read` every `every` on a thread of
+    /// its own, while the script goes on (a blocking send included), until the sampler is
+    /// stopped or the connection closes; at most [`MAX_SAMPLES`] samples are kept.
+    pub fn sample_kernel<T: Send + 'static>(
+        &self,
+        op: &str,
+        every: Duration,
+        read: fn(std::os::fd::BorrowedFd<'_>) -> std::io::Result<T>,
+    ) -> SockResult<KernelSamples<T>> {
+        use std::os::fd::AsFd;
+        let ctx = self.context();
+        let dup = self.with_socket(op, |s| {
+            s.try_clone().map_err(|e| SockError::from_io(op, &e, &ctx))
+        })?;
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(SamplerStop::default());
+        let (out, flag) = (Arc::clone(&samples), Arc::clone(&stop));
+        let started = Instant::now();
+        let thread = std::thread::Builder::new()
+            .name("labrun-sampler".into())
+            .spawn(move || {
+                while !flag.flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    let Ok(v) = read(dup.as_fd()) else { break };
+                    let mut out = lock(&out);
+                    if out.len() < MAX_SAMPLES {
+                        out.push((started.elapsed(), v));
+                    }
+                    drop(out);
+                    std::thread::sleep(every);
+                }
+            })
+            .map_err(|e| SockError::from_io(op, &e, &ctx))?;
+        *lock(&stop.thread) = Some(thread);
+        lock(&self.inner.samplers).push(Arc::clone(&stop));
+        Ok(KernelSamples { samples, stop })
+    }
+
+    /// Sets the congestion control algorithm of this socket (TCP_CONGESTION, Linux), e.g.
+    /// "reno" or "cubic".
+    pub fn set_congestion(&self, name: &str) -> SockResult<()> {
+        let ctx = self.context();
+        self.with_socket("congestion", |s| {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            return s.set_tcp_congestion(name.as_bytes()).map_err(|e| {
+                if e.raw_os_error() == Some(libc::ENOENT) {
+                    let known = std::fs::read_to_string(
+                        "/proc/sys/net/ipv4/tcp_available_congestion_control",
+                    )
+                    .unwrap_or_default();
+                    SockError::usage(
+                        "congestion",
+                        format!(
+                            "this kernel has no congestion control `{name}` (it has: {}) ({ctx})",
+                            known.trim()
+                        ),
+                    )
+                } else {
+                    SockError::from_io("congestion", &e, &format!("{name} ({ctx})"))
+                }
+            });
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            {
+                let _ = s;
+                Err(SockError::usage(
+                    "congestion",
+                    format!("choosing {name} needs Linux's TCP_CONGESTION ({ctx})"),
+                ))
+            }
+        })
+    }
+
     /// Turns keepalive on (SO_KEEPALIVE) with the first probe after `idle` without traffic,
     /// then one every `interval`, and the connection given up (and reset) after `count`
     /// unanswered probes (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
@@ -552,6 +680,10 @@ impl TcpConn {
 
     /// Closes the socket (FIN, or RST if linger is 0 or unread data remains). Closing twice is a no-op.
     pub fn close(&self) {
+        let samplers: Vec<_> = lock(&self.inner.samplers).drain(..).collect();
+        for s in samplers {
+            s.stop();
+        }
         let mut socket = lock(&self.inner.socket);
         if socket.is_some() {
             if let Some(hook) = lock(&self.inner.on_close).take() {
