@@ -79,7 +79,9 @@ fn endless_loop_is_stopped() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains(&format!("{}:3:", f.display())), "{err}");
     assert!(err.contains("endless loop"), "{err}");
-    assert!(took < Duration::from_secs(10), "took {took:?}");
+    // The loop is stopped by its budget of script operations, which a loaded machine
+    // spends more slowly: the bound only shows that it ends, not how fast.
+    assert!(took < Duration::from_secs(60), "took {took:?}");
 }
 
 #[test]

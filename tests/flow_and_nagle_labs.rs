@@ -118,19 +118,7 @@ fn flow_control_lab_names_the_frames_wireshark_flags() {
     assert!(probes.len() >= 3, "{md}");
     refresh_example("flow_control", &run.dir);
 
-    let zh = run_lab(
-        "labs/flow_control.rhai",
-        &["--student", "20215120807 李一航", "--lang", "zh"],
-    );
-    assert_eq!(zh.output.status.code(), Some(0), "{}", zh.text());
-    let md = zh.read("report.md");
-    assert!(
-        md.contains("零窗口探测报文段") && md.contains("窗口更新"),
-        "{md}"
-    );
-    let left = common::english::english_phrases(&md);
-    assert!(left.is_empty(), "English left in the zh report: {left:?}");
-    refresh_example("flow_control-zh", &zh.dir);
+    common::lab::chinese_example("flow_control", &["零窗口探测报文段", "窗口更新"]);
 }
 
 #[test]
@@ -196,14 +184,5 @@ fn nagle_lab_measures_each_round_as_wireshark_does() {
     assert!(delayed >= 1, "{md}");
     refresh_example("nagle", &run.dir);
 
-    let zh = run_lab(
-        "labs/nagle.rhai",
-        &["--student", "20215120807 李一航", "--lang", "zh"],
-    );
-    assert_eq!(zh.output.status.code(), Some(0), "{}", zh.text());
-    let md = zh.read("report.md");
-    assert!(md.contains("Nagle 算法") && md.contains("推迟确认"), "{md}");
-    let left = common::english::english_phrases(&md);
-    assert!(left.is_empty(), "English left in the zh report: {left:?}");
-    refresh_example("nagle-zh", &zh.dir);
+    common::lab::chinese_example("nagle", &["Nagle 算法", "推迟确认"]);
 }

@@ -540,20 +540,34 @@ fn multi_client_rst_websocket_and_scan_grade_their_own_tcpdump_captures() {
         tcp_captured_by_tcpdump(&chat, port + 40, b"20215120807 Li Yihang", b"Hello")
     });
     for (lab, pcap) in &captures {
-        let script = format!("labs/{lab}.rhai");
-        let (code, text) = labrun(&["grade", &script, "--pcap", pcap.to_str().unwrap()]);
-        let (earned, total) = score(&text);
-        assert_eq!(code, 0, "{lab} grading its own capture: {text}");
-        assert!(earned == total && total >= 4, "{lab}: {text}");
-        // Another lab's capture does not get full marks.
-        let (code, text) = labrun(&["grade", &script, "--pcap", chat.to_str().unwrap()]);
-        let (earned, total) = score(&text);
-        assert!(code == 1 && earned < total, "{lab} grading a chat: {text}");
-        let (code, text) = labrun(&["grade", "labs/chat.rhai", "--pcap", pcap.to_str().unwrap()]);
+        assert_full_marks_for_its_own_lab_only(lab, pcap, &chat, 4, &["chat"]);
+    }
+}
+
+/// `lab` gives its own capture `pcap` full marks (at least `checks` checks), and a chat's
+/// capture `chat` less; each of the labs `others` gives `pcap` less than full marks.
+fn assert_full_marks_for_its_own_lab_only(
+    lab: &str,
+    pcap: &Path,
+    chat: &Path,
+    checks: u32,
+    others: &[&str],
+) {
+    let script = format!("labs/{lab}.rhai");
+    let (code, text) = labrun(&["grade", &script, "--pcap", pcap.to_str().unwrap()]);
+    let (earned, total) = score(&text);
+    assert_eq!(code, 0, "{lab} grading its own capture: {text}");
+    assert!(earned == total && total >= checks, "{lab}: {text}");
+    let (code, text) = labrun(&["grade", &script, "--pcap", chat.to_str().unwrap()]);
+    let (earned, total) = score(&text);
+    assert!(code == 1 && earned < total, "{lab} grading a chat: {text}");
+    for other in others {
+        let other_lab = format!("labs/{other}.rhai");
+        let (code, text) = labrun(&["grade", &other_lab, "--pcap", pcap.to_str().unwrap()]);
         let (earned, total) = score(&text);
         assert!(
             code == 1 && earned < total,
-            "chat grading a {lab} capture: {text}"
+            "{other} grading a {lab} capture: {text}"
         );
     }
 }
@@ -904,27 +918,7 @@ fn link_timer_and_attack_labs_grade_their_own_tcpdump_captures() {
         tcp_captured_by_tcpdump(&chat, port + 40, b"20215120807 Li Yihang", b"Hello")
     });
     for (lab, pcap) in &captures {
-        let script = format!("labs/{lab}.rhai");
-        let (code, text) = labrun(&["grade", &script, "--pcap", pcap.to_str().unwrap()]);
-        let (earned, total) = score(&text);
-        assert_eq!(code, 0, "{lab} grading its own capture: {text}");
-        assert!(earned == total && total >= 3, "{lab}: {text}");
-        let (code, text) = labrun(&["grade", &script, "--pcap", chat.to_str().unwrap()]);
-        let (earned, total) = score(&text);
-        assert!(code == 1 && earned < total, "{lab} grading a chat: {text}");
-        for other in ["chat", "segment"] {
-            let (code, text) = labrun(&[
-                "grade",
-                &format!("labs/{other}.rhai"),
-                "--pcap",
-                pcap.to_str().unwrap(),
-            ]);
-            let (earned, total) = score(&text);
-            assert!(
-                code == 1 && earned < total,
-                "{other} grading a {lab} capture: {text}"
-            );
-        }
+        assert_full_marks_for_its_own_lab_only(lab, pcap, &chat, 3, &["chat", "segment"]);
     }
     // The retransmission lab checks which segment was lost when the student's value is known.
     let pcap = captures[0].1.to_str().unwrap();

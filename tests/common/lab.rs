@@ -136,3 +136,22 @@ pub fn refresh_example(name: &str, from: &Path) {
         std::fs::copy(entry.path(), example.join(entry.file_name())).unwrap();
     }
 }
+
+/// Runs `labs/<lab>.rhai` in Chinese for 20215120807 李一航, asserts that it passed, that its
+/// report holds each of `phrases` and no English sentence left untranslated, refreshes
+/// reports/examples/<lab>-zh/ with it and returns the report's Markdown.
+pub fn chinese_example(lab: &str, phrases: &[&str]) -> String {
+    let zh = run_lab(
+        &format!("labs/{lab}.rhai"),
+        &["--student", "20215120807 李一航", "--lang", "zh"],
+    );
+    assert_eq!(zh.output.status.code(), Some(0), "{}", zh.text());
+    let md = zh.read("report.md");
+    for p in phrases {
+        assert!(md.contains(p), "no {p:?} in the zh report:\n{md}");
+    }
+    let left = super::english::english_phrases(&md);
+    assert!(left.is_empty(), "English left in the zh report: {left:?}");
+    refresh_example(&format!("{lab}-zh"), &zh.dir);
+    md
+}
