@@ -83,8 +83,18 @@ pub fn from_eval(file: &str, err: &EvalAltResult) -> ScriptError {
         }
     }
     called_from.reverse();
-    let (line, col) = pos_of(current.position());
+    let (mut line, mut col) = pos_of(current.position());
     let mut message = describe(current);
+    if let EvalAltResult::ErrorDataRace(_, _) = current {
+        let source = std::fs::read_to_string(&file).unwrap_or_default();
+        let (at, hint) = data_race_hint(&source, &message);
+        if line == 0 {
+            if let Some((l, c)) = at {
+                (line, col) = (l, c);
+            }
+        }
+        message.push_str(&hint);
+    }
     if let Some(f) = function {
         message = format!("in function `{f}`: {message}");
     }
@@ -94,6 +104,38 @@ pub fn from_eval(file: &str, err: &EvalAltResult) -> ScriptError {
         col,
         message,
         called_from,
+    }
+}
+
+/// Rhai reports a data race (a closure reading a variable that the call it is passed to is
+/// made through, as in `s.packets.some(|p| p.x == s.y)`) without a position. Finds the
+/// call in `source`: the lines with `.name(` and a closure; with exactly one, its line and
+/// column; and the advice that fixes it.
+fn data_race_hint(source: &str, message: &str) -> (Option<(usize, usize)>, String) {
+    let name = message.split('\'').nth(1).unwrap_or("");
+    let call = format!(".{name}(");
+    let lines: Vec<(usize, usize)> = source
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let c = l.find(&call)?;
+            l[c..].contains('|').then_some((i + 1, c + 2))
+        })
+        .collect();
+    let advice = " (a closure passed to it reads a variable that the call is made through; copy what the closure needs into a variable of its own first, e.g. `let server = s.server;`)";
+    match lines.as_slice() {
+        [one] => (Some(*one), advice.to_string()),
+        [] => (None, advice.to_string()),
+        many => {
+            let list: Vec<String> = many.iter().map(|(l, _)| l.to_string()).collect();
+            (
+                None,
+                format!(
+                    "{advice}; it is one of the calls on lines {}",
+                    list.join(", ")
+                ),
+            )
+        }
     }
 }
 
@@ -131,6 +173,20 @@ fn strip_position(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_data_race_is_located_and_explained() {
+        let src = "let t = #{ a: [1], b: 1 };\nlet ok = t.a.some(|p| p == t.b);\n";
+        let (at, hint) =
+            data_race_hint(src, "Data race detected on argument #1 of function 'some'");
+        assert_eq!(at, Some((2, 14)));
+        assert!(hint.contains("copy what the closure needs"), "{hint}");
+        let two = format!("{src}let no = t.a.some(|p| p == t.b);\n");
+        let (at, hint) =
+            data_race_hint(&two, "Data race detected on argument #1 of function 'some'");
+        assert_eq!(at, None);
+        assert!(hint.ends_with("lines 2, 3"), "{hint}");
+    }
 
     fn run(script: &str) -> ScriptError {
         let engine = rhai::Engine::new();
