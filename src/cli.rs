@@ -313,7 +313,7 @@ struct RunArgs {
     time_limit: u64,
     /// The formats written beside report.md and report.html: report.pdf (printed by a
     /// Chromium-family browser, when one is installed) and report.docx; `none` for neither.
-    #[arg(long, value_name = "pdf,docx|none", default_value = "pdf,docx", value_parser = labrun::export::Formats::parse)]
+    #[arg(long, value_name = "pdf,docx|none", default_value = "pdf,docx", env = "LABRUN_FORMATS", value_parser = labrun::export::Formats::parse)]
     formats: labrun::export::Formats,
     /// Arguments for the script after `--`, as key=value; the script sees them in `args`.
     #[arg(last = true, value_name = "KEY=VALUE")]

@@ -139,7 +139,10 @@ fn check_pdf(dir: &Path, max_pages: usize) {
     // The page numbers in the footer, "n / N" (pdftotext may drop the spaces).
     let footer = flat.replace(" / ", "/");
     for n in [1, pages] {
-        assert!(footer.contains(&format!("{n}/{pages}")), "no page number {n}");
+        assert!(
+            footer.contains(&format!("{n}/{pages}")),
+            "no page number {n}"
+        );
     }
     // Every number and word of the tables whole: a broken cell leaves pieces instead.
     let mut found: HashMap<&str, usize> = HashMap::new();
@@ -151,7 +154,12 @@ fn check_pdf(dir: &Path, max_pages: usize) {
     let broken: Vec<String> = tokens
         .iter()
         .filter(|(t, n)| found.get(t.as_str()).copied().unwrap_or(0) < **n)
-        .map(|(t, n)| format!("{t} ({n} in tables, {} in the PDF)", found.get(t.as_str()).copied().unwrap_or(0)))
+        .map(|(t, n)| {
+            format!(
+                "{t} ({n} in tables, {} in the PDF)",
+                found.get(t.as_str()).copied().unwrap_or(0)
+            )
+        })
         .collect();
     assert!(
         broken.is_empty(),
@@ -191,7 +199,12 @@ print('images\t%d' % len(d.inline_shapes))
         .filter(|(s, _)| *s == "Heading 2")
         .map(|(_, t)| *t)
         .collect();
-    assert_eq!(h2, h2_headings(&md), "Heading 2 paragraphs of {}", docx.display());
+    assert_eq!(
+        h2,
+        h2_headings(&md),
+        "Heading 2 paragraphs of {}",
+        docx.display()
+    );
 }
 
 fn run_with_formats(lab: &str, lang: &str) -> LabRun {
@@ -236,10 +249,7 @@ fn export_remakes_the_formats_and_a_missing_browser_is_one_line() {
     if let Some(why) = missing_tools() {
         return common::skip_or_fail(&why);
     }
-    let run = run_lab(
-        "labs/chat.rhai",
-        &["--lang", "zh", "--formats", "none"],
-    );
+    let run = run_lab("labs/chat.rhai", &["--lang", "zh", "--formats", "none"]);
     assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
     assert!(!run.dir.join("report.pdf").exists());
     assert!(!run.dir.join("report.docx").exists());

@@ -5,9 +5,9 @@
 
 use super::{ExportError, FigureRenderer};
 use docx_rs::{
-    AlignmentType, BreakType, Docx, Footer, LineSpacing, NumPages, PageMargin,
-    PageNum, Paragraph, Pic, Run, RunFonts, Shading, Style, StyleType, Table, TableCell,
-    TableLayoutType, TableRow, WidthType,
+    AlignmentType, BreakType, Docx, Footer, LineSpacing, NumPages, PageMargin, PageNum, Paragraph,
+    Pic, Run, RunFonts, Shading, Style, StyleType, Table, TableCell, TableLayoutType, TableRow,
+    WidthType,
 };
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use std::path::Path;
@@ -191,11 +191,7 @@ impl<'a> Builder<'a> {
 
     fn start(&mut self, tag: Tag<'_>) {
         match tag {
-            Tag::Paragraph => {
-                if self.cell.is_none() {
-                    self.finish_para();
-                }
-            }
+            Tag::Paragraph if self.cell.is_none() => self.finish_para(),
             Tag::Heading { level, .. } => {
                 self.finish_para();
                 self.heading = Some(match level {
@@ -228,7 +224,12 @@ impl<'a> Builder<'a> {
                 };
                 let indent = 360 * depth as i32;
                 let p = Paragraph::new()
-                    .indent(Some(indent), Some(docx_rs::SpecialIndentType::Hanging(280)), None, None)
+                    .indent(
+                        Some(indent),
+                        Some(docx_rs::SpecialIndentType::Hanging(280)),
+                        None,
+                        None,
+                    )
                     .add_run(Run::new().add_text(marker));
                 self.para = Some(p);
             }
@@ -266,11 +267,7 @@ impl<'a> Builder<'a> {
 
     fn end(&mut self, tag: TagEnd) {
         match tag {
-            TagEnd::Paragraph => {
-                if self.cell.is_none() {
-                    self.finish_para();
-                }
-            }
+            TagEnd::Paragraph if self.cell.is_none() => self.finish_para(),
             TagEnd::Heading(_) => {
                 self.finish_para();
                 self.heading = None;

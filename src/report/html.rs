@@ -14,7 +14,7 @@ h2 { font-size: 13pt; margin: 14pt 0 6pt; border-bottom: 1px solid #dadce0; brea
 h3 { font-size: 11pt; margin: 10pt 0 4pt; break-after: avoid; }
 table { border-collapse: collapse; width: 100%; table-layout: auto; margin: 6pt 0; font-size: 8.5pt; }
 th, td { border: 1px solid #dadce0; padding: 2pt 4pt; text-align: left; vertical-align: top; overflow-wrap: normal; word-break: normal; hyphens: none; }
-th { background: #f1f3f4; }
+th { background: #f1f3f4; white-space: nowrap; }
 tr { break-inside: avoid; }
 thead { display: table-header-group; }
 code { font-family: "Liberation Mono", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace; font-size: 9pt; }
