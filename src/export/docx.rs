@@ -154,7 +154,7 @@ impl<'a> Builder<'a> {
             return;
         }
         let mut run = Run::new().add_text(text);
-        if self.inline.bold || self.heading.is_some() && self.table.is_some() {
+        if self.inline.bold || self.table.as_ref().is_some_and(|t| t.in_head) {
             run = run.bold();
         }
         if self.inline.italic {

@@ -182,3 +182,50 @@ fn write_pdf(dir: &Path, deadline: Instant) -> Result<(), ExportError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_parse_as_the_flag_takes_them() {
+        assert_eq!(Formats::parse("pdf,docx"), Ok(Formats::ALL));
+        assert_eq!(Formats::parse("none"), Ok(Formats::NONE));
+        assert_eq!(
+            Formats::parse("docx"),
+            Ok(Formats {
+                pdf: false,
+                docx: true
+            })
+        );
+        assert!(Formats::parse("odt").unwrap_err().contains("pdf and docx"));
+        assert_eq!(Formats::ALL.files(), vec![DOCX, PDF]);
+    }
+
+    #[test]
+    fn a_word_document_is_made_from_markdown_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("report.md"),
+            "# T\n\n## 步骤\n\n| No. | Time |\n|---|---|\n| 1 | 0.000024946 |\n\n```\ncode\n```\n\n![gone](missing.svg)\n",
+        )
+        .unwrap();
+        let made = export(
+            dir.path(),
+            Formats {
+                pdf: false,
+                docx: true,
+            },
+            Instant::now(),
+        );
+        assert_eq!(made.files, vec![DOCX.to_string()], "{:?}", made.notes);
+        let bytes = std::fs::read(dir.path().join(DOCX)).unwrap();
+        assert!(bytes.starts_with(b"PK"), "a docx is a zip file");
+        // Nothing but the report's files is left in the folder.
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+}
