@@ -23,6 +23,7 @@ Examples:
   labrun list
   labrun scan 127.0.0.1 -p 1-1024 --type syn
   labrun api > docs/api.md
+  labrun export reports/chat-20261207-101500 --pdf
 
 Exit codes: 0 the lab ran and all its checks passed, 1 a check failed,
 2 a usage, script or environment error.";
@@ -69,6 +70,18 @@ enum Command {
     /// or (`--fields`) tshark-style CSV on stdout.
     #[command(after_help = ANALYZE_EXAMPLES)]
     Analyze(AnalyzeArgs),
+    /// Make report.pdf and report.docx again from a report folder (its report.html and
+    /// report.md), without running the lab; both unless --pdf or --docx picks one.
+    Export {
+        /// The report folder, e.g. reports/chat-20261207-101500.
+        dir: PathBuf,
+        /// Make report.pdf (printed from report.html by a Chromium-family browser).
+        #[arg(long)]
+        pdf: bool,
+        /// Make report.docx (from report.md, figures as PNG images).
+        #[arg(long)]
+        docx: bool,
+    },
 }
 
 const ANALYZE_EXAMPLES: &str = "\
@@ -317,6 +330,10 @@ struct RunArgs {
     /// Also write the run's checks as JSON into FILE (for `grade --programs`).
     #[arg(long, value_name = "FILE", hide = true)]
     result_json: Option<PathBuf>,
+    /// The formats written beside report.md and report.html: report.pdf (printed by a
+    /// Chromium-family browser, when one is installed) and report.docx; `none` for neither.
+    #[arg(long, value_name = "pdf,docx|none", default_value = "pdf,docx", env = "LABRUN_FORMATS", value_parser = labrun::export::Formats::parse)]
+    formats: labrun::export::Formats,
     /// Arguments for the script after `--`, as key=value; the script sees them in `args`.
     #[arg(last = true, value_name = "KEY=VALUE")]
     script_args: Vec<String>,
@@ -440,8 +457,34 @@ pub fn main() -> Result<u8> {
         Some(Command::Scan(args)) => scan(args),
         Some(Command::Api) => api(),
         Some(Command::Analyze(args)) => analyze(args),
+        Some(Command::Export { dir, pdf, docx }) => export(&dir, pdf, docx),
         None => run(cli.run),
     }
+}
+
+/// `labrun export DIR`: makes the report's formats again from its folder. A format that
+/// cannot be made (no browser) is one line on stderr, not a failure.
+fn export(dir: &Path, pdf: bool, docx: bool) -> Result<u8> {
+    use labrun::export::{Formats, PRINT_TIME_LIMIT, export};
+    if !dir.join("report.md").is_file() {
+        bail!(
+            "{} is not a report folder: it has no report.md (give the folder a lab run wrote)",
+            dir.display()
+        );
+    }
+    let formats = if pdf || docx {
+        Formats { pdf, docx }
+    } else {
+        Formats::ALL
+    };
+    let made = export(dir, formats, std::time::Instant::now() + PRINT_TIME_LIMIT);
+    for note in &made.notes {
+        eprintln!("note: {note}");
+    }
+    for file in &made.files {
+        println!("wrote {}", dir.join(file).display());
+    }
+    Ok(0)
 }
 
 /// `labrun new NAME`: writes a lab from the template, and its test.
@@ -527,6 +570,7 @@ fn run_options(args: RunArgs) -> Result<RunOptions> {
         course_key: config.course_key,
         lang: config.lang.unwrap_or_default(),
         deterministic: args.deterministic,
+        formats: args.formats,
         script,
         out: args.out,
         reports_base: PathBuf::from("reports"),

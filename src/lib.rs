@@ -31,6 +31,8 @@ pub mod capture;
 pub mod clock;
 pub mod config;
 pub mod craft;
+#[cfg(unix)]
+pub mod export;
 pub mod grade;
 pub mod i18n;
 pub mod labs;

@@ -22,6 +22,9 @@ pub fn print_run(outcome: &RunOutcome) -> u8 {
         return 2;
     }
     print!("{}", run_text(r, outcome.elapsed, outcome.written.as_ref()));
+    for note in &outcome.format_notes {
+        eprintln!("note: {note}");
+    }
     if let Some(e) = &outcome.error {
         eprintln!("error: {e}");
     }

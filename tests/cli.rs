@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 fn labrun() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_labrun"));
+    // No PDF or Word document unless a test asks (tests/report_formats.rs does).
+    c.env("LABRUN_FORMATS", "none");
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
     c
 }

@@ -50,6 +50,7 @@ impl OnPty {
         };
         let child = cmd
             .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("LABRUN_FORMATS", "none")
             .args(args)
             .arg("--out")
             .arg(out)

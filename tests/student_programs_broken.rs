@@ -229,6 +229,7 @@ fn killing_labrun_with_sigkill_leaves_no_program_behind() {
     let out = tempfile::tempdir().unwrap();
     let mut labrun = std::process::Command::new(env!("CARGO_BIN_EXE_labrun"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("LABRUN_FORMATS", "none")
         .args(["labs/chat.rhai", "--server"])
         .arg(format!("python3 {} {{port}} {token}", path.display()))
         .arg("--out")

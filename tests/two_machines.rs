@@ -19,6 +19,7 @@ fn play_with(
     extra: &[&str],
 ) -> std::process::Child {
     Command::new("ip")
+        .env("LABRUN_FORMATS", "none")
         .args([
             "netns",
             "exec",

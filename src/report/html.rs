@@ -3,23 +3,38 @@
 
 use pulldown_cmark::{Options, Parser, html};
 
-/// Print-friendly style: A4 pages, tables that wrap instead of overflowing, figures that
-/// scale to the page width and never split across pages.
+/// Print-friendly style: A4 pages numbered in the footer, the cover (an element of class
+/// `cover`, else everything before the first h2) on a page of its own, table cells that wrap
+/// only between words (never inside a number), figures that fit a page and never split.
 const STYLE: &str = r#"
-@page { size: A4; margin: 16mm 14mm; }
-body { font-family: "DejaVu Sans", "Noto Sans CJK SC", Arial, sans-serif; font-size: 10.5pt; line-height: 1.45; color: #202124; max-width: 182mm; margin: 0 auto; }
+@page { size: A4; margin: 14mm 13mm 16mm; @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; color: #5f6368; } }
+body { font-family: "Liberation Sans", Arial, "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; font-size: 10.5pt; line-height: 1.45; color: #202124; max-width: 184mm; margin: 0 auto; }
 h1 { font-size: 17pt; margin: 0 0 8pt; }
-h2 { font-size: 13pt; margin: 16pt 0 6pt; border-bottom: 1px solid #dadce0; break-after: avoid; }
-h3 { font-size: 11pt; margin: 12pt 0 4pt; break-after: avoid; }
+h2 { font-size: 13pt; margin: 14pt 0 6pt; border-bottom: 1px solid #dadce0; break-after: avoid; }
+h3 { font-size: 11pt; margin: 10pt 0 4pt; break-after: avoid; }
 table { border-collapse: collapse; width: 100%; table-layout: auto; margin: 6pt 0; font-size: 8.5pt; }
-th, td { border: 1px solid #dadce0; padding: 2pt 4pt; text-align: left; vertical-align: top; overflow-wrap: anywhere; word-break: break-word; }
-th { background: #f1f3f4; }
+th, td { border: 1px solid #dadce0; padding: 2pt 4pt; text-align: left; vertical-align: top; overflow-wrap: normal; word-break: normal; hyphens: none; }
+th { background: #f1f3f4; white-space: nowrap; }
 tr { break-inside: avoid; }
-code { font-family: "DejaVu Sans Mono", monospace; font-size: 9pt; overflow-wrap: anywhere; }
-pre { white-space: pre-wrap; }
+thead { display: table-header-group; }
+code { font-family: "Liberation Mono", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace; font-size: 9pt; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 blockquote { margin: 6pt 0; padding: 4pt 8pt; border-left: 3pt solid #f9ab00; background: #fef7e0; }
 figure { margin: 8pt 0; break-inside: avoid; }
-figure svg { width: 100%; height: auto; }
+figure svg, figure img { width: 100%; height: auto; }
+@media print {
+  body { max-width: none; font-size: 9.5pt; line-height: 1.35; }
+  h2 { margin-top: 10pt; }
+  p, li { orphans: 2; widows: 2; }
+  table { font-size: 7.5pt; margin: 4pt 0; }
+  th, td { padding: 1pt 3pt; }
+  code { font-size: 8pt; }
+  td code, th code { font-size: 7pt; }
+  pre { font-size: 8pt; }
+  figure svg, figure img { max-height: 235mm; }
+  .cover { break-after: page; }
+  body:not(:has(.cover)) > h2:first-of-type { break-before: page; }
+}
 "#;
 
 /// Renders the Markdown report as a complete HTML document; an image whose source is one of

@@ -22,7 +22,7 @@ pub use markdown::{packet_table, packet_table_with_states, render_markdown, tabl
 pub use normalize::Normaliser;
 pub use output::{
     OutputError, StagedDir, Written, check_out_dir, default_report_dir, holds_report, reserve_dir,
-    write_report,
+    write_report, write_report_with,
 };
 pub use story_text::Describe;
 pub use svg::{flow_graph, is_transfer, seq_plot, stream_packets};

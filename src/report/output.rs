@@ -54,6 +54,18 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 /// crash never leaves a half-written report. With `--deterministic` (the header says so)
 /// everything but the pcap files is written from a [`Normaliser`]'s copy of the report.
 pub fn write_report(report: &Report, dest: &Path, exact: bool) -> Result<Written, OutputError> {
+    write_report_with(report, dest, exact, |_| Vec::new())
+}
+
+/// [`write_report`], with `extra` run on the staged directory (its path) once the report's
+/// own files are in it: it may write more files there (the formats made from report.md
+/// and report.html) and returns their names, which move into place with the rest.
+pub fn write_report_with(
+    report: &Report,
+    dest: &Path,
+    exact: bool,
+    extra: impl FnOnce(&Path) -> Vec<String>,
+) -> Result<Written, OutputError> {
     let normaliser = report
         .header
         .deterministic
@@ -63,6 +75,9 @@ pub fn write_report(report: &Report, dest: &Path, exact: bool) -> Result<Written
     let files = file_list(report);
     let mut staged = StagedDir::new(dest, exact, &files)?;
     fill(report, normaliser.as_ref(), &mut staged)?;
+    for name in extra(&staged.tmp) {
+        staged.adopt(&name);
+    }
     staged.commit()
 }
 
@@ -129,6 +144,14 @@ impl StagedDir {
             self.files.push(name.to_string());
         }
         create(&self.tmp.join(name))
+    }
+
+    /// Counts file `name`, written into the staging directory by other means, as one of
+    /// the report's files.
+    fn adopt(&mut self, name: &str) {
+        if !self.files.iter().any(|f| f == name) && self.tmp.join(name).is_file() {
+            self.files.push(name.to_string());
+        }
     }
 
     /// Wraps an I/O error on file `name` of this report.

@@ -7,6 +7,10 @@ use crate::i18n::Lang;
 use crate::wire::TcpFlags;
 use std::fmt::Write;
 
+/// The fonts of every figure: families that cover Chinese first (Linux, Windows, macOS),
+/// so a label like 握手 renders wherever the SVG is opened.
+const FONTS: &str = "'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
+
 /// Escapes text for SVG/XML.
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -71,7 +75,7 @@ pub fn flow_graph(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" width="{W}" height="{h}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" role="img" aria-label="{} {}">"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" width="{W}" height="{h}" font-family="{FONTS}" font-size="11" role="img" aria-label="{} {}">"##,
         lang.pick("Flow graph of TCP stream", "TCP 流的流图："),
         stream.index
     );
@@ -212,8 +216,10 @@ pub fn is_transfer(packets: &[&Packet]) -> bool {
 }
 
 /// The sequence-number-over-time plot of the direction that sent the most data: a vertical
-/// bar per segment (seq to seq+len), the receiver's ACK line and its window line (ack +
-/// window); retransmissions in red.
+/// bar per segment (seq to seq+len), the receiver's ACK line and, when the receiver's
+/// window ends within the plot's scale, its window line (ack + window); retransmissions in
+/// red. A window far above what was sent (the usual case) would be a line along the top
+/// edge, so it is left out rather than drawn where it says nothing.
 pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
     const W: f64 = 760.0;
     const H: f64 = 360.0;
@@ -273,12 +279,13 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
         .chain(acks.iter().map(|a| a.1))
         .fold(1.0_f64, f64::max);
     let y_max = y_top * 1.25;
+    let show_window = acks.iter().any(|a| a.2 <= y_max);
     let sx = |x: f64| l + (W - l - r) * (x - t_min) / (t_max - t_min);
     let sy = |y: f64| H - b - (H - t - b) * y.min(y_max) / y_max;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" role="img" aria-label="{} {}"><rect width="{W}" height="{H}" fill="#ffffff"/>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="{FONTS}" font-size="11" role="img" aria-label="{} {}"><rect width="{W}" height="{H}" fill="#ffffff"/>"##,
         lang.pick("Sequence numbers over time, stream", "序号随时间变化，流"),
         stream.index
     );
@@ -324,9 +331,15 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
     }
     let _ = write!(ack_path, "H{:.1}", sx(t_max));
     let _ = write!(win_path, "H{:.1}", sx(t_max));
+    if show_window {
+        let _ = write!(
+            svg,
+            r##"<path d="{win_path}" fill="none" stroke="#f9ab00" stroke-width="1.2"/>"##
+        );
+    }
     let _ = write!(
         svg,
-        r##"<path d="{win_path}" fill="none" stroke="#f9ab00" stroke-width="1.2"/><path d="{ack_path}" fill="none" stroke="#188038" stroke-width="1.5"/>"##
+        r##"<path d="{ack_path}" fill="none" stroke="#188038" stroke-width="1.5"/>"##
     );
     for (x, s, e, retrans) in &segs {
         let color = if *retrans { "#c5221f" } else { "#1a73e8" };
@@ -339,14 +352,22 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
             sy(*e)
         );
     }
+    let legend_h = if show_window { 52.0 } else { 38.0 };
     let _ = write!(
         svg,
-        r##"<g transform="translate({} {})"><rect width="150" height="52" fill="#ffffff" stroke="#dadce0"/><line x1="6" y1="12" x2="22" y2="12" stroke="#1a73e8" stroke-width="2"/><text x="28" y="16">{seg}</text><line x1="6" y1="26" x2="22" y2="26" stroke="#188038" stroke-width="2"/><text x="28" y="30">ACK</text><line x1="6" y1="40" x2="22" y2="40" stroke="#f9ab00" stroke-width="2"/><text x="28" y="44">{win}</text></g>"##,
+        r##"<g transform="translate({} {})"><rect width="150" height="{legend_h}" fill="#ffffff" stroke="#dadce0"/><line x1="6" y1="12" x2="22" y2="12" stroke="#1a73e8" stroke-width="2"/><text x="28" y="16">{seg}</text><line x1="6" y1="26" x2="22" y2="26" stroke="#188038" stroke-width="2"/><text x="28" y="30">ACK</text>"##,
         W - r - 160.0,
-        H - b - 62.0,
+        H - b - 10.0 - legend_h,
         seg = lang.pick("segment (seq..seq+len)", "报文段 (seq..seq+len)"),
-        win = lang.pick("window (ack + win)", "窗口 (ack + win)"),
     );
+    if show_window {
+        let _ = write!(
+            svg,
+            r##"<line x1="6" y1="40" x2="22" y2="40" stroke="#f9ab00" stroke-width="2"/><text x="28" y="44">{}</text>"##,
+            lang.pick("window (ack + win)", "窗口 (ack + win)"),
+        );
+    }
+    svg.push_str("</g>");
     if segs.iter().any(|s| s.3) {
         let _ = write!(
             svg,

@@ -97,6 +97,10 @@ pub struct RunOptions {
     pub lang: crate::i18n::Lang,
     /// `--deterministic`: normalise what changes between runs, for golden reports.
     pub deterministic: bool,
+    /// The formats made beside report.md and report.html (`--formats`): report.pdf and
+    /// report.docx ([`crate::export`]); none by default.
+    #[cfg(unix)]
+    pub formats: crate::export::Formats,
     /// The user's own programs (`--server`, `--client`), which the lab may run.
     #[cfg(target_os = "linux")]
     pub programs: Vec<crate::program::ProgramSpec>,
@@ -109,6 +113,9 @@ pub struct RunOutcome {
     pub report: Report,
     /// Where the report went, when one was written.
     pub written: Option<Written>,
+    /// One line for each format asked for that could not be made (e.g. no browser for the
+    /// PDF): the rest of the report is written all the same.
+    pub format_notes: Vec<String>,
     /// The error that ended the script early, if any.
     pub error: Option<ScriptError>,
     /// Wall time of the script.
@@ -223,14 +230,16 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     if let Some(e) = &error {
         report.error = Some(e.to_string());
     }
+    let mut format_notes = Vec::new();
     let written = if opts.keep_report && (error.is_none() || worth_keeping(&report)) {
-        Some(write(opts, &report, &lab.name)?)
+        Some(write(opts, &report, &lab.name, &mut format_notes)?)
     } else {
         None
     };
     Ok(RunOutcome {
         report,
         written,
+        format_notes,
         error,
         elapsed,
     })
@@ -391,13 +400,29 @@ fn watch(engine: &mut Engine, clock: &Arc<RunClock>, max_busy: Duration) {
     });
 }
 
-/// Writes the report to `--out`, or to a new `reports/<lab>-<time>/`.
-fn write(opts: &RunOptions, report: &Report, lab: &str) -> Result<Written, RunError> {
+/// Writes the report to `--out`, or to a new `reports/<lab>-<time>/`, with the formats
+/// `opts` asks for; why a format could not be made goes to `notes`.
+fn write(
+    opts: &RunOptions,
+    report: &Report,
+    lab: &str,
+    notes: &mut Vec<String>,
+) -> Result<Written, RunError> {
     let (dest, exact) = match &opts.out {
         Some(out) => (out.clone(), true),
         None => (report::default_report_dir(&opts.reports_base, lab), false),
     };
-    Ok(report::write_report(report, &dest, exact)?)
+    #[cfg(unix)]
+    let written = report::write_report_with(report, &dest, exact, |staged| {
+        let deadline = Instant::now() + crate::export::PRINT_TIME_LIMIT;
+        let made = crate::export::export(staged, opts.formats, deadline);
+        notes.extend(made.notes);
+        made.files
+    })?;
+    #[cfg(not(unix))]
+    let written = report::write_report(report, &dest, exact)?;
+    let _ = &notes;
+    Ok(written)
 }
 
 /// A failed run still gets a report when it captured or recorded something.

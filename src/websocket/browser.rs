@@ -75,16 +75,21 @@ pub fn check_url(host: &Host, url: &str) -> WsResult<SocketAddr> {
     Ok(addr)
 }
 
+/// The names a Chromium-family browser goes by, in the order they are looked for.
+pub const CHROMIUM_FAMILY: &[&str] = &[
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "microsoft-edge",
+    "microsoft-edge-stable",
+];
+
 /// Finds the browser named by `--browser`: `chromium` (also found as chromium-browser,
-/// google-chrome) or a path to its executable.
+/// google-chrome, microsoft-edge) or a path to its executable.
 pub fn find_browser(name: &str) -> WsResult<PathBuf> {
     let candidates: Vec<&str> = match name {
-        "chromium" | "chrome" => vec![
-            "chromium",
-            "chromium-browser",
-            "google-chrome",
-            "google-chrome-stable",
-        ],
+        "chromium" | "chrome" => CHROMIUM_FAMILY.to_vec(),
         other => vec![other],
     };
     for c in &candidates {
@@ -166,6 +171,47 @@ impl Browser {
     /// [`check_url`] accepts it.
     pub fn launch(host: &Host, program: &Path, url: &str) -> WsResult<Browser> {
         check_url(host, url)?;
+        let mut extra = Vec::new();
+        if !host.has_context() {
+            // No namespace keeps the browser in the lab: a proxy that leads nowhere does,
+            // for everything but loopback (which Chromium never proxies) and the lab hosts.
+            let own: Vec<String> = host.policy().own.iter().map(|ip| ip.to_string()).collect();
+            extra.push(NOWHERE_PROXY.to_string());
+            extra.push(format!("--proxy-bypass-list={}", own.join(";")));
+            extra.push("--force-webrtc-ip-handling-policy=disable_non_proxied_udp".to_string());
+        }
+        // Started inside the host's namespace: the browser and its helpers live there.
+        Browser::start(program, &extra, url, |cmd| {
+            host.within("browser", || cmd.spawn())?
+                .map_err(|e| WsError::Browser(format!("cannot start {}: {e}", program.display())))
+        })
+    }
+
+    /// Starts the browser `program` in labrun's own network namespace with `extra` flags,
+    /// opening `target` (a `file://` URL labrun made, never a script's): every connection
+    /// goes to a proxy that leads nowhere and no name is ever resolved, so the page reaches
+    /// nothing, not even loopback. Used to print a report to PDF.
+    pub fn start_offline(program: &Path, extra: &[String], target: &str) -> WsResult<Browser> {
+        let mut flags = vec![
+            NOWHERE_PROXY.to_string(),
+            "--proxy-bypass-list=<-loopback>".to_string(),
+            "--host-resolver-rules=MAP * ~NOTFOUND".to_string(),
+        ];
+        flags.extend_from_slice(extra);
+        Browser::start(program, &flags, target, |cmd| {
+            cmd.spawn()
+                .map_err(|e| WsError::Browser(format!("cannot start {}: {e}", program.display())))
+        })
+    }
+
+    /// Starts `program` with the isolating flags, `extra`, then `--` and `target`, in a
+    /// fresh private directory, through `spawn`.
+    fn start(
+        program: &Path,
+        extra: &[String],
+        target: &str,
+        spawn: impl FnOnce(&mut Command) -> WsResult<Child>,
+    ) -> WsResult<Browser> {
         let dir = PrivateDir::new("browser").map_err(io_err("the browser's private directory"))?;
         let sub = |name: &str| {
             dir.subdir(name)
@@ -186,17 +232,10 @@ impl Browser {
         cmd.args(CHROMIUM_FLAGS)
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg(format!("--disk-cache-dir={}", cache.display()))
-            .arg(format!("--crash-dumps-dir={}", crash.display()));
-        if !host.has_context() {
-            // No namespace keeps the browser in the lab: a proxy that leads nowhere does,
-            // for everything but loopback (which Chromium never proxies) and the lab hosts.
-            let own: Vec<String> = host.policy().own.iter().map(|ip| ip.to_string()).collect();
-            cmd.arg(NOWHERE_PROXY)
-                .arg(format!("--proxy-bypass-list={}", own.join(";")))
-                .arg("--force-webrtc-ip-handling-policy=disable_non_proxied_udp");
-        }
+            .arg(format!("--crash-dumps-dir={}", crash.display()))
+            .args(extra);
         cmd.arg("--")
-            .arg(url)
+            .arg(target)
             .env_clear()
             .env(
                 "PATH",
@@ -226,10 +265,7 @@ impl Browser {
                 });
             }
         }
-        // Started inside the host's namespace: the browser and its helpers live there.
-        let child = host
-            .within("browser", || cmd.spawn())?
-            .map_err(|e| WsError::Browser(format!("cannot start {}: {e}", program.display())))?;
+        let child = spawn(&mut cmd)?;
         let pid = child.id();
         dir.watch_group(pid);
         Ok(Browser {
@@ -240,6 +276,33 @@ impl Browser {
             })),
             pid,
         })
+    }
+
+    /// The browser's private directory (its profile, caches and log live there), while
+    /// it has one.
+    pub fn private_path(&self) -> Option<PathBuf> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.dir.as_ref().map(|d| d.path().to_path_buf())
+    }
+
+    /// Waits until the browser exits or `deadline` passes; its exit status, or `None` when
+    /// it still runs at the deadline.
+    pub fn wait_until(&self, deadline: std::time::Instant) -> Option<std::process::ExitStatus> {
+        loop {
+            {
+                let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+                match inner.child.as_mut().map(|c| c.try_wait()) {
+                    Some(Ok(Some(status))) => return Some(status),
+                    Some(Ok(None)) => {}
+                    _ => return None,
+                }
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            std::thread::sleep((deadline - now).min(std::time::Duration::from_millis(50)));
+        }
     }
 
     /// The browser's process id.

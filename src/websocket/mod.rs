@@ -12,7 +12,7 @@ mod conn;
 mod http;
 mod server;
 
-pub use browser::{Browser, MAX_RUNNING as MAX_BROWSERS, check_url, find_browser};
+pub use browser::{Browser, CHROMIUM_FAMILY, MAX_RUNNING as MAX_BROWSERS, check_url, find_browser};
 pub use client::{HttpReply, connect, http_request};
 pub use conn::{WsConn, WsEvent};
 pub use server::{WsServer, page_html};

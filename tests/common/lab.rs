@@ -34,14 +34,22 @@ impl LabRun {
     }
 }
 
-/// Runs `labrun LAB ARGS... --out TMP` from the project root.
+/// Runs `labrun LAB ARGS... --out TMP` from the project root; without `--formats` in
+/// `ARGS`, with `--formats none` (printing a PDF takes seconds; the tests of the formats
+/// ask for them, and [`refresh_example`] makes them for the committed examples).
 pub fn run_lab(lab: &str, args: &[&str]) -> LabRun {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("report");
+    let formats: &[&str] = if args.contains(&"--formats") {
+        &[]
+    } else {
+        &["--formats", "none"]
+    };
     let output = Command::new(env!("CARGO_BIN_EXE_labrun"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg(lab)
         .args(args)
+        .args(formats)
         .arg("--out")
         .arg(&dir)
         .output()
@@ -125,7 +133,8 @@ pub fn data_lens(rows: &[Vec<String>], src: &str) -> Vec<String> {
 }
 
 /// Replaces reports/examples/NAME with the files of `from`, so the committed example is
-/// what the current labrun produces.
+/// what the current labrun produces, and makes its report.pdf and report.docx with
+/// `labrun export` (the PDF only where a Chromium-family browser is installed).
 pub fn refresh_example(name: &str, from: &Path) {
     let example = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("reports/examples")
@@ -135,6 +144,12 @@ pub fn refresh_example(name: &str, from: &Path) {
     for entry in std::fs::read_dir(from).unwrap().filter_map(Result::ok) {
         std::fs::copy(entry.path(), example.join(entry.file_name())).unwrap();
     }
+    let out = Command::new(env!("CARGO_BIN_EXE_labrun"))
+        .arg("export")
+        .arg(&example)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "labrun export {name}: {out:?}");
 }
 
 /// Runs `labs/<lab>.rhai` in Chinese for 20215120807 李一航, asserts that it passed, that its

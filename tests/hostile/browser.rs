@@ -63,6 +63,7 @@ fn labrun(script: &str, args: &[&str]) -> Run {
     let start = Instant::now();
     let output = Command::new(LABRUN)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("LABRUN_FORMATS", "none")
         .env("TMPDIR", tmp.path().join("t"))
         .arg(script)
         .arg("--out")
@@ -360,6 +361,7 @@ fn rendezvous_run(role: &str, plant: impl Fn(&Path)) -> Run {
     let start = Instant::now();
     let output = Command::new(LABRUN)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("LABRUN_FORMATS", "none")
         .env("TMPDIR", tmp.path().join("t"))
         .args([
             "tests/hostile/rendezvous_planted.rhai",

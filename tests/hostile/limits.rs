@@ -16,6 +16,7 @@ fn hostile(name: &str) -> PathBuf {
 /// `labrun SCRIPT --network loopback --out OUT ARGS` with a private TMPDIR.
 fn labrun(script: &Path, out: &Path, tmp: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_labrun"));
+    c.env("LABRUN_FORMATS", "none");
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("TMPDIR", tmp)
         .arg(script)

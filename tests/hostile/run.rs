@@ -76,6 +76,8 @@ pub fn labrun_in_cmd(cmd: &mut Command) -> Ran {
 #[allow(clippy::zombie_processes)]
 pub fn run_command(cmd: &mut Command, setup: Option<fn() -> i32>) -> Ran {
     let tmp = tempfile::tempdir().unwrap();
+    // No PDF or Word document: tests/report_formats.rs tests those.
+    cmd.env("LABRUN_FORMATS", "none");
     cmd.env("TMPDIR", tmp.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
