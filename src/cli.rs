@@ -239,7 +239,7 @@ struct GradeArgs {
 struct RunArgs {
     /// The lab script, e.g. labs/chat.rhai.
     file: Option<PathBuf>,
-    /// Write report.md, packets.csv and capture.pcap into DIR (default: reports/<lab>-<time>/).
+    /// Write report.md, packets.csv and capture.pcapng into DIR (default: reports/<lab>-<time>/).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// The student, "ID NAME", e.g. "20215120807 Li Yihang" (default: labrun.toml's `student`).

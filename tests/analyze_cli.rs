@@ -23,7 +23,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/chat/capture.pcap")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/chat/capture.pcapng")
 }
 
 /// Asserts exit code 2, a single `error:` line containing `needle`, and no panic.
@@ -157,7 +157,7 @@ fn list_fields_and_refusing_to_overwrite() {
 
 #[test]
 fn report_in_chinese_has_no_english_sentences() {
-    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/rst/capture.pcap");
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/rst/capture.pcapng");
     let dir = tempfile::tempdir().expect("dir");
     let out = dir.path().join("zh");
     let o = labrun(&["--lang", "zh", "--out", out.to_str().unwrap()], &capture);

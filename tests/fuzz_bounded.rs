@@ -26,7 +26,7 @@ impl Rng {
 fn seeds() -> Vec<Vec<u8>> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/reports/examples/chat/capture.pcap"
+        "/reports/examples/chat/capture.pcapng"
     );
     let bytes = std::fs::read(path).expect("example capture");
     let mut out = Vec::new();

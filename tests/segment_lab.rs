@@ -65,6 +65,13 @@ fn segment_lab_shows_the_manuals_numbers() {
     assert!(md.contains("1 + 1460 = 1461, 1461 + 1460 = 2921"), "{md}");
     assert!(md.contains("Who has 10.77.0.2? Tell 10.77.0.1"), "{md}");
 
+    let handshake = [
+        "handshake 1/3",
+        "handshake 2/3",
+        "handshake 3/3",
+        "close 1/4",
+    ];
+    common::tshark::assert_comments_match_tshark(&run.dir.join("capture.pcapng"), &handshake);
     refresh_example("segment", &run.dir);
 
     // The same lab in Chinese, as the lab manuals are written: a real run, its own example.
@@ -81,5 +88,14 @@ fn segment_lab_shows_the_manuals_numbers() {
     );
     let left = common::english::english_phrases(&md);
     assert!(left.is_empty(), "English left in the zh report: {left:?}");
+    let zh_steps = ["第一次握手", "第二次握手", "第三次握手", "第一次挥手"];
+    let comments =
+        common::tshark::assert_comments_match_tshark(&zh.dir.join("capture.pcapng"), &zh_steps);
+    assert!(
+        comments
+            .values()
+            .any(|c| c.contains("ack=1 (客户端 ISN + 1)")),
+        "{comments:?}"
+    );
     refresh_example("segment-zh", &zh.dir);
 }

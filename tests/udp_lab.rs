@@ -58,7 +58,7 @@ fn udp_lab_shows_fragments_and_port_unreachable() {
         "{md}"
     );
     assert!(md.contains("ECONNREFUSED"), "{md}");
-    assert_nagle_only_when_merged(&md, &run.dir.join("capture-tcp.pcap"));
+    assert_nagle_only_when_merged(&md, &run.dir.join("capture-tcp.pcapng"));
     refresh_example("udp", &run.dir);
 }
 

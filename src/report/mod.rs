@@ -1,8 +1,9 @@
-//! The report a lab run produces: its model, and writers for Markdown, CSV and pcap.
+//! The report a lab run produces: its model, and writers for Markdown, CSV and pcapng.
 //!
 //! The runner fills a [`Report`] while the script runs; [`output::write_report`] turns it
-//! into a directory (report.md, packets.csv, capture.pcap) atomically, never overwriting.
+//! into a directory (report.md, packets.csv, capture.pcapng) atomically, never overwriting.
 
+mod annotate;
 mod csv_out;
 mod header_text;
 mod html;
@@ -15,6 +16,7 @@ mod story_text;
 mod svg;
 mod websocket_csv;
 
+pub use annotate::packet_comments;
 pub use csv_out::write_packets_csv;
 pub use header_text::{header_columns, header_rows};
 pub use html::render_html;
@@ -171,24 +173,33 @@ impl CaptureRecord {
         out
     }
 
-    /// SHA-256 of the pcap file, in hex: a copied capture has the same digest. The file's
-    /// bytes are streamed into the hash, not built in memory first.
+    /// SHA-256 of the capture file, in hex: a copied capture has the same digest. The
+    /// file's bytes are streamed into the hash, not built in memory first.
     pub fn sha256(&self) -> String {
         use sha2::Digest;
         let mut hasher = sha2::Sha256::new();
         // Writing into a hasher cannot fail.
-        let _ = crate::pcapfile::write_pcap(
-            &mut hasher,
-            self.captured.dlt,
-            self.captured.snaplen,
-            &self.captured.frames,
-        );
+        let _ = self.write_capture(&mut hasher);
         data_encoding::HEXLOWER.encode(&hasher.finalize())
     }
 
-    /// The pcap file name, e.g. `capture.pcap`.
+    /// Writes the capture as pcapng, each packet the report explains carrying that
+    /// explanation as its comment (in the report's language).
+    pub fn write_capture<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
+        let comments = annotate::packet_comments(&self.trace, self.lang);
+        crate::pcapfile::write_pcapng(
+            out,
+            self.captured.dlt,
+            self.captured.snaplen,
+            &self.captured.frames,
+            // Frame numbers count the file's frames from 1.
+            |i| comments.get(&(i as u64 + 1)).map(String::as_str),
+        )
+    }
+
+    /// The capture file name, e.g. `capture.pcapng`.
     pub fn pcap_file(&self) -> String {
-        format!("{}.pcap", self.name)
+        format!("{}.pcapng", self.name)
     }
 
     /// The CSV file name: `packets.csv` for the main capture, `packets-NAME.csv` otherwise.
