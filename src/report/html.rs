@@ -32,6 +32,11 @@ pub fn render_html(
 ) -> String {
     let mut body = String::new();
     html::push_html(&mut body, Parser::new_ext(markdown, Options::ENABLE_TABLES));
+    // The report's cover, marked in its Markdown by two comments, is a section of its own
+    // (printed on its own page).
+    body = body
+        .replacen("<!-- cover -->", "<section class=\"cover\">", 1)
+        .replacen("<!-- /cover -->", "</section>", 1);
     for (name, svg) in figures {
         let needle = format!("<img src=\"{name}\"");
         while let Some(start) = body.find(&needle) {

@@ -55,6 +55,20 @@ impl Student {
     }
 }
 
+/// The cover's fields besides the course, the student and the date (`labrun.toml` or
+/// flags); a field not given is a blank line on the cover, to fill in by hand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cover {
+    /// School or college (`--school`).
+    pub school: Option<String>,
+    /// Class (`--class`).
+    pub class: Option<String>,
+    /// Instructor (`--instructor`).
+    pub instructor: Option<String>,
+    /// Where the lab was done (`--place`).
+    pub place: Option<String>,
+}
+
 /// One thing the report shows, in the order the script produced it.
 #[derive(Debug, Clone)]
 pub enum Block {
@@ -244,10 +258,18 @@ pub struct Header {
     pub hosts: Vec<String>,
     /// The course, when given (`--course` or labrun.toml).
     pub course: Option<String>,
+    /// The cover's school, class, instructor and place, when given.
+    pub cover: Cover,
     /// First 12 hex digits of the SHA-256 of the lab script: which version of the lab ran.
     pub lab_version: String,
     /// The kernel this ran on, e.g. `Linux 6.1.0`.
     pub kernel: String,
+    /// The operating system, e.g. `Debian GNU/Linux 12 (bookworm)` (os-release).
+    pub os: String,
+    /// The libpcap that captured, as it names itself.
+    pub libpcap: String,
+    /// The version of Rhai, the labs' scripting language.
+    pub rhai: String,
     /// A value new for every run that labs put into their payloads (`nonce()`), so a
     /// capture copied from another run is visible.
     pub nonce: String,
@@ -259,11 +281,26 @@ pub struct Header {
     pub deterministic: bool,
 }
 
+/// What a lab declares about itself for the report's 实验目的, 实验原理 and 思考题
+/// sections (`purpose(...)`, `principle(...)`, `question(...)`), each a list of Markdown
+/// paragraphs in the report's language, in script order.
+#[derive(Debug, Clone, Default)]
+pub struct LabText {
+    /// What the lab is meant to show.
+    pub purpose: Vec<String>,
+    /// The theory it rests on: facts that hold on every run, with their RFCs.
+    pub principles: Vec<String>,
+    /// Questions for the student to answer in their own words.
+    pub questions: Vec<String>,
+}
+
 /// Everything a run produced, ready to be written.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// Header facts.
     pub header: Header,
+    /// The lab's purpose, principles and questions.
+    pub lab_text: LabText,
     /// Steps, sections, notes and tables in script order.
     pub blocks: Vec<Block>,
     /// The checks in order.
