@@ -88,7 +88,8 @@ fn chat_lab_report_matches_tshark() {
 
     // The report explains with this capture's numbers.
     let md = run.read("report.md");
-    assert!(md.contains("| Student | 20215120807 Li Yihang |"), "{md}");
+    assert!(md.contains("| Name | Li Yihang |"), "{md}");
+    assert!(md.contains("| Student ID | 20215120807 |"), "{md}");
     // The payload carries the run's nonce, and the header names it.
     let nonce = md
         .split("| Run nonce | `")
@@ -210,7 +211,8 @@ fn assert_states_match_flags(md: &str, pcap: &std::path::Path) {
             .map(|r| r[1].clone())
             .unwrap()
     };
-    let table = &md[md.find("## Packets: capture.pcap").expect(md)..];
+    let table = &md[md.find("Packets: capture.pcapng (").expect(md)..];
+    let table = &table[..table.find("\n#").unwrap_or(table.len())];
     let mut steps = Vec::new();
     for line in table
         .lines()
@@ -252,7 +254,7 @@ fn assert_states_match_flags(md: &str, pcap: &std::path::Path) {
 fn assert_header_fields_match_tshark(md: &str, pcap: &std::path::Path) {
     let start = md.find("## Header fields, one by one").expect(md);
     let part = &md[start..];
-    let part = &part[..part[3..].find("\n## ").map_or(part.len(), |i| i + 3)];
+    let part = &part[..part[3..].find("\n#").map_or(part.len(), |i| i + 3)];
     let mut frame = String::new();
     let mut checked = 0;
     let mut tables = 0;

@@ -22,7 +22,7 @@ fn report_frames(md: &str, heading: &str, flag: &str) -> BTreeSet<u64> {
         .find(heading)
         .unwrap_or_else(|| panic!("no {heading}: {md}"));
     let rest = &md[start + heading.len()..];
-    let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+    let section = &rest[..rest.find("\n#").unwrap_or(rest.len())];
     section
         .lines()
         .filter(|l| l.starts_with("| "))

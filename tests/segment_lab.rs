@@ -83,7 +83,7 @@ fn segment_lab_shows_the_manuals_numbers() {
     let md = zh.read("report.md");
     assert!(md.contains("**ack 2951 = 第一个 seq 1 + 2950**"), "{md}");
     assert!(
-        md.contains("## 检查") && md.contains("9 项检查中通过 9 项"),
+        md.contains("### A. 检查与得分") && md.contains("9 项检查中通过 9 项"),
         "{md}"
     );
     let left = common::english::english_phrases(&md);

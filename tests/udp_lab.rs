@@ -62,13 +62,13 @@ fn udp_lab_shows_fragments_and_port_unreachable() {
     refresh_example("udp", &run.dir);
 }
 
-/// The report's section titled `title` (up to the next `## `).
+/// The report's section titled `title` (up to the next heading).
 fn section<'a>(md: &'a str, title: &str) -> &'a str {
     let start = md
         .find(&format!("## {title}\n"))
         .unwrap_or_else(|| panic!("no section {title}: {md}"));
     let rest = &md[start + 3..];
-    &md[start..start + 3 + rest.find("\n## ").unwrap_or(rest.len())]
+    &md[start..start + 3 + rest.find("\n#").unwrap_or(rest.len())]
 }
 
 /// The message-boundaries section speaks of data held back (Nagle) only when tshark sees

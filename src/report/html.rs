@@ -75,4 +75,17 @@ mod tests {
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("<script"), "{html}");
     }
+
+    #[test]
+    fn the_cover_is_a_section_of_its_own() {
+        let md = "<!-- cover -->\n\n# T\n\n| | |\n|---|---|\n| 学号 | 1 |\n\n<!-- /cover -->\n\n## 一、实验目的\n";
+        let html = render_html("T", md, &[], crate::i18n::Lang::Zh);
+        let cover = &html[html.find("<section class=\"cover\">").expect(&html)..];
+        let cover = &cover[..cover.find("</section>").expect(&html)];
+        assert!(
+            cover.contains("<h1>T</h1>") && cover.contains("学号"),
+            "{html}"
+        );
+        assert!(!cover.contains("实验目的"), "{html}");
+    }
 }

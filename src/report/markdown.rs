@@ -415,7 +415,15 @@ fn capture_fact(c: &CaptureRecord, lang: Lang) -> String {
 /// Procedure's.
 fn render_blocks(md: &mut String, blocks: &[Block], lang: Lang, numbers: &mut Numbers) {
     let mut context = lang.pick("Results", "实验结果").to_string();
+    let mut previous: Option<&Block> = None;
     for b in blocks {
+        let lead = match previous {
+            Some(Block::Note(text)) => lead_in(text),
+            _ => None,
+        };
+        if !matches!(b, Block::Step(_)) {
+            previous = Some(b);
+        }
         match b {
             Block::Step(_) => {}
             Block::Section { title, body } => {
@@ -429,7 +437,7 @@ fn render_blocks(md: &mut String, blocks: &[Block], lang: Lang, numbers: &mut Nu
                 let _ = writeln!(md, "{text}\n");
             }
             Block::Table { headers, rows } => {
-                md.push_str(&numbers.table(lang, &context));
+                md.push_str(&numbers.table(lang, lead.as_deref().unwrap_or(&context)));
                 md.push_str(&table(headers, rows));
                 md.push('\n');
             }
@@ -455,6 +463,17 @@ fn render_blocks(md: &mut String, blocks: &[Block], lang: Lang, numbers: &mut Nu
             }
         }
     }
+}
+
+/// The lead-in of a note that introduces a table ("Frame 4, the server's SYN+ACK: its
+/// IPv4 header..." gives "Frame 4, the server's SYN+ACK"): the note up to its first colon,
+/// when that is short and on one line.
+fn lead_in(note: &str) -> Option<String> {
+    let first = note.trim().lines().next()?;
+    let end = first.find([':', '：'])?;
+    let lead = first[..end].trim();
+    (!lead.is_empty() && lead.chars().count() <= 80 && !lead.contains('|'))
+        .then(|| lead.to_string())
 }
 
 /// Where the Markdown tables of `text` start: a `|` line after a line that is not one,
