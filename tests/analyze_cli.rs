@@ -26,6 +26,16 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/chat/capture.pcapng")
 }
 
+/// The example's frames as a classic pcap file in `dir` (nanosecond timestamps), whose
+/// records the tests cut byte by byte.
+fn example_pcap(dir: &Path) -> PathBuf {
+    let (link, frames) = common::capture::read_pcap(&example());
+    let path = dir.join("example.pcap");
+    let file = std::fs::File::create(&path).expect("create");
+    labrun::pcapfile::write_pcap(file, link.dlt(), 262_144, &frames).expect("write");
+    path
+}
+
 /// Asserts exit code 2, a single `error:` line containing `needle`, and no panic.
 fn assert_one_line_error(o: &Output, needle: &str) {
     let err = stderr(o);
@@ -52,7 +62,7 @@ fn broken_files_give_one_clear_line() {
     std::fs::write(&garbage, bytes).expect("write");
     assert_one_line_error(&labrun(&[], &garbage), "not a pcap or pcapng capture");
 
-    let whole = std::fs::read(example()).expect("example");
+    let whole = std::fs::read(example_pcap(dir.path())).expect("example");
     let full = labrun(&["--fields", "frame.number"], &example());
     let frames = String::from_utf8_lossy(&full.stdout).lines().count() - 1;
     assert!(frames > 2, "the example capture has frames");
@@ -100,7 +110,7 @@ fn broken_files_give_one_clear_line() {
 fn cut_and_random_frames_become_rows_not_panics() {
     let dir = tempfile::tempdir().expect("dir");
     let mut frames = Vec::new();
-    let whole = std::fs::read(example()).expect("example");
+    let whole = std::fs::read(example_pcap(dir.path())).expect("example");
     // The example's frames, each cut at every length from 0 to its end.
     let mut at = 24;
     let mut t = 1_000_000u64;

@@ -336,7 +336,7 @@ fn report_header(opts: &RunOptions, lab: &LoadedLab) -> report::Header {
         },
         kernel: kernel_release(),
         os: os_name(),
-        libpcap: crate::capture::libpcap_version(),
+        libpcap: crate::session::libpcap_version(),
         rhai: rhai_version().to_string(),
         nonce: if opts.deterministic {
             DETERMINISTIC_NONCE.to_string()

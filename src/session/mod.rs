@@ -12,6 +12,7 @@ mod program;
 mod server;
 mod teardown;
 
+pub use crate::capture::libpcap_version;
 pub use capture::{PendingCapture, Recorded};
 pub use chat::{ChatEntry, Lines, Say, reader_lines, run_chat, stdin_lines};
 pub use network::{NetworkChoice, NetworkMode};
