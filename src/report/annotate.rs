@@ -1,6 +1,7 @@
-//! The comments of capture.pcapng: each TCP segment the report explains carries that
-//! explanation (its step of the handshake or close, the data it carries, what its ack
-//! number acknowledges, Wireshark's anomalies), so a student who opens the capture in
+//! The comments of capture.pcapng: each packet the report explains carries that
+//! explanation (a TCP segment's step of the handshake or close, the data it carries, what
+//! its ack number acknowledges, Wireshark's anomalies; an ARP message, a UDP datagram, an
+//! ICMP port unreachable, an IPv4 fragment), so a student who opens the capture in
 //! Wireshark reads it in the packet details and in Expert Info. Every number is this
 //! capture's (Wireshark's relative sequence numbers).
 
@@ -31,7 +32,12 @@ pub fn packet_comments(trace: &Trace, lang: Lang) -> HashMap<u64, String> {
     let mut out = HashMap::new();
     let sep = lang.pick("; ", "；");
     for p in &trace.packets {
-        let Some(t) = &p.tcp else { continue };
+        let Some(t) = &p.tcp else {
+            if let Some(text) = other_text(p, lang) {
+                out.insert(p.number, text);
+            }
+            continue;
+        };
         let Some(stream) = trace.streams.get(t.stream as usize) else {
             continue;
         };
@@ -78,6 +84,78 @@ pub fn packet_comments(trace: &Trace, lang: Lang) -> HashMap<u64, String> {
         }
     }
     out
+}
+
+/// The comment of an ARP message, an ICMP error, a UDP datagram or an IPv4 fragment: what
+/// the report's ARP, UDP and fragmentation explanations say of it, with its own numbers.
+fn other_text(p: &Packet, lang: Lang) -> Option<String> {
+    use crate::analysis::fmt_mac;
+    if let Some(a) = &p.arp {
+        let mac = fmt_mac(&a.sender_mac);
+        return match (a.opcode, lang) {
+            (1, Lang::En) => Some(format!(
+                "ARP request: who has {}? asked by {} ({mac})",
+                a.target_ip, a.sender_ip
+            )),
+            (1, Lang::Zh) => Some(format!(
+                "ARP 请求：询问 {} 的 MAC 地址，由 {}（{mac}）发出",
+                a.target_ip, a.sender_ip
+            )),
+            (2, Lang::En) => Some(format!(
+                "ARP reply: {} is at {mac}, sent back to {}",
+                a.sender_ip, a.target_ip
+            )),
+            (2, Lang::Zh) => Some(format!(
+                "ARP 响应：{} 的 MAC 地址是 {mac}，发回给 {}",
+                a.sender_ip, a.target_ip
+            )),
+            _ => None,
+        };
+    }
+    let ip = p.ip.as_ref()?;
+    let mut parts = Vec::new();
+    if let Some(i) = &p.icmp {
+        if i.icmp_type == 3 && i.code == 3 {
+            let port = i.quote.as_ref().and_then(|q| q.ports).map(|(_, d)| d);
+            parts.push(match (lang, port) {
+                (Lang::En, Some(port)) => format!(
+                    "ICMP destination unreachable, code 3 (port unreachable): nothing listens on port {port}"
+                ),
+                (Lang::Zh, Some(port)) => {
+                    format!("ICMP 终点不可达，代码 3（端口不可达）：端口 {port} 上没有进程监听")
+                }
+                (Lang::En, None) => "ICMP destination unreachable, code 3 (port unreachable)".into(),
+                (Lang::Zh, None) => "ICMP 终点不可达，代码 3（端口不可达）".into(),
+            });
+        }
+    } else if let Some(u) = &p.udp {
+        let data = u.length.saturating_sub(8);
+        parts.push(match lang {
+            Lang::En => format!(
+                "UDP datagram: length {} = 8-byte header + {data} bytes of data",
+                u.length
+            ),
+            Lang::Zh => format!(
+                "UDP 用户数据报：长度 {} = 8 字节首部 + {data} 字节数据",
+                u.length
+            ),
+        });
+    }
+    if ip.version == 4 && (ip.mf || ip.frag_offset > 0) {
+        let units = ip.frag_offset / 8;
+        let mf = u8::from(ip.mf);
+        parts.push(match lang {
+            Lang::En => format!(
+                "IPv4 fragment of datagram id 0x{:04x}: offset {units} × 8 = {} bytes, MF={mf}",
+                ip.id, ip.frag_offset
+            ),
+            Lang::Zh => format!(
+                "IPv4 分片（标识 0x{:04x}）：片偏移 {units} × 8 = {} 字节，MF={mf}",
+                ip.id, ip.frag_offset
+            ),
+        });
+    }
+    (!parts.is_empty()).then(|| parts.join(lang.pick("; ", "；")))
 }
 
 /// The segment's source address and port.
