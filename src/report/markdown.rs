@@ -255,15 +255,12 @@ fn render_results(md: &mut String, r: &Report, numbers: &mut Numbers, appendix_f
     let mut listed = appendix_first;
     for c in &r.captures {
         listed += 1;
-        let scaling = crate::analysis::window_scaling(&c.trace.packets);
-        if let Some(text) = super::scaling_text::scaling_text(&scaling, lang) {
-            let _ = writeln!(md, "{text}");
-        }
         let figures = c.figures();
         let first = numbers.figures + 1;
         let last = numbers.figures + figures.len();
         let n = c.trace.packets.len();
         let file = c.pcap_file();
+        let _ = writeln!(md, "### {} {file}\n", t("Capture", "抓包"));
         let _ = match (lang, figures.len()) {
             (Lang::En, 0) => writeln!(
                 md,
@@ -272,6 +269,10 @@ fn render_results(md: &mut String, r: &Report, numbers: &mut Numbers, appendix_f
             (Lang::En, 1) => writeln!(
                 md,
                 "Figure {first} draws the TCP conversation of {file}; all {n} frames are listed in the appendix (table {listed}).\n"
+            ),
+            (Lang::En, 2) => writeln!(
+                md,
+                "Figures {first} and {last} draw the TCP conversations of {file}; all {n} frames are listed in the appendix (table {listed}).\n"
             ),
             (Lang::En, _) => writeln!(
                 md,
@@ -282,11 +283,23 @@ fn render_results(md: &mut String, r: &Report, numbers: &mut Numbers, appendix_f
                 md,
                 "图 {first} 画出了 {file} 中的 TCP 连接；全部 {n} 帧列于附录（表 {listed}）。\n"
             ),
+            (Lang::Zh, 2) => writeln!(
+                md,
+                "图 {first} 和图 {last} 画出了 {file} 中的 TCP 连接；全部 {n} 帧列于附录（表 {listed}）。\n"
+            ),
             (Lang::Zh, _) => writeln!(
                 md,
                 "图 {first} 至图 {last} 画出了 {file} 中的 TCP 连接；全部 {n} 帧列于附录（表 {listed}）。\n"
             ),
         };
+        // The window-scaling paragraph of this capture's handshakes, under its heading.
+        let scaling = crate::analysis::window_scaling(&c.trace.packets);
+        if let Some(text) = super::scaling_text::scaling_text(&scaling, lang) {
+            let text = text
+                .strip_prefix("### ")
+                .map_or(text.clone(), |t| format!("#### {t}"));
+            let _ = writeln!(md, "{text}");
+        }
         for f in figures {
             numbers.figures += 1;
             let label = match lang {
