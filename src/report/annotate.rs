@@ -29,6 +29,8 @@ pub fn packet_comments(trace: &Trace, lang: Lang) -> HashMap<u64, String> {
         .map(|c| (c.frame, c))
         .collect();
     let mut sent: HashMap<(u32, bool), Sent> = HashMap::new();
+    // The last ack number each end sent: the next sequence number it expects.
+    let mut last_ack: HashMap<(u32, bool), u32> = HashMap::new();
     let mut out = HashMap::new();
     let sep = lang.pick("; ", "；");
     for p in &trace.packets {
@@ -55,12 +57,22 @@ pub fn packet_comments(trace: &Trace, lang: Lang) -> HashMap<u64, String> {
             .get(&(t.stream, from.peer() == Side::Client))
             .and_then(|peer| ack_meaning(t, change, peer, lang));
         let mut parts = Vec::new();
-        if let Some(c) = change {
+        if let Some(c) = change.filter(|_| t.flags.contains(TcpFlags::RST)) {
+            let expected = last_ack.get(&(t.stream, from.peer() == Side::Client));
+            parts.push(rst_text(t, expected.copied(), lang));
+            parts.push(change_cell(&StateChange { step: None, ..*c }, lang));
+        } else if let Some(c) = change {
             parts.push(segment_text(t, c, acks.as_deref(), lang));
         } else if t.len > 0 {
             parts.push(data_text(t, from, lang));
         } else if let Some(why) = &acks {
             parts.push(format!("ACK, ack={} ({why})", t.ack));
+        } else if t.flags.contains(TcpFlags::RST) {
+            let expected = last_ack.get(&(t.stream, from.peer() == Side::Client));
+            parts.push(rst_text(t, expected.copied(), lang));
+        }
+        if t.flags.contains(TcpFlags::ACK) && !t.flags.contains(TcpFlags::RST) {
+            last_ack.insert((t.stream, from == Side::Client), t.ack);
         }
         let own = sent.entry((t.stream, from == Side::Client)).or_default();
         if t.len > 0 && !t.flags.contains(TcpFlags::RST) {
@@ -200,6 +212,30 @@ fn ack_meaning(
         Lang::En => format!("seq {seq} + len {len} of frame {frame}: the next byte expected"),
         Lang::Zh => format!("第 {frame} 帧的序号 {seq} + 长度 {len}：期望收到的下一个字节"),
     })
+}
+
+/// "RST, seq=2: exactly the next sequence number the receiver expects (its last ack)".
+fn rst_text(t: &TcpInfo, expected: Option<u32>, lang: Lang) -> String {
+    let mut text = format!("{}, seq={}", flag_names(t.flags), t.seq);
+    if t.flags.contains(TcpFlags::ACK) {
+        text.push_str(&format!(", ack={}", t.ack));
+    }
+    match (expected, lang) {
+        (Some(e), Lang::En) if e == t.seq => text.push_str(&format!(
+            ": exactly the next sequence number the receiver expects (its last ack={e})"
+        )),
+        (Some(e), Lang::En) => text.push_str(&format!(
+            ": not the next sequence number the receiver expects (its last ack={e})"
+        )),
+        (Some(e), Lang::Zh) if e == t.seq => text.push_str(&format!(
+            "：恰好是接收方期望的下一个序号（它最后发出的 ack={e}）"
+        )),
+        (Some(e), Lang::Zh) => text.push_str(&format!(
+            "：不是接收方期望的下一个序号（它最后发出的 ack={e}）"
+        )),
+        (None, _) => {}
+    }
+    text
 }
 
 /// "SYN+ACK", "FIN+ACK", "ACK", "RST": the control bits a textbook names.

@@ -128,6 +128,9 @@ fn render_environment(md: &mut String, r: &Report) {
     let t = |en, zh| lang.pick(en, zh);
     md.push_str(&heading(lang, 2, "Environment", "实验环境"));
     let mut facts: Vec<(&str, String)> = Vec::new();
+    if !h.hardware.is_empty() {
+        facts.push((t("Hardware", "硬件"), h.hardware.clone()));
+    }
     if !h.os.is_empty() {
         facts.push((t("Operating system", "操作系统"), h.os.clone()));
     }
@@ -391,13 +394,13 @@ fn render_appendix(md: &mut String, r: &Report, numbers: &mut Numbers) {
 /// The header's explanation of a `--deterministic` report.
 const DETERMINISTIC_NOTE: &str = "yes (`--deterministic`): frame n is shown at (n − 1) ms; \
 ephemeral ports, raw sequence numbers, TCP timestamps, IP IDs and WebSocket keys are replaced \
-by canonical values, measured durations are masked (#.###), and the date, operating system, \
-kernel, libpcap version and digests read \"normalised\". A golden report for testing the lab, not one to hand in.";
+by canonical values, measured durations are masked (#.###), and the date, hardware, operating \
+system, kernel, libpcap version and digests read \"normalised\". A golden report for testing the lab, not one to hand in.";
 
 /// [`DETERMINISTIC_NOTE`] in Chinese.
 const DETERMINISTIC_NOTE_ZH: &str = "是（`--deterministic`）：第 n 帧显示在 (n − 1) ms；\
 临时端口、原始序号、TCP 时间戳、IP 标识和 WebSocket 密钥替换为规范值，测得的时长被遮盖为 #.###，\
-日期、操作系统、内核、libpcap 版本和摘要显示为 normalised。这是用于测试实验的标准报告，不用于提交。";
+日期、硬件、操作系统、内核、libpcap 版本和摘要显示为 normalised。这是用于测试实验的标准报告，不用于提交。";
 
 fn capture_fact(c: &CaptureRecord, lang: Lang) -> String {
     let s = &c.captured.stats;

@@ -266,6 +266,9 @@ pub struct Header {
     pub kernel: String,
     /// The operating system, e.g. `Debian GNU/Linux 12 (bookworm)` (os-release).
     pub os: String,
+    /// The machine: its architecture, CPU model and count, memory, e.g. `x86_64, 2 CPUs
+    /// (Intel Xeon ...), 3.8 GiB RAM`.
+    pub hardware: String,
     /// The libpcap that captured, as it names itself.
     pub libpcap: String,
     /// The version of Rhai, the labs' scripting language.

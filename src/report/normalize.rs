@@ -543,6 +543,11 @@ impl Normaliser {
             } else {
                 NORMALISED.to_string()
             },
+            hardware: if h.hardware.is_empty() {
+                String::new()
+            } else {
+                NORMALISED.to_string()
+            },
             libpcap: if h.libpcap.is_empty() {
                 String::new()
             } else {

@@ -336,6 +336,7 @@ fn report_header(opts: &RunOptions, lab: &LoadedLab) -> report::Header {
         },
         kernel: kernel_release(),
         os: os_name(),
+        hardware: hardware(),
         libpcap: crate::session::libpcap_version(),
         rhai: rhai_version().to_string(),
         nonce: if opts.deterministic {
@@ -473,6 +474,34 @@ fn os_name() -> String {
         .map(|v| v.trim().trim_matches('"').to_string())
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| std::env::consts::OS.to_string())
+}
+
+/// The machine as the report's environment names it: architecture, CPU count and model
+/// (/proc/cpuinfo), memory (/proc/meminfo); what cannot be read is left out.
+fn hardware() -> String {
+    let mut parts = vec![std::env::consts::ARCH.to_string()];
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|v| v.split_once(':'))
+        .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    match (cpus, model.is_empty()) {
+        (0, _) => {}
+        (n, true) => parts.push(format!("{n} CPUs")),
+        (n, false) => parts.push(format!("{n} CPUs ({model})")),
+    }
+    let kib: Option<u64> = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok());
+    if let Some(kib) = kib {
+        parts.push(format!("{:.1} GiB RAM", kib as f64 / 1024.0 / 1024.0));
+    }
+    parts.join(", ")
 }
 
 /// The version of Rhai labrun was built with, from the workspace's Cargo.lock.
