@@ -268,7 +268,7 @@ struct GradeArgs {
 struct RunArgs {
     /// The lab script, e.g. labs/chat.rhai.
     file: Option<PathBuf>,
-    /// Write report.md, packets.csv and capture.pcap into DIR (default: reports/<lab>-<time>/).
+    /// Write report.md, packets.csv and capture.pcapng into DIR (default: reports/<lab>-<time>/).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// The student, "ID NAME", e.g. "20215120807 Li Yihang" (default: labrun.toml's `student`).
@@ -277,6 +277,18 @@ struct RunArgs {
     /// The course shown in the report header (default: labrun.toml's `course`).
     #[arg(long, value_name = "NAME")]
     course: Option<String>,
+    /// The school or college on the report's cover (default: labrun.toml's `school`).
+    #[arg(long, value_name = "NAME")]
+    school: Option<String>,
+    /// The class on the report's cover (default: labrun.toml's `class`).
+    #[arg(long, value_name = "NAME")]
+    class: Option<String>,
+    /// The instructor on the report's cover (default: labrun.toml's `instructor`).
+    #[arg(long, value_name = "NAME")]
+    instructor: Option<String>,
+    /// Where the lab was done, on the report's cover (default: labrun.toml's `place`).
+    #[arg(long, value_name = "PLACE")]
+    place: Option<String>,
     /// Capture on this interface instead of the lab host's own.
     #[arg(long, value_name = "IFACE")]
     iface: Option<String>,
@@ -556,6 +568,10 @@ fn run_options(args: RunArgs) -> Result<RunOptions> {
     let config = labrun::config::load(Path::new("."))?.overridden_by(labrun::config::Config {
         student: args.student.clone(),
         course: args.course.clone(),
+        school: args.school.clone(),
+        class: args.class.clone(),
+        instructor: args.instructor.clone(),
+        place: args.place.clone(),
         lang: args.lang,
         course_key: None,
     });
@@ -566,6 +582,12 @@ fn run_options(args: RunArgs) -> Result<RunOptions> {
         None => None,
     };
     Ok(RunOptions {
+        cover: labrun::report::Cover {
+            school: config.school,
+            class: config.class,
+            instructor: config.instructor,
+            place: config.place,
+        },
         course: config.course,
         course_key: config.course_key,
         lang: config.lang.unwrap_or_default(),

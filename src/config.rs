@@ -4,6 +4,10 @@
 //! ```toml
 //! student = "20215120807 Li Yihang"
 //! course = "Computer Networks, autumn 2026"
+//! school = "School of Computer Science"
+//! class = "CS 2021-3"
+//! instructor = "Prof. Wang"
+//! place = "Lab building 3-201"
 //! lang = "zh"
 //! ```
 
@@ -37,6 +41,14 @@ pub struct Config {
     pub student: Option<String>,
     /// The course name, as for `--course`.
     pub course: Option<String>,
+    /// The school or college, as for `--school` (the report's cover).
+    pub school: Option<String>,
+    /// The class, as for `--class` (the report's cover).
+    pub class: Option<String>,
+    /// The instructor, as for `--instructor` (the report's cover).
+    pub instructor: Option<String>,
+    /// Where the lab was done, as for `--place` (the report's cover).
+    pub place: Option<String>,
     /// The report language, as for `--lang`.
     pub lang: Option<crate::i18n::Lang>,
     /// The course's secret: with it each student's lab parameters (`port`, `size`) are
@@ -51,6 +63,10 @@ impl Config {
         Config {
             student: flags.student.or(self.student),
             course: flags.course.or(self.course),
+            school: flags.school.or(self.school),
+            class: flags.class.or(self.class),
+            instructor: flags.instructor.or(self.instructor),
+            place: flags.place.or(self.place),
             lang: flags.lang.or(self.lang),
             course_key: flags.course_key.or(self.course_key),
         }
@@ -104,6 +120,10 @@ pub fn parse(text: &str) -> Result<Config, String> {
             "student" => config.student = Some(text),
             "course" => config.course = Some(text),
             "course_key" => config.course_key = Some(text),
+            "school" => config.school = Some(text),
+            "class" => config.class = Some(text),
+            "instructor" => config.instructor = Some(text),
+            "place" => config.place = Some(text),
             "lang" => {
                 config.lang = Some(
                     crate::i18n::Lang::parse(&text)
@@ -112,7 +132,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown setting `{other}` (known: student, course, lang, course_key)"
+                    "unknown setting `{other}` (known: student, course, school, class, instructor, place, lang, course_key)"
                 ));
             }
         }
@@ -168,6 +188,18 @@ mod tests {
                 .contains("unknown setting")
         );
         assert!(parse("student = \n").is_err());
+        let cover =
+            parse("school = \"CS\"\nclass = \"3\"\ninstructor = \"Wang\"\nplace = \"3-201\"\n")
+                .unwrap();
+        assert_eq!(
+            [cover.school, cover.class, cover.instructor, cover.place],
+            [Some("CS"), Some("3"), Some("Wang"), Some("3-201")].map(|v| v.map(String::from))
+        );
+        let unknown = parse("teacher = \"Wang\"\n").unwrap_err();
+        assert!(
+            unknown.contains("school, class, instructor, place"),
+            "{unknown}"
+        );
     }
 
     #[test]

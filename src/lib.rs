@@ -20,7 +20,7 @@
 //! - [`scan`]: connect, SYN and FIN port scans with nmap's states and reasons;
 //! - [`analyze`]: `labrun analyze`, the same analysis over any pcap or pcapng file;
 //! - [`i18n`]: the report language (`--lang en|zh`);
-//! - [`report`]: report.md, report.html, packets.csv and capture.pcap, written atomically;
+//! - [`report`]: report.md, report.html, packets.csv and capture.pcapng, written atomically;
 //! - [`websocket`]: WebSocket server and client, plain HTTP, a headless browser as a client;
 //! - [`progress`]: progress reporting as a trait; the binary draws it on the terminal;
 //! - `program` (Linux only): a student's own program run contained inside a lab host;

@@ -23,7 +23,17 @@ fn stderr(o: &Output) -> String {
 }
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/chat/capture.pcap")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/chat/capture.pcapng")
+}
+
+/// The example's frames as a classic pcap file in `dir` (nanosecond timestamps), whose
+/// records the tests cut byte by byte.
+fn example_pcap(dir: &Path) -> PathBuf {
+    let (link, frames) = common::capture::read_pcap(&example());
+    let path = dir.join("example.pcap");
+    let file = std::fs::File::create(&path).expect("create");
+    labrun::pcapfile::write_pcap(file, link.dlt(), 262_144, &frames).expect("write");
+    path
 }
 
 /// Asserts exit code 2, a single `error:` line containing `needle`, and no panic.
@@ -52,7 +62,7 @@ fn broken_files_give_one_clear_line() {
     std::fs::write(&garbage, bytes).expect("write");
     assert_one_line_error(&labrun(&[], &garbage), "not a pcap or pcapng capture");
 
-    let whole = std::fs::read(example()).expect("example");
+    let whole = std::fs::read(example_pcap(dir.path())).expect("example");
     let full = labrun(&["--fields", "frame.number"], &example());
     let frames = String::from_utf8_lossy(&full.stdout).lines().count() - 1;
     assert!(frames > 2, "the example capture has frames");
@@ -100,7 +110,7 @@ fn broken_files_give_one_clear_line() {
 fn cut_and_random_frames_become_rows_not_panics() {
     let dir = tempfile::tempdir().expect("dir");
     let mut frames = Vec::new();
-    let whole = std::fs::read(example()).expect("example");
+    let whole = std::fs::read(example_pcap(dir.path())).expect("example");
     // The example's frames, each cut at every length from 0 to its end.
     let mut at = 24;
     let mut t = 1_000_000u64;
@@ -157,7 +167,7 @@ fn list_fields_and_refusing_to_overwrite() {
 
 #[test]
 fn report_in_chinese_has_no_english_sentences() {
-    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/rst/capture.pcap");
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/rst/capture.pcapng");
     let dir = tempfile::tempdir().expect("dir");
     let out = dir.path().join("zh");
     let o = labrun(&["--lang", "zh", "--out", out.to_str().unwrap()], &capture);

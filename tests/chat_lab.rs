@@ -1,5 +1,5 @@
 //! End to end: run labs/chat.rhai in the sandbox with a real capture, read the report it
-//! wrote, and compare packets.csv with tshark on the same capture.pcap. Also refreshes the
+//! wrote, and compare packets.csv with tshark on the same capture.pcapng. Also refreshes the
 //! committed example report in reports/examples/chat/.
 
 mod common;
@@ -23,10 +23,33 @@ fn chat_lab_report_matches_tshark() {
         "{}",
         run.text()
     );
-    for f in ["report.md", "packets.csv", "capture.pcap"] {
+    for f in ["report.md", "packets.csv", "capture.pcapng"] {
         assert!(run.dir.join(f).is_file(), "{f} missing");
     }
-    assert_csv_matches_tshark(&run.dir.join("packets.csv"), &run.dir.join("capture.pcap"));
+    assert_csv_matches_tshark(
+        &run.dir.join("packets.csv"),
+        &run.dir.join("capture.pcapng"),
+    );
+    // The capture explains itself in Wireshark: the handshake and close as packet comments.
+    let comments = common::tshark::assert_comments_match_tshark(
+        &run.dir.join("capture.pcapng"),
+        &[
+            "handshake 1/3",
+            "handshake 2/3",
+            "handshake 3/3",
+            "close 1/4",
+            "close 2/4",
+            "close 3/4",
+            "close 4/4",
+        ],
+    );
+    assert!(
+        comments
+            .values()
+            .any(|c| c
+                .starts_with("handshake 2/3: SYN+ACK, seq=0 (server ISN), ack=1 (client ISN + 1)")),
+        "{comments:?}"
+    );
 
     // The wire really showed ARP, the handshake, both messages and the close.
     let rows = run.csv("packets.csv");
@@ -65,7 +88,8 @@ fn chat_lab_report_matches_tshark() {
 
     // The report explains with this capture's numbers.
     let md = run.read("report.md");
-    assert!(md.contains("| Student | 20215120807 Li Yihang |"), "{md}");
+    assert!(md.contains("| Name | Li Yihang |"), "{md}");
+    assert!(md.contains("| Student ID | 20215120807 |"), "{md}");
     // The payload carries the run's nonce, and the header names it.
     let nonce = md
         .split("| Run nonce | `")
@@ -82,9 +106,9 @@ fn chat_lab_report_matches_tshark() {
     assert!(md.contains("**ARP request**"), "{md}");
     assert!(md.contains("9 of 9 checks passed"), "{md}");
     assert_close_explained(&rows, &md);
-    assert_scaling_matches_tshark(&md, &run.dir.join("capture.pcap"));
-    assert_states_match_flags(&md, &run.dir.join("capture.pcap"));
-    assert_header_fields_match_tshark(&md, &run.dir.join("capture.pcap"));
+    assert_scaling_matches_tshark(&md, &run.dir.join("capture.pcapng"));
+    assert_states_match_flags(&md, &run.dir.join("capture.pcapng"));
+    assert_header_fields_match_tshark(&md, &run.dir.join("capture.pcapng"));
 
     refresh_example("chat", &run.dir);
 }
@@ -187,7 +211,8 @@ fn assert_states_match_flags(md: &str, pcap: &std::path::Path) {
             .map(|r| r[1].clone())
             .unwrap()
     };
-    let table = &md[md.find("## Packets: capture.pcap").expect(md)..];
+    let table = &md[md.find("Packets: capture.pcapng (").expect(md)..];
+    let table = &table[..table.find("\n#").unwrap_or(table.len())];
     let mut steps = Vec::new();
     for line in table
         .lines()
@@ -229,7 +254,7 @@ fn assert_states_match_flags(md: &str, pcap: &std::path::Path) {
 fn assert_header_fields_match_tshark(md: &str, pcap: &std::path::Path) {
     let start = md.find("## Header fields, one by one").expect(md);
     let part = &md[start..];
-    let part = &part[..part[3..].find("\n## ").map_or(part.len(), |i| i + 3)];
+    let part = &part[..part[3..].find("\n#").map_or(part.len(), |i| i + 3)];
     let mut frame = String::new();
     let mut checked = 0;
     let mut tables = 0;

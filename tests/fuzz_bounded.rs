@@ -4,6 +4,8 @@
 //! or `LABRUN_FUZZ_SEED`/`LABRUN_FUZZ_ITERS` to explore further). The
 //! libFuzzer targets of the same code are in `fuzz/` for `cargo fuzz`.
 
+mod common;
+
 use labrun::analysis::{Analyzer, Follow, SUPPORTED_FIELDS, Side};
 use labrun::wire::LinkType;
 
@@ -26,19 +28,11 @@ impl Rng {
 fn seeds() -> Vec<Vec<u8>> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/reports/examples/chat/capture.pcap"
+        "/reports/examples/chat/capture.pcapng"
     );
-    let bytes = std::fs::read(path).expect("example capture");
-    let mut out = Vec::new();
-    let mut at = 24;
-    while let Some(h) = bytes.get(at..at + 16) {
-        let caplen = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
-        let Some(data) = bytes.get(at + 16..at + 16 + caplen) else {
-            break;
-        };
-        out.push(data.to_vec());
-        at += 16 + caplen;
-    }
+    // The example is pcapng: libpcap reads it (it ignores the packet comments).
+    let (_, frames) = common::capture::read_pcap(std::path::Path::new(path));
+    let out: Vec<Vec<u8>> = frames.into_iter().map(|f| f.data).collect();
     assert!(out.len() >= 10, "seed frames");
     out
 }

@@ -835,12 +835,12 @@ fn a_course_key_gives_each_student_a_port_and_grade_expects_it() {
     );
     // The student's own capture gets full marks; handed in as another student's, it fails.
     std::fs::copy(
-        dir.path().join("run/capture.pcap"),
+        dir.path().join("run/capture.pcapng"),
         dir.path().join(format!("{id}.pcap")),
     )
     .unwrap();
     std::fs::copy(
-        dir.path().join("run/capture.pcap"),
+        dir.path().join("run/capture.pcapng"),
         dir.path().join(format!("{other}.pcap")),
     )
     .unwrap();

@@ -27,7 +27,10 @@ fn three_clients_three_streams_one_port() {
         "{}",
         run.text()
     );
-    assert_csv_matches_tshark(&run.dir.join("packets.csv"), &run.dir.join("capture.pcap"));
+    assert_csv_matches_tshark(
+        &run.dir.join("packets.csv"),
+        &run.dir.join("capture.pcapng"),
+    );
 
     let rows = run.csv("packets.csv");
     let syns: Vec<&Vec<String>> = rows[1..]

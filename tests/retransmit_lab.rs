@@ -22,7 +22,7 @@ fn report_frames(md: &str, heading: &str, flag: &str) -> BTreeSet<u64> {
         .find(heading)
         .unwrap_or_else(|| panic!("no {heading}: {md}"));
     let rest = &md[start + heading.len()..];
-    let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+    let section = &rest[..rest.find("\n#").unwrap_or(rest.len())];
     section
         .lines()
         .filter(|l| l.starts_with("| "))
@@ -78,11 +78,11 @@ fn retransmit_lab_names_the_frames_wireshark_flags() {
     let cases = [
         (
             "## Case 1: recovered by the retransmission timer",
-            "capture.pcap",
+            "capture.pcapng",
         ),
         (
             "## Case 2: recovered by fast retransmit",
-            "capture-fast.pcap",
+            "capture-fast.pcapng",
         ),
     ];
     for (heading, pcap) in cases {
@@ -122,7 +122,7 @@ fn retransmit_lab_names_the_frames_wireshark_flags() {
         .map(str::trim)
         .collect();
     let frame: u64 = row[5].parse().unwrap();
-    let pcap = run.dir.join("capture-textbook.pcap");
+    let pcap = run.dir.join("capture-textbook.pcapng");
     assert!(
         tshark_frames(&pcap, "retransmission").contains(&frame),
         "{md}"

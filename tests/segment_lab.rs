@@ -65,15 +65,37 @@ fn segment_lab_shows_the_manuals_numbers() {
     assert!(md.contains("1 + 1460 = 1461, 1461 + 1460 = 2921"), "{md}");
     assert!(md.contains("Who has 10.77.0.2? Tell 10.77.0.1"), "{md}");
 
+    let handshake = [
+        "handshake 1/3",
+        "handshake 2/3",
+        "handshake 3/3",
+        "close 1/4",
+    ];
+    common::tshark::assert_comments_match_tshark(&run.dir.join("capture.pcapng"), &handshake);
     refresh_example("segment", &run.dir);
 
     // The same lab in Chinese, as the lab manuals are written: a real run, its own example.
-    common::lab::chinese_example(
-        "segment",
-        &[
-            "**ack 2951 = 第一个 seq 1 + 2950**",
-            "## 检查",
-            "9 项检查中通过 9 项",
-        ],
+    let zh = run_lab(
+        "labs/segment.rhai",
+        &["--student", "20215120807 李一航", "--lang", "zh"],
     );
+    assert_eq!(zh.output.status.code(), Some(0), "{}", zh.text());
+    let md = zh.read("report.md");
+    assert!(md.contains("**ack 2951 = 第一个 seq 1 + 2950**"), "{md}");
+    assert!(
+        md.contains("### A. 检查与得分") && md.contains("9 项检查中通过 9 项"),
+        "{md}"
+    );
+    let left = common::english::english_phrases(&md);
+    assert!(left.is_empty(), "English left in the zh report: {left:?}");
+    let zh_steps = ["第一次握手", "第二次握手", "第三次握手", "第一次挥手"];
+    let comments =
+        common::tshark::assert_comments_match_tshark(&zh.dir.join("capture.pcapng"), &zh_steps);
+    assert!(
+        comments
+            .values()
+            .any(|c| c.contains("ack=1 (客户端 ISN + 1)")),
+        "{comments:?}"
+    );
+    refresh_example("segment-zh", &zh.dir);
 }

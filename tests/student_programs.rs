@@ -67,9 +67,9 @@ struct Segment {
     payload: Vec<u8>,
 }
 
-/// The TCP segments of the report's capture.pcap (Ethernet, IPv4).
+/// The TCP segments of the report's capture.pcapng (Ethernet, IPv4).
 fn segments(run: &LabRun) -> Vec<Segment> {
-    let (_, frames) = common::capture::read_pcap(&run.dir.join("capture.pcap"));
+    let (_, frames) = common::capture::read_pcap(&run.dir.join("capture.pcapng"));
     frames
         .iter()
         .filter_map(|f| {
@@ -431,7 +431,7 @@ fn a_threaded_python_server_serves_three_clients_at_once() {
 
 /// The UDP datagrams of the report's capture: (source address, payload).
 fn udp_datagrams(run: &LabRun) -> Vec<(String, String)> {
-    let (_, frames) = common::capture::read_pcap(&run.dir.join("capture.pcap"));
+    let (_, frames) = common::capture::read_pcap(&run.dir.join("capture.pcapng"));
     frames
         .iter()
         .filter_map(|f| {

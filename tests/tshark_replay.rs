@@ -1,5 +1,5 @@
 //! Compares committed and kept captures with tshark: every example report's
-//! capture.pcap under reports/examples/, plus every pcap in `$LABRUN_PCAP_DIR` when set
+//! capture.pcapng under reports/examples/, plus every pcap in `$LABRUN_PCAP_DIR` when set
 //! (a way to check the analyzer against captures kept from earlier runs or labs).
 //! tshark's HTTP heuristic is off: on a port without a dissector (the WebSocket lab's
 //! 8888) it would still rewrite the Info column of HTTP frames, and labrun's Info is TCP's.
@@ -18,7 +18,10 @@ fn pcaps_in(dir: &Path, out: &mut Vec<PathBuf>) {
     for path in entries.filter_map(Result::ok).map(|e| e.path()) {
         if path.is_dir() {
             pcaps_in(&path, out);
-        } else if path.extension().is_some_and(|e| e == "pcap") {
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "pcap" || e == "pcapng")
+        {
             out.push(path);
         }
     }

@@ -58,17 +58,18 @@ fn udp_lab_shows_fragments_and_port_unreachable() {
         "{md}"
     );
     assert!(md.contains("ECONNREFUSED"), "{md}");
-    assert_nagle_only_when_merged(&md, &run.dir.join("capture-tcp.pcap"));
+    assert_nagle_only_when_merged(&md, &run.dir.join("capture-tcp.pcapng"));
+    assert_udp_comments(&run.dir.join("capture.pcapng"));
     refresh_example("udp", &run.dir);
 }
 
-/// The report's section titled `title` (up to the next `## `).
+/// The report's section titled `title` (up to the next heading).
 fn section<'a>(md: &'a str, title: &str) -> &'a str {
     let start = md
         .find(&format!("## {title}\n"))
         .unwrap_or_else(|| panic!("no section {title}: {md}"));
     let rest = &md[start + 3..];
-    &md[start..start + 3 + rest.find("\n## ").unwrap_or(rest.len())]
+    &md[start..start + 3 + rest.find("\n#").unwrap_or(rest.len())]
 }
 
 /// The message-boundaries section speaks of data held back (Nagle) only when tshark sees
@@ -90,4 +91,38 @@ fn assert_nagle_only_when_merged(md: &str, pcap: &std::path::Path) {
             r[3]
         );
     }
+}
+
+/// The capture explains its UDP datagrams, fragments and the port unreachable in packet
+/// comments that tshark reads, with tshark's own numbers.
+fn assert_udp_comments(pcap: &std::path::Path) {
+    let rows = common::tshark::tshark_fields_with(
+        pcap,
+        &["frame.number", "udp.length", "icmp.type", "frame.comment"],
+        &["-Y", "frame.comment"],
+    );
+    let mut datagrams = 0;
+    for r in &rows {
+        let (frame, length, icmp, comment) = (&r[0], &r[1], &r[2], &r[3]);
+        if let Some(rest) = comment.strip_prefix("UDP datagram: length ") {
+            let said: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            assert_eq!(&said, length, "frame {frame}: {comment:?}");
+            datagrams += 1;
+        }
+        if icmp == "3" {
+            assert!(
+                comment.contains("port unreachable"),
+                "frame {frame}: {comment:?}"
+            );
+        }
+    }
+    assert!(datagrams >= 3, "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r[3].contains("IPv4 fragment")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|r| r[2] == "3"),
+        "no ICMP port unreachable: {rows:?}"
+    );
 }

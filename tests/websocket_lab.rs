@@ -76,7 +76,7 @@ fn ready(what: &str) -> bool {
 
 /// Checks the capture of a run with tshark and compares both CSV files.
 fn check_capture(run: &LabRun, client_pings: bool) {
-    let pcap = run.dir.join("capture.pcap");
+    let pcap = run.dir.join("capture.pcapng");
     assert_csv_matches_tshark_with(
         &run.dir.join("packets.csv"),
         &pcap,

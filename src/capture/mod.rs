@@ -12,6 +12,24 @@ pub use live::{CaptureConfig, LiveCapture};
 
 use crate::analysis::RawFrame;
 
+/// The libpcap this binary captures with, as it names itself: "libpcap version 1.10.3
+/// (with TPACKET_V3)". The report's environment section shows it.
+pub fn libpcap_version() -> String {
+    unsafe extern "C" {
+        fn pcap_lib_version() -> *const std::ffi::c_char;
+    }
+    // SAFETY: pcap_lib_version takes no argument and returns a pointer to a static,
+    // NUL-terminated string owned by libpcap (or null, handled below).
+    let text = unsafe { pcap_lib_version() };
+    if text.is_null() {
+        return "libpcap".to_string();
+    }
+    // SAFETY: non-null, NUL-terminated and static, as above.
+    unsafe { std::ffi::CStr::from_ptr(text) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// The capture layer's error.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {

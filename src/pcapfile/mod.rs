@@ -1,18 +1,19 @@
 //! Capture files in one place: reading any pcap or pcapng file with libpcap (plain pcap
 //! in large blocks where libpcap would take the records unchanged) and writing the
-//! classic pcap files of a lab's report.
+//! pcapng files of a lab's report.
 //!
 //! - [`reader`]: opening a file without blocking, its link type, the offline BPF filter,
 //!   the frames one by one;
 //! - `blocks`: plain pcap records read straight from the file in large blocks;
-//! - `writer`: classic pcap files with nanosecond timestamps.
+//! - `writer`: classic pcap files with nanosecond timestamps, and the pcapng files of a
+//!   report, whose packets carry the report's explanation as comments.
 
 mod blocks;
 pub mod reader;
 mod writer;
 
 pub use reader::{CaptureFile, FIFO_WAIT, not_regular};
-pub use writer::{PCAP_NSEC_MAGIC, write_pcap};
+pub use writer::{PCAP_NSEC_MAGIC, write_pcap, write_pcapng};
 
 use std::path::PathBuf;
 

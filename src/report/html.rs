@@ -47,6 +47,11 @@ pub fn render_html(
 ) -> String {
     let mut body = String::new();
     html::push_html(&mut body, Parser::new_ext(markdown, Options::ENABLE_TABLES));
+    // The report's cover, marked in its Markdown by two comments, is a section of its own
+    // (printed on its own page).
+    body = body
+        .replacen("<!-- cover -->", "<section class=\"cover\">", 1)
+        .replacen("<!-- /cover -->", "</section>", 1);
     for (name, svg) in figures {
         let needle = format!("<img src=\"{name}\"");
         while let Some(start) = body.find(&needle) {
@@ -84,5 +89,18 @@ mod tests {
         assert!(html.contains("<table>"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("<script"), "{html}");
+    }
+
+    #[test]
+    fn the_cover_is_a_section_of_its_own() {
+        let md = "<!-- cover -->\n\n# T\n\n| | |\n|---|---|\n| 学号 | 1 |\n\n<!-- /cover -->\n\n## 一、实验目的\n";
+        let html = render_html("T", md, &[], crate::i18n::Lang::Zh);
+        let cover = &html[html.find("<section class=\"cover\">").expect(&html)..];
+        let cover = &cover[..cover.find("</section>").expect(&html)];
+        assert!(
+            cover.contains("<h1>T</h1>") && cover.contains("学号"),
+            "{html}"
+        );
+        assert!(!cover.contains("实验目的"), "{html}");
     }
 }

@@ -1,8 +1,9 @@
-//! The report a lab run produces: its model, and writers for Markdown, CSV and pcap.
+//! The report a lab run produces: its model, and writers for Markdown, CSV and pcapng.
 //!
 //! The runner fills a [`Report`] while the script runs; [`output::write_report`] turns it
-//! into a directory (report.md, packets.csv, capture.pcap) atomically, never overwriting.
+//! into a directory (report.md, packets.csv, capture.pcapng) atomically, never overwriting.
 
+mod annotate;
 mod csv_out;
 mod header_text;
 mod html;
@@ -15,6 +16,7 @@ mod story_text;
 mod svg;
 mod websocket_csv;
 
+pub use annotate::packet_comments;
 pub use csv_out::write_packets_csv;
 pub use header_text::{header_columns, header_rows};
 pub use html::render_html;
@@ -51,6 +53,20 @@ impl Student {
             name: name.to_string(),
         })
     }
+}
+
+/// The cover's fields besides the course, the student and the date (`labrun.toml` or
+/// flags); a field not given is a blank line on the cover, to fill in by hand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cover {
+    /// School or college (`--school`).
+    pub school: Option<String>,
+    /// Class (`--class`).
+    pub class: Option<String>,
+    /// Instructor (`--instructor`).
+    pub instructor: Option<String>,
+    /// Where the lab was done (`--place`).
+    pub place: Option<String>,
 }
 
 /// One thing the report shows, in the order the script produced it.
@@ -171,24 +187,33 @@ impl CaptureRecord {
         out
     }
 
-    /// SHA-256 of the pcap file, in hex: a copied capture has the same digest. The file's
-    /// bytes are streamed into the hash, not built in memory first.
+    /// SHA-256 of the capture file, in hex: a copied capture has the same digest. The
+    /// file's bytes are streamed into the hash, not built in memory first.
     pub fn sha256(&self) -> String {
         use sha2::Digest;
         let mut hasher = sha2::Sha256::new();
         // Writing into a hasher cannot fail.
-        let _ = crate::pcapfile::write_pcap(
-            &mut hasher,
-            self.captured.dlt,
-            self.captured.snaplen,
-            &self.captured.frames,
-        );
+        let _ = self.write_capture(&mut hasher);
         data_encoding::HEXLOWER.encode(&hasher.finalize())
     }
 
-    /// The pcap file name, e.g. `capture.pcap`.
+    /// Writes the capture as pcapng, each packet the report explains carrying that
+    /// explanation as its comment (in the report's language).
+    pub fn write_capture<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
+        let comments = annotate::packet_comments(&self.trace, self.lang);
+        crate::pcapfile::write_pcapng(
+            out,
+            self.captured.dlt,
+            self.captured.snaplen,
+            &self.captured.frames,
+            // Frame numbers count the file's frames from 1.
+            |i| comments.get(&(i as u64 + 1)).map(String::as_str),
+        )
+    }
+
+    /// The capture file name, e.g. `capture.pcapng`.
     pub fn pcap_file(&self) -> String {
-        format!("{}.pcap", self.name)
+        format!("{}.pcapng", self.name)
     }
 
     /// The CSV file name: `packets.csv` for the main capture, `packets-NAME.csv` otherwise.
@@ -233,10 +258,21 @@ pub struct Header {
     pub hosts: Vec<String>,
     /// The course, when given (`--course` or labrun.toml).
     pub course: Option<String>,
+    /// The cover's school, class, instructor and place, when given.
+    pub cover: Cover,
     /// First 12 hex digits of the SHA-256 of the lab script: which version of the lab ran.
     pub lab_version: String,
     /// The kernel this ran on, e.g. `Linux 6.1.0`.
     pub kernel: String,
+    /// The operating system, e.g. `Debian GNU/Linux 12 (bookworm)` (os-release).
+    pub os: String,
+    /// The machine: its architecture, CPU model and count, memory, e.g. `x86_64, 2 CPUs
+    /// (Intel Xeon ...), 3.8 GiB RAM`.
+    pub hardware: String,
+    /// The libpcap that captured, as it names itself.
+    pub libpcap: String,
+    /// The version of Rhai, the labs' scripting language.
+    pub rhai: String,
     /// A value new for every run that labs put into their payloads (`nonce()`), so a
     /// capture copied from another run is visible.
     pub nonce: String,
@@ -248,11 +284,26 @@ pub struct Header {
     pub deterministic: bool,
 }
 
+/// What a lab declares about itself for the report's 实验目的, 实验原理 and 思考题
+/// sections (`purpose(...)`, `principle(...)`, `question(...)`), each a list of Markdown
+/// paragraphs in the report's language, in script order.
+#[derive(Debug, Clone, Default)]
+pub struct LabText {
+    /// What the lab is meant to show.
+    pub purpose: Vec<String>,
+    /// The theory it rests on: facts that hold on every run, with their RFCs.
+    pub principles: Vec<String>,
+    /// Questions for the student to answer in their own words.
+    pub questions: Vec<String>,
+}
+
 /// Everything a run produced, ready to be written.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// Header facts.
     pub header: Header,
+    /// The lab's purpose, principles and questions.
+    pub lab_text: LabText,
     /// Steps, sections, notes and tables in script order.
     pub blocks: Vec<Block>,
     /// The checks in order.

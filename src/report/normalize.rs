@@ -538,6 +538,21 @@ impl Normaliser {
             } else {
                 NORMALISED.to_string()
             },
+            os: if h.os.is_empty() {
+                String::new()
+            } else {
+                NORMALISED.to_string()
+            },
+            hardware: if h.hardware.is_empty() {
+                String::new()
+            } else {
+                NORMALISED.to_string()
+            },
+            libpcap: if h.libpcap.is_empty() {
+                String::new()
+            } else {
+                NORMALISED.to_string()
+            },
             network: self.text(&h.network),
             hosts: h.hosts.iter().map(|x| self.text(x)).collect(),
             ..h.clone()
@@ -591,6 +606,7 @@ impl Normaliser {
             .collect();
         Report {
             header: self.header(&r.header),
+            lab_text: r.lab_text.clone(),
             blocks,
             checks: r
                 .checks

@@ -1,7 +1,6 @@
 //! Writing a report directory atomically, never overwriting an earlier report.
 
 use super::{Normaliser, Report, render_markdown, write_packets_csv};
-use crate::pcapfile::write_pcap;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -46,13 +45,13 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     }
 }
 
-/// Writes report.md and each capture's pcap and CSV into `dest`.
+/// Writes report.md and each capture's pcapng and CSV into `dest`.
 ///
 /// With `exact` (the user's `--out`), `dest` is used as named and any existing report
 /// file in it is an error; otherwise a taken `dest` gets a `-2`, `-3`, ... suffix.
 /// Files are built in a temporary directory beside `dest` and renamed into place, so a
 /// crash never leaves a half-written report. With `--deterministic` (the header says so)
-/// everything but the pcap files is written from a [`Normaliser`]'s copy of the report.
+/// everything but the capture files is written from a [`Normaliser`]'s copy of the report.
 pub fn write_report(report: &Report, dest: &Path, exact: bool) -> Result<Written, OutputError> {
     write_report_with(report, dest, exact, |_| Vec::new())
 }
@@ -281,8 +280,7 @@ fn fill(
         write_packets_csv(w, &c.trace).map_err(|e| dir.io_error(&csv, e))?;
         let pcap = c.pcap_file();
         let w = dir.create(&pcap)?;
-        write_pcap(w, c.captured.dlt, c.captured.snaplen, &c.captured.frames)
-            .map_err(|e| dir.io_error(&pcap, e))?;
+        c.write_capture(w).map_err(|e| dir.io_error(&pcap, e))?;
         if let Some(name) = c.websocket_csv_file() {
             let w = dir.create(&name)?;
             let cell = |c: &str| normaliser.map_or_else(|| c.to_string(), |n| n.text(c));

@@ -74,6 +74,8 @@ pub struct RunOptions {
     pub course_key: Option<String>,
     /// The course (`--course`), shown in the report header.
     pub course: Option<String>,
+    /// The cover's school, class, instructor and place (flags or labrun.toml).
+    pub cover: report::Cover,
     /// Script arguments (`-- key=value ...`).
     pub args: Vec<(String, String)>,
     /// Network choice.
@@ -335,12 +337,17 @@ fn report_header(opts: &RunOptions, lab: &LoadedLab) -> report::Header {
         network: String::new(),
         hosts: Vec::new(),
         course: opts.course.clone(),
+        cover: opts.cover.clone(),
         lab_version: {
             use sha2::Digest;
             let d = sha2::Sha256::digest(lab.source.as_bytes());
             data_encoding::HEXLOWER.encode(&d[..6])
         },
         kernel: kernel_release(),
+        os: os_name(),
+        hardware: hardware(),
+        libpcap: crate::session::libpcap_version(),
+        rhai: rhai_version().to_string(),
         nonce: if opts.deterministic {
             DETERMINISTIC_NONCE.to_string()
         } else {
@@ -480,6 +487,55 @@ fn kernel_release() -> String {
     } else {
         format!("Linux {release}")
     }
+}
+
+/// The operating system's name from os-release (`PRETTY_NAME`), or the OS family.
+fn os_name() -> String {
+    let text = std::fs::read_to_string("/etc/os-release")
+        .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| std::env::consts::OS.to_string())
+}
+
+/// The machine as the report's environment names it: architecture, CPU count and model
+/// (/proc/cpuinfo), memory (/proc/meminfo); what cannot be read is left out.
+fn hardware() -> String {
+    let mut parts = vec![std::env::consts::ARCH.to_string()];
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|v| v.split_once(':'))
+        .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    match (cpus, model.is_empty()) {
+        (0, _) => {}
+        (n, true) => parts.push(format!("{n} CPUs")),
+        (n, false) => parts.push(format!("{n} CPUs ({model})")),
+    }
+    let kib: Option<u64> = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok());
+    if let Some(kib) = kib {
+        parts.push(format!("{:.1} GiB RAM", kib as f64 / 1024.0 / 1024.0));
+    }
+    parts.join(", ")
+}
+
+/// The version of Rhai labrun was built with, from the workspace's Cargo.lock.
+fn rhai_version() -> &'static str {
+    const LOCK: &str = include_str!("../../Cargo.lock");
+    LOCK.split("[[package]]")
+        .find(|p| p.contains("\nname = \"rhai\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+        .map_or("", |v| v.trim_matches('"'))
 }
 
 fn student_map(student: Option<&Student>) -> Map {

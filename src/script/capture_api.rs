@@ -296,9 +296,9 @@ mod capture_module {
         INT::from(t.dropped)
     }
 
-    /// The pcap file this capture is saved as in the report directory.
+    /// The capture file this capture is saved as in the report directory (pcapng).
     #[rhai_fn(get = "file", pure)]
     pub fn file(t: &mut Trace) -> String {
-        format!("{}.pcap", t.name)
+        format!("{}.pcapng", t.name)
     }
 }

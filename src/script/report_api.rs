@@ -4,6 +4,7 @@ use super::capture_api::PacketRef;
 use super::{ApiResult, api_error, session, string_size};
 use crate::i18n::Text;
 use crate::report::{Block, Check};
+use crate::session::LabPart;
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, INT};
 
@@ -195,6 +196,30 @@ mod report_module {
         let ok = equal(&ctx, &seen, &expected);
         let detail = mismatch(&expected, &seen);
         add_check(&ctx, ok, what, Some(detail), Some(filter), points)
+    }
+
+    /// Adds a point to the report's Purpose (实验目的): what the lab is meant to show, in
+    /// the report's language (`purpose(tr("...", "..."))`); one call per point.
+    #[rhai_fn(return_raw)]
+    pub fn purpose(ctx: NativeCallContext, text: &str) -> ApiResult<()> {
+        session(&ctx)?.record_lab_text(LabPart::Purpose, text);
+        Ok(())
+    }
+
+    /// Adds a paragraph to the report's Principles (实验原理): a fact that holds on every
+    /// run, citing its RFC, never an observation of this run; one call per paragraph.
+    #[rhai_fn(return_raw)]
+    pub fn principle(ctx: NativeCallContext, text: &str) -> ApiResult<()> {
+        session(&ctx)?.record_lab_text(LabPart::Principle, text);
+        Ok(())
+    }
+
+    /// Adds a question (思考题) to the report's Conclusion, for the student to answer in
+    /// their own words; one call per question.
+    #[rhai_fn(return_raw)]
+    pub fn question(ctx: NativeCallContext, text: &str) -> ApiResult<()> {
+        session(&ctx)?.record_lab_text(LabPart::Question, text);
+        Ok(())
     }
 
     /// Adds a titled section of Markdown to the report.

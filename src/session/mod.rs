@@ -12,6 +12,7 @@ mod program;
 mod server;
 mod teardown;
 
+pub use crate::capture::libpcap_version;
 pub use capture::{PendingCapture, Recorded};
 pub use chat::{ChatEntry, Lines, Say, reader_lines, run_chat, stdin_lines};
 pub use network::{NetworkChoice, NetworkMode};
@@ -23,6 +24,18 @@ use crate::i18n::Lang;
 use crate::network::Network;
 use crate::report::{Block, Check, Report};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Which part of the lab's own text a paragraph belongs to (`purpose`, `principle`,
+/// `question`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabPart {
+    /// 实验目的: what the lab is meant to show.
+    Purpose,
+    /// 实验原理: a fact the lab rests on, with its RFC.
+    Principle,
+    /// 思考题: a question for the student.
+    Question,
+}
 
 /// The session's error: an operation on the run's network, captures or servers failed.
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +279,18 @@ impl Session {
         let mut st = self.lock();
         st.progress.set_message(text.to_string());
         st.report.blocks.push(Block::Step(text.to_string()));
+    }
+
+    /// Records a paragraph of the lab's purpose, principles or questions.
+    pub fn record_lab_text(&self, part: LabPart, text: &str) {
+        let mut st = self.lock();
+        let lab = &mut st.report.lab_text;
+        let list = match part {
+            LabPart::Purpose => &mut lab.purpose,
+            LabPart::Principle => &mut lab.principles,
+            LabPart::Question => &mut lab.questions,
+        };
+        list.push(text.trim().to_string());
     }
 
     /// Records a check in the report and shows its outcome on the progress line.

@@ -20,9 +20,10 @@ pub fn english_phrases(markdown: &str) -> Vec<(usize, String)> {
         if in_fence {
             continue;
         }
-        if line.starts_with('#') {
-            // The packet list of a capture is Wireshark's columns, not labrun's text.
-            in_packets = line.starts_with("## 分组：");
+        if line.starts_with('#') || line.starts_with("**表 ") {
+            // The packet list of a capture (the appendix's "**表 n** 分组：...") is
+            // Wireshark's columns, not labrun's text.
+            in_packets = line.contains("分组：");
         }
         if in_packets && line.starts_with('|') {
             continue;

@@ -99,12 +99,12 @@ pub fn assert_csv_matches_tshark_with(csv: &Path, pcap: &Path, options: &[&str])
     }
 }
 
-/// Every (packets CSV, capture pcap) pair in a report directory.
+/// Every (packets CSV, capture pcapng) pair in a report directory.
 pub fn capture_pairs(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
     let mut pairs = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(stem) = name.strip_suffix(".pcap") {
+        if let Some(stem) = name.strip_suffix(".pcapng") {
             let csv = match stem.strip_prefix("capture-") {
                 Some(rest) => format!("packets-{rest}.csv"),
                 None => "packets.csv".to_string(),

@@ -227,3 +227,64 @@ pub fn assert_cli_same_as_tshark(pcap: &Path, fields: &[&str]) -> usize {
     );
     a.len().saturating_sub(1)
 }
+
+/// Asserts that tshark reads the packet comments of a report's capture.pcapng
+/// (`frame.comment`): every SYN and FIN carries one, the handshake and close steps are named
+/// in the report's language (`steps`, e.g. "handshake 1/3"), and every `seq=N` and `ack=N` in
+/// a comment is tshark's own `tcp.seq` / `tcp.ack` of that frame. Returns the comments by
+/// frame number.
+pub fn assert_comments_match_tshark(
+    pcap: &Path,
+    steps: &[&str],
+) -> std::collections::BTreeMap<String, String> {
+    let fields = ["frame.number", "tcp.seq", "tcp.ack", "frame.comment"];
+    let commented = tshark_fields_with(pcap, &fields, &["-Y", "frame.comment"]);
+    let comments: std::collections::BTreeMap<String, String> = commented
+        .iter()
+        .map(|r| (r[0].clone(), r[3].clone()))
+        .collect();
+    let number_after = |text: &str, key: &str| -> Option<String> {
+        let at = text.find(key)? + key.len();
+        Some(
+            text[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect(),
+        )
+    };
+    for r in &commented {
+        let (frame, seq, ack, comment) = (&r[0], &r[1], &r[2], &r[3]);
+        if let Some(s) = number_after(comment, "seq=") {
+            assert_eq!(
+                &s, seq,
+                "frame {frame}: comment {comment:?}, tshark tcp.seq {seq}"
+            );
+        }
+        if let Some(a) = number_after(comment, "ack=") {
+            assert_eq!(
+                &a, ack,
+                "frame {frame}: comment {comment:?}, tshark tcp.ack {ack}"
+            );
+        }
+    }
+    let syn_fin = tshark_fields_with(
+        pcap,
+        &["frame.number"],
+        &["-Y", "tcp.flags.syn == 1 || tcp.flags.fin == 1"],
+    );
+    assert!(!syn_fin.is_empty(), "no SYN or FIN in {}", pcap.display());
+    for r in &syn_fin {
+        assert!(
+            comments.contains_key(&r[0]),
+            "frame {} (SYN or FIN) has no comment: {comments:?}",
+            r[0]
+        );
+    }
+    for step in steps {
+        assert!(
+            comments.values().any(|c| c.starts_with(step)),
+            "no comment starts with {step:?}: {comments:?}"
+        );
+    }
+    comments
+}

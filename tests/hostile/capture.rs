@@ -70,7 +70,7 @@ fn forty_captures_fit_the_budget() {
                 .unwrap()
                 .file_name()
                 .to_string_lossy()
-                .ends_with(".pcap")
+                .ends_with(".pcapng")
         })
         .count();
     assert_eq!(pcaps, 40);

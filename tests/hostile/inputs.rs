@@ -202,7 +202,7 @@ fn mkfifo(path: &Path) {
 }
 
 fn example_capture() -> PathBuf {
-    root().join("reports/examples/chat/capture.pcap")
+    root().join("reports/examples/chat/capture.pcapng")
 }
 
 #[test]

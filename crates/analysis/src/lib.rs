@@ -80,7 +80,7 @@ pub use side::Side;
 pub use states::{StateChange, Step, TcpState, tcp_states};
 pub use story::{
     Anomaly, CloseKind, EndStats, FinInfo, HandshakeKind, RstCause, RstInfo, StreamStory,
-    SynOptions,
+    SynOptions, anomalies_in,
 };
 pub use tcp::{TcpStream, relative};
 pub use text::{TextSink, fmt_mac, fmt_seconds, push_decimal};

@@ -440,6 +440,15 @@ pub enum Anomaly {
 }
 
 /// Sequence-analysis flags counted as anomalies, in the order reports list them.
+/// The anomalies Wireshark's sequence analysis flagged in `flags` (a [`crate::SeqVerdict`]'s
+/// bits), in a fixed order.
+pub fn anomalies_in(flags: u32) -> impl Iterator<Item = Anomaly> {
+    ANOMALY_FLAGS
+        .into_iter()
+        .filter(move |(bit, _)| flags & bit != 0)
+        .map(|(_, a)| a)
+}
+
 const ANOMALY_FLAGS: [(u32, Anomaly); 12] = {
     use super::verdict::flags::*;
     [
