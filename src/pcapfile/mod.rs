@@ -8,10 +8,11 @@
 //! - `writer`: classic pcap files with nanosecond timestamps.
 
 mod blocks;
+mod filter;
 pub mod reader;
 mod writer;
 
-pub use reader::{CaptureFile, FIFO_WAIT, not_regular};
+pub use reader::{CaptureFile, FIFO_WAIT, Frame, not_regular};
 pub use writer::{PCAP_NSEC_MAGIC, write_pcap};
 
 use std::path::PathBuf;
