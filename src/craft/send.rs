@@ -13,7 +13,8 @@ pub fn raw_ipv4_socket(nonblocking: bool) -> CraftResult<Socket> {
     let s = Socket::new(
         Domain::IPV4,
         Type::RAW,
-        Some(Protocol::from(libc::IPPROTO_RAW)),
+        // IPPROTO_RAW is 255 everywhere (IANA's reserved protocol number).
+        Some(Protocol::from(255)),
     )
     .map_err(|e| CraftError::io("open a raw IPv4 socket", e))?;
     if nonblocking {

@@ -96,6 +96,7 @@ pub enum ScanError {
 
 impl ScanError {
     /// An I/O error with a hint for the usual permission problem.
+    #[cfg(unix)]
     pub(crate) fn io(action: impl Into<String>, source: std::io::Error) -> ScanError {
         let hint = if source.raw_os_error() == Some(libc::EPERM)
             || source.kind() == std::io::ErrorKind::PermissionDenied
