@@ -615,6 +615,69 @@ mod tests {
         assert_eq!(read_bytes(&bytes).0, frames);
     }
 
+    /// Random damage to pcap and pcapng files: never a panic, never a hang, every
+    /// error one line, and never more frames than the file holds bytes for.
+    #[test]
+    fn damaged_files_end_in_one_line() {
+        let mut ng = shb(false);
+        ng.extend(idb(false, 1, Some(9)));
+        ng.extend(idb(false, 276, None));
+        for i in 0..40u32 {
+            ng.extend(epb(false, i % 2, u64::from(i) << 20, &[i as u8; 60], &["note"]));
+        }
+        let records: Vec<_> = (0..40u32).map(|i| (i, i, 60, 60, 60)).collect();
+        let seeds = [
+            ng,
+            pcap(false, 0xa1b2_c3d4, (2, 4), 0, &records),
+            pcap(true, 0xa1b2_3c4d, (2, 4), 0, &records),
+        ];
+        let iters: u64 = std::env::var("LABRUN_FUZZ_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(2_000, |n: u64| n / 50);
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        for i in 0..iters {
+            let mut bytes = seeds[(i % 3) as usize].clone();
+            for _ in 0..=next() % 8 {
+                let at = (next() % bytes.len() as u64) as usize;
+                match next() % 4 {
+                    0 => bytes[at] = next() as u8,
+                    1 => bytes.truncate(at),
+                    2 => bytes[at] ^= 0x80,
+                    _ => bytes.splice(at..at, [0xff, 0xff, 0x00, 0x00]).for_each(drop),
+                }
+                if bytes.is_empty() {
+                    break;
+                }
+            }
+            std::fs::write(&path, &bytes).expect("write");
+            let file = CaptureFile::open(&path, None);
+            let err = match file {
+                Err(e) => Some(e.to_string()),
+                Ok(mut f) => {
+                    let mut n = 0usize;
+                    let r = f.for_each(|_| -> Result<(), PcapFileError> {
+                        n += 1;
+                        Ok(())
+                    });
+                    assert!(n * 16 <= bytes.len());
+                    r.err().map(|e| e.to_string())
+                }
+            };
+            if let Some(e) = err {
+                assert!(!e.contains('\n') && !e.is_empty(), "{e}");
+            }
+        }
+    }
+
     #[test]
     fn frames_across_blocks() {
         let records: Vec<_> = (0..20_000u32).map(|i| (i, i, 99, 99, 99)).collect();
