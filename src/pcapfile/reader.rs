@@ -623,7 +623,13 @@ mod tests {
         ng.extend(idb(false, 1, Some(9)));
         ng.extend(idb(false, 276, None));
         for i in 0..40u32 {
-            ng.extend(epb(false, i % 2, u64::from(i) << 20, &[i as u8; 60], &["note"]));
+            ng.extend(epb(
+                false,
+                i % 2,
+                u64::from(i) << 20,
+                &[i as u8; 60],
+                &["note"],
+            ));
         }
         let records: Vec<_> = (0..40u32).map(|i| (i, i, 60, 60, 60)).collect();
         let seeds = [
@@ -652,7 +658,9 @@ mod tests {
                     0 => bytes[at] = next() as u8,
                     1 => bytes.truncate(at),
                     2 => bytes[at] ^= 0x80,
-                    _ => bytes.splice(at..at, [0xff, 0xff, 0x00, 0x00]).for_each(drop),
+                    _ => bytes
+                        .splice(at..at, [0xff, 0xff, 0x00, 0x00])
+                        .for_each(drop),
                 }
                 if bytes.is_empty() {
                     break;
