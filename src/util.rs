@@ -63,6 +63,10 @@ pub fn join_finished(threads: &std::sync::Mutex<Vec<std::thread::JoinHandle<()>>
     threads.lock().unwrap_or_else(|p| p.into_inner()).len()
 }
 
+/// Why live capture, frame injection and BPF filters are missing from a build without
+/// the `live-capture` feature (libpcap; Npcap on Windows).
+pub const NO_LIVE_CAPTURE: &str = "this labrun was built without live capture (feature live-capture: libpcap, or Npcap on Windows)";
+
 #[cfg(test)]
 mod tests {
     use super::*;

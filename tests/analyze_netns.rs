@@ -5,6 +5,8 @@
 //! unreachable. Every frame's fields must equal tshark's; the report must
 //! reassemble the fragments and link the ICMP error to its datagram.
 
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::io::{Read, Write};

@@ -3,6 +3,8 @@
 //! (exit code, message with file:line:col, elapsed time, memory, files left behind).
 //! One module per area.
 
+#![cfg(target_os = "linux")]
+
 mod common;
 
 #[path = "hostile/run.rs"]

@@ -1,6 +1,8 @@
 //! The chat lab as the manual's terminal chat: two labruns, each on its own pseudo-terminal,
 //! share one sandbox; each side types two lines, the client types `q`, both write reports.
 
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::io::Read;

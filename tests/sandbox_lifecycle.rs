@@ -2,6 +2,8 @@
 //! in the middle of a lab, `ip netns list`, `ip link` and the process list are as before.
 //! Also: the sandbox and its captures work for an ordinary user (rootless).
 
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! (Python and C) run through the chat and segment labs with `--server` / `--client`,
 //! inside the sandbox, and the captured packets show what they sent.
 
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use common::lab::{LabRun, col, run_lab};

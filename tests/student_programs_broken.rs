@@ -4,6 +4,8 @@
 //! program runs. Each run ends within its deadline with exit 1 or 2, a check or message
 //! naming the fault, and no process left behind.
 
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use common::lab::{LabRun, run_lab};

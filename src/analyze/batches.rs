@@ -104,8 +104,12 @@ fn one_thread<E: From<AnalyzeError> + From<PcapFileError>>(
     each: &mut impl FnMut(&Packet) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut record = Packet::default();
-    file.for_each(|sec, nsec, len, data| -> Result<(), E> {
-        analyzer.push_into(sec, nsec, len, data, &mut record);
+    file.for_each(|f| -> Result<(), E> {
+        analyzer.set_link(f.link);
+        analyzer.push_into(f.ts_sec, f.ts_nsec, f.orig_len, f.data, &mut record);
+        record
+            .comments
+            .extend(f.comments.iter().map(|c| c.to_string()));
         if wanted(&record) {
             each(&record)?;
         }
@@ -124,11 +128,15 @@ fn analyze(
     empty: &Receiver<Batch>,
 ) -> Result<(), Stop> {
     let mut batch = empty.recv().map_err(|_| Stop::Closed)?;
-    let read = file.for_each(|sec, nsec, len, data| -> Result<(), Stop> {
+    let read = file.for_each(|f| -> Result<(), Stop> {
         let Some(record) = batch.packets.get_mut(batch.len) else {
             return Err(Stop::Closed);
         };
-        analyzer.push_into(sec, nsec, len, data, record);
+        analyzer.set_link(f.link);
+        analyzer.push_into(f.ts_sec, f.ts_nsec, f.orig_len, f.data, record);
+        record
+            .comments
+            .extend(f.comments.iter().map(|c| c.to_string()));
         if wanted(record) {
             batch.len += 1;
         }

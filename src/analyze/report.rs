@@ -73,8 +73,10 @@ pub fn write_analysis_report(
     } else {
         FOLLOW_LIMIT.0
     };
-    let read = file.for_each(|sec, nsec, len, data| -> Result<(), AnalyzeError> {
-        let p = analyzer.push_bytes(sec, nsec, len, data);
+    let read = file.for_each(|f| -> Result<(), AnalyzeError> {
+        analyzer.set_link(f.link);
+        let mut p = analyzer.push_bytes(f.ts_sec, f.ts_nsec, f.orig_len, f.data);
+        p.comments.extend(f.comments.iter().map(|c| c.to_string()));
         summary.add(&p);
         let (Some(t), Some(ip)) = (&p.tcp, &p.ip) else {
             if opts.stream.is_none() {

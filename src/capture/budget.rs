@@ -64,6 +64,7 @@ impl Default for MemoryBudget {
 }
 
 /// What one stored frame costs the budget: its bytes plus the record around them.
+#[cfg(feature = "live-capture")]
 pub fn frame_cost(len: usize) -> u64 {
     const RECORD: u64 = 64;
     u64::try_from(len)

@@ -1,12 +1,16 @@
 //! A libpcap live capture running on its own thread, stopped with a bounded drain.
 
-use super::budget::{MemoryBudget, frame_cost};
-use super::{CaptureError, CaptureStats, Captured};
+use super::budget::MemoryBudget;
+use super::{CaptureError, Captured};
+#[cfg(feature = "live-capture")]
+use super::{CaptureStats, budget::frame_cost};
 use crate::analysis::RawFrame;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "live-capture")]
+use std::time::Instant;
 
 /// How to open a live capture.
 #[derive(Debug, Clone)]
@@ -64,6 +68,7 @@ pub struct LiveCapture {
 }
 
 /// How often the capture thread wakes up to look at the stop flag.
+#[cfg(feature = "live-capture")]
 const POLL_MS: i32 = 10;
 
 impl LiveCapture {
@@ -88,7 +93,7 @@ impl LiveCapture {
             }
         };
         let cap = open(&config).inspect_err(|_| give_back(&config))?;
-        let dlt = u32::try_from(cap.get_datalink().0).unwrap_or(0);
+        let dlt = datalink(&cap);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let frames = Arc::new(Mutex::new(Vec::new()));
@@ -168,6 +173,7 @@ impl Drop for LiveCapture {
     }
 }
 
+#[cfg(feature = "live-capture")]
 fn open(config: &CaptureConfig) -> Result<pcap::Capture<pcap::Active>, CaptureError> {
     let open_err = |e: pcap::Error| {
         let message = e.to_string();
@@ -208,6 +214,7 @@ fn open(config: &CaptureConfig) -> Result<pcap::Capture<pcap::Active>, CaptureEr
     Ok(cap)
 }
 
+#[cfg(feature = "live-capture")]
 fn collect(
     mut cap: pcap::Capture<pcap::Active>,
     config: &CaptureConfig,
@@ -282,7 +289,7 @@ fn collect(
 }
 
 /// Waits until the capture has packets or `ms` milliseconds pass.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "live-capture"))]
 fn wait_readable(cap: &pcap::Capture<pcap::Active>, ms: i32) {
     use std::os::unix::io::AsRawFd;
     let mut fds = [libc::pollfd {
@@ -297,7 +304,44 @@ fn wait_readable(cap: &pcap::Capture<pcap::Active>, ms: i32) {
 }
 
 /// Waits a little before reading again (no pollable descriptor on this platform).
-#[cfg(not(unix))]
+#[cfg(all(not(unix), feature = "live-capture"))]
 fn wait_readable(_cap: &pcap::Capture<pcap::Active>, ms: i32) {
     std::thread::sleep(Duration::from_millis(u64::from(ms.unsigned_abs())));
+}
+
+/// The capture's DLT number.
+#[cfg(feature = "live-capture")]
+fn datalink(cap: &pcap::Capture<pcap::Active>) -> u32 {
+    u32::try_from(cap.get_datalink().0).unwrap_or(0)
+}
+
+/// Never reached: [`open`] fails without libpcap.
+#[cfg(not(feature = "live-capture"))]
+fn datalink(cap: &NoCapture) -> u32 {
+    match *cap {}
+}
+
+/// A build without libpcap has no capture to hold.
+#[cfg(not(feature = "live-capture"))]
+enum NoCapture {}
+
+/// Without libpcap nothing can be captured: refused with the reason.
+#[cfg(not(feature = "live-capture"))]
+fn open(config: &CaptureConfig) -> Result<NoCapture, CaptureError> {
+    Err(CaptureError::Open {
+        iface: config.iface.clone(),
+        message: crate::util::NO_LIVE_CAPTURE.to_string(),
+        hint: String::new(),
+    })
+}
+
+/// Never reached: [`open`] fails without libpcap.
+#[cfg(not(feature = "live-capture"))]
+fn collect(
+    cap: NoCapture,
+    _config: &CaptureConfig,
+    _stop: &AtomicBool,
+    _sink: &Mutex<Vec<RawFrame>>,
+) -> Result<Captured, CaptureError> {
+    match cap {}
 }

@@ -13,7 +13,8 @@ pub fn raw_ipv4_socket(nonblocking: bool) -> CraftResult<Socket> {
     let s = Socket::new(
         Domain::IPV4,
         Type::RAW,
-        Some(Protocol::from(libc::IPPROTO_RAW)),
+        // IPPROTO_RAW is 255 everywhere (IANA's reserved protocol number).
+        Some(Protocol::from(255)),
     )
     .map_err(|e| CraftError::io("open a raw IPv4 socket", e))?;
     if nonblocking {
@@ -33,7 +34,18 @@ pub fn send_ip(socket: &Socket, ip: &[u8], dst: Ipv4Addr) -> CraftResult<usize> 
         .map_err(|e| CraftError::io(format!("send a crafted packet to {dst}"), e))
 }
 
+/// Without libpcap no frame is injected.
+#[cfg(not(feature = "live-capture"))]
+pub fn inject_frame(iface: &str, _frame: &[u8]) -> CraftResult<()> {
+    Err(CraftError::Pcap {
+        action: format!("inject a crafted frame on `{iface}`"),
+        message: crate::util::NO_LIVE_CAPTURE.to_string(),
+        hint: String::new(),
+    })
+}
+
 /// Injects the Ethernet frame `frame` on interface `iface` through libpcap, as it is.
+#[cfg(feature = "live-capture")]
 pub fn inject_frame(iface: &str, frame: &[u8]) -> CraftResult<()> {
     let err = |action: &str, e: pcap::Error| {
         let message = e.to_string();
@@ -64,6 +76,7 @@ pub fn inject_frame(iface: &str, frame: &[u8]) -> CraftResult<()> {
 
 /// A compiled BPF filter that tells whether a captured frame matches.
 pub struct BpfMatcher {
+    #[cfg(feature = "live-capture")]
     program: pcap::BpfProgram,
     text: String,
 }
@@ -77,6 +90,7 @@ impl std::fmt::Debug for BpfMatcher {
 impl BpfMatcher {
     /// Compiles `filter` (tcpdump's syntax; "" matches everything) for frames of libpcap
     /// link type `dlt`.
+    #[cfg(feature = "live-capture")]
     pub fn new(dlt: u32, filter: &str) -> CraftResult<BpfMatcher> {
         let fail = |e: pcap::Error| CraftError::Pcap {
             action: format!("bad filter `{filter}`"),
@@ -92,9 +106,26 @@ impl BpfMatcher {
         })
     }
 
+    /// Without libpcap there is no BPF compiler: refused with the reason.
+    #[cfg(not(feature = "live-capture"))]
+    pub fn new(_dlt: u32, filter: &str) -> CraftResult<BpfMatcher> {
+        Err(CraftError::Pcap {
+            action: format!("bad filter `{filter}`"),
+            message: crate::util::NO_LIVE_CAPTURE.to_string(),
+            hint: String::new(),
+        })
+    }
+
     /// True when `frame` passes the filter.
+    #[cfg(feature = "live-capture")]
     pub fn matches(&self, frame: &[u8]) -> bool {
         self.program.filter(frame)
+    }
+
+    /// Never reached: [`BpfMatcher::new`] fails without libpcap.
+    #[cfg(not(feature = "live-capture"))]
+    pub fn matches(&self, _frame: &[u8]) -> bool {
+        false
     }
 }
 

@@ -9,7 +9,7 @@ pub mod out;
 #[cfg(target_os = "linux")]
 pub mod programs;
 
-use crate::analysis::{Analyzer, RawFrame};
+use crate::analysis::Analyzer;
 use crate::pcapfile::CaptureFile;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -162,13 +162,9 @@ pub fn fingerprint(path: &Path) -> Result<Fingerprint, GradeError> {
     drop(bytes);
     let mut file = CaptureFile::open(path, None).map_err(|e| GradeError::Capture(e.to_string()))?;
     let mut analyzer = Analyzer::new(file.link);
-    file.for_each::<crate::pcapfile::PcapFileError>(|ts_sec, ts_nsec, orig_len, data| {
-        let p = analyzer.push(&RawFrame {
-            ts_sec,
-            ts_nsec,
-            orig_len,
-            data: data.to_vec(),
-        });
+    file.for_each::<crate::pcapfile::PcapFileError>(|f| {
+        analyzer.set_link(f.link);
+        let p = analyzer.push_bytes(f.ts_sec, f.ts_nsec, f.orig_len, f.data);
         if let (Some(tcp), Some(ip)) = (&p.tcp, &p.ip) {
             if tcp.flags.contains(crate::wire::TcpFlags::SYN) {
                 let tuple = format!("{}:{} > {}:{}", ip.src, tcp.src_port, ip.dst, tcp.dst_port);

@@ -52,7 +52,14 @@ fn local_ip_towards(peer: IpAddr) -> std::io::Result<IpAddr> {
     Ok(s.local_addr()?.ip())
 }
 
+/// The capture interface that holds `ip` (none without libpcap to list them).
+#[cfg(not(feature = "live-capture"))]
+fn iface_with(_ip: IpAddr) -> Option<String> {
+    None
+}
+
 /// The capture interface that holds `ip`.
+#[cfg(feature = "live-capture")]
 fn iface_with(ip: IpAddr) -> Option<String> {
     pcap::Device::list()
         .ok()?

@@ -1,209 +1,488 @@
-//! Classic pcap records read straight from the file in large blocks.
-//!
-//! libpcap reads each record with two `fread` calls through a 4 KiB stdio
-//! buffer and copies the frame once more into its own buffer; on a
-//! million-frame file that is a tenth of `--fields`' time. This reader takes
-//! only files and records that libpcap would hand over unchanged (pcap 2.4,
-//! microsecond or nanosecond magic, a record no longer than the snapshot
-//! length) and stops at the first one it does not take, so that libpcap can
-//! go on from there with its own rules and messages.
+//! The records of a capture file, pcap or pcapng, parsed with `pcap-parser`
+//! out of one large buffer: a block of the file is read at once and every
+//! frame is handed over as a slice of it, with no copy and no allocation
+//! per frame. What the file says is judged as Wireshark judges it (a frame
+//! longer than 262 144 bytes, a block whose lengths disagree, a file cut
+//! inside a record are damage; a record longer than the snapshot length is
+//! not).
 
-use std::fs::File;
+use std::borrow::Cow;
 use std::io::{ErrorKind, Read};
-use std::path::Path;
 
-use crate::wire::LinkType;
+use pcap_parser::nom;
+use pcap_parser::pcapng::{self, Block};
+use pcap_parser::{
+    LegacyPcapBlock, PcapError, parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified,
+};
 
-/// libpcap's largest snapshot length for the link types labrun decodes.
-const MAX_SNAPLEN: u32 = 262_144;
-/// Bytes read from the file at once: room for the longest record, and
+/// Wireshark's largest frame for the link types labrun decodes
+/// (`WTAP_MAX_PACKET_SIZE_STANDARD`).
+pub const MAX_FRAME: u32 = 262_144;
+/// The largest pcapng block taken: a frame of [`MAX_FRAME`] bytes with room
+/// for its options (Wireshark's limit is 16 MiB).
+const MAX_BLOCK: u32 = 16 * 1024 * 1024;
+/// Bytes read from the file at once: room for the longest pcap record, and
 /// small enough to stay in a core's L2 cache with the output buffer.
-const BLOCK: usize = 2 * MAX_SNAPLEN as usize;
-const FILE_HEADER: usize = 24;
-const RECORD_HEADER: usize = 16;
+const BLOCK: usize = 2 * MAX_FRAME as usize;
+/// The pcap file header.
+pub const PCAP_HEADER: usize = 24;
+/// A pcapng block's type and length.
+const NG_HEAD: usize = 8;
+const SHB_MAGIC: u32 = 0x0a0d_0d0a;
+/// The pcapng option holding a comment (`opt_comment`).
+const OPT_COMMENT: u16 = 1;
 
-/// How the records of a file are laid out, from its file header.
+/// The file read block by block.
+pub struct Input<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// The unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+}
+
+impl<R: Read> Input<R> {
+    /// Wraps `reader`; nothing is read yet.
+    pub fn new(reader: R) -> Self {
+        Input {
+            reader,
+            buf: vec![0; BLOCK],
+            start: 0,
+            end: 0,
+            eof: false,
+        }
+    }
+
+    /// The unread bytes in the buffer.
+    pub fn rest(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    /// Marks `n` bytes as read.
+    fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+    }
+
+    /// Makes at least `want` unread bytes available, unless the file ends
+    /// first; returns how many there are.
+    pub fn want(&mut self, want: usize) -> std::io::Result<usize> {
+        if self.end - self.start >= want || self.eof {
+            return Ok(self.end - self.start);
+        }
+        if want > self.buf.len() {
+            self.buf.resize(want, 0);
+        }
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        while self.end < want {
+            match self
+                .reader
+                .read(self.buf.get_mut(self.end..).unwrap_or(&mut []))
+            {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.end)
+    }
+}
+
+/// One frame as the file gives it.
+pub struct Record<'a> {
+    /// Seconds since the epoch.
+    pub ts_sec: i64,
+    /// Nanoseconds within the second.
+    pub ts_nsec: u32,
+    /// The frame's length on the wire.
+    pub orig_len: u32,
+    /// The captured bytes.
+    pub data: &'a [u8],
+    /// The interface the frame was captured on (pcapng; 0 in a pcap file).
+    pub interface: usize,
+    /// The frame's comments (pcapng `opt_comment`), in the file's order.
+    pub comments: Vec<Cow<'a, str>>,
+}
+
+/// A pcapng interface: its link type and how its timestamps count.
 #[derive(Debug, Clone, Copy)]
-struct Layout {
-    big_endian: bool,
-    /// Not the host's byte order.
-    swapped: bool,
-    nanos: bool,
-    /// Longest record taken: the snapshot length, at most [`MAX_SNAPLEN`].
-    max_caplen: u32,
+pub struct Interface {
+    /// The DLT number.
+    pub dlt: u32,
+    /// Timestamp units per second.
+    units: u64,
+    /// Seconds added to every timestamp.
+    offset: i64,
+    /// The snapshot length (0: none).
+    snaplen: u32,
 }
 
-impl Layout {
-    fn u32_at(&self, b: &[u8], at: usize) -> Option<u32> {
-        let w: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-        Some(if self.big_endian {
-            u32::from_be_bytes(w)
-        } else {
-            u32::from_le_bytes(w)
-        })
-    }
+/// How the file's records are laid out.
+#[derive(Debug, Clone)]
+pub enum Format {
+    /// Classic pcap from its file header.
+    Pcap {
+        /// Records in big-endian byte order.
+        big_endian: bool,
+        /// Nanosecond timestamps.
+        nanos: bool,
+        /// Kuznetzov's modified format (24-byte record headers).
+        modified: bool,
+        /// The file's DLT.
+        dlt: u32,
+    },
+    /// pcapng: the current section's byte order and interfaces.
+    PcapNg {
+        /// The section is big-endian.
+        big_endian: bool,
+        /// The section's interfaces, in order.
+        interfaces: Vec<Interface>,
+    },
 }
 
-/// Reads the file header; `None` when the file is anything but a plain
-/// pcap 2.4 file that libpcap passes through unchanged.
-fn layout(header: &[u8], link: LinkType) -> Option<Layout> {
-    let magic: [u8; 4] = header.get(..4)?.try_into().ok()?;
-    let (big_endian, nanos) = match u32::from_le_bytes(magic) {
-        0xa1b2_c3d4 => (false, false),
-        0xa1b2_3c4d => (false, true),
-        0xd4c3_b2a1 => (true, false),
-        0x4d3c_b2a1 => (true, true),
-        _ => return None,
-    };
-    let swapped = big_endian != cfg!(target_endian = "big");
-    let l = Layout {
-        big_endian,
-        swapped,
-        nanos,
-        max_caplen: 0,
-    };
-    let version = l.u32_at(header, 4)?;
-    let (major, minor) = if big_endian {
-        (version >> 16, version & 0xffff)
+/// What went wrong, in plain words (the caller adds the file and frame).
+#[derive(Debug)]
+pub enum Damage {
+    /// The file is not a capture at all, or its header is unusable.
+    Header(String),
+    /// The file is damaged at the next record.
+    Record(String),
+    /// Reading failed.
+    Io(std::io::Error),
+}
+
+/// What one step of reading found.
+pub enum Step<'a> {
+    /// A frame.
+    Frame(Record<'a>),
+    /// A block without a frame (an interface, statistics, a name table, a new section).
+    Other,
+    /// The file ended cleanly.
+    End,
+}
+
+fn u32_at(b: &[u8], at: usize, big: bool) -> Option<u32> {
+    let w: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+    Some(if big {
+        u32::from_be_bytes(w)
     } else {
-        (version & 0xffff, version >> 16)
-    };
-    if (major, minor) != (2, 4) {
-        return None;
-    }
-    // libpcap fixes up the cooked headers of byte-swapped files (CAN frames).
-    if swapped && matches!(link, LinkType::LinuxSll | LinkType::LinuxSll2) {
-        return None;
-    }
-    let snaplen = l.u32_at(header, 16)?;
-    let max_caplen = if snaplen == 0 {
-        MAX_SNAPLEN
-    } else {
-        snaplen.min(MAX_SNAPLEN)
-    };
-    Some(Layout { max_caplen, ..l })
-}
-
-/// One frame's record header, as libpcap reports it with nanosecond precision.
-#[derive(Debug, Clone, Copy)]
-struct Record {
-    ts_sec: i64,
-    ts_nsec: u32,
-    caplen: usize,
-    len: u32,
-}
-
-fn record(l: &Layout, b: &[u8]) -> Option<Record> {
-    // libpcap keeps the time fields of a file in the host's byte order as
-    // signed 32-bit values, those of a byte-swapped file as unsigned ones,
-    // and scales microseconds in a long; labrun then takes a nanosecond
-    // field outside 0..2^32 as 0.
-    let (sec, frac) = (l.u32_at(b, 0)?, l.u32_at(b, 4)?);
-    let (sec, frac) = if l.swapped {
-        (i64::from(sec), i64::from(frac))
-    } else {
-        (i64::from(sec as i32), i64::from(frac as i32))
-    };
-    let nsec = if l.nanos { frac } else { frac * 1000 };
-    let caplen = l.u32_at(b, 8)?;
-    if caplen > l.max_caplen {
-        return None;
-    }
-    Some(Record {
-        ts_sec: sec,
-        ts_nsec: u32::try_from(nsec).unwrap_or(0),
-        caplen: usize::try_from(caplen).ok()?,
-        len: l.u32_at(b, 12)?,
+        u32::from_le_bytes(w)
     })
 }
 
-/// Why [`read_records`] stopped.
-#[derive(Debug)]
-pub enum Stop<E> {
-    /// The file ended cleanly after the last record.
-    End,
-    /// The file (or its next record) is not one this reader takes as is;
-    /// libpcap should go on after the frames already handed over.
-    HandOver,
-    /// The callback failed.
-    Failed(E),
-}
-
-/// Reads every record of the pcap file at `path`, calling
-/// `each(ts_sec, ts_nsec, orig_len, bytes)`, and counts the frames handed
-/// over in `frames`. Reads nothing at all from a file it does not take, nor
-/// from anything but a regular file.
-pub fn read_records<E>(
-    path: &Path,
-    link: LinkType,
-    frames: &mut u64,
-    mut each: impl FnMut(i64, u32, u32, &[u8]) -> Result<(), E>,
-) -> Stop<E> {
-    // Only a regular file can be opened a second time from its start: a
-    // pipe or FIFO (`<(tcpdump -w -)`) would lose what libpcap has read.
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return Stop::HandOver;
+/// Reads the file header (pcap) or first section header (pcapng) and
+/// consumes it.
+pub fn start<R: Read>(input: &mut Input<R>) -> Result<Format, Damage> {
+    let have = input.want(PCAP_HEADER).map_err(Damage::Io)?;
+    let head = input.rest();
+    if have == 0 {
+        return Err(Damage::Header(
+            "the file is empty (not a pcap or pcapng capture)".into(),
+        ));
     }
-    let Ok(mut file) = File::open(path) else {
-        return Stop::HandOver;
-    };
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Stop::HandOver;
-    }
-    let mut buf = vec![0u8; BLOCK];
-    let Ok(mut filled) = fill(&mut file, &mut buf, 0) else {
-        return Stop::HandOver;
-    };
-    if filled < FILE_HEADER {
-        return Stop::HandOver;
-    }
-    let Some(l) = buf.get(..FILE_HEADER).and_then(|h| layout(h, link)) else {
-        return Stop::HandOver;
-    };
-    let mut at = FILE_HEADER;
-    loop {
-        let rest = buf.get(at..filled).unwrap_or(&[]);
-        if rest.len() >= RECORD_HEADER {
-            let Some(r) = record(&l, rest) else {
-                return Stop::HandOver;
-            };
-            let end = RECORD_HEADER + r.caplen;
-            if let Some(data) = rest.get(RECORD_HEADER..end) {
-                if let Err(e) = each(r.ts_sec, r.ts_nsec, r.len, data) {
-                    return Stop::Failed(e);
-                }
-                *frames += 1;
-                at += end;
-                continue;
-            }
-        }
-        // The next record is not all in the block: move what there is of it
-        // to the front and read on (a record always fits in a block).
-        let tail = rest.len();
-        buf.copy_within(at..filled, 0);
-        at = 0;
-        filled = match fill(&mut file, &mut buf, tail) {
-            Ok(n) => n,
-            Err(_) => return Stop::HandOver,
+    if head.len() >= 4 && u32_at(head, 0, false) == Some(SHB_MAGIC) {
+        let format = Format::PcapNg {
+            big_endian: false,
+            interfaces: Vec::new(),
         };
-        if filled == tail {
-            // The end of the file: clean, or inside a record.
-            return if tail == 0 { Stop::End } else { Stop::HandOver };
+        return Ok(format);
+    }
+    if have < PCAP_HEADER {
+        let known = head.len() >= 4
+            && matches!(
+                u32_at(head, 0, false),
+                Some(0xa1b2_c3d4 | 0xa1b2_3c4d | 0xd4c3_b2a1 | 0x4d3c_b2a1 | 0xa1b2_cd34)
+            );
+        return Err(Damage::Header(if known {
+            format!("the file is cut short inside its header ({have} of {PCAP_HEADER} bytes)")
+        } else {
+            "not a pcap or pcapng capture (unknown file format)".into()
+        }));
+    }
+    let header = match pcap_parser::parse_pcap_header(head) {
+        Ok((_, h)) => h,
+        Err(_) => {
+            return Err(Damage::Header(
+                "not a pcap or pcapng capture (unknown file format)".into(),
+            ));
         }
+    };
+    if header.version_major != 2 {
+        return Err(Damage::Header(format!(
+            "pcap version {}.{} is not one labrun reads (2.x)",
+            header.version_major, header.version_minor
+        )));
+    }
+    let format = Format::Pcap {
+        big_endian: header.is_bigendian(),
+        nanos: header.is_nanosecond_precision(),
+        modified: header.is_modified_format(),
+        dlt: u32::try_from(header.network.0).unwrap_or(u32::MAX),
+    };
+    input.consume(PCAP_HEADER);
+    Ok(format)
+}
+
+/// Reads the next record or block.
+pub fn next<'a, R: Read>(input: &'a mut Input<R>, format: &mut Format) -> Result<Step<'a>, Damage> {
+    match format {
+        Format::Pcap {
+            big_endian,
+            nanos,
+            modified,
+            ..
+        } => next_pcap(input, *big_endian, *nanos, *modified),
+        Format::PcapNg {
+            big_endian,
+            interfaces,
+        } => next_ng(input, big_endian, interfaces),
     }
 }
 
-/// Reads into `buf[from..]` until it is full or the file ends; returns the
-/// number of valid bytes in `buf`.
-fn fill(file: &mut File, buf: &mut [u8], from: usize) -> std::io::Result<usize> {
-    let mut n = from;
-    while n < buf.len() {
-        match file.read(buf.get_mut(n..).unwrap_or(&mut [])) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+fn next_pcap<R: Read>(
+    input: &mut Input<R>,
+    big: bool,
+    nanos: bool,
+    modified: bool,
+) -> Result<Step<'_>, Damage> {
+    let head = if modified { 24 } else { 16 };
+    let have = input.want(head).map_err(Damage::Io)?;
+    if have == 0 {
+        return Ok(Step::End);
     }
-    Ok(n)
+    if have < head {
+        return Err(Damage::Record(format!(
+            "the file ends inside a record header ({have} of {head} bytes)"
+        )));
+    }
+    let caplen = u32_at(input.rest(), 8, big).unwrap_or(0);
+    if caplen > MAX_FRAME {
+        return Err(Damage::Record(format!(
+            "a record claims {caplen} captured bytes, more than the largest frame ({MAX_FRAME})"
+        )));
+    }
+    let whole = head + caplen as usize;
+    let have = input.want(whole).map_err(Damage::Io)?;
+    if have < whole {
+        return Err(Damage::Record(format!(
+            "the file ends inside a frame ({} of its {caplen} bytes)",
+            have - head
+        )));
+    }
+    let parse = if modified {
+        parse_pcap_frame_modified
+    } else if big {
+        parse_pcap_frame_be
+    } else {
+        parse_pcap_frame
+    };
+    let start = input.start;
+    let rest = input.buf.get(start..input.end).unwrap_or(&[]);
+    let Ok((
+        _,
+        LegacyPcapBlock {
+            ts_sec,
+            ts_usec,
+            origlen,
+            data,
+            ..
+        },
+    )) = parse(rest)
+    else {
+        return Err(Damage::Record("a record does not parse".into()));
+    };
+    input.start = start + whole;
+    let frac = u64::from(ts_usec) * if nanos { 1 } else { 1000 };
+    Ok(Step::Frame(Record {
+        ts_sec: i64::from(ts_sec),
+        ts_nsec: u32::try_from(frac).unwrap_or(0),
+        orig_len: origlen,
+        data,
+        interface: 0,
+        comments: Vec::new(),
+    }))
+}
+
+fn next_ng<'a, R: Read>(
+    input: &'a mut Input<R>,
+    big: &mut bool,
+    interfaces: &mut Vec<Interface>,
+) -> Result<Step<'a>, Damage> {
+    let have = input.want(NG_HEAD).map_err(Damage::Io)?;
+    if have == 0 {
+        return Ok(Step::End);
+    }
+    if have < NG_HEAD {
+        return Err(Damage::Record(format!(
+            "the file ends inside a block header ({have} of {NG_HEAD} bytes)"
+        )));
+    }
+    let rest = input.rest();
+    let kind = u32_at(rest, 0, false).unwrap_or(0);
+    if kind == SHB_MAGIC {
+        // A section sets its own byte order with its byte-order magic.
+        let have = input.want(12).map_err(Damage::Io)?;
+        let bom = input.rest().get(8..12).unwrap_or(&[]);
+        *big = match bom {
+            [0x1a, 0x2b, 0x3c, 0x4d] => true,
+            [0x4d, 0x3c, 0x2b, 0x1a] => false,
+            _ if have < 12 => {
+                return Err(Damage::Record(
+                    "the file ends inside a section header".into(),
+                ));
+            }
+            _ => {
+                return Err(Damage::Record(
+                    "a section header has no valid byte-order magic".into(),
+                ));
+            }
+        };
+    }
+    let len = u32_at(input.rest(), 4, *big).unwrap_or(0);
+    if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+        return Err(Damage::Record(format!(
+            "a block claims a length of {len} bytes"
+        )));
+    }
+    let len = len as usize;
+    let have = input.want(len).map_err(Damage::Io)?;
+    if have < len {
+        return Err(Damage::Record(format!(
+            "the file ends inside a block ({have} of its {len} bytes)"
+        )));
+    }
+    let start = input.start;
+    input.start = start + len;
+    let bytes = input.buf.get(start..start + len).unwrap_or(&[]);
+    let parsed = if *big {
+        pcapng::parse_block_be(bytes)
+    } else {
+        pcapng::parse_block_le(bytes)
+    };
+    let block = match parsed {
+        Ok((_, b)) => b,
+        Err(e) => return Err(Damage::Record(block_error(kind, &e))),
+    };
+    match block {
+        Block::SectionHeader(shb) => {
+            if shb.major_version != 1 {
+                return Err(Damage::Record(format!(
+                    "a section of pcapng version {}.{} (labrun reads 1.x)",
+                    shb.major_version, shb.minor_version
+                )));
+            }
+            interfaces.clear();
+            Ok(Step::Other)
+        }
+        Block::InterfaceDescription(idb) => {
+            let units = idb.ts_resolution().ok_or_else(|| {
+                Damage::Record(format!(
+                    "interface {} has an invalid timestamp resolution",
+                    interfaces.len()
+                ))
+            })?;
+            interfaces.push(Interface {
+                dlt: u32::from(idb.linktype.0 as u16),
+                units,
+                offset: idb.ts_offset(),
+                snaplen: idb.snaplen,
+            });
+            Ok(Step::Other)
+        }
+        Block::EnhancedPacket(epb) => {
+            let if_id = epb.if_id as usize;
+            let Some(iface) = interfaces.get(if_id) else {
+                return Err(Damage::Record(format!(
+                    "a packet names interface {if_id}, but the section describes {}",
+                    interfaces.len()
+                )));
+            };
+            if epb.caplen > MAX_FRAME {
+                return Err(Damage::Record(format!(
+                    "a packet claims {} captured bytes, more than the largest frame ({MAX_FRAME})",
+                    epb.caplen
+                )));
+            }
+            let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+            let (ts_sec, ts_nsec) = time(ts, iface);
+            let data = epb.data.get(..epb.caplen as usize).unwrap_or(epb.data);
+            let comments = epb
+                .options
+                .iter()
+                .filter(|o| o.code.0 == OPT_COMMENT)
+                .map(|o| match &o.value {
+                    Cow::Borrowed(b) => {
+                        let v = b.get(..usize::from(o.len)).unwrap_or(b);
+                        String::from_utf8_lossy(v)
+                    }
+                    Cow::Owned(b) => {
+                        let v = b.get(..usize::from(o.len)).unwrap_or(b);
+                        Cow::Owned(String::from_utf8_lossy(v).into_owned())
+                    }
+                })
+                .collect();
+            Ok(Step::Frame(Record {
+                ts_sec,
+                ts_nsec,
+                orig_len: epb.origlen,
+                data,
+                interface: if_id,
+                comments,
+            }))
+        }
+        Block::SimplePacket(spb) => {
+            let Some(iface) = interfaces.first() else {
+                return Err(Damage::Record(
+                    "a simple packet block comes before any interface".into(),
+                ));
+            };
+            let mut caplen = spb.origlen.min(u32::try_from(spb.data.len()).unwrap_or(0));
+            if iface.snaplen != 0 {
+                caplen = caplen.min(iface.snaplen);
+            }
+            let data = spb.data.get(..caplen as usize).unwrap_or(spb.data);
+            Ok(Step::Frame(Record {
+                ts_sec: 0,
+                ts_nsec: 0,
+                orig_len: spb.origlen,
+                data,
+                interface: 0,
+                comments: Vec::new(),
+            }))
+        }
+        _ => Ok(Step::Other),
+    }
+}
+
+/// A pcapng timestamp in seconds and nanoseconds.
+fn time(ts: u64, iface: &Interface) -> (i64, u32) {
+    let units = iface.units.max(1);
+    let sec = i64::try_from(ts / units).unwrap_or(i64::MAX);
+    let frac = u128::from(ts % units) * 1_000_000_000 / u128::from(units);
+    (
+        sec.saturating_add(iface.offset),
+        u32::try_from(frac).unwrap_or(0),
+    )
+}
+
+fn block_error(kind: u32, e: &nom::Err<PcapError<&[u8]>>) -> String {
+    let what = match kind {
+        SHB_MAGIC => "a section header",
+        0x0000_0001 => "an interface description",
+        0x0000_0006 => "an enhanced packet block",
+        0x0000_0003 => "a simple packet block",
+        _ => "a block",
+    };
+    let why = match e {
+        nom::Err::Incomplete(_) => "is shorter than its contents".to_string(),
+        nom::Err::Error(PcapError::HeaderNotRecognized) => "is not recognized".to_string(),
+        nom::Err::Error(_) | nom::Err::Failure(_) => "is malformed".to_string(),
+    };
+    format!("{what} {why}")
 }

@@ -1,18 +1,19 @@
-//! Capture files in one place: reading any pcap or pcapng file with libpcap (plain pcap
-//! in large blocks where libpcap would take the records unchanged) and writing the
-//! pcapng files of a lab's report.
+//! Capture files in one place: reading any pcap or pcapng file in pure Rust (pcap-parser,
+//! no libpcap) and writing the pcapng files of a lab's report.
 //!
-//! - [`reader`]: opening a file without blocking, its link type, the offline BPF filter,
-//!   the frames one by one;
-//! - `blocks`: plain pcap records read straight from the file in large blocks;
+//! - [`reader`]: opening a file without blocking, its link type, the frames one by one
+//!   with their link type and comments;
+//! - `blocks`: pcap records and pcapng blocks parsed out of large blocks of the file;
+//! - `filter`: the offline BPF filter (libpcap, feature `live-capture`);
 //! - `writer`: classic pcap files with nanosecond timestamps, and the pcapng files of a
 //!   report, whose packets carry the report's explanation as comments.
 
 mod blocks;
+mod filter;
 pub mod reader;
 mod writer;
 
-pub use reader::{CaptureFile, FIFO_WAIT, not_regular};
+pub use reader::{CaptureFile, FIFO_WAIT, Frame, not_regular};
 pub use writer::{PCAP_NSEC_MAGIC, write_pcap, write_pcapng};
 
 use std::path::PathBuf;
@@ -48,14 +49,14 @@ pub enum PcapFileError {
         /// libpcap's message.
         message: String,
     },
-    /// libpcap stopped in the middle of the file.
+    /// The file is damaged part way (cut short, a malformed record or block).
     #[error("{path} is damaged after frame {frames}: {message}")]
     Read {
         /// The file.
         path: PathBuf,
         /// Frames read before the damage.
         frames: u64,
-        /// libpcap's message.
+        /// What is wrong, in plain words.
         message: String,
     },
 }

@@ -442,12 +442,12 @@ fn load_capture(path: &Path) -> Result<crate::capture::Captured, RunError> {
     let mut file = crate::pcapfile::CaptureFile::open(path, None)
         .map_err(crate::analyze::AnalyzeError::from)?;
     let mut frames = Vec::new();
-    file.for_each::<crate::analyze::AnalyzeError>(|ts_sec, ts_nsec, orig_len, data| {
+    file.for_each::<crate::analyze::AnalyzeError>(|f| {
         frames.push(crate::analysis::RawFrame {
-            ts_sec,
-            ts_nsec,
-            orig_len,
-            data: data.to_vec(),
+            ts_sec: f.ts_sec,
+            ts_nsec: f.ts_nsec,
+            orig_len: f.orig_len,
+            data: f.data.to_vec(),
         });
         Ok(())
     })?;

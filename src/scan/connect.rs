@@ -185,7 +185,14 @@ fn start(domain: Domain, to: SocketAddr, spare: &mut Vec<Socket>) -> ScanResult<
     let (s, result) = match reused {
         Some(r) => r,
         None => {
-            let s = match Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP)) {
+            // SOCK_NONBLOCK at creation where the system has it (one call fewer per port);
+            // macOS sets O_NONBLOCK afterwards.
+            #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+            let opened = Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP));
+            #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+            let opened = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))
+                .and_then(|s| s.set_nonblocking(true).map(|()| s));
+            let s = match opened {
                 Ok(s) => s,
                 Err(e)
                     if matches!(

@@ -18,7 +18,7 @@ mod connect;
 pub mod output;
 pub mod ports;
 pub mod probe;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "live-capture"))]
 mod raw;
 pub mod services;
 pub mod target;
@@ -96,6 +96,7 @@ pub enum ScanError {
 
 impl ScanError {
     /// An I/O error with a hint for the usual permission problem.
+    #[cfg(unix)]
     pub(crate) fn io(action: impl Into<String>, source: std::io::Error) -> ScanError {
         let hint = if source.raw_os_error() == Some(libc::EPERM)
             || source.kind() == std::io::ErrorKind::PermissionDenied
@@ -487,7 +488,7 @@ fn merge(results: Vec<ScanResult<ScanReport>>, elapsed: Duration) -> ScanResult<
     Ok(m)
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "live-capture"))]
 fn raw_scan(
     host: &Host,
     target: IpAddr,
@@ -507,6 +508,20 @@ fn raw_scan(
     Err(ScanError::Unsupported(format!(
         "{} scans need Linux raw sockets; use a connect scan here",
         options.scan_type.as_str()
+    )))
+}
+
+#[cfg(all(target_os = "linux", not(feature = "live-capture")))]
+fn raw_scan(
+    _host: &Host,
+    _target: IpAddr,
+    _ports: &[u16],
+    options: &ScanOptions,
+) -> ScanResult<ScanReport> {
+    Err(ScanError::Unsupported(format!(
+        "{} scans capture the answers: {}",
+        options.scan_type.as_str(),
+        crate::util::NO_LIVE_CAPTURE
     )))
 }
 

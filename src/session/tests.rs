@@ -247,6 +247,7 @@ fn chat_ends_when_the_other_side_closes() {
     assert!(!said.iter().any(|l| l.starts_with("(closing")), "{said:?}");
 }
 
+#[cfg(unix)]
 #[test]
 fn teardown_stops_a_capture_the_script_left_running() {
     // SAFETY: geteuid has no preconditions.

@@ -199,7 +199,7 @@ pub fn errno_name(errno: i32) -> &'static str {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

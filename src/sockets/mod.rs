@@ -7,7 +7,9 @@ mod error;
 mod tcp;
 mod udp;
 
-pub use error::{SockError, errno_name};
+pub use error::SockError;
+#[cfg(unix)]
+pub use error::errno_name;
 pub use tcp::{
     KernelSamples, MAX_SAMPLES, SamplerStop, TcpConn, TcpListener, TcpOptions, lock_samples,
 };

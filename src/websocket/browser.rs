@@ -18,16 +18,20 @@
 
 use super::{WsError, WsResult};
 use crate::network::Host;
+#[cfg(unix)]
 use crate::private_dir::PrivateDir;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
+#[cfg(unix)]
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 /// How many browsers one run may have running at once (each is a few hundred MB).
 pub const MAX_RUNNING: usize = 2;
 
 /// Flags that make Chromium a quiet, isolated, headless client.
+#[cfg(unix)]
 const CHROMIUM_FLAGS: &[&str] = &[
     "--headless",
     "--no-sandbox",
@@ -47,6 +51,7 @@ const CHROMIUM_FLAGS: &[&str] = &[
 /// Where a browser with no namespace of its own (loopback, two machines) sends every
 /// connection that is neither to loopback nor to a lab host: a proxy address on loopback,
 /// so a page's own requests cannot leave for other machines.
+#[cfg(unix)]
 const NOWHERE_PROXY: &str = "--proxy-server=http://127.0.0.1:9";
 
 /// Checks a URL a script wants a browser to open, before anything starts: an `http://`
@@ -115,6 +120,23 @@ pub fn find_browser(name: &str) -> WsResult<PathBuf> {
     )))
 }
 
+/// Without Unix no browser starts (its private directory could not be removed after a
+/// kill), so there is never a directory to hold.
+#[cfg(not(unix))]
+#[derive(Debug)]
+enum PrivateDir {}
+
+#[cfg(not(unix))]
+impl PrivateDir {
+    fn path(&self) -> &Path {
+        match *self {}
+    }
+
+    fn forget_group(&self, _pgid: u32) {
+        match *self {}
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     child: Option<Child>,
@@ -144,7 +166,10 @@ impl Inner {
         }
         if let Some(dir) = self.dir.take() {
             // Chromium's crash handler leaves the process group; it still has our TMPDIR.
+            #[cfg(unix)]
             crate::private_dir::kill_processes_in(dir.path());
+            #[cfg(not(unix))]
+            let _ = dir.path();
         }
     }
 }
@@ -162,13 +187,25 @@ pub struct Browser {
     pid: u32,
 }
 
+#[cfg(unix)]
 fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> WsError + '_ {
     move |e| WsError::Browser(format!("cannot create {what}: {e}"))
 }
 
 impl Browser {
+    /// Refuses: a browser client needs Unix (see the module's comment).
+    #[cfg(not(unix))]
+    pub fn launch(host: &Host, program: &Path, url: &str) -> WsResult<Browser> {
+        check_url(host, url)?;
+        Err(WsError::Browser(format!(
+            "cannot start {}: a browser client needs Linux (a private directory and a process group that die with labrun)",
+            program.display()
+        )))
+    }
+
     /// Starts the browser `program` inside `host`'s namespace, opening `url` once
     /// [`check_url`] accepts it.
+    #[cfg(unix)]
     pub fn launch(host: &Host, program: &Path, url: &str) -> WsResult<Browser> {
         check_url(host, url)?;
         let mut extra = Vec::new();

@@ -108,7 +108,9 @@ pub fn read_pcap(path: &Path) -> (LinkType, Vec<RawFrame>) {
     loop {
         match cap.next_packet() {
             Ok(p) => frames.push(RawFrame {
-                ts_sec: p.header.ts.tv_sec,
+                // A long: 32 bits on Windows.
+                #[allow(clippy::useless_conversion)]
+                ts_sec: i64::from(p.header.ts.tv_sec),
                 ts_nsec: u32::try_from(p.header.ts.tv_usec).expect("nsec"),
                 orig_len: p.header.len,
                 data: p.data.to_vec(),

@@ -69,6 +69,7 @@ fields! {
     "frame.time_relative" => FrameTimeRelative,
     "frame.len" => FrameLen,
     "frame.cap_len" => FrameCapLen,
+    "frame.comment" => FrameComment,
     "eth.src" => EthSrc,
     "eth.dst" => EthDst,
     "eth.type" => EthType,
@@ -237,6 +238,8 @@ impl Packet {
             Field::FrameTimeRelative => Some(fmt_seconds(self.time_relative)),
             Field::FrameLen => Some(self.len.to_string()),
             Field::FrameCapLen => Some(self.caplen.to_string()),
+            // tshark prints every occurrence of a field, joined with commas.
+            Field::FrameComment => (!self.comments.is_empty()).then(|| self.comments.join(",")),
             Field::EthSrc | Field::EthDst | Field::EthType => match &self.link {
                 LinkRepr::Ethernet(EthernetRepr {
                     src,

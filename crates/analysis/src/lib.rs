@@ -152,6 +152,12 @@ impl Analyzer {
         self.link
     }
 
+    /// Decodes the next frames with `link`: a pcapng file's interfaces may each
+    /// have their own link type.
+    pub fn set_link(&mut self, link: LinkType) {
+        self.link = link;
+    }
+
     /// Decodes and analyzes the next frame; frames are numbered from 1.
     /// A frame that does not decode still yields a [`Packet`] with `error` set.
     pub fn push(&mut self, frame: &RawFrame) -> Packet {
@@ -191,6 +197,8 @@ impl Analyzer {
         info.clear();
         let mut reassembled_from = std::mem::take(&mut p.reassembled_from);
         reassembled_from.clear();
+        let mut comments = std::mem::take(&mut p.comments);
+        comments.clear();
 
         *p = Packet {
             number: self.count,
@@ -218,6 +226,7 @@ impl Analyzer {
             error: decoded.error.map(|e| e.to_string()),
             protocol: "",
             info,
+            comments,
         };
         match decoded.net {
             Some(NetRepr::Arp(a)) => p.arp = Some(a),

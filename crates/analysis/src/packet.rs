@@ -127,6 +127,9 @@ pub struct Packet {
     pub protocol: &'static str,
     /// Wireshark's Info column.
     pub info: String,
+    /// The frame's comments from a pcapng file (`frame.comment`), in the file's
+    /// order; set by the reader after [`super::Analyzer::push_into`], which empties it.
+    pub comments: Vec<String>,
 }
 
 impl Default for Packet {
@@ -155,6 +158,7 @@ impl Default for Packet {
             reassembled_from: Vec::new(),
             protocol: "",
             info: String::new(),
+            comments: Vec::new(),
         }
     }
 }
