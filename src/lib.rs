@@ -31,7 +31,6 @@ pub mod capture;
 pub mod clock;
 pub mod config;
 pub mod craft;
-#[cfg(unix)]
 pub mod export;
 pub mod grade;
 pub mod i18n;

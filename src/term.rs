@@ -25,6 +25,7 @@ pub fn spinner() -> SharedProgress {
 
 /// A bar of `len` things done one by one (`labrun grade --programs`: submissions), with
 /// the time left; drawn on stderr only when that is a terminal.
+#[cfg(target_os = "linux")]
 pub fn count_bar(len: u64, what: &str) -> SharedProgress {
     let bar = ProgressBar::new(len);
     bar.set_style(

@@ -5,7 +5,9 @@
 //! sets the paper, the margins and the page numbers in the footer.
 
 use super::ExportError;
+#[cfg(unix)]
 use crate::private_dir::PrivateDir;
+#[cfg(unix)]
 use crate::websocket::{Browser, find_browser};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -14,12 +16,14 @@ use std::time::{Duration, Instant};
 pub const PRINT_TIME_LIMIT: Duration = Duration::from_secs(90);
 
 /// The files of a report directory the page may show besides itself (its figures).
+#[cfg(unix)]
 fn is_figure(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".svg") || lower.ends_with(".png")
 }
 
 /// `path` as a `file://` URL, every byte outside the unreserved set and `/` escaped.
+#[cfg(unix)]
 fn file_url(path: &Path) -> String {
     use std::os::unix::ffi::OsStrExt;
     let mut url = String::from("file://");
@@ -33,6 +37,7 @@ fn file_url(path: &Path) -> String {
     url
 }
 
+#[cfg(unix)]
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
     move |source| ExportError::Io {
         path: path.to_path_buf(),
@@ -40,8 +45,18 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
     }
 }
 
+/// Without a private directory that outlives a kill (Windows), labrun does not start a
+/// browser: report.html prints from any browser.
+#[cfg(not(unix))]
+pub fn print_pdf(_dir: &Path, _out: &Path, _deadline: Instant) -> Result<(), ExportError> {
+    Err(ExportError::Print(
+        "this build does not print to PDF: open report.html in a browser and print it".into(),
+    ))
+}
+
 /// Prints `dir/report.html` to `out` (A4, page numbers in the footer), giving the browser
 /// until `deadline` (and at most [`PRINT_TIME_LIMIT`]).
+#[cfg(unix)]
 pub fn print_pdf(dir: &Path, out: &Path, deadline: Instant) -> Result<(), ExportError> {
     let program = find_browser("chromium").map_err(|_| ExportError::NoBrowser)?;
     let work = PrivateDir::new("print").map_err(io(Path::new("a private directory")))?;
@@ -96,7 +111,7 @@ pub fn print_pdf(dir: &Path, out: &Path, deadline: Instant) -> Result<(), Export
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

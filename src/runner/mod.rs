@@ -101,7 +101,6 @@ pub struct RunOptions {
     pub deterministic: bool,
     /// The formats made beside report.md and report.html (`--formats`): report.pdf and
     /// report.docx ([`crate::export`]); none by default.
-    #[cfg(unix)]
     pub formats: crate::export::Formats,
     /// The user's own programs (`--server`, `--client`), which the lab may run.
     #[cfg(target_os = "linux")]
@@ -419,16 +418,12 @@ fn write(
         Some(out) => (out.clone(), true),
         None => (report::default_report_dir(&opts.reports_base, lab), false),
     };
-    #[cfg(unix)]
     let written = report::write_report_with(report, &dest, exact, |staged| {
         let deadline = Instant::now() + crate::export::PRINT_TIME_LIMIT;
         let made = crate::export::export(staged, opts.formats, deadline);
         notes.extend(made.notes);
         made.files
     })?;
-    #[cfg(not(unix))]
-    let written = report::write_report(report, &dest, exact)?;
-    let _ = &notes;
     Ok(written)
 }
 

@@ -228,6 +228,7 @@ impl Browser {
     /// opening `target` (a `file://` URL labrun made, never a script's): every connection
     /// goes to a proxy that leads nowhere and no name is ever resolved, so the page reaches
     /// nothing, not even loopback. Used to print a report to PDF.
+    #[cfg(unix)]
     pub fn start_offline(program: &Path, extra: &[String], target: &str) -> WsResult<Browser> {
         let mut flags = vec![
             NOWHERE_PROXY.to_string(),
@@ -243,6 +244,7 @@ impl Browser {
 
     /// Starts `program` with the isolating flags, `extra`, then `--` and `target`, in a
     /// fresh private directory, through `spawn`.
+    #[cfg(unix)]
     fn start(
         program: &Path,
         extra: &[String],
