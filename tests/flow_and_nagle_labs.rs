@@ -164,7 +164,7 @@ fn nagle_lab_measures_each_round_as_wireshark_does() {
             "tcp.len > 0 && tcp.srcport != 8888 && tcp.srcport != 8889 && tcp.srcport != 8890",
         );
         let rows = table_after(&md, heading);
-        assert_eq!(rows.len(), 6, "{heading}\n{md}");
+        assert_eq!(rows.len(), 4, "{heading}\n{md}");
         for r in &rows {
             let (a, b) = match r[1].split_once('–') {
                 Some((a, b)) => (a.parse::<u64>().unwrap(), b.parse::<u64>().unwrap()),
