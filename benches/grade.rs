@@ -18,7 +18,7 @@ fn main() {
     let args: Vec<String> = std::env::args().filter(|a| !a.starts_with("--")).collect();
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
     let root = env!("CARGO_MANIFEST_DIR");
-    let example = std::path::Path::new(root).join("reports/examples/chat/capture.pcap");
+    let example = std::path::Path::new(root).join("reports/examples/chat/capture.pcapng");
     let dir = tempfile::tempdir().expect("a temporary folder");
     for i in 0..n {
         let id = 20_210_000_000u64 + i as u64;

@@ -80,7 +80,7 @@ expect(s.some(|x| x.ssthresh < 2147483647), "a loss at the full queue set ssthre
         text.contains("no congestion control `no-such-algorithm`"),
         "{text}"
     );
-    let pcap = dir.path().join("report/capture-neck.pcap");
+    let pcap = dir.path().join("report/capture-neck.pcapng");
     let resent = tshark_fields_with(
         &pcap,
         &["frame.number"],

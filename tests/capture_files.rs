@@ -13,7 +13,7 @@ use common::{have_program, skip_or_fail};
 const FIELDS: &str = "frame.number,frame.time_relative,frame.len,frame.cap_len,frame.comment,ip.src,ip.dst,tcp.srcport,tcp.len,_ws.col.info";
 
 fn example_frames() -> Vec<Vec<u8>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples/chat/capture.pcap");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/examples/chat.pcap");
     let whole = std::fs::read(path).expect("example");
     let mut frames = Vec::new();
     let mut at = 24;

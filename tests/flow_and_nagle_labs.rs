@@ -69,7 +69,7 @@ fn flow_control_lab_names_the_frames_wireshark_flags() {
         assert_csv_matches_tshark(csv, pcap);
     }
     let md = run.read("report.md");
-    let pcap = run.dir.join("capture.pcap");
+    let pcap = run.dir.join("capture.pcapng");
     let rows = table_after(&md, "## The window shrinks to zero");
     let named = |flag: &str| -> BTreeSet<u64> {
         rows.iter()
@@ -140,15 +140,15 @@ fn nagle_lab_measures_each_round_as_wireshark_does() {
     let cases = [
         (
             "## Case 1: the body waits for the delayed ACK",
-            "capture-nagle.pcap",
+            "capture-nagle.pcapng",
         ),
         (
             "## Case 2: TCP_NODELAY sends the body at once",
-            "capture-nodelay.pcap",
+            "capture-nodelay.pcapng",
         ),
         (
             "## Case 3: TCP_QUICKACK on the server",
-            "capture-quickack.pcap",
+            "capture-quickack.pcapng",
         ),
     ];
     let mut delayed = 0;

@@ -80,13 +80,13 @@ fn windows_build_prints_the_same_bytes_under_wine() {
     let runs: Vec<Vec<&str>> = vec![
         vec![
             "analyze",
-            "reports/examples/chat/capture.pcap",
+            "reports/examples/chat/capture.pcapng",
             "--fields",
             fields,
         ],
         vec![
             "analyze",
-            "reports/examples/retransmit/capture.pcap",
+            "reports/examples/retransmit/capture.pcapng",
             "--fields",
             fields,
         ],
@@ -95,19 +95,19 @@ fn windows_build_prints_the_same_bytes_under_wine() {
             "grade",
             "labs/chat.rhai",
             "--pcap",
-            "reports/examples/chat/capture.pcap",
+            "reports/examples/chat/capture.pcapng",
         ],
         vec![
             "grade",
             "labs/udp.rhai",
             "--pcap",
-            "reports/examples/udp/capture.pcap",
+            "reports/examples/udp/capture.pcapng",
         ],
         vec![
             "grade",
             "labs/udp.rhai",
             "--pcap",
-            "reports/examples/chat/capture.pcap",
+            "reports/examples/chat/capture.pcapng",
         ],
     ];
     for args in runs {

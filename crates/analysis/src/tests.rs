@@ -236,7 +236,7 @@ fn one_reused_record_equals_fresh_records() {
         "websocket",
     ] {
         let path = format!(
-            "{}/reports/examples/{lab}/capture.pcap",
+            "{}/tests/corpus/examples/{lab}.pcap",
             concat!(env!("CARGO_MANIFEST_DIR"), "/../..")
         );
         let bytes = std::fs::read(path).expect("example capture");

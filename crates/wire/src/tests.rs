@@ -375,7 +375,7 @@ fn example_frames() -> Vec<Vec<u8>> {
         "websocket",
     ] {
         let path = format!(
-            "{}/reports/examples/{lab}/capture.pcap",
+            "{}/tests/corpus/examples/{lab}.pcap",
             concat!(env!("CARGO_MANIFEST_DIR"), "/../..")
         );
         let bytes = std::fs::read(path).expect("example capture");
