@@ -12,8 +12,16 @@ pub use live::{CaptureConfig, LiveCapture};
 
 use crate::analysis::RawFrame;
 
+/// A build without the `live-capture` feature links no libpcap (the Windows binary for
+/// analysis and grading): it says so where the report names the capture library.
+#[cfg(not(feature = "live-capture"))]
+pub fn libpcap_version() -> String {
+    "none (this build reads capture files only)".to_string()
+}
+
 /// The libpcap this binary captures with, as it names itself: "libpcap version 1.10.3
 /// (with TPACKET_V3)". The report's environment section shows it.
+#[cfg(feature = "live-capture")]
 pub fn libpcap_version() -> String {
     unsafe extern "C" {
         fn pcap_lib_version() -> *const std::ffi::c_char;
