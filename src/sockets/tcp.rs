@@ -575,24 +575,25 @@ impl TcpConn {
     pub fn set_congestion(&self, name: &str) -> SockResult<()> {
         let ctx = self.context();
         self.with_socket("congestion", |s| {
+            // Only an algorithm the kernel already has: asking a root process's socket for
+            // another would make the kernel load the module `tcp_<name>` on a script's word.
             #[cfg(any(target_os = "linux", target_os = "android"))]
-            return s.set_tcp_congestion(name.as_bytes()).map_err(|e| {
-                if e.raw_os_error() == Some(libc::ENOENT) {
-                    let known = std::fs::read_to_string(
-                        "/proc/sys/net/ipv4/tcp_available_congestion_control",
-                    )
-                    .unwrap_or_default();
-                    SockError::usage(
+            {
+                let known =
+                    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_available_congestion_control")
+                        .unwrap_or_default();
+                if !known.split_whitespace().any(|k| k == name) {
+                    return Err(SockError::usage(
                         "congestion",
                         format!(
                             "this kernel has no congestion control `{name}` (it has: {}) ({ctx})",
                             known.trim()
                         ),
-                    )
-                } else {
-                    SockError::from_io("congestion", &e, &format!("{name} ({ctx})"))
+                    ));
                 }
-            });
+                s.set_tcp_congestion(name.as_bytes())
+                    .map_err(|e| SockError::from_io("congestion", &e, &format!("{name} ({ctx})")))
+            }
             #[cfg(not(any(target_os = "linux", target_os = "android")))]
             {
                 let _ = s;
