@@ -155,9 +155,9 @@ impl Grader {
     /// Grades every capture (`.pcap`, `.pcapng`, `.cap`) in `dir` into one row each, with
     /// the folder's copy flags; whatever is wrong with an entry stays in its row.
     pub fn folder(&self, dir: &Path) -> Result<Vec<Row>, GradeError> {
-        let folder_error = |e: std::io::Error| GradeError::Folder {
+        let folder_error = |error| GradeError::Folder {
             path: dir.to_path_buf(),
-            source: e,
+            error,
         };
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(folder_error)?
@@ -260,9 +260,9 @@ impl Grader {
         use super::programs;
         use std::sync::Mutex;
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let subs = programs::submissions(dir).map_err(|source| GradeError::Folder {
+        let subs = programs::submissions(dir).map_err(|error| GradeError::Folder {
             path: dir.to_path_buf(),
-            source,
+            error,
         })?;
         if subs.is_empty() {
             return Err(GradeError::Lab(format!(

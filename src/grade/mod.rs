@@ -24,12 +24,12 @@ const MAX_PAYLOAD_BYTES: usize = 8 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum GradeError {
     /// The roster file cannot be read.
-    #[error("cannot read the roster {path}: {source}")]
+    #[error("cannot read the roster {path}: {error}")]
     Roster {
         /// The roster given.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (not a `source`: the message already says it, once).
+        error: std::io::Error,
     },
     /// A roster line is not `id,name`.
     #[error("{path}:{line}: a roster line is `id,name`, got {text:?}")]
@@ -49,20 +49,20 @@ pub enum GradeError {
     #[error("{0}")]
     Lab(String),
     /// A folder of submissions cannot be read.
-    #[error("cannot read the folder {path}: {source}")]
+    #[error("cannot read the folder {path}: {error}")]
     Folder {
         /// The folder given.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (not a `source`: the message already says it, once).
+        error: std::io::Error,
     },
     /// A feedback file cannot be written.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Feedback {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (not a `source`: the message already says it, once).
+        error: std::io::Error,
     },
 }
 
@@ -72,9 +72,9 @@ pub type Roster = BTreeMap<String, String>;
 /// Reads a roster CSV of `id,name` lines (a header line whose first field is not an ID, and
 /// blank lines, are skipped).
 pub fn read_roster(path: &Path) -> Result<Roster, GradeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| GradeError::Roster {
+    let text = std::fs::read_to_string(path).map_err(|error| GradeError::Roster {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let mut roster = Roster::new();
     for (i, line) in text.lines().enumerate() {

@@ -207,7 +207,7 @@ pub fn feedback_text(row: &Row) -> String {
 pub fn write_feedback(dir: &std::path::Path, rows: &[Row]) -> Result<(), super::GradeError> {
     let fail = |path: &std::path::Path| {
         let path = path.to_path_buf();
-        move |source| super::GradeError::Feedback { path, source }
+        move |error| super::GradeError::Feedback { path, error }
     };
     std::fs::create_dir_all(dir).map_err(fail(dir))?;
     for row in rows {
