@@ -55,7 +55,11 @@ fn main() {
             "flow_control",
             "flow_control lab end to end (zero window, 2.5 s pause)",
         ),
-        ("nagle", "nagle lab end to end (3 cases x 6 rounds)"),
+        ("nagle", "nagle lab end to end (3 cases x 4 rounds)"),
+        (
+            "congestion",
+            "congestion lab end to end (reno + cubic, 600 KiB each at 5 Mbit/s)",
+        ),
     ];
     for (name, title) in labs {
         let mut lab = Vec::new();

@@ -143,8 +143,8 @@ fn retransmit_lab_names_the_frames_wireshark_flags() {
     );
 }
 
-/// The retransmission, flow-control and Nagle labs as an ordinary user: the link's loss rules
-/// (nftables in labrun's user namespace), the textbook profile's settings, socket options
+/// The retransmission, flow-control, Nagle and congestion labs as an ordinary user: the link's loss rules
+/// (nftables in labrun's user namespace), the bottleneck (tc), the textbook profile's settings, socket options
 /// and TCP_INFO need no root.
 #[test]
 fn timer_labs_run_as_an_ordinary_user() {
@@ -170,7 +170,12 @@ fn timer_labs_run_as_an_ordinary_user() {
     ] {
         assert!(Command::new(program).args(args).status().unwrap().success());
     }
-    for (lab, checks) in [("retransmit", 14), ("flow_control", 5), ("nagle", 7)] {
+    for (lab, checks) in [
+        ("retransmit", 14),
+        ("flow_control", 5),
+        ("nagle", 7),
+        ("congestion", 12),
+    ] {
         let out = dir.path().join(format!("report-{lab}"));
         let o = Command::new("runuser")
             .args(["-u", user, "--"])

@@ -264,35 +264,54 @@ fn render_results(md: &mut String, r: &Report, numbers: &mut Numbers, appendix_f
         let n = c.trace.packets.len();
         let file = c.pcap_file();
         let _ = writeln!(md, "### {} {file}\n", t("Capture", "抓包"));
+        let shown = listed_frames(n);
+        let (all_en, all_zh) = if shown < n {
+            (
+                format!("the first {shown} of its {n} frames are listed in the appendix"),
+                format!("前 {shown} 帧（共 {n} 帧）列于附录"),
+            )
+        } else {
+            (
+                format!("all {n} frames are listed in the appendix"),
+                format!("全部 {n} 帧列于附录"),
+            )
+        };
         let _ = match (lang, figures.len()) {
-            (Lang::En, 0) => writeln!(
+            (Lang::En, 0) if shown == n => writeln!(
                 md,
                 "All {n} frames of {file} are listed in the appendix (table {listed}).\n"
             ),
+            (Lang::En, 0) => writeln!(
+                md,
+                "The first {shown} of the {n} frames of {file} are listed in the appendix (table {listed}).\n"
+            ),
             (Lang::En, 1) => writeln!(
                 md,
-                "Figure {first} draws the TCP conversation of {file}; all {n} frames are listed in the appendix (table {listed}).\n"
+                "Figure {first} draws the TCP conversation of {file}; {all_en} (table {listed}).\n"
             ),
             (Lang::En, 2) => writeln!(
                 md,
-                "Figures {first} and {last} draw the TCP conversations of {file}; all {n} frames are listed in the appendix (table {listed}).\n"
+                "Figures {first} and {last} draw the TCP conversations of {file}; {all_en} (table {listed}).\n"
             ),
             (Lang::En, _) => writeln!(
                 md,
-                "Figures {first} to {last} draw the TCP conversations of {file}; all {n} frames are listed in the appendix (table {listed}).\n"
+                "Figures {first} to {last} draw the TCP conversations of {file}; {all_en} (table {listed}).\n"
             ),
-            (Lang::Zh, 0) => writeln!(md, "{file} 的全部 {n} 帧列于附录（表 {listed}）。\n"),
+            (Lang::Zh, 0) if shown == n => {
+                writeln!(md, "{file} 的全部 {n} 帧列于附录（表 {listed}）。\n")
+            }
+            (Lang::Zh, 0) => writeln!(md, "{file} 的{all_zh}（表 {listed}）。\n"),
             (Lang::Zh, 1) => writeln!(
                 md,
-                "图 {first} 画出了 {file} 中的 TCP 连接；全部 {n} 帧列于附录（表 {listed}）。\n"
+                "图 {first} 画出了 {file} 中的 TCP 连接；{all_zh}（表 {listed}）。\n"
             ),
             (Lang::Zh, 2) => writeln!(
                 md,
-                "图 {first} 和图 {last} 画出了 {file} 中的 TCP 连接；全部 {n} 帧列于附录（表 {listed}）。\n"
+                "图 {first} 和图 {last} 画出了 {file} 中的 TCP 连接；{all_zh}（表 {listed}）。\n"
             ),
             (Lang::Zh, _) => writeln!(
                 md,
-                "图 {first} 至图 {last} 画出了 {file} 中的 TCP 连接；全部 {n} 帧列于附录（表 {listed}）。\n"
+                "图 {first} 至图 {last} 画出了 {file} 中的 TCP 连接；{all_zh}（表 {listed}）。\n"
             ),
         };
         // The window-scaling paragraph of this capture's handshakes, under its heading.
@@ -354,8 +373,28 @@ fn render_appendix(md: &mut String, r: &Report, numbers: &mut Numbers) {
         };
         md.push_str(&numbers.table(lang, &caption));
         let states = state_cells(&c.trace.packets, lang);
-        md.push_str(&packet_table_with_states(&c.trace.packets, &states, lang));
+        let shown = listed_frames(n);
+        md.push_str(&packet_table_with_states(
+            &c.trace.packets[..shown],
+            &states,
+            lang,
+        ));
         md.push('\n');
+        if shown < n {
+            let (csv, pcap) = (c.csv_file(), c.pcap_file());
+            let _ = match lang {
+                Lang::En => writeln!(
+                    md,
+                    "Frames {} to {n} are not listed here, to keep the report printable: every frame is in {csv} and {pcap}.\n",
+                    shown + 1
+                ),
+                Lang::Zh => writeln!(
+                    md,
+                    "为使报告便于打印，第 {} 至 {n} 帧未在此列出：全部帧见 {csv} 和 {pcap}。\n",
+                    shown + 1
+                ),
+            };
+        }
     }
     let _ = writeln!(md, "### {}\n", t("C. Digests", "C. 摘要"));
     let mut rows = Vec::new();
@@ -390,6 +429,18 @@ fn render_appendix(md: &mut String, r: &Report, numbers: &mut Numbers) {
     ));
     md.push('\n');
 }
+
+/// Frames a capture's packet list in the appendix shows: all of a capture of up to
+/// [`MAX_LISTED`] frames, else the first [`LISTED_HEAD`] (a bulk transfer's thousand
+/// frames would fill dozens of pages; the CSV and the capture file hold them all).
+fn listed_frames(n: usize) -> usize {
+    if n <= MAX_LISTED { n } else { LISTED_HEAD }
+}
+
+/// The longest packet list the appendix prints whole.
+const MAX_LISTED: usize = 200;
+/// How many frames it prints of a longer capture.
+const LISTED_HEAD: usize = 100;
 
 /// The header's explanation of a `--deterministic` report.
 const DETERMINISTIC_NOTE: &str = "yes (`--deterministic`): frame n is shown at (n − 1) ms; \

@@ -127,6 +127,31 @@ pub struct CaptureRecord {
     pub figures: std::sync::OnceLock<Vec<Figure>>,
     /// The language of the figures' captions and labels (the report's).
     pub lang: crate::i18n::Lang,
+    /// The kernel's congestion state sampled on connections of this capture
+    /// (`sample_tcp_info`), drawn over their sequence plots.
+    pub kernel: Vec<KernelSeries>,
+}
+
+/// One connection's sampled TCP_INFO, placed on its capture's clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelSeries {
+    /// The connection's `tcp.stream` in the capture.
+    pub stream: u32,
+    /// The samples, oldest first (none in a deterministic report, whose figure says why).
+    pub points: Vec<KernelPoint>,
+}
+
+/// One TCP_INFO sample: when, and the congestion window and slow-start threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KernelPoint {
+    /// ns since the Unix epoch (the capture's clock).
+    pub unix_ns: i128,
+    /// Congestion window, in segments.
+    pub cwnd: u32,
+    /// Slow-start threshold, in segments (`u32::MAX >> 1` while unset, as Linux shows it).
+    pub ssthresh: u32,
+    /// The MSS the socket sends with.
+    pub mss: u32,
 }
 
 /// A picture of the report: drawn as SVG, written beside report.md and inlined in report.html.
@@ -143,6 +168,10 @@ pub struct Figure {
 /// Streams drawn per capture at most (a scan makes thousands; the report shows the first).
 const MAX_FLOW_GRAPHS: usize = 6;
 
+/// Packets a flow graph draws at most: a bulk transfer's hundreds of arrows say less than
+/// its sequence plot, so a longer stream gets only the plot.
+const MAX_FLOW_ROWS: usize = 80;
+
 impl CaptureRecord {
     /// The flow graph of each TCP stream (the first few), and a sequence plot for each
     /// stream that transfers data.
@@ -157,30 +186,44 @@ impl CaptureRecord {
             if packets.is_empty() {
                 continue;
             }
-            out.push(Figure {
-                file: format!("flow-{}-{}.svg", self.name, stream.index),
-                caption: format!(
-                    "{} {} ({})",
-                    self.lang
-                        .pick("Flow graph of tcp.stream", "流图：tcp.stream"),
-                    stream.index,
-                    self.pcap_file()
-                ),
-                svg: svg::flow_graph(&packets, stream, self.lang),
-            });
-            if svg::is_transfer(&packets) {
+            if packets.len() <= MAX_FLOW_ROWS {
                 out.push(Figure {
-                    file: format!("seq-{}-{}.svg", self.name, stream.index),
+                    file: format!("flow-{}-{}.svg", self.name, stream.index),
                     caption: format!(
                         "{} {} ({})",
-                        self.lang.pick(
-                            "Sequence numbers over time, tcp.stream",
-                            "序号随时间变化：tcp.stream"
-                        ),
+                        self.lang
+                            .pick("Flow graph of tcp.stream", "流图：tcp.stream"),
                         stream.index,
                         self.pcap_file()
                     ),
-                    svg: svg::seq_plot(&packets, stream, self.lang),
+                    svg: svg::flow_graph(&packets, stream, self.lang),
+                });
+            }
+            if svg::is_transfer(&packets) {
+                let sampled = self.kernel.iter().find(|k| k.stream == stream.index);
+                let first = self.captured.frames.first().map_or(0, |f| {
+                    i128::from(f.ts_sec) * 1_000_000_000 + i128::from(f.ts_nsec)
+                });
+                let (what, svg) = match sampled {
+                    Some(k) => (
+                        self.lang.pick(
+                            "Congestion window (TCP_INFO) over the sequence numbers, tcp.stream",
+                            "拥塞窗口（TCP_INFO）与序号随时间变化：tcp.stream",
+                        ),
+                        svg::cwnd_plot(&packets, stream, k, first, self.lang),
+                    ),
+                    None => (
+                        self.lang.pick(
+                            "Sequence numbers over time, tcp.stream",
+                            "序号随时间变化：tcp.stream",
+                        ),
+                        svg::seq_plot(&packets, stream, self.lang),
+                    ),
+                };
+                out.push(Figure {
+                    file: format!("seq-{}-{}.svg", self.name, stream.index),
+                    caption: format!("{what} {} ({})", stream.index, self.pcap_file()),
+                    svg,
                 });
             }
         }

@@ -220,10 +220,17 @@ pub fn is_transfer(packets: &[&Packet]) -> bool {
 /// window ends within the plot's scale, its window line (ack + window); retransmissions in
 /// red. A window far above what was sent (the usual case) would be a line along the top
 /// edge, so it is left out rather than drawn where it says nothing.
-pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
-    const W: f64 = 760.0;
-    const H: f64 = 360.0;
-    let (l, r, t, b) = (70.0, 20.0, 30.0, 40.0);
+/// What a sequence plot draws: the sender's segments (time, seq, seq + len,
+/// retransmitted), the receiver's ACKs (time, ack, ack + window), and the time axis.
+struct SeqData {
+    segs: Vec<(f64, f64, f64, bool)>,
+    acks: Vec<(f64, f64, f64)>,
+    t_min: f64,
+    t_max: f64,
+}
+
+/// The segments and ACKs of the direction of `stream` that sent the most data.
+fn seq_data(packets: &[&Packet], stream: &TcpStream) -> SeqData {
     let is_client = |p: &Packet| {
         p.ip.as_ref().is_some_and(|ip| ip.src == stream.client.ip())
             && p.tcp
@@ -271,6 +278,24 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
     let t_min = times.clone().fold(f64::INFINITY, f64::min);
     let t_min = if t_min.is_finite() { t_min } else { 0.0 };
     let t_max = times.fold(t_min, f64::max).max(t_min + 1e-6);
+    SeqData {
+        segs,
+        acks,
+        t_min,
+        t_max,
+    }
+}
+
+pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
+    const W: f64 = 760.0;
+    const H: f64 = 360.0;
+    let (l, r, t, b) = (70.0, 20.0, 30.0, 40.0);
+    let SeqData {
+        segs,
+        acks,
+        t_min,
+        t_max,
+    } = seq_data(packets, stream);
     // Scale to the data and the ACKs; the window line is clipped at the top when the
     // receiver offers far more than was sent (it usually does).
     let y_top = segs
@@ -377,6 +402,135 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
             lang.pick("red: retransmission", "红色：重传")
         );
     }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Height of the congestion-window panel above the sequence plot.
+const CWND_PANEL_H: f64 = 200.0;
+
+/// The sampled congestion window (and slow-start threshold, once set) of one end of
+/// `stream`, in segments, in a panel drawn over the stream's sequence plot on the same
+/// time axis: slow start, the reduction after a loss and congestion avoidance line up
+/// with the segments and ACKs that caused them. `first_unix_ns` is the capture's first
+/// frame (time 0 of the plot).
+pub fn cwnd_plot(
+    packets: &[&Packet],
+    stream: &TcpStream,
+    series: &super::KernelSeries,
+    first_unix_ns: i128,
+    lang: Lang,
+) -> String {
+    const W: f64 = 760.0;
+    const H: f64 = CWND_PANEL_H;
+    let (l, r, t, b) = (70.0, 20.0, 24.0, 22.0);
+    let SeqData { t_min, t_max, .. } = seq_data(packets, stream);
+    // ssthresh reads 2^31 - 1 until the first reduction (Linux's "infinite").
+    let unset = |s: u32| s >= i32::MAX as u32;
+    let points: Vec<(f64, f64, Option<f64>)> = series
+        .points
+        .iter()
+        .map(|p| {
+            (
+                (p.unix_ns - first_unix_ns) as f64 / 1e9,
+                f64::from(p.cwnd),
+                (!unset(p.ssthresh)).then_some(f64::from(p.ssthresh)),
+            )
+        })
+        .filter(|(x, _, _)| *x >= t_min && *x <= t_max)
+        .collect();
+    let y_top = points
+        .iter()
+        .map(|p| p.1.max(p.2.unwrap_or(0.0)))
+        .fold(1.0_f64, f64::max);
+    let y_max = y_top * 1.15;
+    let sx = |x: f64| l + (W - l - r) * (x - t_min) / (t_max - t_min);
+    let sy = |y: f64| H - b - (H - t - b) * y.min(y_max) / y_max;
+    let seq = seq_plot(packets, stream, lang);
+    let total = H + 360.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {total}" width="{W}" height="{total}" font-family="{FONTS}" font-size="11" role="img" aria-label="{} {}"><rect width="{W}" height="{total}" fill="#ffffff"/>"##,
+        lang.pick(
+            "Congestion window over the sequence numbers, stream",
+            "拥塞窗口与序号随时间变化，流"
+        ),
+        stream.index
+    );
+    let _ = write!(
+        svg,
+        r##"<line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#3c4043"/><line x1="{l}" y1="{t}" x2="{l}" y2="{}" stroke="#3c4043"/><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{}</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">0</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{y_top:.0}</text><line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#dadce0" stroke-dasharray="3 3"/>"##,
+        H - b,
+        W - r,
+        H - b,
+        H - b,
+        (H - b + t) / 2.0,
+        (H - b + t) / 2.0,
+        lang.pick("segments", "报文段数"),
+        l - 4.0,
+        H - b,
+        l - 4.0,
+        sy(y_top) + 4.0,
+        sy(y_top),
+        W - r,
+        sy(y_top)
+    );
+    // Both lines as steps: a value holds until the next sample changes it.
+    let step_path = |values: &mut dyn Iterator<Item = (f64, Option<f64>)>| {
+        let mut d = String::new();
+        let mut open = false;
+        for (x, y) in values {
+            match (y, open) {
+                (Some(y), false) => {
+                    let _ = write!(d, "M{:.1},{:.1} ", sx(x), sy(y));
+                    open = true;
+                }
+                (Some(y), true) => {
+                    let _ = write!(d, "H{:.1} V{:.1} ", sx(x), sy(y));
+                }
+                (None, _) => open = false,
+            }
+        }
+        d
+    };
+    let cwnd = step_path(&mut points.iter().map(|p| (p.0, Some(p.1))));
+    let ssthresh = step_path(&mut points.iter().map(|p| (p.0, p.2)));
+    if !ssthresh.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<path d="{ssthresh}" fill="none" stroke="#c5221f" stroke-width="1.2" stroke-dasharray="5 3"/>"##
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<path d="{cwnd}" fill="none" stroke="#1a73e8" stroke-width="1.6"/>"##
+    );
+    if points.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{}" text-anchor="middle" fill="#5f6368">{}</text>"##,
+            (l + W - r) / 2.0,
+            (H - b + t) / 2.0,
+            lang.pick(
+                "TCP_INFO samples are not drawn in a deterministic report: their times change from run to run.",
+                "确定性报告不画 TCP_INFO 采样：其时间每次运行都不同。"
+            )
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<g transform="translate({} {t})"><rect width="190" height="34" fill="#ffffff" stroke="#dadce0"/><line x1="6" y1="11" x2="22" y2="11" stroke="#1a73e8" stroke-width="2"/><text x="28" y="15">{}</text><line x1="6" y1="25" x2="22" y2="25" stroke="#c5221f" stroke-width="2" stroke-dasharray="5 3"/><text x="28" y="29">{}</text></g>"##,
+        W - r - 198.0,
+        lang.pick("cwnd (TCP_INFO samples)", "cwnd（TCP_INFO 采样）"),
+        lang.pick("ssthresh", "ssthresh（慢开始门限）"),
+    );
+    // The sequence plot below, on the same time axis (same margins, same range).
+    svg.push_str(&seq.replacen(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" "#,
+        &format!(r#"<svg x="0" y="{H}" "#),
+        1,
+    ));
     svg.push_str("</svg>");
     svg
 }

@@ -144,6 +144,7 @@ mod link_module {
     /// rtt_ms, ... }` (as `tcp_info`, with `t` the seconds since sampling began), at most 100000.
     #[rhai_fn(return_raw)]
     pub fn sample_tcp_info(
+        ctx: NativeCallContext,
         c: &mut crate::sockets::TcpConn,
         every_ms: INT,
     ) -> ApiResult<TcpInfoSampler> {
@@ -156,12 +157,13 @@ mod link_module {
         #[cfg(target_os = "linux")]
         {
             let every = std::time::Duration::from_millis(every_ms as u64);
-            let inner = crate::session::sample_tcp_info(c, every).map_err(throw_sock)?;
+            let session = crate::script::session(&ctx)?;
+            let inner = crate::session::sample_tcp_info(&session, c, every).map_err(throw_sock)?;
             Ok(TcpInfoSampler { inner })
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = c;
+            let _ = (ctx, c);
             Err(throw_sock(crate::sockets::SockError::usage(
                 "sample_tcp_info",
                 "reading TCP_INFO needs Linux",

@@ -101,21 +101,24 @@ fn tcp_options(function: &str, map: &Map) -> ApiResult<TcpOptions> {
             }
             "timeout" => o.timeout = Some(ms(function, int()?)?),
             "backlog" => o.backlog = Some(i32::try_from(int()?).unwrap_or(128)),
-            "rcvbuf" => {
-                o.rcvbuf = Some(
-                    u32::try_from(int()?)
-                        .ok()
-                        .filter(|b| (1024..=(64 << 20)).contains(b))
-                        .ok_or_else(|| {
-                            api_error(function, "rcvbuf must be 1024 to 67108864 bytes")
-                        })?,
-                )
+            "rcvbuf" | "sndbuf" => {
+                let bytes = u32::try_from(int()?)
+                    .ok()
+                    .filter(|b| (1024..=(64 << 20)).contains(b))
+                    .ok_or_else(|| {
+                        api_error(function, format!("{k} must be 1024 to 67108864 bytes"))
+                    })?;
+                if k == "rcvbuf" {
+                    o.rcvbuf = Some(bytes);
+                } else {
+                    o.sndbuf = Some(bytes);
+                }
             }
             other => {
                 return Err(api_error(
                     function,
                     format!(
-                        "unknown option `{other}` (known: mss, nodelay, timeout, backlog, rcvbuf)"
+                        "unknown option `{other}` (known: mss, nodelay, timeout, backlog, rcvbuf, sndbuf)"
                     ),
                 ));
             }
@@ -282,7 +285,7 @@ mod net_module {
             .map_err(throw_sock)
     }
 
-    /// Listens with options `#{ mss: 1460, nodelay: true, timeout: 5000, backlog: 16, rcvbuf: 4096 }`
+    /// Listens with options `#{ mss: 1460, nodelay: true, timeout: 5000, backlog: 16, rcvbuf: 4096, sndbuf: 65536 }`
     /// (`timeout`: ms each accept waits, capped by the run's time limit, `--time-limit`).
     #[rhai_fn(name = "listen", return_raw)]
     pub fn listen_with(h: &mut Host, port: INT, options: Map) -> ApiResult<TcpListener> {
@@ -297,7 +300,7 @@ mod net_module {
         h.connect(to, TcpOptions::default()).map_err(throw_sock)
     }
 
-    /// Connects with options `#{ mss: 1460, nodelay: true, timeout: 5000, rcvbuf: 4096 }` (`timeout`: ms
+    /// Connects with options `#{ mss: 1460, nodelay: true, timeout: 5000, rcvbuf: 4096, sndbuf: 65536 }` (`timeout`: ms
     /// each blocking call waits, capped by the run's time limit, `--time-limit`).
     #[rhai_fn(name = "connect", return_raw)]
     pub fn connect_with(h: &mut Host, addr: &str, options: Map) -> ApiResult<TcpConn> {

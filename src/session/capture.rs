@@ -106,12 +106,28 @@ impl Session {
                 ),
             });
         }
+        let kernel = st
+            .kernel_tracks
+            .iter()
+            .filter_map(|k| {
+                let (local, peer, points) = (k.snapshot)();
+                let stream = trace.streams.iter().find(|s| {
+                    (s.client == local && s.server == peer)
+                        || (s.client == peer && s.server == local)
+                })?;
+                Some(crate::report::KernelSeries {
+                    stream: stream.index,
+                    points,
+                })
+            })
+            .collect();
         st.report.captures.push(CaptureRecord {
             name: name.to_string(),
             captured,
             trace: Arc::clone(&trace),
             figures: Default::default(),
             lang,
+            kernel,
         });
         Ok(Recorded {
             name: name.to_string(),

@@ -125,14 +125,33 @@ pub fn tcp_info(
 }
 
 /// Starts sampling `conn`'s TCP_INFO every `every` (at least 1 ms) on a thread of its own,
-/// until the sampler is stopped or the connection closes.
+/// until the sampler is stopped or the connection closes. A capture of the connection
+/// recorded later draws the samples' congestion window over its sequence plot.
 #[cfg(target_os = "linux")]
 pub fn sample_tcp_info(
+    session: &Session,
     conn: &crate::sockets::TcpConn,
     every: std::time::Duration,
 ) -> Result<crate::sockets::KernelSamples<crate::sandbox::TcpInfo>, crate::sockets::SockError> {
     let every = every.max(std::time::Duration::from_millis(1));
-    conn.sample_kernel("sample_tcp_info", every, crate::sandbox::tcp_info)
+    let samples = conn.sample_kernel("sample_tcp_info", every, crate::sandbox::tcp_info)?;
+    let (local, peer, k) = (conn.local_addr(), conn.peer_addr(), samples.clone());
+    let snapshot = move || {
+        let points = crate::sockets::lock_samples(&k)
+            .iter()
+            .map(|(t, i)| crate::report::KernelPoint {
+                unix_ns: k.started_unix_ns + t.as_nanos() as i128,
+                cwnd: i.cwnd,
+                ssthresh: i.ssthresh,
+                mss: i.snd_mss,
+            })
+            .collect();
+        (local, peer, points)
+    };
+    session.lock().kernel_tracks.push(KernelTrack {
+        snapshot: Box::new(snapshot),
+    });
+    Ok(samples)
 }
 
 /// Everything a run accumulates.
@@ -172,6 +191,28 @@ pub struct SessionState {
     /// The programs the lab started (stopped at the end, each shown in the report).
     #[cfg(target_os = "linux")]
     pub started: Vec<StartedProgram>,
+    /// Connections whose TCP_INFO is being sampled: a capture that holds one of them draws
+    /// its samples over the sequence plot.
+    pub kernel_tracks: Vec<KernelTrack>,
+}
+
+/// A sampled connection (`sample_tcp_info`): its samples, read when a capture is recorded.
+pub struct KernelTrack {
+    /// The connection's two ends (the sampled one first) and its samples so far.
+    #[allow(clippy::type_complexity)]
+    pub snapshot: Box<
+        dyn Fn() -> (
+                std::net::SocketAddr,
+                std::net::SocketAddr,
+                Vec<crate::report::KernelPoint>,
+            ) + Send,
+    >,
+}
+
+impl std::fmt::Debug for KernelTrack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KernelTrack")
+    }
 }
 
 impl SessionState {
@@ -200,6 +241,7 @@ impl SessionState {
             programs: Vec::new(),
             #[cfg(target_os = "linux")]
             started: Vec::new(),
+            kernel_tracks: Vec::new(),
         }
     }
 }

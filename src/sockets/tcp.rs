@@ -23,6 +23,10 @@ pub struct TcpOptions {
     /// `SO_RCVBUF` in bytes, set before the SYN so the window (and its scale) follows it:
     /// a small buffer makes flow control visible (None: the kernel's choice).
     pub rcvbuf: Option<u32>,
+    /// `SO_SNDBUF` in bytes: a buffer that holds a whole transfer lets one `send` hand it
+    /// all to the kernel at once, so only the congestion window paces it (None: the
+    /// kernel's choice, which grows with the window).
+    pub sndbuf: Option<u32>,
 }
 
 impl TcpOptions {
@@ -51,6 +55,11 @@ fn new_socket(op: &str, addr: &SocketAddr, opts: &TcpOptions) -> SockResult<Sock
         socket
             .set_recv_buffer_size(bytes as usize)
             .map_err(|e| SockError::from_io(op, &e, &format!("setting SO_RCVBUF {bytes}")))?;
+    }
+    if let Some(bytes) = opts.sndbuf {
+        socket
+            .set_send_buffer_size(bytes as usize)
+            .map_err(|e| SockError::from_io(op, &e, &format!("setting SO_SNDBUF {bytes}")))?;
     }
     Ok(socket)
 }
@@ -228,6 +237,9 @@ pub struct KernelSamples<T> {
     pub samples: Arc<Mutex<Vec<(Duration, T)>>>,
     /// Stops the sampler (also done when the connection closes).
     pub stop: Arc<SamplerStop>,
+    /// When sampling began, in ns since the Unix epoch: the clock a capture's timestamps
+    /// use, so a sample can be placed among the captured frames.
+    pub started_unix_ns: i128,
 }
 
 impl<T> Clone for KernelSamples<T> {
@@ -235,6 +247,7 @@ impl<T> Clone for KernelSamples<T> {
         KernelSamples {
             samples: Arc::clone(&self.samples),
             stop: Arc::clone(&self.stop),
+            started_unix_ns: self.started_unix_ns,
         }
     }
 }
@@ -551,6 +564,9 @@ impl TcpConn {
         let stop = Arc::new(SamplerStop::default());
         let (out, flag) = (Arc::clone(&samples), Arc::clone(&stop));
         let started = Instant::now();
+        let started_unix_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
         let thread = std::thread::Builder::new()
             .name("labrun-sampler".into())
             .spawn(move || {
@@ -567,7 +583,11 @@ impl TcpConn {
             .map_err(|e| SockError::from_io(op, &e, &ctx))?;
         *lock(&stop.thread) = Some(thread);
         lock(&self.inner.samplers).push(Arc::clone(&stop));
-        Ok(KernelSamples { samples, stop })
+        Ok(KernelSamples {
+            samples,
+            stop,
+            started_unix_ns,
+        })
     }
 
     /// Sets the congestion control algorithm of this socket (TCP_CONGESTION, Linux), e.g.
