@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::lab::{assert_csv_matches_tshark, capture_pairs, refresh_example, run_lab};
+use common::lab::{refresh_example, run_lab_against_tshark};
 use common::tshark::tshark_fields_with;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -60,19 +60,7 @@ fn retransmit_lab_names_the_frames_wireshark_flags() {
     if !common::have_program("tshark") {
         return common::skip_or_fail("tshark is not installed (apt-get install tshark)");
     }
-    let run = run_lab(
-        "labs/retransmit.rhai",
-        &["--student", "20215120807 Li Yihang"],
-    );
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
-    assert!(
-        run.text().contains("14 of 14 checks passed"),
-        "{}",
-        run.text()
-    );
-    for (csv, pcap) in &capture_pairs(&run.dir) {
-        assert_csv_matches_tshark(csv, pcap);
-    }
+    let run = run_lab_against_tshark("labs/retransmit.rhai", 14);
 
     let md = run.read("report.md");
     let cases = [

@@ -229,6 +229,18 @@ struct SeqData {
     t_max: f64,
 }
 
+/// A plot's y scale: "0" at its foot `y0`, `y_top` at `y_px` with a dashed line across
+/// from `l` to `r`.
+fn y_scale(svg: &mut String, l: f64, r: f64, y0: f64, y_px: f64, y_top: f64) {
+    let _ = write!(
+        svg,
+        r##"<text x="{}" y="{y0}" text-anchor="end" fill="#5f6368">0</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{y_top:.0}</text><line x1="{l}" y1="{y_px}" x2="{r}" y2="{y_px}" stroke="#dadce0" stroke-dasharray="3 3"/>"##,
+        l - 4.0,
+        l - 4.0,
+        y_px + 4.0,
+    );
+}
+
 /// The segments and ACKs of the direction of `stream` that sent the most data.
 fn seq_data(packets: &[&Packet], stream: &TcpStream) -> SeqData {
     let is_client = |p: &Packet| {
@@ -326,7 +338,7 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
     let seq_label = lang.pick("relative sequence number", "相对序号");
     let _ = write!(
         svg,
-        r##"<text x="{}" y="{}" text-anchor="middle">{time_label}</text><text x="{l}" y="{}" fill="#5f6368">{t_min:.6}</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{t_max:.6}</text><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{seq_label}</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">0</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{y_top:.0}</text><line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#dadce0" stroke-dasharray="3 3"/>"##,
+        r##"<text x="{}" y="{}" text-anchor="middle">{time_label}</text><text x="{l}" y="{}" fill="#5f6368">{t_min:.6}</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{t_max:.6}</text><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{seq_label}</text>"##,
         (l + W - r) / 2.0,
         H - 8.0,
         H - b + 14.0,
@@ -334,14 +346,8 @@ pub fn seq_plot(packets: &[&Packet], stream: &TcpStream, lang: Lang) -> String {
         H - b + 14.0,
         H / 2.0,
         H / 2.0,
-        l - 4.0,
-        H - b,
-        l - 4.0,
-        sy(y_top) + 4.0,
-        sy(y_top),
-        W - r,
-        sy(y_top)
     );
+    y_scale(&mut svg, l, W - r, H - b, sy(y_top), y_top);
     let mut ack_path = String::new();
     let mut win_path = String::new();
     // tcptrace draws the ACK and window lines as steps: flat until the next ACK moves them.
@@ -460,7 +466,7 @@ pub fn cwnd_plot(
     );
     let _ = write!(
         svg,
-        r##"<line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#3c4043"/><line x1="{l}" y1="{t}" x2="{l}" y2="{}" stroke="#3c4043"/><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{}</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">0</text><text x="{}" y="{}" text-anchor="end" fill="#5f6368">{y_top:.0}</text><line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#dadce0" stroke-dasharray="3 3"/>"##,
+        r##"<line x1="{l}" y1="{}" x2="{}" y2="{}" stroke="#3c4043"/><line x1="{l}" y1="{t}" x2="{l}" y2="{}" stroke="#3c4043"/><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{}</text>"##,
         H - b,
         W - r,
         H - b,
@@ -468,14 +474,8 @@ pub fn cwnd_plot(
         (H - b + t) / 2.0,
         (H - b + t) / 2.0,
         lang.pick("segments", "报文段数"),
-        l - 4.0,
-        H - b,
-        l - 4.0,
-        sy(y_top) + 4.0,
-        sy(y_top),
-        W - r,
-        sy(y_top)
     );
+    y_scale(&mut svg, l, W - r, H - b, sy(y_top), y_top);
     // Both lines as steps: a value holds until the next sample changes it.
     let step_path = |values: &mut dyn Iterator<Item = (f64, Option<f64>)>| {
         let mut d = String::new();

@@ -132,6 +132,24 @@ pub fn data_lens(rows: &[Vec<String>], src: &str) -> Vec<String> {
         .collect()
 }
 
+/// Runs `lab` for the golden student and asserts what every lab test first wants: it
+/// exited with 0, all `checks` of its checks passed, and each capture's CSV is what tshark
+/// reads from its capture file.
+pub fn run_lab_against_tshark(lab: &str, checks: usize) -> LabRun {
+    let run = run_lab(lab, &["--student", "20215120807 Li Yihang"]);
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.text());
+    assert!(
+        run.text()
+            .contains(&format!("{checks} of {checks} checks passed")),
+        "{}",
+        run.text()
+    );
+    for (csv, pcap) in &capture_pairs(&run.dir) {
+        assert_csv_matches_tshark(csv, pcap);
+    }
+    run
+}
+
 /// Replaces reports/examples/NAME with the files of `from`, so the committed example is
 /// what the current labrun produces, and makes its report.pdf and report.docx with
 /// `labrun export` (the PDF only where a Chromium-family browser is installed).
