@@ -1,9 +1,11 @@
 //! Benchmark: building the lab sandbox, the whole segment lab (sandbox setup, three
 //! captured transfers, analysis and the written report), the retransmit lab (two
 //! sandboxes, a loss recovered by the timer's backoff, one by fast retransmit), the
-//! flow-control lab (a zero window held for 2.5 s) and the Nagle lab, in wall time.
+//! flow-control lab (a zero window held for 2.5 s), the Nagle lab and the congestion lab
+//! (two 600 KiB transfers through a 5 Mbit/s bottleneck), in wall time.
 //!
 //! Run as root (or where labrun can enter a user namespace): `cargo bench --bench lab`.
+//! `LABRUN_BENCH_RUNS=N` sets the runs (10), `LABRUN_BENCH_LABS=congestion,nagle` the labs.
 //! Prints min / median / max over the runs; the README quotes these figures.
 
 use labrun::network::{NetOptions, Network};
@@ -61,7 +63,13 @@ fn main() {
             "congestion lab end to end (reno + cubic, 600 KiB each at 5 Mbit/s)",
         ),
     ];
+    let only: Vec<String> = std::env::var("LABRUN_BENCH_LABS")
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+        .unwrap_or_default();
     for (name, title) in labs {
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
         let mut lab = Vec::new();
         for i in 0..runs {
             let opts = RunOptions {
