@@ -7,8 +7,8 @@
 //!
 //! No I/O: the relay (Linux, `crate::sandbox`) hands each frame to [`LinkJudge::judge`]
 //! and does what the [`Decision`] says. Random loss is a keyed hash of the seed and the
-//! segment's identity (relative seq, ack, flags, length, and how often that identity was
-//! seen), a PRNG that does not depend on the order frames arrive in.
+//! segment's identity (relative seq, ack, SYN/FIN/RST/ACK flags, length, and how often that
+//! identity was seen), a PRNG that does not depend on the order or timing of frames.
 
 use crate::wire::{LinkType, NetRepr, TcpFlags, TransportRepr, decode_opts};
 use std::collections::HashMap;
@@ -549,8 +549,12 @@ impl LinkJudge {
                     r.frames += 1;
                 }
                 Action::RandomLoss { probability, seed } if seg.is_some() || r.rule.all_frames => {
+                    // PSH, ECE and CWR depend on timing (where a write ended, congestion),
+                    // so they are not part of the identity.
+                    let kept =
+                        TcpFlags::SYN.0 | TcpFlags::FIN.0 | TcpFlags::RST.0 | TcpFlags::ACK.0;
                     let identity = match seg {
-                        Some(s) => (s.seq, s.ack, s.flags.0, s.len),
+                        Some(s) => (s.seq, s.ack, s.flags.0 & kept, s.len),
                         None => (0, 0, 0, seen.len),
                     };
                     if r.occurrences.len() >= MAX_REMEMBERED {

@@ -204,6 +204,8 @@ fn open_port(iface: &str) -> Result<OwnedFd, SandboxError> {
 struct Due {
     at: Instant,
     order: u64,
+    /// When it was read, counted in frames (for the frames it overtakes or lets pass).
+    arrival: u64,
     out: usize,
     frame: Vec<u8>,
 }
@@ -226,9 +228,10 @@ impl Ord for Due {
     }
 }
 
-/// A frame held back until `left` later frames of its direction are sent.
+/// A frame held back until `left` frames of its direction read after it are sent.
 struct Held {
     out: usize,
+    arrival: u64,
     left: u32,
     until: Instant,
     frame: Vec<u8>,
@@ -240,6 +243,8 @@ struct Waiting {
     held: VecDeque<Held>,
     bytes: usize,
     order: u64,
+    /// Frames read so far.
+    arrivals: u64,
 }
 
 impl Waiting {
@@ -274,12 +279,19 @@ fn send(fd: &OwnedFd, frame: &[u8], stats: &RelayStats) {
     }
 }
 
-/// Sends `frame` out of port `out`, then releases the held frames it overtook.
-fn send_counted(socks: &[OwnedFd; 2], out: usize, frame: &[u8], w: &mut Waiting, s: &RelayStats) {
+/// Sends `frame` (read as frame number `arrival`) out of port `out`, then releases the
+/// held frames of its direction that it was the last to overtake.
+fn send_counted(
+    socks: &[OwnedFd; 2],
+    out: usize,
+    (frame, arrival): (&[u8], u64),
+    w: &mut Waiting,
+    s: &RelayStats,
+) {
     send(&socks[out], frame, s);
     let mut i = 0;
     while i < w.held.len() {
-        if w.held[i].out == out {
+        if w.held[i].out == out && w.held[i].arrival < arrival {
             w.held[i].left = w.held[i].left.saturating_sub(1);
             if w.held[i].left == 0 {
                 if let Some(h) = w.held.remove(i) {
@@ -301,6 +313,7 @@ fn run(socks: &[OwnedFd; 2], shared: &Shared) {
         held: VecDeque::new(),
         bytes: 0,
         order: 0,
+        arrivals: 0,
     };
     let stats = &shared.stats;
     while !shared.stop.load(Ordering::Relaxed) {
@@ -361,6 +374,8 @@ fn run(socks: &[OwnedFd; 2], shared: &Shared) {
 fn forward(socks: &[OwnedFd; 2], shared: &Shared, side: usize, frame: &[u8], w: &mut Waiting) {
     let out = 1 - side;
     let to_server = side == 0;
+    w.arrivals += 1;
+    let arrival = w.arrivals;
     let at = Instant::now();
     let verdict = {
         let mut judge = shared.judge.lock().unwrap_or_else(|p| p.into_inner());
@@ -387,6 +402,7 @@ fn forward(socks: &[OwnedFd; 2], shared: &Shared, side: usize, frame: &[u8], w: 
             w.bytes += frame.len();
             w.held.push_back(Held {
                 out,
+                arrival,
                 left: verdict.hold_after,
                 until: at + MAX_HOLD,
                 frame: frame.to_vec(),
@@ -397,11 +413,12 @@ fn forward(socks: &[OwnedFd; 2], shared: &Shared, side: usize, frame: &[u8], w: 
             w.due.push(Due {
                 at: at + verdict.delay,
                 order: w.order,
+                arrival,
                 out,
                 frame: frame.to_vec(),
             });
         } else {
-            send_counted(socks, out, frame, w, &shared.stats);
+            send_counted(socks, out, (frame, arrival), w, &shared.stats);
         }
     }
 }
@@ -412,7 +429,7 @@ fn release(socks: &[OwnedFd; 2], shared: &Shared, w: &mut Waiting) {
     while w.due.peek().is_some_and(|d| d.at <= now) {
         if let Some(d) = w.due.pop() {
             w.bytes -= d.frame.len();
-            send_counted(socks, d.out, &d.frame, w, &shared.stats);
+            send_counted(socks, d.out, (&d.frame, d.arrival), w, &shared.stats);
         }
     }
     while let Some(i) = w.held.iter().position(|h| h.until <= now) {

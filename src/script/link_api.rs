@@ -108,20 +108,20 @@ const RULE_KEYS: &str = "to, port, drop, delay_ms, reorder, duplicate, random_lo
 const SELECT_KEYS: &str = "data, seq, syn, fin, ack, retransmissions_of, until_ms";
 
 /// A non-negative integer of at most `max`, named `key` in errors.
-fn bounded(key: &str, v: &Dynamic, max: u32) -> ApiResult<u32> {
+fn bounded(key: &str, v: &Dynamic, max: u32) -> Result<u32, String> {
     let n = v
         .as_int()
-        .map_err(|t| api_error("link", format!("`{key}` must be an integer, not {t}")))?;
+        .map_err(|t| format!("`{key}` must be an integer, not {t}"))?;
     u32::try_from(n)
         .ok()
         .filter(|n| *n <= max)
-        .ok_or_else(|| api_error("link", format!("`{key}` must be 0 to {max}, got {n}")))
+        .ok_or_else(|| format!("`{key}` must be 0 to {max}, got {n}"))
 }
 
 /// A selector map: `#{ data: 3 }`, `#{ seq: 1461 }`, `#{ retransmissions_of: 1, until_ms: 800 }`
 /// (and `after` when `reorder` is true).
-fn selector(what: &str, value: &Dynamic, reorder: bool) -> ApiResult<(Select, u32)> {
-    let bad = |m: String| api_error("link", format!("`{what}`: {m}"));
+fn selector(what: &str, value: &Dynamic, reorder: bool) -> Result<(Select, u32), String> {
+    let bad = |m: String| format!("`{what}`: {m}");
     let map = value.read_lock::<Map>().ok_or_else(|| {
         bad(format!(
             "must be a map like #{{ data: 3 }}, not {}",
@@ -175,8 +175,8 @@ fn selector(what: &str, value: &Dynamic, reorder: bool) -> ApiResult<(Select, u3
 }
 
 /// One rule as a script writes it: `#{ to: "server", drop: #{ data: 3 } }`.
-fn link_rule(value: &Dynamic) -> ApiResult<LinkRule> {
-    let bad = |m: String| api_error("link", m);
+fn link_rule(value: &Dynamic) -> Result<LinkRule, String> {
+    let bad = |m: String| m;
     let map = value
         .read_lock::<Map>()
         .ok_or_else(|| bad(format!("each rule is a map, not {}", value.type_name())))?;
@@ -197,11 +197,12 @@ fn link_rule(value: &Dynamic) -> ApiResult<LinkRule> {
     };
     let port = match map.get("port") {
         None => None,
-        Some(v) => Some(to_port(
-            "link",
-            v.as_int()
-                .map_err(|t| bad(format!("`port` must be an integer, not {t}")))?,
-        )?),
+        Some(v) => {
+            let n = v
+                .as_int()
+                .map_err(|t| bad(format!("`port` must be an integer, not {t}")))?;
+            Some(u16::try_from(n).map_err(|_| format!("`port` must be 0 to 65535, got {n}"))?)
+        }
     };
     let all_frames = match map.get("frames").map(|v| v.to_string()).as_deref() {
         None | Some("tcp") => false,
@@ -246,7 +247,7 @@ fn link_rule(value: &Dynamic) -> ApiResult<LinkRule> {
                 Some(list) => Action::DelayList(
                     list.iter()
                         .map(|d| bounded("delay_ms", d, max_delay))
-                        .collect::<ApiResult<_>>()?,
+                        .collect::<Result<_, String>>()?,
                 ),
                 None => Action::Delay(bounded("delay_ms", v, max_delay)?),
             }
