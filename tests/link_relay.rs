@@ -421,3 +421,126 @@ fn the_relayed_link_runs_as_an_ordinary_user() {
     assert_eq!(r.code, 0, "{}", r.text);
     check_third_segment_dropped(&r);
 }
+
+/// The relay's cost, measured against the plain veth cable and the bridge: the mean round
+/// trip of a one-byte ping-pong over TCP and the throughput of a bulk transfer. The relay
+/// must carry at least 100 Mbit/s; its thread and sockets end with the sandbox.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_relay_adds_little_latency_and_carries_a_bulk_transfer() {
+    use labrun::sandbox::{HostSpec, Sandbox, SandboxConfig};
+    use std::io::{Read, Write};
+    use std::net::{Ipv4Addr, TcpListener, TcpStream};
+    use std::time::{Duration, Instant};
+    if !common::is_root() {
+        return common::skip_or_fail("building the sandbox in-process needs root");
+    }
+    /// Mean ping-pong round trip (µs) and bulk throughput (Mbit/s) between the first two hosts.
+    fn measure(sb: &Sandbox) -> (f64, f64) {
+        let (client, server) = (&sb.hosts[0], &sb.hosts[1]);
+        let listener = server
+            .netns
+            .enter(|| TcpListener::bind((server.ip, 9000)))
+            .unwrap()
+            .unwrap();
+        let to = (server.ip, 9000);
+        let echo = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_nodelay(true).unwrap();
+            let mut b = [0u8; 1];
+            while s.read_exact(&mut b).is_ok() {
+                if b[0] == b'q' {
+                    break;
+                }
+                s.write_all(&b).unwrap();
+            }
+            let (mut bulk, _) = listener.accept().unwrap();
+            let mut buf = vec![0u8; 1 << 16];
+            let mut n = 0usize;
+            loop {
+                match bulk.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => n += k,
+                }
+            }
+            n
+        });
+        let mut c = client
+            .netns
+            .enter(|| TcpStream::connect(to))
+            .unwrap()
+            .unwrap();
+        c.set_nodelay(true).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut b = [0u8; 1];
+        for _ in 0..50 {
+            c.write_all(b"x").unwrap();
+            c.read_exact(&mut b).unwrap();
+        }
+        let rounds = 2000;
+        let t0 = Instant::now();
+        for _ in 0..rounds {
+            c.write_all(b"x").unwrap();
+            c.read_exact(&mut b).unwrap();
+        }
+        let rtt_us = t0.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+        c.write_all(b"q").unwrap();
+        let mut bulk = client
+            .netns
+            .enter(|| TcpStream::connect(to))
+            .unwrap()
+            .unwrap();
+        let chunk = vec![7u8; 1 << 16];
+        let total = 200usize << 20;
+        let t0 = Instant::now();
+        let mut sent = 0;
+        while sent < total {
+            bulk.write_all(&chunk).unwrap();
+            sent += chunk.len();
+        }
+        drop(bulk);
+        let got = echo.join().unwrap();
+        let mbit = got as f64 * 8.0 / t0.elapsed().as_secs_f64() / 1e6;
+        assert_eq!(got, total);
+        (rtt_us, mbit)
+    }
+    let relay_threads = || {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|c| c.trim() == "labrun-relay")
+            .count()
+    };
+    let two = SandboxConfig::default();
+    let mut three = SandboxConfig::default();
+    three
+        .hosts
+        .push(HostSpec::new("x", Ipv4Addr::new(10, 77, 0, 3), 24));
+    let relayed = SandboxConfig {
+        relay: true,
+        ..SandboxConfig::default()
+    };
+    let mut results = Vec::new();
+    for (name, cfg) in [("veth", &two), ("bridge", &three), ("relay", &relayed)] {
+        let sb = Sandbox::build(cfg).expect("build");
+        results.push((name, measure(&sb)));
+        if name == "relay" {
+            assert_eq!(relay_threads(), 1);
+        }
+    }
+    assert_eq!(relay_threads(), 0, "the relay thread outlived its sandbox");
+    for (name, (rtt, mbit)) in &results {
+        eprintln!("{name}: ping-pong RTT {rtt:.1} µs, bulk {mbit:.0} Mbit/s");
+    }
+    let (bridge_rtt, _) = results[1].1;
+    let (relay_rtt, relay_mbit) = results[2].1;
+    eprintln!(
+        "the relay adds {:.1} µs per round trip ({:.1} µs per frame) to the bridge's",
+        relay_rtt - bridge_rtt,
+        (relay_rtt - bridge_rtt) / 2.0
+    );
+    assert!(
+        relay_mbit >= 100.0,
+        "the relay carried only {relay_mbit:.0} Mbit/s"
+    );
+}
