@@ -249,6 +249,44 @@ fn check_third_segment_dropped(r: &Run) {
         "{}",
         r.text
     );
+    // The report puts the event beside the frame: its comment and the link's table.
+    assert_eq!(
+        comments(&r.pcap("client"), "lab link"),
+        [(
+            sent[0].0,
+            "the lab link dropped this frame on the way to the server (rule: data 3)".into()
+        )]
+    );
+    let md = std::fs::read_to_string(r.dir.path().join("report/report.md")).unwrap();
+    let row = "| server | dropped (data 3) |";
+    let line = md
+        .lines()
+        .find(|l| l.contains(row))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        line.ends_with(&format!("| capture-client.pcapng #{} |", sent[0].0)),
+        "{line}"
+    );
+}
+
+/// The frames of a capture whose comment mentions `what`, with the comment's sentence that
+/// does.
+fn comments(pcap: &Path, what: &str) -> Vec<(u64, String)> {
+    tshark_fields_with(
+        pcap,
+        &["frame.number", "frame.comment"],
+        &["-Y", &format!("frame.comment contains \"{what}\"")],
+    )
+    .iter()
+    .map(|r| {
+        let sentence = r[1]
+            .split("; ")
+            .find(|s| s.contains(what))
+            .unwrap_or_default()
+            .to_string();
+        (r[0].parse().unwrap(), sentence)
+    })
+    .collect()
 }
 
 #[test]
@@ -313,6 +351,14 @@ fn a_held_and_a_doubled_segment_are_flagged_at_the_receiver() {
         ],
         "{}",
         r.text
+    );
+    // The receiver's frames say what the link did to them.
+    let notes = comments(&server, "reordered it");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(ooo.iter().any(|f| f.0 == notes[0].0), "{notes:?} {ooo:?}");
+    assert_eq!(
+        comments(&server, "a copy the lab link sent twice"),
+        [(fifth[1].0, "a copy the lab link sent twice".into())]
     );
 }
 

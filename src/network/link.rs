@@ -14,7 +14,7 @@ use crate::wire::{LinkType, NetRepr, TcpFlags, TransportRepr, decode_opts};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The longest delay a rule may give a frame, in ms.
 pub const MAX_DELAY_MS: u32 = 10_000;
@@ -26,8 +26,11 @@ pub const MAX_RULES: usize = 64;
 pub const MAX_DELAY_LIST: usize = 100_000;
 /// The most events a link keeps; later ones are only counted.
 pub const MAX_EVENTS: usize = 100_000;
-/// The most segments whose first transmission a link remembers (for retransmission rules).
+/// The most segments of one sender whose first transmission a link remembers (for
+/// retransmission rules).
 const MAX_REMEMBERED: usize = 200_000;
+/// The most connection ends a link keeps track of.
+const MAX_CONNECTIONS: usize = 10_000;
 
 /// Which way a frame travels on the link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -224,6 +227,10 @@ pub struct SegmentId {
     pub len: u32,
     /// True when it resends data sent before (its seq is below the highest sent).
     pub retransmission: bool,
+    /// The sequence number as on the wire (to find the frame in a capture).
+    pub seq_raw: u32,
+    /// The acknowledgment number as on the wire.
+    pub ack_raw: u32,
 }
 
 /// What a link did to one frame.
@@ -275,13 +282,15 @@ pub struct LinkEvent {
 }
 
 /// The events of one link, shared by the relay and whoever reads them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LinkLog(Arc<Mutex<LogInner>>);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct LogInner {
     events: Vec<LinkEvent>,
     unrecorded: u64,
+    /// The wall-clock time of the events' zero (to compare with capture timestamps).
+    zero: SystemTime,
 }
 
 impl LinkLog {
@@ -301,6 +310,24 @@ impl LinkLog {
     /// The events so far, oldest first.
     pub fn events(&self) -> Vec<LinkEvent> {
         self.lock().events.clone()
+    }
+
+    /// A log whose events count from `started` (a moment of the monotonic clock).
+    pub fn new(started: Instant) -> LinkLog {
+        let zero = SystemTime::now()
+            .checked_sub(started.elapsed())
+            .unwrap_or(UNIX_EPOCH);
+        LinkLog(Arc::new(Mutex::new(LogInner {
+            events: Vec::new(),
+            unrecorded: 0,
+            zero,
+        })))
+    }
+
+    /// The wall-clock time of the events' zero: an event happened at `zero() + t`, on the
+    /// clock that timestamps captured frames.
+    pub fn zero(&self) -> SystemTime {
+        self.lock().zero
     }
 
     /// Events past [`MAX_EVENTS`], counted but not kept.
@@ -376,7 +403,7 @@ impl LinkJudge {
                 .collect(),
             senders: HashMap::new(),
             started,
-            log: LinkLog::default(),
+            log: LinkLog::new(started),
         })
     }
 
@@ -452,11 +479,10 @@ impl LinkJudge {
             .get(&(ip.dst, tcp.dst_port, ip.src, tcp.src_port))
             .and_then(|s| s.isn);
         let syn = tcp.flags.contains(TcpFlags::SYN);
-        let remembered = self
-            .senders
-            .values()
-            .map(|s| s.first_sent.len())
-            .sum::<usize>();
+        if self.senders.len() >= MAX_CONNECTIONS && !self.senders.contains_key(&key) {
+            // A scan's thousands of connections: forget the old ones, keep the link bounded.
+            self.senders.clear();
+        }
         let sender = self.senders.entry(key).or_default();
         if syn && learn {
             // A new SYN with another ISN starts the connection over (a reused port).
@@ -488,7 +514,7 @@ impl LinkJudge {
         if len > 0 {
             if retransmission {
                 first_sent = sender.first_sent.get(&seq).copied();
-            } else if learn && remembered < MAX_REMEMBERED {
+            } else if learn && sender.first_sent.len() < MAX_REMEMBERED {
                 sender.first_sent.insert(seq, at);
             }
         }
@@ -504,6 +530,8 @@ impl LinkJudge {
                 flags: tcp.flags,
                 len,
                 retransmission,
+                seq_raw: tcp.seq,
+                ack_raw: tcp.ack,
             }),
             kind: "tcp",
             len: u32::try_from(frame.len()).unwrap_or(u32::MAX),
@@ -574,7 +602,13 @@ impl LinkJudge {
             decision.copies = 0;
             return decision;
         }
-        let delay_ms = delay_ms.min(MAX_DELAY_MS);
+        // A held frame leaves right after the frames that overtake it, which carry the
+        // delay themselves: it gets no delay of its own.
+        let delay_ms = if decision.hold_after > 0 {
+            0
+        } else {
+            delay_ms.min(MAX_DELAY_MS)
+        };
         decision.delay = Duration::from_millis(u64::from(delay_ms));
         if decision.hold_after > 0 {
             let after = decision.hold_after;

@@ -7,6 +7,7 @@ mod annotate;
 mod csv_out;
 mod header_text;
 mod html;
+mod link_text;
 mod markdown;
 pub mod normalize;
 mod output;
@@ -20,6 +21,7 @@ pub use annotate::packet_comments;
 pub use csv_out::write_packets_csv;
 pub use header_text::{header_columns, header_rows};
 pub use html::render_html;
+pub use link_text::{FrameCopy, LinkMatch, link_matches, link_note};
 pub use markdown::{packet_table, packet_table_with_states, render_markdown, table};
 pub use normalize::Normaliser;
 pub use output::{
@@ -127,6 +129,9 @@ pub struct CaptureRecord {
     pub figures: std::sync::OnceLock<Vec<Figure>>,
     /// The language of the figures' captions and labels (the report's).
     pub lang: crate::i18n::Lang,
+    /// What the relayed link did to frames of this capture, by frame number (added to
+    /// their comments); empty without `net.link`.
+    pub link_comments: std::collections::HashMap<u64, String>,
 }
 
 /// A picture of the report: drawn as SVG, written beside report.md and inlined in report.html.
@@ -200,7 +205,17 @@ impl CaptureRecord {
     /// Writes the capture as pcapng, each packet the report explains carrying that
     /// explanation as its comment (in the report's language).
     pub fn write_capture<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
-        let comments = annotate::packet_comments(&self.trace, self.lang);
+        let mut comments = annotate::packet_comments(&self.trace, self.lang);
+        for (frame, note) in &self.link_comments {
+            let sep = self.lang.pick("; ", "；");
+            comments
+                .entry(*frame)
+                .and_modify(|c| {
+                    c.push_str(sep);
+                    c.push_str(note);
+                })
+                .or_insert_with(|| note.clone());
+        }
         crate::pcapfile::write_pcapng(
             out,
             self.captured.dlt,

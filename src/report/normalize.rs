@@ -580,6 +580,7 @@ impl Normaliser {
                 trace: normalised(&c.trace),
                 figures: OnceLock::new(),
                 lang: c.lang,
+                link_comments: c.link_comments.clone(),
             })
             .collect();
         let blocks = r

@@ -380,6 +380,7 @@ mod link_module {
             })
             .collect::<ApiResult<Vec<_>>>()?;
         let log = net.set_link(parsed).map_err(|e| api_error("link", e))?;
+        net.session.add_link(log.clone());
         Ok(Link {
             log,
             rules,

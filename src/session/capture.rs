@@ -112,6 +112,7 @@ impl Session {
             trace: Arc::clone(&trace),
             figures: Default::default(),
             lang,
+            link_comments: Default::default(),
         });
         Ok(Recorded {
             name: name.to_string(),

@@ -172,6 +172,8 @@ pub struct SessionState {
     /// The programs the lab started (stopped at the end, each shown in the report).
     #[cfg(target_os = "linux")]
     pub started: Vec<StartedProgram>,
+    /// The relayed link's logs (`net.link`), shown beside the captured frames at the end.
+    pub links: Vec<crate::network::link::LinkLog>,
 }
 
 impl SessionState {
@@ -200,6 +202,7 @@ impl SessionState {
             programs: Vec::new(),
             #[cfg(target_os = "linux")]
             started: Vec::new(),
+            links: Vec::new(),
         }
     }
 }
@@ -335,6 +338,11 @@ impl Session {
     /// Browsers the script started that still run.
     pub fn browsers_running(&self) -> usize {
         self.lock().browsers.iter().filter(|b| b.running()).count()
+    }
+
+    /// Keeps the log of a link the script set, so the report shows what it did.
+    pub fn add_link(&self, log: crate::network::link::LinkLog) {
+        self.lock().links.push(log);
     }
 
     /// Adds a browser the script started (killed at teardown).
