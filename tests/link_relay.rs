@@ -468,6 +468,9 @@ fn the_relayed_link_runs_as_an_ordinary_user() {
     check_third_segment_dropped(&r);
 }
 
+/// The tests that count this process's relay threads run one at a time.
+static IN_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The relay's cost, measured against the plain veth cable and the bridge: the mean round
 /// trip of a one-byte ping-pong over TCP and the throughput of a bulk transfer. The relay
 /// must carry at least 100 Mbit/s; its thread and sockets end with the sandbox.
@@ -481,6 +484,7 @@ fn the_relay_adds_little_latency_and_carries_a_bulk_transfer() {
     if !common::is_root() {
         return common::skip_or_fail("building the sandbox in-process needs root");
     }
+    let _alone = IN_PROCESS.lock().unwrap_or_else(|p| p.into_inner());
     /// Mean ping-pong round trip (µs) and bulk throughput (Mbit/s) between the first two hosts.
     fn measure(sb: &Sandbox) -> (f64, f64) {
         let (client, server) = (&sb.hosts[0], &sb.hosts[1]);
@@ -589,4 +593,24 @@ fn the_relay_adds_little_latency_and_carries_a_bulk_transfer() {
         relay_mbit >= 100.0,
         "the relay carried only {relay_mbit:.0} Mbit/s"
     );
+}
+
+/// A relay that cannot open its ports fails with the port's name and leaves no thread.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_relay_without_its_ports_fails_cleanly() {
+    use labrun::sandbox::{Netns, Relay};
+    if !common::is_root() {
+        return common::skip_or_fail("a namespace in-process needs root");
+    }
+    let _alone = IN_PROCESS.lock().unwrap_or_else(|p| p.into_inner());
+    let ns = Netns::new().unwrap();
+    let e = Relay::start(&ns, "port1", "port2").unwrap_err().to_string();
+    assert!(e.contains("port1"), "{e}");
+    let threads = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|c| c.trim() == "labrun-relay")
+        .count();
+    assert_eq!(threads, 0);
 }

@@ -7,7 +7,6 @@ mod annotate;
 mod csv_out;
 mod header_text;
 mod html;
-mod link_text;
 mod markdown;
 pub mod normalize;
 mod output;
@@ -21,7 +20,6 @@ pub use annotate::packet_comments;
 pub use csv_out::write_packets_csv;
 pub use header_text::{header_columns, header_rows};
 pub use html::render_html;
-pub use link_text::{FrameCopy, LinkMatch, link_matches, link_note};
 pub use markdown::{packet_table, packet_table_with_states, render_markdown, table};
 pub use normalize::Normaliser;
 pub use output::{

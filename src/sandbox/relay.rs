@@ -344,6 +344,11 @@ fn run(socks: &[OwnedFd; 2], shared: &Shared) {
             std::thread::sleep(Duration::from_millis(1));
         }
         for (side, pfd) in fds.iter().enumerate() {
+            if n > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+                // A port that went down reports its error once; reading SO_ERROR clears it,
+                // so the next ppoll waits again instead of returning at once forever.
+                clear_error(&socks[side]);
+            }
             if n <= 0 || pfd.revents & libc::POLLIN == 0 {
                 continue;
             }
@@ -367,6 +372,22 @@ fn run(socks: &[OwnedFd; 2], shared: &Shared) {
             }
         }
         release(socks, shared, &mut w);
+    }
+}
+
+/// Reads (and so clears) a socket's pending error.
+fn clear_error(fd: &OwnedFd) {
+    let mut err: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt(2) writes at most `len` bytes into a live local.
+    unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut err as *mut libc::c_int).cast(),
+            &mut len,
+        );
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod capture;
 mod chat;
+mod link_text;
 mod network;
 #[cfg(target_os = "linux")]
 mod program;

@@ -113,8 +113,9 @@ impl Session {
     /// section listing the link's drops, holds and copies with the frames they affected
     /// (delays as one line per direction and length). Nothing without `net.link`.
     fn show_links(&self, lang: Lang) {
+        use super::link_text::{link_matches, link_note};
         use crate::network::link::LinkAction;
-        use crate::report::{Block, link_matches, link_note};
+        use crate::report::Block;
         let mut st = self.lock();
         let links = std::mem::take(&mut st.links);
         if links.is_empty() {

@@ -1,6 +1,7 @@
 //! The relayed link's events beside the frames they affected: which captured frame the
 //! link dropped, delayed, held back or doubled ("frame 9 dropped on the way to the
-//! server"), for the pcapng comments and the report's table of the link.
+//! server"), for the pcapng comments and the report's table of the link. It lives in the
+//! session, which knows both the link (network) and the captures (report).
 //!
 //! A frame is found by what the relay saw of it: ports, sequence and acknowledgment numbers
 //! as on the wire, flags and payload length. Where several frames share them (a segment and
