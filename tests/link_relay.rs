@@ -4,6 +4,7 @@
 //! (the receiver's capture lacks what the link dropped; Wireshark flags the sender's
 //! retransmission, the receiver's out-of-order segment and duplicate ACKs) and the link's
 //! own events against the captured frames. One case runs as an ordinary user.
+#![cfg(target_os = "linux")]
 
 mod common;
 
@@ -474,7 +475,6 @@ static IN_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// The relay's cost, measured against the plain veth cable and the bridge: the mean round
 /// trip of a one-byte ping-pong over TCP and the throughput of a bulk transfer. The relay
 /// must carry at least 100 Mbit/s; its thread and sockets end with the sandbox.
-#[cfg(target_os = "linux")]
 #[test]
 fn the_relay_adds_little_latency_and_carries_a_bulk_transfer() {
     use labrun::sandbox::{HostSpec, Sandbox, SandboxConfig};
@@ -596,7 +596,6 @@ fn the_relay_adds_little_latency_and_carries_a_bulk_transfer() {
 }
 
 /// A relay that cannot open its ports fails with the port's name and leaves no thread.
-#[cfg(target_os = "linux")]
 #[test]
 fn a_relay_without_its_ports_fails_cleanly() {
     use labrun::sandbox::{Netns, Relay};
