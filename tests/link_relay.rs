@@ -402,6 +402,70 @@ fn seeded_random_loss_drops_the_same_segments_on_a_rerun() {
 }
 
 #[test]
+fn a_segment_lost_until_a_deadline_is_recovered_by_the_backed_off_timer() {
+    if !ready() {
+        return;
+    }
+    let r = run(&transfer_script(
+        TEXTBOOK,
+        r#"[#{ to: "server", drop: #{ seq: 1 } },
+            #{ to: "server", drop: #{ retransmissions_of: 1, until_ms: 800 } }]"#,
+        1,
+    ));
+    let (client, server) = (r.pcap("client"), r.pcap("server"));
+    let data = "tcp.srcport != 9000 && tcp.len > 0";
+    let sent = tshark_fields_with(&client, &["frame.time_relative"], &["-Y", data]);
+    assert_eq!(frames(&server, data).len(), 1, "one copy arrives");
+    // The original and the retransmissions within 800 ms are lost: the timer fires three
+    // times, each time waiting about twice as long (RFC 6298, section 5.5).
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    let t: Vec<f64> = sent.iter().map(|r| r[0].parse().unwrap()).collect();
+    let (g1, g2, g3) = (t[1] - t[0], t[2] - t[1], t[3] - t[2]);
+    assert!(g1 >= 0.19 && g2 / g1 > 1.6 && g3 / g2 > 1.6, "{t:?}");
+    assert!(t[2] - t[0] <= 0.8 && t[3] - t[0] > 0.8, "{t:?}");
+    assert_eq!(
+        r.events(),
+        [
+            "server dropped seq=1 len=1024 rtx=false",
+            "server dropped seq=1 len=1024 rtx=true",
+            "server dropped seq=1 len=1024 rtx=true",
+        ],
+        "{}",
+        r.text
+    );
+}
+
+#[test]
+fn a_lost_syn_ack_is_sent_again_after_a_second() {
+    if !ready() {
+        return;
+    }
+    let r = run(&transfer_script(
+        "",
+        r#"[#{ to: "client", drop: #{ syn: 1 } }]"#,
+        1,
+    ));
+    let synack = "tcp.flags.syn == 1 && tcp.flags.ack == 1";
+    let sent = frames(&r.pcap("server"), synack);
+    let got = tshark_fields_with(&r.pcap("client"), &["frame.time_relative"], &["-Y", synack]);
+    assert!(sent.len() >= 2, "the SYN-ACK is sent again: {sent:?}");
+    assert_eq!(got.len(), sent.len() - 1, "{got:?}");
+    // The client's SYN left at 0; the answer it got came with the retransmission timer's
+    // initial second (RFC 6298, section 2.1).
+    let first: f64 = got[0][0].parse().unwrap();
+    assert!(
+        first >= 0.9,
+        "the first SYN-ACK the client got came at {first} s"
+    );
+    assert_eq!(
+        r.events(),
+        ["client dropped seq=0 len=0 rtx=false"],
+        "{}",
+        r.text
+    );
+}
+
+#[test]
 fn bad_link_rules_are_explained() {
     if !ready() {
         return;
