@@ -541,6 +541,7 @@ static IN_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// must carry at least 100 Mbit/s; its thread and sockets end with the sandbox.
 #[test]
 fn the_relay_adds_little_latency_and_carries_a_bulk_transfer() {
+    use labrun::network::link::{Action, LinkJudge, LinkRule, Select, Toward};
     use labrun::sandbox::{HostSpec, Sandbox, SandboxConfig};
     use std::io::{Read, Write};
     use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -635,10 +636,29 @@ fn the_relay_adds_little_latency_and_carries_a_bulk_transfer() {
         ..SandboxConfig::default()
     };
     let mut results = Vec::new();
-    for (name, cfg) in [("veth", &two), ("bridge", &three), ("relay", &relayed)] {
+    for (name, cfg) in [
+        ("veth", &two),
+        ("bridge", &three),
+        ("relay", &relayed),
+        ("relay with rules", &relayed),
+    ] {
         let sb = Sandbox::build(cfg).expect("build");
+        if name == "relay with rules" {
+            // Every frame decoded and judged by rules that never fire.
+            let rules = vec![LinkRule {
+                to: Toward::Server,
+                port: None,
+                all_frames: false,
+                action: Action::Drop(Select::Data(1_000_000)),
+            }];
+            let judge = LinkJudge::new(rules, Instant::now()).unwrap();
+            sb.relay
+                .as_ref()
+                .unwrap()
+                .set_judge(Some(Box::new(Rules(judge))));
+        }
         results.push((name, measure(&sb)));
-        if name == "relay" {
+        if name.starts_with("relay") {
             assert_eq!(relay_threads(), 1);
         }
     }
@@ -648,15 +668,43 @@ fn the_relay_adds_little_latency_and_carries_a_bulk_transfer() {
     }
     let (bridge_rtt, _) = results[1].1;
     let (relay_rtt, relay_mbit) = results[2].1;
+    let (_, judged_mbit) = results[3].1;
     eprintln!(
         "the relay adds {:.1} µs per round trip ({:.1} µs per frame) to the bridge's",
         relay_rtt - bridge_rtt,
         (relay_rtt - bridge_rtt) / 2.0
     );
     assert!(
-        relay_mbit >= 100.0,
-        "the relay carried only {relay_mbit:.0} Mbit/s"
+        relay_mbit >= 100.0 && judged_mbit >= 100.0,
+        "the relay carried only {relay_mbit:.0} Mbit/s ({judged_mbit:.0} with rules)"
     );
+}
+
+/// The link's rules as the relay's judge (what `net.link` installs).
+struct Rules(labrun::network::link::LinkJudge);
+
+impl labrun::sandbox::Judge for Rules {
+    fn judge(
+        &mut self,
+        to_server: bool,
+        frame: &[u8],
+        at: std::time::Instant,
+    ) -> labrun::sandbox::Verdict {
+        use labrun::network::link::Toward;
+        let to = if to_server {
+            Toward::Server
+        } else {
+            Toward::Client
+        };
+        let d = self.0.judge(to, frame, at);
+        labrun::sandbox::Verdict {
+            copies: d.copies,
+            delay: d.delay,
+            hold_after: d.hold_after,
+        }
+    }
+
+    fn queue_full(&mut self, _: bool, _: &[u8], _: std::time::Instant) {}
 }
 
 /// A relay that cannot open its ports fails with the port's name and leaves no thread.
