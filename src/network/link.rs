@@ -887,6 +887,36 @@ mod tests {
     }
 
     #[test]
+    fn arp_is_delayed_only_when_a_rule_says_all_frames() {
+        let mut arp = Vec::new();
+        etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [0xff; 6])
+            .arp(
+                etherparse::ArpPacket::new(
+                    etherparse::ArpHardwareId::ETHERNET,
+                    etherparse::EtherType::IPV4,
+                    etherparse::ArpOperation::REQUEST,
+                    &[2, 0, 0, 0, 0, 1],
+                    &[10, 77, 0, 1],
+                    &[0; 6],
+                    &[10, 77, 0, 2],
+                )
+                .unwrap(),
+            )
+            .write(&mut arp)
+            .unwrap();
+        let mut all = rule(Toward::Server, Action::Delay(30));
+        let (mut j, t) = judge(vec![rule(Toward::Server, Action::Delay(10))]);
+        assert_eq!(j.judge(Toward::Server, &arp, t), Decision::PASS);
+        all.all_frames = true;
+        let (mut j, t) = judge(vec![all]);
+        assert_eq!(
+            j.judge(Toward::Server, &arp, t).delay,
+            Duration::from_millis(30)
+        );
+        assert_eq!(j.log().events()[0].kind, "arp");
+    }
+
+    #[test]
     fn bad_rules_are_refused() {
         let bad = |a: Action| rule(Toward::Server, a).validate().unwrap_err();
         assert!(bad(Action::Delay(20_000)).contains("0 to 10000 ms"));

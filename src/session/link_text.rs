@@ -191,3 +191,90 @@ pub fn link_note(e: &LinkEvent, copy: FrameCopy, lang: Lang) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{RawFrame, Trace};
+    use crate::network::link::SegmentId;
+    use crate::wire::{LinkType, TcpFlags};
+
+    /// A data segment from the client at `secs` since the epoch.
+    fn frame(secs: f64) -> RawFrame {
+        let mut data = Vec::new();
+        etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4([10, 77, 0, 1], [10, 77, 0, 2], 64)
+            .tcp(40000, 9000, 1001, 64240)
+            .ack(5001)
+            .write(&mut data, &[0u8; 100])
+            .unwrap();
+        RawFrame {
+            ts_sec: secs as i64,
+            ts_nsec: ((secs.fract()) * 1e9).round() as u32,
+            orig_len: data.len() as u32,
+            data,
+        }
+    }
+
+    fn event(t_ms: u64, action: LinkAction) -> LinkEvent {
+        LinkEvent {
+            t: Duration::from_millis(t_ms),
+            to: Toward::Server,
+            action,
+            segment: Some(SegmentId {
+                src_port: 40000,
+                dst_port: 9000,
+                seq: 1,
+                ack: 1,
+                flags: TcpFlags::ACK,
+                len: 100,
+                retransmission: false,
+                seq_raw: 1001,
+                ack_raw: 5001,
+            }),
+            kind: "tcp",
+            frame_len: 154,
+        }
+    }
+
+    #[test]
+    fn a_dropped_frame_is_the_senders_copy_just_before_the_event() {
+        let zero = UNIX_EPOCH + Duration::from_secs(1000);
+        // The original at 1000.100 s, its retransmission at 1000.300 s.
+        let frames = [frame(1000.0999), frame(1000.3)];
+        let trace = Trace::analyze(LinkType::Ethernet, frames.iter());
+        let dropped = event(100, LinkAction::Dropped("data 1".into()));
+        let m = link_matches(&trace, &[dropped], zero);
+        assert_eq!(
+            m,
+            [LinkMatch {
+                frame: 1,
+                copy: FrameCopy::Sent,
+                event: 0
+            }]
+        );
+    }
+
+    #[test]
+    fn a_delayed_frame_is_found_on_both_sides() {
+        let zero = UNIX_EPOCH + Duration::from_secs(1000);
+        let delayed = [event(100, LinkAction::Delayed(40))];
+        let sender = Trace::analyze(LinkType::Ethernet, [frame(1000.0999)].iter());
+        let receiver = Trace::analyze(LinkType::Ethernet, [frame(1000.1401)].iter());
+        assert_eq!(
+            link_matches(&sender, &delayed, zero)[0].copy,
+            FrameCopy::Sent
+        );
+        assert_eq!(
+            link_matches(&receiver, &delayed, zero)[0].copy,
+            FrameCopy::Received
+        );
+        assert_eq!(
+            link_note(&delayed[0], FrameCopy::Received, Lang::En),
+            "arrived 40 ms late: the lab link delayed it"
+        );
+        // A dropped frame has no receiver's copy.
+        let dropped = [event(100, LinkAction::Dropped("data 1".into()))];
+        assert!(link_matches(&receiver, &dropped, zero).is_empty());
+    }
+}
