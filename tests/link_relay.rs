@@ -466,6 +466,43 @@ fn a_lost_syn_ack_is_sent_again_after_a_second() {
 }
 
 #[test]
+fn a_held_segment_nothing_overtakes_is_sent_after_a_second() {
+    if !ready() {
+        return;
+    }
+    // One data segment, held until 5 later frames pass: only the sender's retransmissions
+    // (at about 0.2 s and 0.6 s) come, so the relay lets it go after a second.
+    let script = transfer_script(
+        TEXTBOOK,
+        r#"[#{ to: "server", reorder: #{ data: 1, after: 5 } }]"#,
+        1,
+    )
+    .replace("c.close();", "sleep(1500);\nc.close();");
+    let r = run(&script);
+    let words: Vec<String> = r
+        .events()
+        .iter()
+        .map(|e| e.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        words,
+        ["server reordered seq=1", "server hold_expired seq=1"],
+        "{}",
+        r.text
+    );
+    let data = "tcp.srcport != 9000 && tcp.len > 0";
+    let got = tshark_fields_with(&r.pcap("server"), &["frame.time_relative"], &["-Y", data]);
+    let last: f64 = got.last().unwrap()[0].parse().unwrap();
+    assert!(got.len() >= 2 && last >= 1.0, "{got:?}");
+    assert_eq!(
+        comments(&r.pcap("server"), "never came").len(),
+        1,
+        "{}",
+        r.text
+    );
+}
+
+#[test]
 fn bad_link_rules_are_explained() {
     if !ready() {
         return;
@@ -705,6 +742,8 @@ impl labrun::sandbox::Judge for Rules {
     }
 
     fn queue_full(&mut self, _: bool, _: &[u8], _: std::time::Instant) {}
+
+    fn hold_expired(&mut self, _: bool, _: &[u8], _: std::time::Instant) {}
 }
 
 /// A relay that cannot open its ports fails with the port's name and leaves no thread.

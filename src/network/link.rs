@@ -249,10 +249,13 @@ pub enum LinkAction {
     Duplicated,
     /// Dropped because the relay's queue of delayed frames was full.
     QueueFull,
+    /// A held frame sent before enough later frames had passed: none came for a second.
+    HoldExpired,
 }
 
 impl LinkAction {
-    /// The action's one word: dropped, delayed, reordered, duplicated, queue_full.
+    /// The action's one word: dropped, delayed, reordered, duplicated, queue_full,
+    /// hold_expired.
     pub fn word(&self) -> &'static str {
         match self {
             LinkAction::Dropped(_) => "dropped",
@@ -260,6 +263,7 @@ impl LinkAction {
             LinkAction::Reordered { .. } => "reordered",
             LinkAction::Duplicated => "duplicated",
             LinkAction::QueueFull => "queue_full",
+            LinkAction::HoldExpired => "hold_expired",
         }
     }
 }
@@ -432,6 +436,13 @@ impl LinkJudge {
     pub fn queue_full(&mut self, to: Toward, frame: &[u8], at: Instant) {
         let seen = self.look(frame, at, false);
         self.record(to, at, LinkAction::QueueFull, &seen);
+    }
+
+    /// Records that the relay sent a held frame before the frames meant to overtake it
+    /// had passed (it waits at most a second).
+    pub fn hold_expired(&mut self, to: Toward, frame: &[u8], at: Instant) {
+        let seen = self.look(frame, at, false);
+        self.record(to, at, LinkAction::HoldExpired, &seen);
     }
 
     /// Decodes the frame and, with `learn`, updates what the link knows of its connection.

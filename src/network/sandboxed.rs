@@ -184,6 +184,10 @@ impl crate::sandbox::Judge for RuleJudge {
     fn queue_full(&mut self, to_server: bool, frame: &[u8], at: std::time::Instant) {
         self.0.queue_full(toward(to_server), frame, at);
     }
+
+    fn hold_expired(&mut self, to_server: bool, frame: &[u8], at: std::time::Instant) {
+        self.0.hold_expired(toward(to_server), frame, at);
+    }
 }
 
 fn toward(to_server: bool) -> super::link::Toward {

@@ -50,6 +50,9 @@ pub trait Judge: Send {
     fn judge(&mut self, to_server: bool, frame: &[u8], at: Instant) -> Verdict;
     /// The relay dropped `frame` because its queue was full.
     fn queue_full(&mut self, to_server: bool, frame: &[u8], at: Instant);
+    /// The relay sent a held `frame` after [`MAX_HOLD`], before the frames meant to
+    /// overtake it had passed.
+    fn hold_expired(&mut self, to_server: bool, frame: &[u8], at: Instant);
 }
 
 /// Counters of the relay's work, for measurements.
@@ -457,6 +460,11 @@ fn release(socks: &[OwnedFd; 2], shared: &Shared, w: &mut Waiting) {
         if let Some(h) = w.held.remove(i) {
             w.bytes -= h.frame.len();
             send(&socks[h.out], &h.frame, &shared.stats);
+            let mut judge = shared.judge.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(j) = judge.as_mut() {
+                // Port 1 is the server's: a frame going out of it was going to the server.
+                j.hold_expired(h.out == 1, &h.frame, now);
+            }
         }
     }
 }

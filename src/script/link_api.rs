@@ -301,7 +301,7 @@ fn event_map(e: &LinkEvent) -> Map {
         LinkAction::Reordered { after } => {
             m.insert("after".into(), INT::from(*after).into());
         }
-        LinkAction::Duplicated | LinkAction::QueueFull => {}
+        LinkAction::Duplicated | LinkAction::QueueFull | LinkAction::HoldExpired => {}
     }
     m.insert("kind".into(), e.kind.into());
     m.insert("frame_len".into(), INT::from(e.frame_len).into());
@@ -390,8 +390,9 @@ mod link_module {
 
     /// What the link did, oldest first: `#{ t, to, action, ... }` with `t` the seconds
     /// since the run began, `action` one of "dropped" (with `rule`, e.g. "data 3"),
-    /// "delayed" (with `delay_ms`), "reordered" (with `after`), "duplicated" or
-    /// "queue_full" (the relay's queue of late frames was full), and the frame: `kind`
+    /// "delayed" (with `delay_ms`), "reordered" (with `after`), "duplicated",
+    /// "queue_full" (the relay's queue of late frames was full) or "hold_expired" (a held
+    /// frame sent after a second, the frames meant to overtake it never came), and the frame: `kind`
     /// ("tcp", "arp", "udp", "icmp", ...), `frame_len`, and for TCP `src_port`, `dst_port`,
     /// `seq` and `ack` (relative, as Wireshark shows them), `flags` ("PSH, ACK"), `len`
     /// (payload bytes) and `retransmission`.

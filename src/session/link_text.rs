@@ -150,6 +150,12 @@ pub fn link_note(e: &LinkEvent, copy: FrameCopy, lang: Lang) -> String {
         (LinkAction::QueueFull, _, Lang::En) => format!(
             "the lab link dropped this frame on the way to {to}: its queue of late frames was full"
         ),
+        (LinkAction::HoldExpired, _, Lang::En) => {
+            "the lab link sent this held frame after 1 s: the frames meant to overtake it never came".into()
+        }
+        (LinkAction::HoldExpired, _, Lang::Zh) => {
+            "实验链路扣住此帧 1 秒后发出：应先通过的帧没有到来".into()
+        }
         (LinkAction::QueueFull, _, Lang::Zh) => {
             format!("实验链路在去往{to}的途中丢弃了此帧：延迟帧队列已满")
         }

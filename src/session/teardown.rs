@@ -177,6 +177,12 @@ impl Session {
                     (LinkAction::Duplicated, Lang::Zh) => "发送两次".into(),
                     (LinkAction::QueueFull, Lang::En) => "dropped (queue full)".into(),
                     (LinkAction::QueueFull, Lang::Zh) => "丢弃（队列已满）".into(),
+                    (LinkAction::HoldExpired, Lang::En) => {
+                        "sent after 1 s without the frames meant to overtake it".into()
+                    }
+                    (LinkAction::HoldExpired, Lang::Zh) => {
+                        "扣住 1 秒后发出（没有等到应先通过的帧）".into()
+                    }
                     (LinkAction::Delayed(_), _) => String::new(),
                 };
                 let to = match (e.to.name(), lang) {
