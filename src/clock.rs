@@ -35,6 +35,7 @@ pub enum Stop {
 /// The deadline and stop flags of one lab run.
 #[derive(Debug)]
 pub struct RunClock {
+    started: Instant,
     limit: Duration,
     deadline: Instant,
     interrupt: Arc<AtomicBool>,
@@ -46,6 +47,7 @@ impl RunClock {
     pub fn new(limit: Duration, interrupt: Arc<AtomicBool>) -> RunClock {
         let now = Instant::now();
         RunClock {
+            started: now,
             limit,
             deadline: now
                 .checked_add(limit)
@@ -53,6 +55,11 @@ impl RunClock {
             interrupt,
             ended: AtomicBool::new(false),
         }
+    }
+
+    /// When the run began: the zero of the times a run reports (the link's events).
+    pub fn started(&self) -> Instant {
+        self.started
     }
 
     /// The run's time limit.
@@ -115,6 +122,11 @@ pub fn install(clock: Arc<RunClock>) -> Installed {
 /// The installed clock, if a run is in progress.
 pub fn current() -> Option<Arc<RunClock>> {
     CURRENT.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// When the current run began, if one is in progress.
+pub fn run_started() -> Option<Instant> {
+    current().map(|c| c.started())
 }
 
 /// Why the current run must stop, if it must (always `Ok` without a run).

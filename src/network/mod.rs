@@ -8,6 +8,7 @@
 
 mod firewall;
 mod host;
+pub mod link;
 mod loss;
 mod options;
 #[cfg(target_os = "linux")]
@@ -180,6 +181,42 @@ impl Network {
         iface: Option<&str>,
     ) -> Result<Network, NetworkError> {
         two_machines::build(role, peer, iface)
+    }
+
+    /// Sets the rules of the sandbox's relayed link (`sandbox(#{ link: true })`), replacing
+    /// earlier ones; what they do is recorded in the returned log.
+    pub fn set_link(&self, rules: Vec<link::LinkRule>) -> Result<link::LinkLog, NetworkError> {
+        if self.kind != NetworkKind::Sandbox {
+            return Err(NetworkError::Option(format!(
+                "the link's rules need the sandbox, not the {} network",
+                self.kind.as_str()
+            )));
+        }
+        let started = crate::clock::run_started().unwrap_or_else(std::time::Instant::now);
+        let judge = link::LinkJudge::new(rules, started).map_err(NetworkError::Option)?;
+        let log = judge.log();
+        #[cfg(target_os = "linux")]
+        {
+            sandboxed::set_link(self.keep_alive.as_ref(), judge)?;
+            Ok(log)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (judge, log);
+            Err(NetworkError::Unsupported)
+        }
+    }
+
+    /// Frames and bytes the sandbox's relayed link has carried so far.
+    pub fn relay_counts(&self) -> Result<(u64, u64), NetworkError> {
+        #[cfg(target_os = "linux")]
+        {
+            sandboxed::relay_counts(self.keep_alive.as_ref())
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            Err(NetworkError::Unsupported)
+        }
     }
 
     /// The host called `name`.

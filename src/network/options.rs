@@ -35,6 +35,9 @@ pub struct NetOptions {
     /// A bottleneck in the lab switch (`rate_kbit`, `queue_bytes`): every port sends at
     /// most `.0` kbit/s and queues at most `.1` bytes (None: the wire's full speed).
     pub bottleneck: Option<(u32, u32)>,
+    /// `link: true`: the two hosts' frames cross labrun's relay in a middle namespace, so
+    /// `net.link(...)` can drop, delay, reorder and duplicate chosen segments.
+    pub link: bool,
 }
 
 /// The bottleneck's rate when a script gives only its queue, in kbit/s.
@@ -62,6 +65,7 @@ impl Default for NetOptions {
             textbook: false,
             deterministic: false,
             bottleneck: None,
+            link: false,
         }
     }
 }
@@ -127,6 +131,7 @@ impl NetOptions {
                         NetworkError::Option(format!("mtu must be 68..=65535, got {v}"))
                     })?;
             }
+            "link" => self.link = value.as_bool().ok_or_else(|| bad("true or false"))?,
             "offloads" => self.offloads = value.as_bool().ok_or_else(|| bad("true or false"))?,
             "timestamps" => {
                 self.timestamps = value.as_bool().ok_or_else(|| bad("true or false"))?
@@ -204,7 +209,7 @@ impl NetOptions {
                     Some(h) => h.ip = ip,
                     None => {
                         return Err(NetworkError::Option(format!(
-                            "unknown network option `{name}` (known: mtu, offloads, timestamps, profile, rate_kbit, queue_bytes, prefix, hosts, or a host name with its address)"
+                            "unknown network option `{name}` (known: mtu, offloads, timestamps, profile, rate_kbit, queue_bytes, link, prefix, hosts, or a host name with its address)"
                         )));
                     }
                 }

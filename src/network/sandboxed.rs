@@ -36,6 +36,7 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
                 rate_kbit,
                 queue_bytes,
             }),
+        relay: options.link,
         ..SandboxConfig::default()
     };
     let sandbox =
@@ -65,13 +66,21 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
     } else {
         (format!("built in {ms}"), format!("用时 {ms} 建成"))
     };
-    let two = n == 2 && options.bottleneck.is_none();
+    let two = n == 2 && options.bottleneck.is_none() && !options.link;
     let (neck, pingjing) = match options.bottleneck {
         Some((rate, queue)) => (
             format!(", every switch port limited to {rate} kbit/s with a {queue}-byte queue"),
             format!("，交换机每个端口限速 {rate} kbit/s、队列 {queue} 字节"),
         ),
         None => (String::new(), String::new()),
+    };
+    let (relayed, zhongji) = if options.link {
+        (
+            ", frames relayed through labrun's link in the switch",
+            "，帧经交换机中 labrun 的链路中继转发",
+        )
+    } else {
+        ("", "")
     };
     let (profile, peizhi) = if options.textbook {
         (
@@ -83,13 +92,13 @@ pub fn network(options: &NetOptions) -> Result<Network, NetworkError> {
     };
     let description = crate::i18n::Text::new(
         format!(
-            "sandbox: {n} hosts on one {} (MTU {mtu}, offloads {}, TCP timestamps {}{profile}{neck}), {built}",
+            "sandbox: {n} hosts on one {} (MTU {mtu}, offloads {}, TCP timestamps {}{profile}{neck}{relayed}), {built}",
             if two { "veth link" } else { "switch" },
             onoff(options.offloads),
             onoff(options.timestamps),
         ),
         format!(
-            "沙箱：{n} 台主机连在一条{}上（MTU {mtu}，网卡卸载{}，TCP 时间戳{}{peizhi}{pingjing}），{jiancheng}",
+            "沙箱：{n} 台主机连在一条{}上（MTU {mtu}，网卡卸载{}，TCP 时间戳{}{peizhi}{pingjing}{zhongji}），{jiancheng}",
             if two { " veth 链路" } else { "交换机" },
             kaiguan(options.offloads),
             kaiguan(options.timestamps),
@@ -152,4 +161,85 @@ pub fn joined() -> Result<Network, NetworkError> {
         ),
         keep_alive: None,
     })
+}
+
+/// The relay's judge: the link's rules, and the log the script reads.
+struct RuleJudge(super::link::LinkJudge);
+
+impl crate::sandbox::Judge for RuleJudge {
+    fn judge(
+        &mut self,
+        to_server: bool,
+        frame: &[u8],
+        at: std::time::Instant,
+    ) -> crate::sandbox::Verdict {
+        let d = self.0.judge(toward(to_server), frame, at);
+        crate::sandbox::Verdict {
+            copies: d.copies,
+            delay: d.delay,
+            hold_after: d.hold_after,
+        }
+    }
+
+    fn queue_full(&mut self, to_server: bool, frame: &[u8], at: std::time::Instant) {
+        self.0.queue_full(toward(to_server), frame, at);
+    }
+
+    fn hold_expired(&mut self, to_server: bool, frame: &[u8], at: std::time::Instant) {
+        self.0.hold_expired(toward(to_server), frame, at);
+    }
+}
+
+fn toward(to_server: bool) -> super::link::Toward {
+    if to_server {
+        super::link::Toward::Server
+    } else {
+        super::link::Toward::Client
+    }
+}
+
+/// The relay of the sandbox `handle` holds, or why there is none.
+fn relay_of(handle: Option<&SandboxHandle>) -> Result<&crate::sandbox::Relay, NetworkError> {
+    let sandbox = match handle {
+        Some(SandboxHandle::Built(s)) => s,
+        Some(SandboxHandle::Published(p)) => &p.sandbox,
+        None => {
+            return Err(NetworkError::Option(
+                "the link's rules need the sandbox this labrun built (sandbox(#{ link: true }))"
+                    .into(),
+            ));
+        }
+    };
+    sandbox.relay.as_ref().ok_or_else(|| {
+        NetworkError::Option(
+            "this sandbox has no relayed link: build it with sandbox(#{ link: true }) to use net.link"
+                .into(),
+        )
+    })
+}
+
+/// Gives the relay of `handle`'s sandbox a judge of `judge`'s rules (replacing earlier
+/// ones).
+pub fn set_link(
+    handle: Option<&SandboxHandle>,
+    judge: super::link::LinkJudge,
+) -> Result<(), NetworkError> {
+    let relay = relay_of(handle)?;
+    if !relay.running() {
+        return Err(NetworkError::Sandbox(
+            "the link's relay thread stopped unexpectedly".into(),
+        ));
+    }
+    relay.set_judge(Some(Box::new(RuleJudge(judge))));
+    Ok(())
+}
+
+/// Frames and bytes the relay of `handle`'s sandbox has carried.
+pub fn relay_counts(handle: Option<&SandboxHandle>) -> Result<(u64, u64), NetworkError> {
+    use std::sync::atomic::Ordering;
+    let s = relay_of(handle)?.stats();
+    Ok((
+        s.frames.load(Ordering::Relaxed),
+        s.bytes.load(Ordering::Relaxed),
+    ))
 }

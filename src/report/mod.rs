@@ -127,6 +127,9 @@ pub struct CaptureRecord {
     pub figures: std::sync::OnceLock<Vec<Figure>>,
     /// The language of the figures' captions and labels (the report's).
     pub lang: crate::i18n::Lang,
+    /// What the relayed link did to frames of this capture, by frame number (added to
+    /// their comments); empty without `net.link`.
+    pub link_comments: std::collections::HashMap<u64, String>,
     /// The kernel's congestion state sampled on connections of this capture
     /// (`sample_tcp_info`), drawn over their sequence plots.
     pub kernel: Vec<KernelSeries>,
@@ -243,7 +246,17 @@ impl CaptureRecord {
     /// Writes the capture as pcapng, each packet the report explains carrying that
     /// explanation as its comment (in the report's language).
     pub fn write_capture<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
-        let comments = annotate::packet_comments(&self.trace, self.lang);
+        let mut comments = annotate::packet_comments(&self.trace, self.lang);
+        for (frame, note) in &self.link_comments {
+            let sep = self.lang.pick("; ", "；");
+            comments
+                .entry(*frame)
+                .and_modify(|c| {
+                    c.push_str(sep);
+                    c.push_str(note);
+                })
+                .or_insert_with(|| note.clone());
+        }
         crate::pcapfile::write_pcapng(
             out,
             self.captured.dlt,

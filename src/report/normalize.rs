@@ -590,6 +590,7 @@ impl Normaliser {
                         points: Vec::new(),
                     })
                     .collect(),
+                link_comments: c.link_comments.clone(),
             })
             .collect();
         let blocks = r

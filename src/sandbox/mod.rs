@@ -28,6 +28,7 @@ mod netlink;
 mod netns;
 mod nftables;
 mod privilege;
+mod relay;
 mod rendezvous;
 mod tc;
 mod tcp_info;
@@ -35,6 +36,7 @@ mod tcp_info;
 pub use netns::Netns;
 pub use nftables::nft;
 pub use privilege::{Privilege, ensure_privileges, prepare_process};
+pub use relay::{Judge, Relay, RelayStats, Verdict};
 pub use rendezvous::{
     Published, SharedHost, join, joined_hosts, own_rendezvous_path, publish, rendezvous_path,
 };
@@ -235,6 +237,10 @@ pub struct SandboxConfig {
     /// A bottleneck in the lab switch (even for two hosts): every switch port sends at most
     /// this rate and queues at most this much, dropping the rest.
     pub bottleneck: Option<Bottleneck>,
+    /// The two hosts' frames cross the switch namespace through labrun's relay (a thread
+    /// with a packet socket on each port) instead of a bridge, so the link can drop, delay,
+    /// reorder and duplicate chosen frames ([`Sandbox::relay`]). Two hosts, offloads off.
+    pub relay: bool,
 }
 
 /// A slow link with a finite queue: what the congestion lab's TCP has to share.
@@ -261,6 +267,7 @@ impl Default for SandboxConfig {
             textbook_tcp: false,
             ipv6: false,
             bottleneck: None,
+            relay: false,
         }
     }
 }
@@ -274,6 +281,17 @@ impl SandboxConfig {
                 "a lab network needs at least two hosts, got {}",
                 self.hosts.len()
             ));
+        }
+        if self.relay && self.hosts.len() != 2 {
+            return bad(format!(
+                "the relayed link joins exactly two hosts, not {}",
+                self.hosts.len()
+            ));
+        }
+        if self.relay && self.offloads {
+            return bad(
+                "the relayed link needs offloads off (it carries frames as the wire does, not the kernel's super-packets)".into(),
+            );
         }
         if self.hosts.len() > 250 {
             return bad(format!("at most 250 hosts, got {}", self.hosts.len()));
@@ -364,6 +382,8 @@ pub struct Sandbox {
     pub config: SandboxConfig,
     /// How long building took.
     pub setup_time: Duration,
+    /// The relay between the two hosts' switch ports, when the configuration asks for it.
+    pub relay: Option<Relay>,
 }
 
 impl Sandbox {
@@ -380,7 +400,8 @@ impl Sandbox {
         for (spec, ns) in cfg.hosts.iter().zip(&nets) {
             ns.enter(|| host_settings(cfg, &spec.name))??;
         }
-        let switch = if cfg.hosts.len() == 2 && cfg.bottleneck.is_none() {
+        let mut relay = None;
+        let switch = if cfg.hosts.len() == 2 && cfg.bottleneck.is_none() && !cfg.relay {
             let peer = LinkSpec {
                 name: HOST_IFACE,
                 mac: host_mac(&cfg.hosts[1], 1),
@@ -409,6 +430,9 @@ impl Sandbox {
         } else {
             let switch = Arc::new(Netns::new()?);
             switch.enter(|| build_switch(cfg, &nets))??;
+            if cfg.relay {
+                relay = Some(Relay::start(&switch, "port1", "port2")?);
+            }
             if let Some(b) = cfg.bottleneck {
                 for i in 0..cfg.hosts.len() {
                     let port = format!("port{}", i + 1);
@@ -434,6 +458,7 @@ impl Sandbox {
             switch,
             config: cfg.clone(),
             setup_time: started.elapsed(),
+            relay,
         })
     }
 
@@ -529,10 +554,18 @@ fn configure_host(cfg: &SandboxConfig, spec: &HostSpec) -> Result<(), SandboxErr
         .map_err(|e| SandboxError::netlink(format!("bring `{HOST_IFACE}` up in `{host}`"), e))
 }
 
-/// Inside the switch namespace: the bridge and one veth pair per host, all up.
+/// Inside the switch namespace: the bridge and one veth pair per host, all up (with the
+/// relay, the ports stay off any bridge: the relay alone carries frames between them).
 fn build_switch(cfg: &SandboxConfig, nets: &[Arc<Netns>]) -> Result<(), SandboxError> {
     disable_ipv6(cfg, "switch")?;
     let mut rtnl = open_rtnl()?;
+    if cfg.relay {
+        for (i, (spec, ns)) in cfg.hosts.iter().zip(nets).enumerate() {
+            let port = format!("port{}", i + 1);
+            add_port(cfg, &mut rtnl, spec, i, ns, &port)?;
+        }
+        return Ok(());
+    }
     let bridge = LinkSpec {
         name: BRIDGE_IFACE,
         mac: [0x02, 0, 0, 0, 0xff, 0],
@@ -544,30 +577,44 @@ fn build_switch(cfg: &SandboxConfig, nets: &[Arc<Netns>]) -> Result<(), SandboxE
     let br = index_of(BRIDGE_IFACE, "switch")?;
     for (i, (spec, ns)) in cfg.hosts.iter().zip(nets).enumerate() {
         let port = format!("port{}", i + 1);
-        let link = LinkSpec {
-            name: &port,
-            mac: [0x02, 0, 0, 0, 0xff, (i + 1).min(255) as u8],
-            mtu: cfg.mtu,
-            netns: None,
-        };
-        let peer = LinkSpec {
-            name: HOST_IFACE,
-            mac: host_mac(spec, i),
-            mtu: cfg.mtu,
-            netns: Some(ns.as_raw_fd()),
-        };
-        rtnl.add_veth(&link, &peer).map_err(|e| {
-            SandboxError::netlink(format!("connect `{}` to the lab switch", spec.name), e)
-        })?;
-        let index = index_of(&port, "switch")?;
-        set_offloads(cfg, &port, "switch")?;
+        let index = add_port(cfg, &mut rtnl, spec, i, ns, &port)?;
         rtnl.set_master(index, br)
             .map_err(|e| SandboxError::netlink(format!("attach `{port}` to the bridge"), e))?;
-        rtnl.set_up(index, true)
-            .map_err(|e| SandboxError::netlink(format!("bring `{port}` up"), e))?;
     }
     rtnl.set_up(br, true)
         .map_err(|e| SandboxError::netlink("bring the bridge up", e))
+}
+
+/// One veth pair from the switch (`port`, up, offloads as configured) to host `i`'s
+/// `eth0`; its index in the switch.
+fn add_port(
+    cfg: &SandboxConfig,
+    rtnl: &mut Rtnl,
+    spec: &HostSpec,
+    i: usize,
+    ns: &Netns,
+    port: &str,
+) -> Result<u32, SandboxError> {
+    let link = LinkSpec {
+        name: port,
+        mac: [0x02, 0, 0, 0, 0xff, (i + 1).min(255) as u8],
+        mtu: cfg.mtu,
+        netns: None,
+    };
+    let peer = LinkSpec {
+        name: HOST_IFACE,
+        mac: host_mac(spec, i),
+        mtu: cfg.mtu,
+        netns: Some(ns.as_raw_fd()),
+    };
+    rtnl.add_veth(&link, &peer).map_err(|e| {
+        SandboxError::netlink(format!("connect `{}` to the lab switch", spec.name), e)
+    })?;
+    let index = index_of(port, "switch")?;
+    set_offloads(cfg, port, "switch")?;
+    rtnl.set_up(index, true)
+        .map_err(|e| SandboxError::netlink(format!("bring `{port}` up"), e))?;
+    Ok(index)
 }
 
 #[cfg(test)]

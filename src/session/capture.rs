@@ -128,6 +128,7 @@ impl Session {
             figures: Default::default(),
             lang,
             kernel,
+            link_comments: Default::default(),
         });
         Ok(Recorded {
             name: name.to_string(),

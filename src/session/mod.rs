@@ -6,6 +6,7 @@
 
 mod capture;
 mod chat;
+mod link_text;
 mod network;
 #[cfg(target_os = "linux")]
 mod program;
@@ -191,6 +192,8 @@ pub struct SessionState {
     /// The programs the lab started (stopped at the end, each shown in the report).
     #[cfg(target_os = "linux")]
     pub started: Vec<StartedProgram>,
+    /// The relayed link's logs (`net.link`), shown beside the captured frames at the end.
+    pub links: Vec<crate::network::link::LinkLog>,
     /// Connections whose TCP_INFO is being sampled: a capture that holds one of them draws
     /// its samples over the sequence plot.
     pub kernel_tracks: Vec<KernelTrack>,
@@ -242,6 +245,7 @@ impl SessionState {
             #[cfg(target_os = "linux")]
             started: Vec::new(),
             kernel_tracks: Vec::new(),
+            links: Vec::new(),
         }
     }
 }
@@ -377,6 +381,11 @@ impl Session {
     /// Browsers the script started that still run.
     pub fn browsers_running(&self) -> usize {
         self.lock().browsers.iter().filter(|b| b.running()).count()
+    }
+
+    /// Keeps the log of a link the script set, so the report shows what it did.
+    pub fn add_link(&self, log: crate::network::link::LinkLog) {
+        self.lock().links.push(log);
     }
 
     /// Adds a browser the script started (killed at teardown).
