@@ -121,6 +121,8 @@ impl Session {
         if links.is_empty() {
             return;
         }
+        // A deterministic report masks the times, as it does every measured duration.
+        let deterministic = st.report.header.deterministic;
         let mut rows = Vec::new();
         let mut delays: std::collections::BTreeMap<(&'static str, u32), usize> = Default::default();
         let mut unrecorded = 0;
@@ -190,9 +192,13 @@ impl Session {
                     ("client", Lang::Zh) => "客户端".to_string(),
                     (name, _) => name.to_string(),
                 };
+                let t = if deterministic {
+                    "#.######".to_string()
+                } else {
+                    format!("{:.6}", e.t.as_secs_f64())
+                };
                 rows.push(format!(
-                    "| {:.6} | {to} | {action} | {segment} | {} |",
-                    e.t.as_secs_f64(),
+                    "| {t} | {to} | {action} | {segment} | {} |",
                     if found.is_empty() {
                         lang.pick("not captured", "未捕获").to_string()
                     } else {
