@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::packet::{Packet, TcpInfo};
+use super::pdu::AppColumns;
 use super::text::{TextSink, fmt_mac};
 use labrun_wire::{ArpRepr, IcmpRepr, Icmpv6Repr};
 use labrun_wire::{TcpFlags, TcpOption};
@@ -42,8 +43,28 @@ fn base_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
             return ip_proto;
         }
         if let Some(tcp) = &p.tcp {
-            tcp_info(tcp, out);
-            return "TCP";
+            return match p.app.as_deref() {
+                Some(AppColumns::Pdu { protocol, info }) => {
+                    super::verdict::write_info_prefix(&tcp.analysis, out);
+                    out.put_str(info);
+                    protocol
+                }
+                Some(AppColumns::Segment { info }) => {
+                    match info {
+                        Some(info) => {
+                            super::verdict::write_info_prefix(&tcp.analysis, out);
+                            out.put_str(info);
+                        }
+                        None => tcp_info(tcp, out),
+                    }
+                    out.put_str(" [TCP segment of a reassembled PDU]");
+                    "TCP"
+                }
+                None => {
+                    tcp_info(tcp, out);
+                    "TCP"
+                }
+            };
         }
         if let Some(dns) = &p.dns {
             out.put_str(&dns_info(dns));

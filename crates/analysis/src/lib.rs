@@ -49,6 +49,7 @@ mod header_fields;
 pub mod http;
 mod info;
 mod packet;
+mod pdu;
 pub mod reassembly;
 mod scaling;
 mod seq_analysis;
@@ -57,6 +58,7 @@ mod states;
 mod story;
 mod tcp;
 mod text;
+pub mod tls;
 mod verdict;
 pub mod websocket;
 mod winscale;
@@ -75,6 +77,7 @@ pub use labrun_wire::{
     ArpRepr, EthernetRepr, IcmpQuote, IcmpRepr, IpRepr, LinkRepr, SllRepr, UdpRepr,
 };
 pub use packet::{Packet, RawFrame, TcpInfo, TcpOptions};
+pub use pdu::{App, AppColumns};
 pub use scaling::{ScaledWindow, SynAnnounce, WindowScaling, window_scaling};
 pub use side::Side;
 pub use states::{StateChange, Step, TcpState, tcp_states};
@@ -99,6 +102,7 @@ pub struct Analyzer {
     tcp: tcp::TcpTracker,
     echo: echo::EchoMatcher,
     defrag: defrag::Defragmenter,
+    pdu: pdu::Desegmenter,
     keep_payload: bool,
     keep_columns: bool,
 }
@@ -113,6 +117,7 @@ impl Analyzer {
             tcp: tcp::TcpTracker::default(),
             echo: echo::EchoMatcher::default(),
             defrag: defrag::Defragmenter::default(),
+            pdu: pdu::Desegmenter::default(),
             keep_payload: true,
             keep_columns: true,
         }
@@ -215,6 +220,7 @@ impl Analyzer {
             icmp: None,
             icmpv6: None,
             dns: None,
+            app: None,
             truncated_ports: None,
             payload: decoded.payload,
             cut_short: matches!(
@@ -239,6 +245,7 @@ impl Analyzer {
         }
         self.apply_transport(p, transport, ts);
         p.dns = self.read_dns(p, data).map(Box::new);
+        p.app = self.app_columns(p, data).map(Box::new);
         if !self.keep_payload {
             p.payload = Vec::new();
         }
@@ -269,6 +276,43 @@ impl Analyzer {
             return Some(dns::DnsMessage::parse(flavor, &frame.payload));
         }
         Some(dns::DnsMessage::parse(flavor, &p.payload))
+    }
+
+    /// The columns HTTP or TLS give a TCP segment on their ports (or on a connection
+    /// tshark's TLS heuristic claimed). Without kept payloads the frame is decoded again
+    /// with its payload: only segments with data on such connections pay.
+    fn app_columns(&mut self, p: &Packet, data: &[u8]) -> Option<pdu::AppColumns> {
+        use verdict::flags::SPURIOUS_RETRANSMISSION;
+        use verdict::flags::{FAST_RETRANSMISSION, OUT_OF_ORDER, RETRANSMISSION};
+        let (tcp, ip) = (p.tcp.as_ref()?, p.ip.as_ref()?);
+        let fin = tcp.flags.contains(wire::TcpFlags::FIN);
+        if (tcp.len == 0 && !fin) || p.cut_short || p.error.is_some() {
+            return None;
+        }
+        let resent = RETRANSMISSION | FAST_RETRANSMISSION | SPURIOUS_RETRANSMISSION | OUT_OF_ORDER;
+        if tcp.analysis.flags & resent != 0 {
+            return None;
+        }
+        let known =
+            pdu::App::of_ports(tcp.src_port, tcp.dst_port).or_else(|| self.pdu.claimed(tcp.stream));
+        if known.is_none() && (tcp.len == 0 || !self.pdu.try_heuristic(tcp.stream)) {
+            return None;
+        }
+        let redecoded;
+        let payload: &[u8] = if tcp.len == 0 || !p.payload.is_empty() {
+            &p.payload
+        } else {
+            redecoded = wire::decode(self.link, data).payload;
+            &redecoded
+        };
+        let app = match known {
+            Some(app) => app,
+            None if tls::looks_like_client_hello(payload) => pdu::App::Tls,
+            None => return None,
+        };
+        let src = SocketAddr::new(ip.src, tcp.src_port);
+        self.pdu
+            .segment(tcp.stream, src, app, tcp.seq, payload, fin)
     }
 
     /// Feeds an IPv4 fragment to the reassembler; when it completes a

@@ -109,6 +109,8 @@ pub struct Packet {
     pub icmpv6: Option<Box<Icmpv6Repr>>,
     /// The DNS, mDNS or LLMNR message a UDP datagram on one of their ports carries.
     pub dns: Option<Box<super::dns::DnsMessage>>,
+    /// The Protocol and Info columns HTTP or TLS give this TCP segment, if they do.
+    pub app: Option<Box<super::pdu::AppColumns>>,
     /// Ports of a TCP/UDP header that was cut short by the snap length.
     pub truncated_ports: Option<(u8, u16, u16)>,
     /// Payload bytes of the innermost decoded layer.
@@ -150,6 +152,7 @@ impl Default for Packet {
             icmp: None,
             icmpv6: None,
             dns: None,
+            app: None,
             truncated_ports: None,
             payload: Vec::new(),
             error: None,

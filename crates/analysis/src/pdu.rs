@@ -1,0 +1,287 @@
+//! Application messages above TCP as tshark 4.0 frames them: which protocol a
+//! connection's port names, and TCP's reassembly of messages that span segments
+//! (packet-tcp.c `desegment_tcp` with its defaults), so that each segment gets the
+//! Protocol and Info columns tshark gives it: the message's own where one ends in the
+//! segment, `[TCP segment of a reassembled PDU]` where one only starts or continues.
+//!
+//! Only in-order data is framed: a retransmitted or out-of-order segment is not handed
+//! to the protocol (tshark's `tcp.no_subdissector_on_error`), and a gap in a direction
+//! drops the message it interrupted. A message waiting for more data keeps at most
+//! [`MAX_PENDING`] bytes; past that it is dropped and later segments start afresh.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+
+use crate::fxhash::FxBuild;
+use crate::http::{self, HttpConv};
+use crate::tls::{self, TlsConv};
+
+/// Most bytes a message still waiting for its end may hold (per direction).
+pub const MAX_PENDING: usize = 16 << 20;
+
+/// The protocols framed above TCP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum App {
+    /// HTTP/1.x on tshark's HTTP ports.
+    Http,
+    /// TLS on tshark's TLS ports.
+    Tls,
+}
+
+impl App {
+    /// The protocol tshark gives a connection between these ports: the lower port is
+    /// tried first, as tshark's TCP does.
+    pub fn of_ports(a: u16, b: u16) -> Option<App> {
+        let of = |p: u16| {
+            if http::TCP_PORTS.contains(&p) {
+                Some(App::Http)
+            } else if tls::TCP_PORTS.contains(&p) {
+                Some(App::Tls)
+            } else {
+                None
+            }
+        };
+        of(a.min(b)).or_else(|| of(a.max(b)))
+    }
+}
+
+/// How much more data a message needs before it can be framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Try again with the next segment's data added (a head not yet complete).
+    OneMore,
+    /// Exactly this many more bytes (a body of known length, a TLS record).
+    Exact(usize),
+    /// Everything up to the connection's FIN (a response without a length).
+    UntilFin,
+}
+
+/// What a protocol made of the data at the start of a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dissected {
+    /// A whole message of this many bytes, with this Protocol column.
+    Pdu(usize, &'static str),
+    /// The message needs more data; true when it already wrote its Info text.
+    Need(Need, bool),
+    /// Not this protocol's data.
+    Reject,
+}
+
+/// The Protocol and Info columns an application protocol gives a TCP segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppColumns {
+    /// One or more messages end in this segment: their protocol and Info text.
+    Pdu {
+        /// Protocol column ("HTTP", "TLSv1.3", ...).
+        protocol: &'static str,
+        /// Info column, after any sequence-analysis prefix.
+        info: String,
+    },
+    /// The segment holds the start or middle of a message that ends later: Protocol
+    /// "TCP" and, after the Info text (the protocol's own when it wrote one before
+    /// asking for more data, else TCP's), ` [TCP segment of a reassembled PDU]`.
+    Segment {
+        /// Info text the protocol wrote, if any.
+        info: Option<String>,
+    },
+}
+
+#[derive(Debug, Default)]
+struct Direction {
+    next_seq: Option<u32>,
+    pending: Vec<u8>,
+    need: Option<Need>,
+}
+
+#[derive(Debug)]
+struct Conv {
+    app: App,
+    first_src: SocketAddr,
+    dirs: [Direction; 2],
+    http: HttpConv,
+    tls: TlsConv,
+}
+
+impl Conv {
+    fn dissect(&mut self, buf: &[u8], eos: bool, dir: usize, info: &mut String) -> Dissected {
+        match self.app {
+            App::Http => http::dissect(buf, eos, &mut self.http, info),
+            App::Tls => tls::dissect(buf, dir, &mut self.tls, info),
+        }
+    }
+}
+
+/// Per-connection framing state, keyed by `tcp.stream`.
+#[derive(Debug, Default)]
+pub(crate) struct Desegmenter {
+    convs: HashMap<u32, Conv, FxBuild>,
+    tried: HashSet<u32, FxBuild>,
+}
+
+impl Desegmenter {
+    /// The protocol a heuristic gave `stream` earlier, if one did.
+    pub(crate) fn claimed(&self, stream: u32) -> Option<App> {
+        self.convs.get(&stream).map(|c| c.app)
+    }
+
+    /// True the first time `stream` asks (its first segment with data, which tshark's
+    /// heuristics look at; later segments are not tried again here).
+    pub(crate) fn try_heuristic(&mut self, stream: u32) -> bool {
+        self.tried.insert(stream)
+    }
+
+    /// Frames one in-order segment of `stream` sent from `src`: `seq` is its relative
+    /// sequence number, `payload` its data, `fin` its FIN flag. None when the segment
+    /// keeps TCP's own columns.
+    pub(crate) fn segment(
+        &mut self,
+        stream: u32,
+        src: SocketAddr,
+        app: App,
+        seq: u32,
+        payload: &[u8],
+        fin: bool,
+    ) -> Option<AppColumns> {
+        let conv = self.convs.entry(stream).or_insert_with(|| Conv {
+            app,
+            first_src: src,
+            dirs: Default::default(),
+            http: HttpConv::default(),
+            tls: TlsConv::default(),
+        });
+        let dir = usize::from(conv.first_src != src);
+        let d = &mut conv.dirs[dir];
+        let until_fin = d.need == Some(Need::UntilFin);
+        if payload.is_empty() && !(fin && until_fin) {
+            return None;
+        }
+        if d.next_seq.is_some_and(|n| n != seq) {
+            d.pending.clear();
+            d.need = None;
+        }
+        let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        d.next_seq = Some(seq.wrapping_add(len));
+        let mut data = std::mem::take(&mut d.pending);
+        match d.need.take() {
+            None => {}
+            Some(Need::Exact(k)) if payload.len() < k => {
+                data.extend_from_slice(payload);
+                d.need = Some(Need::Exact(k - payload.len()));
+                d.pending = data;
+                return Some(AppColumns::Segment { info: None });
+            }
+            Some(Need::UntilFin) if !fin => {
+                data.extend_from_slice(payload);
+                d.need = Some(Need::UntilFin);
+                d.pending = data;
+                return Some(AppColumns::Segment { info: None });
+            }
+            Some(_) => {}
+        }
+        let fresh = data.is_empty();
+        if !fresh {
+            data.extend_from_slice(payload);
+        }
+        let buf: &[u8] = if fresh { payload } else { &data };
+        let (mut info, mut protocol, mut off) = (String::new(), None, 0usize);
+        while off < buf.len() {
+            match conv.dissect(&buf[off..], fin, dir, &mut info) {
+                Dissected::Pdu(len, proto) => {
+                    protocol = Some(proto);
+                    off += len.max(1);
+                }
+                Dissected::Need(need, wrote) => {
+                    let d = &mut conv.dirs[dir];
+                    if buf.len() - off <= MAX_PENDING {
+                        d.pending = buf[off..].to_vec();
+                        d.need = Some(need);
+                    }
+                    if off == 0 {
+                        return Some(AppColumns::Segment {
+                            info: wrote.then_some(info),
+                        });
+                    }
+                    break;
+                }
+                Dissected::Reject => break,
+            }
+        }
+        protocol.map(|protocol| AppColumns::Pdu { protocol, info })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{App, AppColumns, Desegmenter};
+    use std::net::SocketAddr;
+
+    #[test]
+    fn segments_of_one_message_wait_for_its_end() {
+        assert_eq!(App::of_ports(50000, 80), Some(App::Http));
+        assert_eq!(App::of_ports(443, 8080), Some(App::Tls));
+        assert_eq!(App::of_ports(50000, 8888), None);
+        let (c, s): (SocketAddr, SocketAddr) = (
+            "10.0.0.1:50000".parse().unwrap(),
+            "10.0.0.2:80".parse().unwrap(),
+        );
+        let mut d = Desegmenter::default();
+        let seg = |info: Option<&str>| {
+            Some(AppColumns::Segment {
+                info: info.map(str::to_string),
+            })
+        };
+        let pdu = |protocol, info: &str| {
+            Some(AppColumns::Pdu {
+                protocol,
+                info: info.to_string(),
+            })
+        };
+        // A request whose line is cut, then its head, then its end.
+        assert_eq!(d.segment(0, c, App::Http, 1, b"GET /a", false), seg(None));
+        assert_eq!(
+            d.segment(0, c, App::Http, 7, b" HTTP/1.1\r\n", false),
+            seg(Some("GET /a HTTP/1.1 "))
+        );
+        assert_eq!(
+            d.segment(0, c, App::Http, 18, b"\r\n", false),
+            pdu("HTTP", "GET /a HTTP/1.1 ")
+        );
+        // A response of known length over three segments; the middle one is TCP's alone.
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Type: text/plain\r\n\r\nab";
+        assert_eq!(
+            d.segment(0, s, App::Http, 1, head, false),
+            seg(Some("HTTP/1.1 200 OK "))
+        );
+        let n = 1 + head.len() as u32;
+        assert_eq!(d.segment(0, s, App::Http, n, b"c", false), seg(None));
+        assert_eq!(
+            d.segment(0, s, App::Http, n + 1, b"def", false),
+            pdu("HTTP", "HTTP/1.1 200 OK  (text/plain)")
+        );
+        // A retransmission or a gap leaves the waiting message behind.
+        assert_eq!(d.segment(0, c, App::Http, 20, b"GET /b", false), seg(None));
+        assert_eq!(
+            d.segment(0, c, App::Http, 99, b"GET /c HTTP/1.1\r\n\r\n", false),
+            pdu("HTTP", "GET /c HTTP/1.1 ")
+        );
+        // Pipelined requests in one segment share its Info column.
+        let two = b"GET /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\n";
+        assert_eq!(
+            d.segment(1, c, App::Http, 1, two, false),
+            pdu("HTTP", "GET /x HTTP/1.1 GET /y HTTP/1.1 ")
+        );
+        // Until FIN: the FIN without data completes the response.
+        let old = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody";
+        assert_eq!(
+            d.segment(1, s, App::Http, 1, old, false),
+            seg(Some("HTTP/1.0 200 OK "))
+        );
+        assert_eq!(
+            d.segment(1, s, App::Http, 1 + old.len() as u32, b"", true),
+            pdu("HTTP", "HTTP/1.0 200 OK  (text/plain)")
+        );
+        // Data that is not HTTP keeps TCP's columns.
+        assert_eq!(d.segment(2, c, App::Http, 1, b"hello\r\n", false), None);
+        assert!(d.try_heuristic(3) && !d.try_heuristic(3));
+    }
+}
