@@ -7,10 +7,10 @@ every field labrun lists with tshark on these files.
 import struct
 
 
-def write(path, frames, linktype=1):
+def write(path, frames, linktype=1, snaplen=65535):
     out = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, linktype)
     for i, f in enumerate(frames):
-        out += struct.pack('<IIII', 1000 + i, 0, len(f), len(f)) + f
+        out += struct.pack('<IIII', 1000 + i, 0, min(len(f), snaplen), len(f)) + f[:snaplen]
     open(path, 'wb').write(out)
 
 
@@ -144,3 +144,45 @@ write('pktap.pcap', [
     pktap(tcp4(80, 50000, 9000, 7001, 0x12, src=b'\x0a\0\0\x02', dst=b'\x0a\0\0\x01')),
     pktap(tcp4(50000, 80, 7001, 9001, 0x10)),
 ], linktype=258)
+
+# IPv4 fragment trains that cannot be reassembled (a later fragment is missing), whole
+# and cut by a 96-byte snap length: tshark decodes the TCP or UDP header of a first
+# fragment it cannot hand to reassembly (the capture holds only part of it).
+def ip4frag(proto, ident, off8, mf, data, src=b'\x0a\0\0\x01', dst=b'\x0a\0\0\x02'):
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(data), ident, (0x2000 if mf else 0) | off8, 64, proto, 0, src, dst)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    return MB + MA + b'\x08\x00' + ip + data
+
+
+def udp_dgram(sp, dp, payload, src=b'\x0a\0\0\x01', dst=b'\x0a\0\0\x02'):
+    u = struct.pack('!HHHH', sp, dp, 8 + len(payload), 0) + payload
+    c = csum(src + dst + struct.pack('!BBH', 0, 17, len(u)) + u)
+    return u[:6] + struct.pack('!H', c) + u[8:]
+
+
+def tcp_seg(sp, dp, seq, ack, flags, payload, src=b'\x0a\0\0\x01', dst=b'\x0a\0\0\x02'):
+    t = struct.pack('!HHIIBBHHH', sp, dp, seq, ack, 5 << 4, flags, 1000, 0, 0) + payload
+    c = csum(src + dst + struct.pack('!BBH', 0, 6, len(t)) + t)
+    return t[:16] + struct.pack('!H', c) + t[18:]
+
+
+u = udp_dgram(40000, 7777, bytes(range(256)) * 12)   # 3080 bytes
+t = tcp_seg(40001, 9999, 1000, 0, 0x18, bytes(range(256)) * 12)
+write('fragments.pcap', [
+    ip4frag(17, 0x100, 0, True, u[:1480]),            # first of three, the second never comes
+    ip4frag(17, 0x100, 370, False, u[2960:]),
+    ip4frag(6, 0x200, 0, True, t[:1480]),             # TCP, only the first fragment
+    ip4frag(17, 0x300, 0, True, u[:16]),              # UDP header and 8 bytes
+    ip4frag(6, 0x400, 0, True, t[:8]),                # only TCP's ports and sequence number
+    ip4frag(17, 0x500, 0, True, u[:1480]),            # a train that completes
+    ip4frag(17, 0x500, 185, True, u[1480:2960]),
+    ip4frag(17, 0x500, 370, False, u[2960:]),
+])
+write('fragments-cut.pcap', [
+    ip4frag(17, 0x100, 0, True, u[:1480]),
+    ip4frag(17, 0x100, 370, False, u[2960:]),
+    ip4frag(6, 0x200, 0, True, t[:1480]),
+    ip4frag(6, 0x200, 185, False, t[1480:]),
+    ip4frag(17, 0x300, 0, True, u[:16]),
+    ip4frag(6, 0x400, 0, True, t[:8]),
+], snaplen=96)

@@ -348,6 +348,7 @@ impl Packet {
                     Field::TcpFlagsReset => bit(t.flags.contains(TcpFlags::RST)),
                     Field::TcpFlagsPush => bit(t.flags.contains(TcpFlags::PSH)),
                     Field::TcpAck => t.ack.to_string(),
+                    Field::TcpNxtseq | Field::TcpLen if t.in_fragment => return None,
                     Field::TcpNxtseq => t.nxtseq.to_string(),
                     Field::TcpLen => t.len.to_string(),
                     Field::TcpHdrLen => t.header_len.to_string(),

@@ -18,7 +18,9 @@ pub fn write_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
         out.put_u64(n);
         out.put_str(")");
     }
-    if p.cut_short && (p.tcp.is_some() || p.udp.is_some() || p.icmp.is_some() || p.icmpv6.is_some())
+    if p.cut_short
+        && !p.first_fragment
+        && (p.tcp.is_some() || p.udp.is_some() || p.icmp.is_some() || p.icmpv6.is_some())
     {
         out.put_str("[Packet size limited during capture]");
     }
@@ -32,7 +34,8 @@ fn base_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
     }
     if let Some(ip) = &p.ip {
         let ip_proto = if ip.version == 4 { "IPv4" } else { "IPv6" };
-        if ip.version == 4 && (ip.mf || ip.frag_offset > 0) && p.reassembled_from.is_empty() {
+        let fragment = ip.version == 4 && (ip.mf || ip.frag_offset > 0);
+        if fragment && p.reassembled_from.is_empty() && !p.first_fragment {
             out.put_str(&format!(
                 "Fragmented IP protocol (proto={} {}, off={}, ID={:04x})",
                 ip_proto_name(ip.protocol),
@@ -144,8 +147,10 @@ fn tcp_info(t: &TcpInfo, s: &mut impl TextSink) {
         s.put_str(" Urg=");
         s.put_u64(u64::from(t.urgent));
     }
-    s.put_str(" Len=");
-    s.put_u64(u64::from(t.len));
+    if !t.in_fragment {
+        s.put_str(" Len=");
+        s.put_u64(u64::from(t.len));
+    }
     let sack_base = if t.flags.contains(TcpFlags::ACK) {
         t.ack_raw.wrapping_sub(t.ack)
     } else {

@@ -227,6 +227,7 @@ impl Analyzer {
                 &decoded.error,
                 Some(wire::WireError::Truncated { layer, .. }) if layer.is_payload()
             ),
+            first_fragment: false,
             echo_request_frame: None,
             reassembled_from,
             error: decoded.error.map(|e| e.to_string()),
@@ -240,7 +241,7 @@ impl Analyzer {
             None => {}
         }
         let mut transport = decoded.transport;
-        if transport.is_none() && p.error.is_none() {
+        if transport.is_none() && (p.error.is_none() || p.cut_short) {
             transport = self.reassemble(p);
         }
         self.apply_transport(p, transport, ts);
@@ -322,6 +323,17 @@ impl Analyzer {
         let ip =
             p.ip.as_ref()
                 .filter(|ip| ip.version == 4 && (ip.mf || ip.frag_offset > 0))?;
+        let whole = usize::from(ip.total_len).saturating_sub(usize::from(ip.header_len));
+        if p.payload.len() < whole {
+            // tshark reassembles only fragments it holds whole; the first one of a
+            // fragment cut by the snap length is dissected as it stands.
+            if ip.frag_offset != 0 {
+                return None;
+            }
+            let (t, _) = wire::decode_transport(ip.protocol, &p.payload)?;
+            p.first_fragment = true;
+            return Some(t);
+        }
         let key = (ip.src, ip.dst, ip.id, ip.protocol);
         let r = self.defrag.add(
             key,
@@ -342,6 +354,11 @@ impl Analyzer {
                 if let Some(ip) = &p.ip {
                     let src = SocketAddr::new(ip.src, t.src_port);
                     let dst = SocketAddr::new(ip.dst, t.dst_port);
+                    if p.first_fragment {
+                        let stream = self.tcp.stream_of(src, dst, &t);
+                        p.tcp = Some(fragment_tcp_info(t, stream));
+                        return;
+                    }
                     let a = self.tcp.process(p.number, ts, src, dst, &t);
                     p.tcp = Some(tcp_info(t, &a));
                 }
@@ -411,6 +428,25 @@ impl Trace {
     }
 }
 
+/// The TCP record of a header read from a first fragment: tshark's TCP leaves the
+/// sequence analysis out (`pinfo->fragmented`), so the numbers stay raw.
+fn fragment_tcp_info(t: wire::TcpRepr, stream: u32) -> TcpInfo {
+    let analysis = tcp::SegmentAnalysis {
+        stream,
+        seq: t.seq,
+        ack: t.ack,
+        nxtseq: 0,
+        window_size: None,
+        win_scale: WinScale::Unknown,
+        ack_base: None,
+        port_reused: false,
+        analysis: SeqVerdict::default(),
+    };
+    let mut info = tcp_info(t, &analysis);
+    info.in_fragment = true;
+    info
+}
+
 fn tcp_info(t: wire::TcpRepr, a: &tcp::SegmentAnalysis) -> TcpInfo {
     let mut options = TcpOptions::default();
     for o in &t.options {
@@ -443,6 +479,7 @@ fn tcp_info(t: wire::TcpRepr, a: &tcp::SegmentAnalysis) -> TcpInfo {
         checksum: t.checksum,
         urgent: t.urgent,
         options,
+        in_fragment: false,
         port_reused: a.port_reused,
         analysis: a.analysis,
     }

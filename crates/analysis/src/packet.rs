@@ -72,6 +72,10 @@ pub struct TcpInfo {
     pub urgent: u16,
     /// Decoded options.
     pub options: TcpOptions,
+    /// True when the header was read from a first IPv4 fragment that reassembly could not
+    /// take (the capture holds only part of it): tshark then shows the raw sequence and
+    /// acknowledgement numbers and no length, next sequence number or analysis.
+    pub in_fragment: bool,
     /// True when this SYN reopened a 4-tuple ("TCP Port numbers reused").
     pub port_reused: bool,
     /// Wireshark's sequence analysis of this segment (retransmission, dup ACK, ...).
@@ -119,6 +123,9 @@ pub struct Packet {
     pub error: Option<String>,
     /// True when the capture ended inside the IP payload (snap length too small).
     pub cut_short: bool,
+    /// True when the TCP or UDP header comes from a first IPv4 fragment cut short by the
+    /// snap length, which tshark dissects as it stands instead of reassembling it.
+    pub first_fragment: bool,
     /// For an ICMP echo reply: the frame number of the matching request.
     pub echo_request_frame: Option<u64>,
     /// For the frame that completed an IPv4 datagram from fragments: the
@@ -157,6 +164,7 @@ impl Default for Packet {
             payload: Vec::new(),
             error: None,
             cut_short: false,
+            first_fragment: false,
             echo_request_frame: None,
             reassembled_from: Vec::new(),
             protocol: "",
