@@ -186,3 +186,47 @@ write('fragments-cut.pcap', [
     ip4frag(17, 0x300, 0, True, u[:16]),
     ip4frag(6, 0x400, 0, True, t[:8]),
 ], snaplen=96)
+
+# ACKs past segments the capture missed ("ACKed unseen segment"), repeated past the same
+# gap, with data and duplicate ACKs between them; and ACKs of data never sent.
+A, B = b'\x0a\0\0\x01', b'\x0a\0\0\x02'
+def a2b(sp, dp, seq, ack, flags, payload=b''):
+    return tcp4(sp, dp, seq, ack, flags, payload)
+def b2a(sp, dp, seq, ack, flags, payload=b''):
+    return tcp4(sp, dp, seq, ack, flags, payload, src=B, dst=A)
+fr = []
+for base, (sp, dp) in enumerate([(1000, 2000), (1001, 2000)]):
+    fr += [a2b(sp, dp, 100, 0, 0x02), b2a(dp, sp, 500, 101, 0x12), a2b(sp, dp, 101, 501, 0x10)]
+    fr.append(a2b(sp, dp, 101, 501, 0x18, b'x' * 100))
+    if base == 0:
+        # 201..300 is not captured
+        fr.append(a2b(sp, dp, 301, 501, 0x18, b'y' * 100))
+    fr.append(b2a(dp, sp, 501, 401, 0x10))
+    fr.append(b2a(dp, sp, 501, 401, 0x10))
+    fr.append(b2a(dp, sp, 501, 401, 0x18, b'z' * 50))
+    fr.append(b2a(dp, sp, 551, 401, 0x10))
+    fr.append(a2b(sp, dp, 401, 551, 0x18, b'w' * 10))
+    fr.append(b2a(dp, sp, 551, 411, 0x10))
+    fr.append(b2a(dp, sp, 551, 600, 0x10))
+    fr.append(b2a(dp, sp, 551, 700, 0x10))
+def a(seq, ack, fl, p=b''): fr.append(a2b(sp, 2000, seq, ack, fl, p))
+def b(seq, ack, fl, p=b''): fr.append(b2a(2000, sp, seq, ack, fl, p))
+def opening():
+    a(100, 0, 2); b(500, 101, 0x12); a(101, 501, 0x10); a(101, 501, 0x18, b'x' * 100)
+# ACKs climbing past data never sent: reported once.
+sp = 3000; opening()
+for k in [301, 400, 500, 600, 700]:
+    b(501, k, 0x10)
+# The same with the other side's data (spurious retransmissions) in between.
+sp = 3001; opening()
+b(501, 301, 0x10); a(201, 501, 0x18, b'y' * 10); b(501, 400, 0x10); b(501, 500, 0x10)
+a(211, 501, 0x18, b'y' * 10); b(501, 600, 0x10); b(501, 700, 0x10)
+# Data carrying the climbing ACKs.
+sp = 3002; opening()
+for i, k in enumerate([301, 400, 500, 600]):
+    b(501 + 5 * i, k, 0x18, b'q' * 5)
+# A gap in the data, then ACKs past it: reported until the boundary stops moving.
+sp = 3003; opening()
+a(301, 501, 0x18, b'x' * 100); b(501, 401, 0x10); b(501, 500, 0x10); b(501, 600, 0x10)
+a(401, 501, 0x18, b'z' * 10); b(501, 411, 0x10); b(501, 700, 0x10); b(501, 800, 0x10)
+write('ack-unseen.pcap', fr)

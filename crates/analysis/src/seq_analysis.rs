@@ -152,14 +152,19 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
 
     // An ACK beyond the highest contiguous sequence number seen in the
     // other direction acknowledges data that was not captured. The boundary
-    // then moves to the other side's nextseq, and the report is suppressed
-    // until the other side sends a segment that is not a duplicate ACK
-    // (behaviour of tshark 4.0, checked against real loopback captures).
+    // then moves to the other side's nextseq. When it moved (the other side
+    // had sent past a gap), a later ACK past the new boundary is reported
+    // again; when it was already there, the report is suppressed until the
+    // other side's acknowledgement moves or it jumps over a gap (behaviour of
+    // tshark 4.0, checked against real loopback captures and
+    // tests/corpus/ack-unseen.pcap).
     if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && f.contains(TcpFlags::ACK) {
         if rev.dupacknum == 0 {
             v.flags |= ACK_LOST_PACKET;
         }
-        rev.dupacknum = -1;
+        if rev.maxseqtobeacked == rev.nextseq {
+            rev.dupacknum = -1;
+        }
         rev.maxseqtobeacked = rev.nextseq;
     }
 
@@ -280,6 +285,28 @@ mod tests {
         let v = analyze(&mut a, &mut b, &seg(3, 1000, 5000, 100, 500));
         assert_eq!(v.flags, RETRANSMISSION);
         assert_eq!(info_prefix(&v), "[TCP Retransmission] ");
+    }
+
+    #[test]
+    fn acked_unseen_repeats_while_the_boundary_moves() {
+        let flags = |a: &mut SeqFlow, b: &mut SeqFlow, n, ack| {
+            analyze(b, a, &seg(n, 5000, ack, 0, 300)).flags
+        };
+        // Past data never sent: reported once, however far the ACKs climb.
+        let (mut a, mut b) = (SeqFlow::default(), SeqFlow::default());
+        analyze(&mut a, &mut b, &seg(1, 1000, 5000, 100, 500));
+        assert_eq!(flags(&mut a, &mut b, 2, 1300), ACK_LOST_PACKET);
+        assert_eq!(flags(&mut a, &mut b, 3, 1400), 0);
+        // Past a gap in the data: again while the boundary moves up to nextseq.
+        let (mut a, mut b) = (SeqFlow::default(), SeqFlow::default());
+        analyze(&mut a, &mut b, &seg(1, 1000, 5000, 100, 500));
+        assert_eq!(
+            analyze(&mut a, &mut b, &seg(2, 1200, 5000, 100, 500)).flags,
+            LOST_PACKET
+        );
+        assert_eq!(flags(&mut a, &mut b, 3, 1300), ACK_LOST_PACKET);
+        assert_eq!(flags(&mut a, &mut b, 4, 1400), ACK_LOST_PACKET);
+        assert_eq!(flags(&mut a, &mut b, 5, 1500), 0);
     }
 
     #[test]
