@@ -230,3 +230,31 @@ sp = 3003; opening()
 a(301, 501, 0x18, b'x' * 100); b(501, 401, 0x10); b(501, 500, 0x10); b(501, 600, 0x10)
 a(401, 501, 0x18, b'z' * 10); b(501, 411, 0x10); b(501, 700, 0x10); b(501, 800, 0x10)
 write('ack-unseen.pcap', fr)
+
+# Frames a strict decoder would call malformed that tshark decodes: ARP with other
+# hardware and protocol address sizes, an IPv4 total length of 0 (a TSO super-packet
+# captured before segmentation) and an IPv4 total length beyond the frame.
+def arp(op, htype, ptype, hlen, plen, sha, spa, tha, tpa):
+    body = struct.pack('!HHBBH', htype, ptype, hlen, plen, op) + sha + spa + tha + tpa
+    return b'\xff' * 6 + MA + b'\x08\x06' + body
+
+
+def ip4_raw(total_len, proto, l4):
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, total_len, 7, 0x4000, 64, proto, 0, A, B)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    return MB + MA + b'\x08\x00' + ip + l4
+
+
+seg_data = tcp_seg(40100, 5001, 1, 1, 0x18, b'd' * 40)
+write('lenient.pcap', [
+    arp(1, 1, 0x0800, 8, 4, b'\x02' * 8, A, b'\0' * 8, B),
+    arp(2, 1, 0x0800, 6, 16, MA, b'\x20\x01' + b'\0' * 13 + b'\x01', MB, b'\x20\x01' + b'\0' * 13 + b'\x02'),
+    arp(1, 6, 0x0800, 6, 4, MA, A, b'\0' * 6, B),
+    arp(1, 32, 0x0800, 20, 4, b'\x01' * 20, A, b'\0' * 20, B),
+    arp(1, 1, 0x0800, 0, 4, b'', A, b'', B),
+    ip4_raw(0, 6, seg_data),
+    ip4_raw(0, 17, udp_dgram(40101, 5002, b'u' * 30)),
+    ip4_raw(2000, 6, seg_data),
+    ip4_raw(2000, 17, udp_dgram(40102, 5003, b'u' * 30)),
+    ip4_raw(10, 6, seg_data),
+])

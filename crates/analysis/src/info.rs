@@ -104,7 +104,11 @@ fn base_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
     match &p.error {
         Some(e) => {
             out.put_str(e);
-            "Malformed"
+            if p.error_protocol.is_empty() {
+                "Malformed"
+            } else {
+                p.error_protocol
+            }
         }
         None => "",
     }
@@ -186,19 +190,34 @@ fn tcp_info(t: &TcpInfo, s: &mut impl TextSink) {
     }
 }
 
+/// An ARP address as tshark's Info column writes it: MAC or IPv4 for the usual sizes,
+/// hex digits for others, `<No address>` for none.
+fn arp_addr(a: &ArpRepr, n: usize) -> String {
+    let bytes = a.addr(n);
+    if bytes.is_empty() {
+        return "<No address>".to_string();
+    }
+    if n % 2 == 0 && a.hw_is_mac() {
+        return fmt_mac(bytes);
+    }
+    if n % 2 == 1 && a.proto_is_ipv4() {
+        return std::net::Ipv4Addr::from(<[u8; 4]>::try_from(bytes).unwrap_or([0; 4])).to_string();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn arp_info(a: &ArpRepr) -> String {
-    let no_target_mac = a.target_mac == [0; 6];
+    let zero = |b: &[u8]| b.iter().all(|&x| x == 0);
+    let no_target_mac = zero(a.addr(2));
+    let (spa, tpa) = (a.addr(1), a.addr(3));
+    let same = spa == tpa;
     match a.opcode {
-        1 if no_target_mac && a.sender_ip.is_unspecified() => {
-            format!("Who has {}? (ARP Probe)", a.target_ip)
-        }
-        1 if no_target_mac && a.sender_ip == a.target_ip => {
-            format!("ARP Announcement for {}", a.sender_ip)
-        }
-        1 if a.sender_ip == a.target_ip => format!("Gratuitous ARP for {} (Request)", a.sender_ip),
-        1 => format!("Who has {}? Tell {}", a.target_ip, a.sender_ip),
-        2 if a.sender_ip == a.target_ip => format!("Gratuitous ARP for {} (Reply)", a.sender_ip),
-        2 => format!("{} is at {}", a.sender_ip, fmt_mac(&a.sender_mac)),
+        1 if no_target_mac && zero(spa) => format!("Who has {}? (ARP Probe)", arp_addr(a, 3)),
+        1 if no_target_mac && same => format!("ARP Announcement for {}", arp_addr(a, 1)),
+        1 if same => format!("Gratuitous ARP for {} (Request)", arp_addr(a, 1)),
+        1 => format!("Who has {}? Tell {}", arp_addr(a, 3), arp_addr(a, 1)),
+        2 if same => format!("Gratuitous ARP for {} (Reply)", arp_addr(a, 1)),
+        2 => format!("{} is at {}", arp_addr(a, 1), arp_addr(a, 0)),
         op => format!("Unknown ARP opcode 0x{op:04x}"),
     }
 }

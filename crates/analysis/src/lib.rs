@@ -197,7 +197,7 @@ impl Analyzer {
             .as_mut()
             .map(|t| std::mem::take(&mut t.options.raw))
             .unwrap_or_default();
-        let decoded = wire::decode_reusing(self.link, data, self.keep_payload, options);
+        let decoded = wire::decode_captured(self.link, data, orig_len, self.keep_payload, options);
         let mut info = std::mem::take(&mut p.info);
         info.clear();
         let mut reassembled_from = std::mem::take(&mut p.reassembled_from);
@@ -230,6 +230,14 @@ impl Analyzer {
             first_fragment: false,
             echo_request_frame: None,
             reassembled_from,
+            bogus_ip: match &decoded.error {
+                Some(wire::WireError::BogusIpLength {
+                    total_len,
+                    header_len,
+                }) => Some((*total_len, *header_len)),
+                _ => None,
+            },
+            error_protocol: decoded.error.as_ref().map_or("", wire::WireError::protocol),
             error: decoded.error.map(|e| e.to_string()),
             protocol: "",
             info,

@@ -121,6 +121,12 @@ pub struct Packet {
     pub payload: Vec<u8>,
     /// Why decoding stopped early, if it did.
     pub error: Option<String>,
+    /// Total and header length of an IPv4 header whose total length is below its header
+    /// length: tshark stops there and shows only these two of its fields.
+    pub bogus_ip: Option<(u16, u16)>,
+    /// The Protocol column of a frame `error` stopped: "Malformed", or the layer tshark
+    /// still names ("IPv4" for a bogus IPv4 length).
+    pub error_protocol: &'static str,
     /// True when the capture ended inside the IP payload (snap length too small).
     pub cut_short: bool,
     /// True when the TCP or UDP header comes from a first IPv4 fragment cut short by the
@@ -163,6 +169,8 @@ impl Default for Packet {
             truncated_ports: None,
             payload: Vec::new(),
             error: None,
+            bogus_ip: None,
+            error_protocol: "",
             cut_short: false,
             first_fragment: false,
             echo_request_frame: None,
