@@ -243,6 +243,7 @@ pub fn dissect(
         return Dissected::Reject;
     };
     conv.seen = true;
+    let entry = info.len();
     info.push_str(&shown(line));
     info.push(' ');
     let code = match kind {
@@ -305,7 +306,18 @@ pub fn dissect(
         content_length.unwrap_or(0).min(rest)
     } else if let Some(n) = content_length {
         if rest < n {
-            return Dissected::Need(Need::Exact(n - rest), true);
+            let (protocol, suffix) = media_columns(&media);
+            let shown = info.len() - entry;
+            info.push_str(suffix.as_deref().unwrap_or(""));
+            let remaining = n - rest;
+            return Dissected::Need(
+                Need::Body {
+                    remaining,
+                    protocol,
+                    shown,
+                },
+                true,
+            );
         }
         n
     } else if chunked {
@@ -368,9 +380,17 @@ mod tests {
         let head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 10\r\n\r\n";
         let mut part = head.to_vec();
         part.extend_from_slice(b"0123");
+        let body = Need::Body {
+            remaining: 6,
+            protocol: "HTTP",
+            shown: 16,
+        };
         assert_eq!(
-            run(&part, false, &mut c).0,
-            Dissected::Need(Need::Exact(6), true)
+            run(&part, false, &mut c),
+            (
+                Dissected::Need(body, true),
+                "HTTP/1.1 200 OK  (text/html)".into()
+            )
         );
         part.extend_from_slice(b"456789GET");
         assert_eq!(

@@ -7,7 +7,7 @@
 //! Only in-order data is framed: a retransmitted or out-of-order segment is not handed
 //! to the protocol (tshark's `tcp.no_subdissector_on_error`), and a gap in a direction
 //! drops the message it interrupted. A message waiting for more data keeps at most
-//! [`MAX_PENDING`] bytes; past that it is dropped and later segments start afresh.
+//! [`MAX_PENDING`] bytes, and a body of known length only its count.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -16,8 +16,10 @@ use crate::fxhash::FxBuild;
 use crate::http::{self, HttpConv};
 use crate::tls::{self, TlsConv};
 
-/// Most bytes a message still waiting for its end may hold (per direction).
-pub const MAX_PENDING: usize = 16 << 20;
+/// Most bytes a message still waiting for its end may hold (per direction): a head or
+/// a TLS record (at most 64 KiB) fits; the body of a response that runs to the FIN is
+/// kept only up to here (what it shows depends on its head alone).
+pub const MAX_PENDING: usize = 1 << 20;
 
 /// The protocols framed above TCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,18 @@ pub enum Need {
     Exact(usize),
     /// Everything up to the connection's FIN (a response without a length).
     UntilFin,
+    /// A body whose bytes do not matter: `remaining` more bytes end the message, which
+    /// then shows the whole Info text the protocol wrote; the segment it starts in shows
+    /// only the first `shown` bytes of that text. Nothing is kept but the count, so a
+    /// large download costs no memory.
+    Body {
+        /// Bytes still to come.
+        remaining: usize,
+        /// Protocol column when the message ends.
+        protocol: &'static str,
+        /// Length of the Info text shown before the message ends.
+        shown: usize,
+    },
 }
 
 /// What a protocol made of the data at the start of a buffer.
@@ -89,8 +103,19 @@ pub enum AppColumns {
 #[derive(Debug, Default)]
 struct Direction {
     next_seq: Option<u32>,
+    /// Bytes of a message waiting for more data (not for [`Need::Body`]).
     pending: Vec<u8>,
     need: Option<Need>,
+    /// The Info text a message waiting for [`Need::Body`] shows when it ends.
+    done_info: String,
+}
+
+impl Direction {
+    fn reset(&mut self) {
+        self.pending.clear();
+        self.need = None;
+        self.done_info.clear();
+    }
 }
 
 #[derive(Debug)]
@@ -156,22 +181,44 @@ impl Desegmenter {
             return None;
         }
         if d.next_seq.is_some_and(|n| n != seq) {
-            d.pending.clear();
-            d.need = None;
+            d.reset();
         }
         let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
         d.next_seq = Some(seq.wrapping_add(len));
+        // What ends here of a message that started earlier.
+        let (mut info, mut protocol, mut start) = (String::new(), None, 0usize);
         let mut data = std::mem::take(&mut d.pending);
         match d.need.take() {
             None => {}
+            Some(Need::Body {
+                remaining,
+                protocol: p,
+                shown,
+            }) => {
+                if payload.len() < remaining {
+                    d.need = Some(Need::Body {
+                        remaining: remaining - payload.len(),
+                        protocol: p,
+                        shown,
+                    });
+                    return Some(AppColumns::Segment { info: None });
+                }
+                info = std::mem::take(&mut d.done_info);
+                protocol = Some(p);
+                start = remaining;
+            }
             Some(Need::Exact(k)) if payload.len() < k => {
-                data.extend_from_slice(payload);
-                d.need = Some(Need::Exact(k - payload.len()));
-                d.pending = data;
+                if data.len() + payload.len() <= MAX_PENDING {
+                    data.extend_from_slice(payload);
+                    d.need = Some(Need::Exact(k - payload.len()));
+                    d.pending = data;
+                }
                 return Some(AppColumns::Segment { info: None });
             }
             Some(Need::UntilFin) if !fin => {
-                data.extend_from_slice(payload);
+                // Only the head and whether a body follows matter at the FIN.
+                let room = MAX_PENDING.saturating_sub(data.len());
+                data.extend_from_slice(&payload[..payload.len().min(room)]);
                 d.need = Some(Need::UntilFin);
                 d.pending = data;
                 return Some(AppColumns::Segment { info: None });
@@ -180,11 +227,13 @@ impl Desegmenter {
         }
         let fresh = data.is_empty();
         if !fresh {
-            data.extend_from_slice(payload);
+            let room = MAX_PENDING.saturating_sub(data.len());
+            data.extend_from_slice(&payload[..payload.len().min(room)]);
         }
-        let buf: &[u8] = if fresh { payload } else { &data };
-        let (mut info, mut protocol, mut off) = (String::new(), None, 0usize);
+        let buf: &[u8] = if fresh { &payload[start..] } else { &data };
+        let mut off = 0usize;
         while off < buf.len() {
+            let message_start = info.len();
             match conv.dissect(&buf[off..], fin, dir, &mut info) {
                 Dissected::Pdu(len, proto) => {
                     protocol = Some(proto);
@@ -192,11 +241,16 @@ impl Desegmenter {
                 }
                 Dissected::Need(need, wrote) => {
                     let d = &mut conv.dirs[dir];
-                    if buf.len() - off <= MAX_PENDING {
+                    if let Need::Body { shown, .. } = need {
+                        d.done_info = info[message_start..].to_string();
+                        info.truncate(message_start + shown);
+                    } else if buf.len() - off <= MAX_PENDING {
                         d.pending = buf[off..].to_vec();
-                        d.need = Some(need);
+                    } else {
+                        break;
                     }
-                    if off == 0 {
+                    d.need = Some(need);
+                    if protocol.is_none() {
                         return Some(AppColumns::Segment {
                             info: wrote.then_some(info),
                         });
@@ -283,5 +337,25 @@ mod tests {
         // Data that is not HTTP keeps TCP's columns.
         assert_eq!(d.segment(2, c, App::Http, 1, b"hello\r\n", false), None);
         assert!(d.try_heuristic(3) && !d.try_heuristic(3));
+        // A large body of known length keeps only its count; what follows it in its
+        // last segment is the next message.
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 3000000\r\n\r\n";
+        assert_eq!(
+            d.segment(4, s, App::Http, 1, head, false),
+            seg(Some("HTTP/1.1 200 OK "))
+        );
+        let chunk = vec![0u8; 1_000_000];
+        let mut next = 1 + head.len() as u32;
+        for _ in 0..2 {
+            assert_eq!(d.segment(4, s, App::Http, next, &chunk, false), seg(None));
+            next += 1_000_000;
+        }
+        assert!(d.convs[&4].dirs[0].pending.is_empty());
+        let mut last = chunk.clone();
+        last.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
+        assert_eq!(
+            d.segment(4, s, App::Http, next, &last, false),
+            pdu("HTTP", "HTTP/1.1 200 OK HTTP/1.1 204 No Content ")
+        );
     }
 }
