@@ -258,3 +258,23 @@ write('lenient.pcap', [
     ip4_raw(2000, 17, udp_dgram(40102, 5003, b'u' * 30)),
     ip4_raw(10, 6, seg_data),
 ])
+
+# An HTTP response whose body spans segments that arrive out of order, with a hole
+# filled before or after the end, never filled, and a retransmission: which segment
+# tshark shows as the response, and which as [TCP segment of a reassembled PDU].
+fr = []
+def cl(seq, ack, fl, p=b''): fr.append(tcp4(sp, 80, seq, ack, fl, p))
+def sv(seq, ack, fl, p=b''): fr.append(tcp4(80, sp, seq, ack, fl, p, src=B, dst=A))
+get = b'GET /f HTTP/1.1\r\nHost: lab\r\n\r\n'
+resp = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3000\r\n\r\n' + bytes(3000)
+ack = 1 + len(get)
+parts = [(1 + i, resp[i:i + 1000]) for i in range(0, len(resp), 1000)]
+for sp, order, then in [(50000, [0, 2, 1, 3], True), (50001, [0, 1, 3, 2], False),
+                        (50002, [0, 1, 3], True), (50003, [0, 1, 1, 2, 3], False)]:
+    cl(0, 0, 2); sv(0, 1, 0x12); cl(1, 1, 0x10); cl(1, 1, 0x18, get); sv(1, ack, 0x10)
+    for i in order:
+        sv(parts[i][0], ack, 0x18, parts[i][1])
+    cl(ack, 1 + len(resp), 0x10)
+    if then:
+        sv(1 + len(resp), ack, 0x18, b'HTTP/1.1 204 No Content\r\n\r\n')
+write('http-loss.pcap', fr)

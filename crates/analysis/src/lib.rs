@@ -298,7 +298,10 @@ impl Analyzer {
         if (tcp.len == 0 && !fin) || p.cut_short || p.error.is_some() {
             return None;
         }
-        let resent = RETRANSMISSION | FAST_RETRANSMISSION | SPURIOUS_RETRANSMISSION | OUT_OF_ORDER;
+        // Retransmissions never reach the protocol (tshark's `no_subdissector_on_error`);
+        // segments out of order and fast retransmissions still count within a message
+        // of known length.
+        let resent = RETRANSMISSION | SPURIOUS_RETRANSMISSION;
         if tcp.analysis.flags & resent != 0 {
             return None;
         }
@@ -319,9 +322,10 @@ impl Analyzer {
             None if tls::looks_like_client_hello(payload) => pdu::App::Tls,
             None => return None,
         };
+        let out_of_order = tcp.analysis.flags & (OUT_OF_ORDER | FAST_RETRANSMISSION) != 0;
         let src = SocketAddr::new(ip.src, tcp.src_port);
         self.pdu
-            .segment(tcp.stream, src, app, tcp.seq, payload, fin)
+            .segment(tcp.stream, src, app, tcp.seq, payload, fin, out_of_order)
     }
 
     /// Feeds an IPv4 fragment to the reassembler; when it completes a

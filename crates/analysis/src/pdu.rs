@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use crate::fxhash::FxBuild;
 use crate::http::{self, HttpConv};
 use crate::tls::{self, TlsConv};
+use labrun_wire::SeqNumber;
 
 /// Most bytes a message still waiting for its end may hold (per direction): a head or
 /// a TLS record (at most 64 KiB) fits; the body of a response that runs to the FIN is
@@ -106,14 +107,29 @@ struct Direction {
     /// Bytes of a message waiting for more data (not for [`Need::Body`]).
     pending: Vec<u8>,
     need: Option<Need>,
-    /// The Info text a message waiting for [`Need::Body`] shows when it ends.
+    /// A message whose body of known length is still coming.
+    body: Option<BodyWait>,
+    /// The Info text that message shows when it ends.
     done_info: String,
+}
+
+/// A message waiting for the rest of a body of known length.
+#[derive(Debug, Clone, Copy)]
+struct BodyWait {
+    /// Relative sequence number just past the message.
+    end: u32,
+    /// Protocol column when it ends.
+    protocol: &'static str,
+    /// Bytes within it not captured so far: the message ends with the segment that
+    /// reaches its end only if none are missing then (segments out of order fill holes).
+    missing: u32,
 }
 
 impl Direction {
     fn reset(&mut self) {
         self.pending.clear();
         self.need = None;
+        self.body = None;
         self.done_info.clear();
     }
 }
@@ -166,6 +182,7 @@ impl Desegmenter {
         seq: u32,
         payload: &[u8],
         fin: bool,
+        out_of_order: bool,
     ) -> Option<AppColumns> {
         let conv = self.convs.entry(stream).or_insert_with(|| Conv {
             app,
@@ -180,33 +197,50 @@ impl Desegmenter {
         if payload.is_empty() && !(fin && until_fin) {
             return None;
         }
-        if d.next_seq.is_some_and(|n| n != seq) {
-            d.reset();
-        }
         let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-        d.next_seq = Some(seq.wrapping_add(len));
+        let seg_end = seq.wrapping_add(len);
         // What ends here of a message that started earlier.
         let (mut info, mut protocol, mut start) = (String::new(), None, 0usize);
-        let mut data = std::mem::take(&mut d.pending);
-        match d.need.take() {
-            None => {}
-            Some(Need::Body {
-                remaining,
-                protocol: p,
-                shown,
-            }) => {
-                if payload.len() < remaining {
-                    d.need = Some(Need::Body {
-                        remaining: remaining - payload.len(),
-                        protocol: p,
-                        shown,
-                    });
+        if let Some(mut body) = d.body.take() {
+            // tshark files every segment within a message's range under it, in any
+            // order; the message ends with the segment that reaches its end, unless
+            // one before it was not captured.
+            if SeqNumber(seq).lt(SeqNumber(body.end)) {
+                let next = d.next_seq.unwrap_or(seq);
+                if out_of_order {
+                    // Taken to fill (part of) a hole left earlier.
+                    body.missing = body.missing.saturating_sub(len);
+                } else {
+                    if SeqNumber(seq).gt(SeqNumber(next)) {
+                        body.missing = body.missing.saturating_add(seq.wrapping_sub(next));
+                    }
+                    if SeqNumber(seg_end).gt(SeqNumber(next)) {
+                        d.next_seq = Some(seg_end);
+                    }
+                }
+                if out_of_order || SeqNumber(seg_end).lt(SeqNumber(body.end)) {
+                    d.body = Some(body);
+                    return Some(AppColumns::Segment { info: None });
+                }
+                if body.missing > 0 {
+                    d.done_info.clear();
                     return Some(AppColumns::Segment { info: None });
                 }
                 info = std::mem::take(&mut d.done_info);
-                protocol = Some(p);
-                start = remaining;
+                protocol = Some(body.protocol);
+                start = body.end.wrapping_sub(seq) as usize;
             }
+        }
+        if out_of_order && protocol.is_none() {
+            return None;
+        }
+        if protocol.is_none() && d.next_seq.is_some_and(|n| n != seq) {
+            d.reset();
+        }
+        d.next_seq = Some(seg_end);
+        let mut data = std::mem::take(&mut d.pending);
+        match d.need.take() {
+            None | Some(Need::Body { .. }) => {}
             Some(Need::Exact(k)) if payload.len() < k => {
                 if data.len() + payload.len() <= MAX_PENDING {
                     data.extend_from_slice(payload);
@@ -241,7 +275,18 @@ impl Desegmenter {
                 }
                 Dissected::Need(need, wrote) => {
                     let d = &mut conv.dirs[dir];
-                    if let Need::Body { shown, .. } = need {
+                    if let Need::Body {
+                        remaining,
+                        protocol,
+                        shown,
+                    } = need
+                    {
+                        let remaining = u32::try_from(remaining).unwrap_or(u32::MAX);
+                        d.body = Some(BodyWait {
+                            end: seg_end.wrapping_add(remaining),
+                            protocol,
+                            missing: 0,
+                        });
                         d.done_info = info[message_start..].to_string();
                         info.truncate(message_start + shown);
                     } else if buf.len() - off <= MAX_PENDING {
@@ -249,7 +294,9 @@ impl Desegmenter {
                     } else {
                         break;
                     }
-                    d.need = Some(need);
+                    if !matches!(need, Need::Body { .. }) {
+                        d.need = Some(need);
+                    }
                     if protocol.is_none() {
                         return Some(AppColumns::Segment {
                             info: wrote.then_some(info),
@@ -291,71 +338,131 @@ mod tests {
             })
         };
         // A request whose line is cut, then its head, then its end.
-        assert_eq!(d.segment(0, c, App::Http, 1, b"GET /a", false), seg(None));
         assert_eq!(
-            d.segment(0, c, App::Http, 7, b" HTTP/1.1\r\n", false),
+            d.segment(0, c, App::Http, 1, b"GET /a", false, false),
+            seg(None)
+        );
+        assert_eq!(
+            d.segment(0, c, App::Http, 7, b" HTTP/1.1\r\n", false, false),
             seg(Some("GET /a HTTP/1.1 "))
         );
         assert_eq!(
-            d.segment(0, c, App::Http, 18, b"\r\n", false),
+            d.segment(0, c, App::Http, 18, b"\r\n", false, false),
             pdu("HTTP", "GET /a HTTP/1.1 ")
         );
         // A response of known length over three segments; the middle one is TCP's alone.
         let head = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Type: text/plain\r\n\r\nab";
         assert_eq!(
-            d.segment(0, s, App::Http, 1, head, false),
+            d.segment(0, s, App::Http, 1, head, false, false),
             seg(Some("HTTP/1.1 200 OK "))
         );
         let n = 1 + head.len() as u32;
-        assert_eq!(d.segment(0, s, App::Http, n, b"c", false), seg(None));
+        assert_eq!(d.segment(0, s, App::Http, n, b"c", false, false), seg(None));
         assert_eq!(
-            d.segment(0, s, App::Http, n + 1, b"def", false),
+            d.segment(0, s, App::Http, n + 1, b"def", false, false),
             pdu("HTTP", "HTTP/1.1 200 OK  (text/plain)")
         );
         // A retransmission or a gap leaves the waiting message behind.
-        assert_eq!(d.segment(0, c, App::Http, 20, b"GET /b", false), seg(None));
         assert_eq!(
-            d.segment(0, c, App::Http, 99, b"GET /c HTTP/1.1\r\n\r\n", false),
+            d.segment(0, c, App::Http, 20, b"GET /b", false, false),
+            seg(None)
+        );
+        assert_eq!(
+            d.segment(
+                0,
+                c,
+                App::Http,
+                99,
+                b"GET /c HTTP/1.1\r\n\r\n",
+                false,
+                false
+            ),
             pdu("HTTP", "GET /c HTTP/1.1 ")
         );
         // Pipelined requests in one segment share its Info column.
         let two = b"GET /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\n";
         assert_eq!(
-            d.segment(1, c, App::Http, 1, two, false),
+            d.segment(1, c, App::Http, 1, two, false, false),
             pdu("HTTP", "GET /x HTTP/1.1 GET /y HTTP/1.1 ")
         );
         // Until FIN: the FIN without data completes the response.
         let old = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody";
         assert_eq!(
-            d.segment(1, s, App::Http, 1, old, false),
+            d.segment(1, s, App::Http, 1, old, false, false),
             seg(Some("HTTP/1.0 200 OK "))
         );
         assert_eq!(
-            d.segment(1, s, App::Http, 1 + old.len() as u32, b"", true),
+            d.segment(1, s, App::Http, 1 + old.len() as u32, b"", true, false),
             pdu("HTTP", "HTTP/1.0 200 OK  (text/plain)")
         );
         // Data that is not HTTP keeps TCP's columns.
-        assert_eq!(d.segment(2, c, App::Http, 1, b"hello\r\n", false), None);
+        assert_eq!(
+            d.segment(2, c, App::Http, 1, b"hello\r\n", false, false),
+            None
+        );
         assert!(d.try_heuristic(3) && !d.try_heuristic(3));
         // A large body of known length keeps only its count; what follows it in its
         // last segment is the next message.
         let head = b"HTTP/1.1 200 OK\r\nContent-Length: 3000000\r\n\r\n";
         assert_eq!(
-            d.segment(4, s, App::Http, 1, head, false),
+            d.segment(4, s, App::Http, 1, head, false, false),
             seg(Some("HTTP/1.1 200 OK "))
         );
         let chunk = vec![0u8; 1_000_000];
         let mut next = 1 + head.len() as u32;
         for _ in 0..2 {
-            assert_eq!(d.segment(4, s, App::Http, next, &chunk, false), seg(None));
+            assert_eq!(
+                d.segment(4, s, App::Http, next, &chunk, false, false),
+                seg(None)
+            );
             next += 1_000_000;
         }
         assert!(d.convs[&4].dirs[0].pending.is_empty());
         let mut last = chunk.clone();
         last.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
         assert_eq!(
-            d.segment(4, s, App::Http, next, &last, false),
+            d.segment(4, s, App::Http, next, &last, false, false),
             pdu("HTTP", "HTTP/1.1 200 OK HTTP/1.1 204 No Content ")
+        );
+        // A segment within the body that was not captured by the time its end comes:
+        // segments out of order still belong to the message, which never ends; data
+        // after it starts afresh.
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n";
+        let n = 1 + head.len() as u32;
+        assert_eq!(
+            d.segment(5, s, App::Http, 1, head, false, false),
+            seg(Some("HTTP/1.1 200 OK "))
+        );
+        assert_eq!(
+            d.segment(5, s, App::Http, n + 10, &[0; 10], false, false),
+            seg(None)
+        );
+        assert_eq!(
+            d.segment(5, s, App::Http, n + 20, &[0; 10], false, false),
+            seg(None)
+        );
+        assert_eq!(d.segment(5, s, App::Http, n, &[0; 10], false, true), None);
+        let next = b"HTTP/1.1 204 No Content\r\n\r\n";
+        assert_eq!(
+            d.segment(5, s, App::Http, n + 30, next, false, false),
+            pdu("HTTP", "HTTP/1.1 204 No Content ")
+        );
+        // A hole filled out of order before the end: the message ends.
+        assert_eq!(
+            d.segment(6, s, App::Http, 1, head, false, false),
+            seg(Some("HTTP/1.1 200 OK "))
+        );
+        assert_eq!(
+            d.segment(6, s, App::Http, n + 10, &[0; 10], false, false),
+            seg(None)
+        );
+        assert_eq!(
+            d.segment(6, s, App::Http, n, &[0; 10], false, true),
+            seg(None)
+        );
+        assert_eq!(
+            d.segment(6, s, App::Http, n + 20, &[0; 10], false, false),
+            pdu("HTTP", "HTTP/1.1 200 OK ")
         );
     }
 }

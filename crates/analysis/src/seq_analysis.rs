@@ -144,28 +144,23 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
         fwd.lastnondupack = s.number;
         fwd.dupacknum = 0;
     }
-    // A jump over uncaptured data lifts the suppression of repeated
-    // "ACKed unseen segment" reports for this direction (see below).
-    if v.flags & LOST_PACKET != 0 && fwd.dupacknum == -1 {
-        fwd.dupacknum = 0;
-    }
-
     // An ACK beyond the highest contiguous sequence number seen in the
-    // other direction acknowledges data that was not captured. The boundary
-    // then moves to the other side's nextseq. When it moved (the other side
-    // had sent past a gap), a later ACK past the new boundary is reported
-    // again; when it was already there, the report is suppressed until the
-    // other side's acknowledgement moves or it jumps over a gap (behaviour of
-    // tshark 4.0, checked against real loopback captures and
-    // tests/corpus/ack-unseen.pcap).
+    // other direction acknowledges data that was not captured. When the
+    // other side had sent past a gap, the boundary jumps to its nextseq and
+    // the ACK is reported. When the boundary is already there, the ACK is
+    // reported unless an earlier one was and the other side's acknowledgement
+    // has not moved since (tshark 4.0, checked against real loopback captures
+    // and tests/corpus/ack-unseen.pcap).
     if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && f.contains(TcpFlags::ACK) {
-        if rev.dupacknum == 0 {
+        if rev.maxseqtobeacked != rev.nextseq {
+            rev.maxseqtobeacked = rev.nextseq;
             v.flags |= ACK_LOST_PACKET;
-        }
-        if rev.maxseqtobeacked == rev.nextseq {
+        } else {
+            if rev.dupacknum == 0 {
+                v.flags |= ACK_LOST_PACKET;
+            }
             rev.dupacknum = -1;
         }
-        rev.maxseqtobeacked = rev.nextseq;
     }
 
     'retrans: {
