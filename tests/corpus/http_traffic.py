@@ -26,6 +26,20 @@ def recv_until_idle(sock, t=0.15):
 # Each exchange: server port, client parts, server parts, who closes.
 big = b'x' * 5000
 html = b'<html><body>hello</body></html>\n'
+def png():
+    """A valid 1x1 PNG."""
+    import struct, zlib
+    def chunk(kind, data):
+        return struct.pack('!I', len(data)) + kind + data + struct.pack('!I', zlib.crc32(kind + data))
+    ihdr = struct.pack('!IIBBBBB', 1, 1, 8, 0, 0, 0, 0)
+    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) + chunk(b'IDAT', zlib.compress(b'\0\0')) + chunk(b'IEND', b'')
+
+GIF = bytes.fromhex('47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b')
+JPEG = bytes.fromhex('ffd8ffe000104a46494600010100000100010000ffd9')
+
+def image(kind, body):
+    return b'HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n' % (kind, len(body)) + body
+
 EX = [
     (80, [b'GET / HTTP/1.1\r\nHost: lab\r\n\r\n'],
          [b'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n' % len(html) + html]),
@@ -48,6 +62,9 @@ EX = [
     (8080, [b'GET /a HTTP/1.1\r\nHost: lab\r\n\r\nGET /b HTTP/1.1\r\nHost: lab\r\n\r\n'],
          [b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab', b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n']),
     (80, [b'hello, not http\r\n'], [b'nor this\r\n']),
+    (8080, [b'GET /i HTTP/1.1\r\nHost: lab\r\n\r\n'],
+         [image(b'image/png', png()), image(b'image/gif', GIF), image(b'image/jpeg', JPEG),
+          image(b'image/gif', b'not a gif')]),
     (80, [b'OPTIONS * HTTP/1.1\r\nHost: lab\r\n\r\n'],
          [b'HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\n\x89PNG']),
 ]

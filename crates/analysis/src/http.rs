@@ -171,9 +171,24 @@ fn shown(line: &[u8]) -> String {
 }
 
 /// Protocol column and Info suffix of a message body of this media type, as the
-/// dissector tshark 4.0 registers for it writes them.
-fn media_columns(media: &str) -> (&'static str, Option<String>) {
+/// dissector tshark 4.0 registers for it writes them; `body` is its start (an image
+/// dissector names the format when the signature is there, or when the body has not
+/// arrived yet).
+fn media_columns(media: &str, body: &[u8]) -> (&'static str, Option<String>) {
+    let signed = |sig: &[u8]| body.is_empty() || body.starts_with(sig);
     match media {
+        "image/png" if signed(b"\x89PNG\r\n\x1a\n") => ("HTTP", Some(" (PNG)".into())),
+        "image/jpeg" | "image/jpg" | "image/jfif" | "image/pjpeg" if signed(b"\xff\xd8") => {
+            ("HTTP", Some(" (JPEG JFIF image)".into()))
+        }
+        "image/gif" if signed(b"GIF8") => {
+            let version = if body.starts_with(b"GIF87a") {
+                "GIF87a"
+            } else {
+                "GIF89a"
+            };
+            ("HTTP", Some(format!(" ({version})")))
+        }
         "application/json" | "application/problem+json" => (
             "HTTP/JSON",
             Some(format!(", JavaScript Object Notation ({media})")),
@@ -306,7 +321,7 @@ pub fn dissect(
         content_length.unwrap_or(0).min(rest)
     } else if let Some(n) = content_length {
         if rest < n {
-            let (protocol, suffix) = media_columns(&media);
+            let (protocol, suffix) = media_columns(&media, &buf[at..]);
             let shown = info.len() - entry;
             info.push_str(suffix.as_deref().unwrap_or(""));
             let remaining = n - rest;
@@ -323,7 +338,8 @@ pub fn dissect(
     } else if chunked {
         match chunked_len(&buf[at..]) {
             Some((len, data)) => {
-                let (protocol, suffix) = media_columns(&media);
+                let first = line_end(&buf[at..]).map_or(&[][..], |(_, n)| &buf[at + n..]);
+                let (protocol, suffix) = media_columns(&media, first);
                 if data > 0 {
                     info.push_str(suffix.as_deref().unwrap_or(""));
                 }
@@ -339,7 +355,7 @@ pub fn dissect(
     if body == 0 {
         return Dissected::Pdu(at, "HTTP");
     }
-    let (protocol, suffix) = media_columns(&media);
+    let (protocol, suffix) = media_columns(&media, &buf[at..]);
     info.push_str(suffix.as_deref().unwrap_or(""));
     Dissected::Pdu(at + body, protocol)
 }
@@ -433,6 +449,23 @@ mod tests {
             run(b"junk\r\n", false, &mut c),
             (Dissected::Pdu(6, "HTTP"), "Continuation".into())
         );
+    }
+
+    #[test]
+    fn images_are_named_by_their_signature() {
+        use super::media_columns;
+        let named = |media, body: &[u8]| media_columns(media, body).1.unwrap_or_default();
+        assert_eq!(named("image/png", b"\x89PNG\r\n\x1a\n..."), " (PNG)");
+        assert_eq!(named("image/png", b"\x89PNG"), " (image/png)");
+        assert_eq!(
+            named("image/jpeg", b"\xff\xd8\xff\xe0"),
+            " (JPEG JFIF image)"
+        );
+        assert_eq!(named("image/gif", b"GIF87a.."), " (GIF87a)");
+        assert_eq!(named("image/gif", b""), " (GIF89a)");
+        assert_eq!(named("image/gif", b"nope"), " (image/gif)");
+        assert_eq!(named("application/octet-stream", b"x"), "");
+        assert_eq!(media_columns("text/xml", b"<a/>").0, "HTTP/XML");
     }
 
     #[test]
