@@ -278,3 +278,26 @@ for sp, order, then in [(50000, [0, 2, 1, 3], True), (50001, [0, 1, 3, 2], False
     if then:
         sv(1 + len(resp), ack, 0x18, b'HTTP/1.1 204 No Content\r\n\r\n')
 write('http-loss.pcap', fr)
+
+# TLS records on port 443 against tshark's framing: an alert in the clear, data after a
+# record, a Client Hello too short for its fields, a record header split over two
+# segments, and application data records spanning segments.
+fr = []
+def cl(seq, ack, fl, p=b''): fr.append(tcp4(sp, 443, seq, ack, fl, p))
+def sv(seq, ack, fl, p=b''): fr.append(tcp4(443, sp, seq, ack, fl, p, src=B, dst=A))
+def opening():
+    cl(0, 0, 2); sv(0, 1, 0x12); cl(1, 1, 0x10)
+sp = 50001; opening()
+cl(1, 1, 0x18, bytes([0x15, 3, 3, 0, 2, 2, 40]))
+sv(1, 8, 0x18, bytes([0x17, 3, 3, 0, 3, 1, 2, 3]) + b'junk')
+sp = 50002; opening()
+cl(1, 1, 0x18, bytes([0x16, 3, 1, 0, 8, 1, 0, 0, 4, 3, 3, 0, 0]))
+sp = 50003; opening()
+cl(1, 1, 0x18, bytes([0x16, 3, 1])); cl(4, 1, 0x18, bytes([0, 8, 1, 0, 0, 4, 3, 3, 0, 0]))
+rec = bytes([0x17, 3, 3, 0x0b, 0xb8]) + bytes(3000)
+sp = 50004; opening()
+cl(1, 1, 0x18, rec[:1000]); cl(1001, 1, 0x18, rec[1000:2000])
+cl(2001, 1, 0x18, rec[2000:] + bytes([0x17, 3, 3, 0, 2, 1, 1]))
+sp = 50005; opening()
+cl(1, 1, 0x18, bytes([0x17, 3, 3, 0, 2, 1, 1]) + rec[:1000]); cl(1008, 1, 0x18, rec[1000:])
+write('tls-records.pcap', fr)

@@ -53,14 +53,24 @@ fn base_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
                     protocol
                 }
                 Some(AppColumns::Segment { info }) => {
-                    match info {
+                    // tshark appends with a space only to a column that is not empty
+                    // (TLS clears it before asking for more data).
+                    let written = match info {
                         Some(info) => {
                             super::verdict::write_info_prefix(&tcp.analysis, out);
                             out.put_str(info);
+                            !info.is_empty()
+                                || !super::verdict::info_prefix(&tcp.analysis).is_empty()
                         }
-                        None => tcp_info(tcp, out),
+                        None => {
+                            tcp_info(tcp, out);
+                            true
+                        }
+                    };
+                    if written {
+                        out.put_str(" ");
                     }
-                    out.put_str(" [TCP segment of a reassembled PDU]");
+                    out.put_str("[TCP segment of a reassembled PDU]");
                     "TCP"
                 }
                 None => {

@@ -120,6 +120,34 @@ pub fn looks_like_client_hello(payload: &[u8]) -> bool {
     (0x0300..=0x0304).contains(&version) && len >= 4
 }
 
+/// False when a Client Hello or Server Hello body is too short for its own fields
+/// (version, random, session id, cipher suites, compression methods), which tshark
+/// reports as a malformed packet.
+fn hello_fits(t: u8, body: &[u8]) -> bool {
+    let byte = |at: usize| usize::from(body.get(at).copied().unwrap_or(0));
+    let mut at = 34usize;
+    let mut take = |n: usize| {
+        at = at.saturating_add(n);
+        at <= body.len()
+    };
+    match t {
+        1 => {
+            if !(take(1) && take(byte(34))) {
+                return false;
+            }
+            let suites_at = 35 + byte(34);
+            let suites = byte(suites_at) << 8 | byte(suites_at + 1);
+            if !(take(2) && take(suites)) {
+                return false;
+            }
+            let comp_at = suites_at + 2 + suites;
+            take(1) && take(byte(comp_at))
+        }
+        2 => take(1) && take(byte(34)) && take(3),
+        _ => true,
+    }
+}
+
 /// The version a Server Hello body chose: its supported_versions extension (TLS 1.3)
 /// or its legacy version field.
 fn server_hello_version(body: &[u8]) -> Option<u16> {
@@ -145,8 +173,10 @@ fn server_hello_version(body: &[u8]) -> Option<u16> {
 /// Info text to `info` (", " between parts) and names the protocol.
 pub fn dissect(buf: &[u8], dir: usize, conv: &mut TlsConv, info: &mut String) -> Dissected {
     let dir = dir.min(1);
+    // tshark's TLS clears the Info column first: a segment that only starts a
+    // record shows nothing before "[TCP segment of a reassembled PDU]".
     let Some(header) = buf.get(..5) else {
-        return Dissected::Need(Need::OneMore, false);
+        return Dissected::Need(Need::OneMore, true);
     };
     let (ctype, version) = (header[0], u16::from_be_bytes([header[1], header[2]]));
     if !(20..=24).contains(&ctype) || header[1] != 3 {
@@ -154,9 +184,10 @@ pub fn dissect(buf: &[u8], dir: usize, conv: &mut TlsConv, info: &mut String) ->
     }
     let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
     if buf.len() < 5 + len {
-        return Dissected::Need(Need::Exact(5 + len - buf.len()), false);
+        return Dissected::Need(Need::Exact(5 + len - buf.len()), true);
     }
     let body = &buf[5..5 + len];
+    let mut malformed = false;
     let mut add = |s: &str| {
         if !info.is_empty() {
             info.push_str(", ");
@@ -191,6 +222,10 @@ pub fn dissect(buf: &[u8], dir: usize, conv: &mut TlsConv, info: &mut String) ->
                 let mlen =
                     usize::from(msg[1]) << 16 | usize::from(msg[2]) << 8 | usize::from(msg[3]);
                 add(handshake_name(msg[0]));
+                if !hello_fits(msg[0], &msg[4..4 + mlen]) {
+                    malformed = true;
+                    break;
+                }
                 if msg[0] == 2 {
                     conv.version = server_hello_version(&msg[4..4 + mlen]).or(conv.version);
                 }
@@ -200,7 +235,13 @@ pub fn dissect(buf: &[u8], dir: usize, conv: &mut TlsConv, info: &mut String) ->
         23 => add("Application Data"),
         _ => add("Heartbeat"),
     }
-    Dissected::Pdu(5 + len, version_name(conv.version.unwrap_or(version)))
+    let protocol = version_name(conv.version.unwrap_or(version));
+    if malformed {
+        // tshark's dissection of the whole segment ends at the exception.
+        info.push_str("[Malformed Packet]");
+        return Dissected::Pdu(buf.len(), protocol);
+    }
+    Dissected::Pdu(5 + len, protocol)
 }
 
 #[cfg(test)]
@@ -236,7 +277,20 @@ mod tests {
     fn records_are_named_and_versioned() {
         let mut c = TlsConv::default();
         let mut info = String::new();
-        let hello = record(22, 0x0301, &handshake(1, &[3, 3, 0, 0]));
+        // A Client Hello too short for its random is malformed, and ends the segment.
+        let short = record(22, 0x0301, &handshake(1, &[3, 3, 0, 0]));
+        let mut twice = short.clone();
+        twice.extend_from_slice(&short);
+        assert_eq!(
+            dissect(&twice, 0, &mut c, &mut info),
+            Dissected::Pdu(twice.len(), "TLSv1")
+        );
+        assert_eq!(info, "Client Hello[Malformed Packet]");
+        let mut info = String::new();
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0; 32]);
+        body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]); // session id, suites, compression
+        let hello = record(22, 0x0301, &handshake(1, &body));
         assert!(looks_like_client_hello(&hello));
         assert!(!looks_like_client_hello(b"GET / HTTP/1.1"));
         assert_eq!(
@@ -247,11 +301,11 @@ mod tests {
         // Half a record: exactly the rest; a header cut short: one more segment.
         assert_eq!(
             dissect(&hello[..7], 0, &mut c, &mut info),
-            Dissected::Need(Need::Exact(hello.len() - 7), false)
+            Dissected::Need(Need::Exact(hello.len() - 7), true)
         );
         assert_eq!(
             dissect(&hello[..3], 0, &mut c, &mut info),
-            Dissected::Need(Need::OneMore, false)
+            Dissected::Need(Need::OneMore, true)
         );
         let sh = record(22, 0x0303, &handshake(2, &server_hello_13()));
         let mut info = String::new();
