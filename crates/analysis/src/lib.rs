@@ -324,8 +324,17 @@ impl Analyzer {
         };
         let out_of_order = tcp.analysis.flags & (OUT_OF_ORDER | FAST_RETRANSMISSION) != 0;
         let src = SocketAddr::new(ip.src, tcp.src_port);
-        self.pdu
-            .segment(tcp.stream, src, app, tcp.seq, payload, fin, out_of_order)
+        self.pdu.segment(
+            tcp.stream,
+            src,
+            app,
+            &pdu::TcpData {
+                seq: tcp.seq,
+                payload,
+                fin,
+                out_of_order,
+            },
+        )
     }
 
     /// Feeds an IPv4 fragment to the reassembler; when it completes a

@@ -152,6 +152,19 @@ impl Conv {
     }
 }
 
+/// One TCP segment's data as the framing needs it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TcpData<'a> {
+    /// Relative sequence number.
+    pub seq: u32,
+    /// The segment's data.
+    pub payload: &'a [u8],
+    /// FIN flag.
+    pub fin: bool,
+    /// Out of order or a fast retransmission: it may fill a hole but does not advance.
+    pub out_of_order: bool,
+}
+
 /// Per-connection framing state, keyed by `tcp.stream`.
 #[derive(Debug, Default)]
 pub(crate) struct Desegmenter {
@@ -171,19 +184,21 @@ impl Desegmenter {
         self.tried.insert(stream)
     }
 
-    /// Frames one in-order segment of `stream` sent from `src`: `seq` is its relative
-    /// sequence number, `payload` its data, `fin` its FIN flag. None when the segment
-    /// keeps TCP's own columns.
+    /// Frames one segment of `stream` sent from `src` (not a retransmission). None when
+    /// the segment keeps TCP's own columns.
     pub(crate) fn segment(
         &mut self,
         stream: u32,
         src: SocketAddr,
         app: App,
-        seq: u32,
-        payload: &[u8],
-        fin: bool,
-        out_of_order: bool,
+        segment: &TcpData<'_>,
     ) -> Option<AppColumns> {
+        let TcpData {
+            seq,
+            payload,
+            fin,
+            out_of_order,
+        } = *segment;
         let conv = self.convs.entry(stream).or_insert_with(|| Conv {
             app,
             first_src: src,
@@ -313,7 +328,16 @@ impl Desegmenter {
 
 #[cfg(test)]
 mod tests {
-    use super::{App, AppColumns, Desegmenter};
+    use super::{App, AppColumns, Desegmenter, TcpData};
+
+    fn data(seq: u32, payload: &[u8], fin: bool, out_of_order: bool) -> TcpData<'_> {
+        TcpData {
+            seq,
+            payload,
+            fin,
+            out_of_order,
+        }
+    }
     use std::net::SocketAddr;
 
     #[test]
@@ -339,32 +363,35 @@ mod tests {
         };
         // A request whose line is cut, then its head, then its end.
         assert_eq!(
-            d.segment(0, c, App::Http, 1, b"GET /a", false, false),
+            d.segment(0, c, App::Http, &data(1, b"GET /a", false, false)),
             seg(None)
         );
         assert_eq!(
-            d.segment(0, c, App::Http, 7, b" HTTP/1.1\r\n", false, false),
+            d.segment(0, c, App::Http, &data(7, b" HTTP/1.1\r\n", false, false)),
             seg(Some("GET /a HTTP/1.1 "))
         );
         assert_eq!(
-            d.segment(0, c, App::Http, 18, b"\r\n", false, false),
+            d.segment(0, c, App::Http, &data(18, b"\r\n", false, false)),
             pdu("HTTP", "GET /a HTTP/1.1 ")
         );
         // A response of known length over three segments; the middle one is TCP's alone.
         let head = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Type: text/plain\r\n\r\nab";
         assert_eq!(
-            d.segment(0, s, App::Http, 1, head, false, false),
+            d.segment(0, s, App::Http, &data(1, head, false, false)),
             seg(Some("HTTP/1.1 200 OK "))
         );
         let n = 1 + head.len() as u32;
-        assert_eq!(d.segment(0, s, App::Http, n, b"c", false, false), seg(None));
         assert_eq!(
-            d.segment(0, s, App::Http, n + 1, b"def", false, false),
+            d.segment(0, s, App::Http, &data(n, b"c", false, false)),
+            seg(None)
+        );
+        assert_eq!(
+            d.segment(0, s, App::Http, &data(n + 1, b"def", false, false)),
             pdu("HTTP", "HTTP/1.1 200 OK  (text/plain)")
         );
         // A retransmission or a gap leaves the waiting message behind.
         assert_eq!(
-            d.segment(0, c, App::Http, 20, b"GET /b", false, false),
+            d.segment(0, c, App::Http, &data(20, b"GET /b", false, false)),
             seg(None)
         );
         assert_eq!(
@@ -372,32 +399,34 @@ mod tests {
                 0,
                 c,
                 App::Http,
-                99,
-                b"GET /c HTTP/1.1\r\n\r\n",
-                false,
-                false
+                &data(99, b"GET /c HTTP/1.1\r\n\r\n", false, false)
             ),
             pdu("HTTP", "GET /c HTTP/1.1 ")
         );
         // Pipelined requests in one segment share its Info column.
         let two = b"GET /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\n";
         assert_eq!(
-            d.segment(1, c, App::Http, 1, two, false, false),
+            d.segment(1, c, App::Http, &data(1, two, false, false)),
             pdu("HTTP", "GET /x HTTP/1.1 GET /y HTTP/1.1 ")
         );
         // Until FIN: the FIN without data completes the response.
         let old = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody";
         assert_eq!(
-            d.segment(1, s, App::Http, 1, old, false, false),
+            d.segment(1, s, App::Http, &data(1, old, false, false)),
             seg(Some("HTTP/1.0 200 OK "))
         );
         assert_eq!(
-            d.segment(1, s, App::Http, 1 + old.len() as u32, b"", true, false),
+            d.segment(
+                1,
+                s,
+                App::Http,
+                &data(1 + old.len() as u32, b"", true, false)
+            ),
             pdu("HTTP", "HTTP/1.0 200 OK  (text/plain)")
         );
         // Data that is not HTTP keeps TCP's columns.
         assert_eq!(
-            d.segment(2, c, App::Http, 1, b"hello\r\n", false, false),
+            d.segment(2, c, App::Http, &data(1, b"hello\r\n", false, false)),
             None
         );
         assert!(d.try_heuristic(3) && !d.try_heuristic(3));
@@ -405,14 +434,14 @@ mod tests {
         // last segment is the next message.
         let head = b"HTTP/1.1 200 OK\r\nContent-Length: 3000000\r\n\r\n";
         assert_eq!(
-            d.segment(4, s, App::Http, 1, head, false, false),
+            d.segment(4, s, App::Http, &data(1, head, false, false)),
             seg(Some("HTTP/1.1 200 OK "))
         );
         let chunk = vec![0u8; 1_000_000];
         let mut next = 1 + head.len() as u32;
         for _ in 0..2 {
             assert_eq!(
-                d.segment(4, s, App::Http, next, &chunk, false, false),
+                d.segment(4, s, App::Http, &data(next, &chunk, false, false)),
                 seg(None)
             );
             next += 1_000_000;
@@ -421,7 +450,7 @@ mod tests {
         let mut last = chunk.clone();
         last.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
         assert_eq!(
-            d.segment(4, s, App::Http, next, &last, false, false),
+            d.segment(4, s, App::Http, &data(next, &last, false, false)),
             pdu("HTTP", "HTTP/1.1 200 OK HTTP/1.1 204 No Content ")
         );
         // A segment within the body that was not captured by the time its end comes:
@@ -430,38 +459,41 @@ mod tests {
         let head = b"HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n";
         let n = 1 + head.len() as u32;
         assert_eq!(
-            d.segment(5, s, App::Http, 1, head, false, false),
+            d.segment(5, s, App::Http, &data(1, head, false, false)),
             seg(Some("HTTP/1.1 200 OK "))
         );
         assert_eq!(
-            d.segment(5, s, App::Http, n + 10, &[0; 10], false, false),
+            d.segment(5, s, App::Http, &data(n + 10, &[0; 10], false, false)),
             seg(None)
         );
         assert_eq!(
-            d.segment(5, s, App::Http, n + 20, &[0; 10], false, false),
+            d.segment(5, s, App::Http, &data(n + 20, &[0; 10], false, false)),
             seg(None)
         );
-        assert_eq!(d.segment(5, s, App::Http, n, &[0; 10], false, true), None);
+        assert_eq!(
+            d.segment(5, s, App::Http, &data(n, &[0; 10], false, true)),
+            None
+        );
         let next = b"HTTP/1.1 204 No Content\r\n\r\n";
         assert_eq!(
-            d.segment(5, s, App::Http, n + 30, next, false, false),
+            d.segment(5, s, App::Http, &data(n + 30, next, false, false)),
             pdu("HTTP", "HTTP/1.1 204 No Content ")
         );
         // A hole filled out of order before the end: the message ends.
         assert_eq!(
-            d.segment(6, s, App::Http, 1, head, false, false),
+            d.segment(6, s, App::Http, &data(1, head, false, false)),
             seg(Some("HTTP/1.1 200 OK "))
         );
         assert_eq!(
-            d.segment(6, s, App::Http, n + 10, &[0; 10], false, false),
+            d.segment(6, s, App::Http, &data(n + 10, &[0; 10], false, false)),
             seg(None)
         );
         assert_eq!(
-            d.segment(6, s, App::Http, n, &[0; 10], false, true),
+            d.segment(6, s, App::Http, &data(n, &[0; 10], false, true)),
             seg(None)
         );
         assert_eq!(
-            d.segment(6, s, App::Http, n + 20, &[0; 10], false, false),
+            d.segment(6, s, App::Http, &data(n + 20, &[0; 10], false, false)),
             pdu("HTTP", "HTTP/1.1 200 OK ")
         );
     }
