@@ -86,7 +86,7 @@ fn write_fast<W: Write>(kind: Fast, p: &Packet, out: &mut OutBuf<W>) -> bool {
         (Fast::TcpStream, Some(t), _) => put_num(out, u64::from(t.stream)),
         (Fast::TcpSeq, Some(t), _) => put_num(out, u64::from(t.seq)),
         (Fast::TcpAck, Some(t), _) => put_num(out, u64::from(t.ack)),
-        (Fast::TcpLen, Some(t), _) => put_num(out, u64::from(t.len)),
+        (Fast::TcpLen, Some(t), _) if !t.in_fragment => put_num(out, u64::from(t.len)),
         (Fast::TcpWindowSize, Some(t), _) => put_num(
             out,
             u64::from(t.window_size.unwrap_or(u32::from(t.window_value))),

@@ -7,10 +7,10 @@ every field labrun lists with tshark on these files.
 import struct
 
 
-def write(path, frames, linktype=1):
+def write(path, frames, linktype=1, snaplen=65535):
     out = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, linktype)
     for i, f in enumerate(frames):
-        out += struct.pack('<IIII', 1000 + i, 0, len(f), len(f)) + f
+        out += struct.pack('<IIII', 1000 + i, 0, min(len(f), snaplen), len(f)) + f[:snaplen]
     open(path, 'wb').write(out)
 
 
@@ -144,3 +144,160 @@ write('pktap.pcap', [
     pktap(tcp4(80, 50000, 9000, 7001, 0x12, src=b'\x0a\0\0\x02', dst=b'\x0a\0\0\x01')),
     pktap(tcp4(50000, 80, 7001, 9001, 0x10)),
 ], linktype=258)
+
+# IPv4 fragment trains that cannot be reassembled (a later fragment is missing), whole
+# and cut by a 96-byte snap length: tshark decodes the TCP or UDP header of a first
+# fragment it cannot hand to reassembly (the capture holds only part of it).
+def ip4frag(proto, ident, off8, mf, data, src=b'\x0a\0\0\x01', dst=b'\x0a\0\0\x02'):
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(data), ident, (0x2000 if mf else 0) | off8, 64, proto, 0, src, dst)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    return MB + MA + b'\x08\x00' + ip + data
+
+
+def udp_dgram(sp, dp, payload, src=b'\x0a\0\0\x01', dst=b'\x0a\0\0\x02'):
+    u = struct.pack('!HHHH', sp, dp, 8 + len(payload), 0) + payload
+    c = csum(src + dst + struct.pack('!BBH', 0, 17, len(u)) + u)
+    return u[:6] + struct.pack('!H', c) + u[8:]
+
+
+def tcp_seg(sp, dp, seq, ack, flags, payload, src=b'\x0a\0\0\x01', dst=b'\x0a\0\0\x02'):
+    t = struct.pack('!HHIIBBHHH', sp, dp, seq, ack, 5 << 4, flags, 1000, 0, 0) + payload
+    c = csum(src + dst + struct.pack('!BBH', 0, 6, len(t)) + t)
+    return t[:16] + struct.pack('!H', c) + t[18:]
+
+
+u = udp_dgram(40000, 7777, bytes(range(256)) * 12)   # 3080 bytes
+t = tcp_seg(40001, 9999, 1000, 0, 0x18, bytes(range(256)) * 12)
+write('fragments.pcap', [
+    ip4frag(17, 0x100, 0, True, u[:1480]),            # first of three, the second never comes
+    ip4frag(17, 0x100, 370, False, u[2960:]),
+    ip4frag(6, 0x200, 0, True, t[:1480]),             # TCP, only the first fragment
+    ip4frag(17, 0x300, 0, True, u[:16]),              # UDP header and 8 bytes
+    ip4frag(6, 0x400, 0, True, t[:8]),                # only TCP's ports and sequence number
+    ip4frag(17, 0x500, 0, True, u[:1480]),            # a train that completes
+    ip4frag(17, 0x500, 185, True, u[1480:2960]),
+    ip4frag(17, 0x500, 370, False, u[2960:]),
+])
+write('fragments-cut.pcap', [
+    ip4frag(17, 0x100, 0, True, u[:1480]),
+    ip4frag(17, 0x100, 370, False, u[2960:]),
+    ip4frag(6, 0x200, 0, True, t[:1480]),
+    ip4frag(6, 0x200, 185, False, t[1480:]),
+    ip4frag(17, 0x300, 0, True, u[:16]),
+    ip4frag(6, 0x400, 0, True, t[:8]),
+], snaplen=96)
+
+# ACKs past segments the capture missed ("ACKed unseen segment"), repeated past the same
+# gap, with data and duplicate ACKs between them; and ACKs of data never sent.
+A, B = b'\x0a\0\0\x01', b'\x0a\0\0\x02'
+def a2b(sp, dp, seq, ack, flags, payload=b''):
+    return tcp4(sp, dp, seq, ack, flags, payload)
+def b2a(sp, dp, seq, ack, flags, payload=b''):
+    return tcp4(sp, dp, seq, ack, flags, payload, src=B, dst=A)
+fr = []
+for base, (sp, dp) in enumerate([(1000, 2000), (1001, 2000)]):
+    fr += [a2b(sp, dp, 100, 0, 0x02), b2a(dp, sp, 500, 101, 0x12), a2b(sp, dp, 101, 501, 0x10)]
+    fr.append(a2b(sp, dp, 101, 501, 0x18, b'x' * 100))
+    if base == 0:
+        # 201..300 is not captured
+        fr.append(a2b(sp, dp, 301, 501, 0x18, b'y' * 100))
+    fr.append(b2a(dp, sp, 501, 401, 0x10))
+    fr.append(b2a(dp, sp, 501, 401, 0x10))
+    fr.append(b2a(dp, sp, 501, 401, 0x18, b'z' * 50))
+    fr.append(b2a(dp, sp, 551, 401, 0x10))
+    fr.append(a2b(sp, dp, 401, 551, 0x18, b'w' * 10))
+    fr.append(b2a(dp, sp, 551, 411, 0x10))
+    fr.append(b2a(dp, sp, 551, 600, 0x10))
+    fr.append(b2a(dp, sp, 551, 700, 0x10))
+def a(seq, ack, fl, p=b''): fr.append(a2b(sp, 2000, seq, ack, fl, p))
+def b(seq, ack, fl, p=b''): fr.append(b2a(2000, sp, seq, ack, fl, p))
+def opening():
+    a(100, 0, 2); b(500, 101, 0x12); a(101, 501, 0x10); a(101, 501, 0x18, b'x' * 100)
+# ACKs climbing past data never sent: reported once.
+sp = 3000; opening()
+for k in [301, 400, 500, 600, 700]:
+    b(501, k, 0x10)
+# The same with the other side's data (spurious retransmissions) in between.
+sp = 3001; opening()
+b(501, 301, 0x10); a(201, 501, 0x18, b'y' * 10); b(501, 400, 0x10); b(501, 500, 0x10)
+a(211, 501, 0x18, b'y' * 10); b(501, 600, 0x10); b(501, 700, 0x10)
+# Data carrying the climbing ACKs.
+sp = 3002; opening()
+for i, k in enumerate([301, 400, 500, 600]):
+    b(501 + 5 * i, k, 0x18, b'q' * 5)
+# A gap in the data, then ACKs past it: reported until the boundary stops moving.
+sp = 3003; opening()
+a(301, 501, 0x18, b'x' * 100); b(501, 401, 0x10); b(501, 500, 0x10); b(501, 600, 0x10)
+a(401, 501, 0x18, b'z' * 10); b(501, 411, 0x10); b(501, 700, 0x10); b(501, 800, 0x10)
+write('ack-unseen.pcap', fr)
+
+# Frames a strict decoder would call malformed that tshark decodes: ARP with other
+# hardware and protocol address sizes, an IPv4 total length of 0 (a TSO super-packet
+# captured before segmentation) and an IPv4 total length beyond the frame.
+def arp(op, htype, ptype, hlen, plen, sha, spa, tha, tpa):
+    body = struct.pack('!HHBBH', htype, ptype, hlen, plen, op) + sha + spa + tha + tpa
+    return b'\xff' * 6 + MA + b'\x08\x06' + body
+
+
+def ip4_raw(total_len, proto, l4):
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, total_len, 7, 0x4000, 64, proto, 0, A, B)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    return MB + MA + b'\x08\x00' + ip + l4
+
+
+seg_data = tcp_seg(40100, 5001, 1, 1, 0x18, b'd' * 40)
+write('lenient.pcap', [
+    arp(1, 1, 0x0800, 8, 4, b'\x02' * 8, A, b'\0' * 8, B),
+    arp(2, 1, 0x0800, 6, 16, MA, b'\x20\x01' + b'\0' * 13 + b'\x01', MB, b'\x20\x01' + b'\0' * 13 + b'\x02'),
+    arp(1, 6, 0x0800, 6, 4, MA, A, b'\0' * 6, B),
+    arp(1, 32, 0x0800, 20, 4, b'\x01' * 20, A, b'\0' * 20, B),
+    arp(1, 1, 0x0800, 0, 4, b'', A, b'', B),
+    ip4_raw(0, 6, seg_data),
+    ip4_raw(0, 17, udp_dgram(40101, 5002, b'u' * 30)),
+    ip4_raw(2000, 6, seg_data),
+    ip4_raw(2000, 17, udp_dgram(40102, 5003, b'u' * 30)),
+    ip4_raw(10, 6, seg_data),
+])
+
+# An HTTP response whose body spans segments that arrive out of order, with a hole
+# filled before or after the end, never filled, and a retransmission: which segment
+# tshark shows as the response, and which as [TCP segment of a reassembled PDU].
+fr = []
+def cl(seq, ack, fl, p=b''): fr.append(tcp4(sp, 80, seq, ack, fl, p))
+def sv(seq, ack, fl, p=b''): fr.append(tcp4(80, sp, seq, ack, fl, p, src=B, dst=A))
+get = b'GET /f HTTP/1.1\r\nHost: lab\r\n\r\n'
+resp = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3000\r\n\r\n' + bytes(3000)
+ack = 1 + len(get)
+parts = [(1 + i, resp[i:i + 1000]) for i in range(0, len(resp), 1000)]
+for sp, order, then in [(50000, [0, 2, 1, 3], True), (50001, [0, 1, 3, 2], False),
+                        (50002, [0, 1, 3], True), (50003, [0, 1, 1, 2, 3], False)]:
+    cl(0, 0, 2); sv(0, 1, 0x12); cl(1, 1, 0x10); cl(1, 1, 0x18, get); sv(1, ack, 0x10)
+    for i in order:
+        sv(parts[i][0], ack, 0x18, parts[i][1])
+    cl(ack, 1 + len(resp), 0x10)
+    if then:
+        sv(1 + len(resp), ack, 0x18, b'HTTP/1.1 204 No Content\r\n\r\n')
+write('http-loss.pcap', fr)
+
+# TLS records on port 443 against tshark's framing: an alert in the clear, data after a
+# record, a Client Hello too short for its fields, a record header split over two
+# segments, and application data records spanning segments.
+fr = []
+def cl(seq, ack, fl, p=b''): fr.append(tcp4(sp, 443, seq, ack, fl, p))
+def sv(seq, ack, fl, p=b''): fr.append(tcp4(443, sp, seq, ack, fl, p, src=B, dst=A))
+def opening():
+    cl(0, 0, 2); sv(0, 1, 0x12); cl(1, 1, 0x10)
+sp = 50001; opening()
+cl(1, 1, 0x18, bytes([0x15, 3, 3, 0, 2, 2, 40]))
+sv(1, 8, 0x18, bytes([0x17, 3, 3, 0, 3, 1, 2, 3]) + b'junk')
+sp = 50002; opening()
+cl(1, 1, 0x18, bytes([0x16, 3, 1, 0, 8, 1, 0, 0, 4, 3, 3, 0, 0]))
+sp = 50003; opening()
+cl(1, 1, 0x18, bytes([0x16, 3, 1])); cl(4, 1, 0x18, bytes([0, 8, 1, 0, 0, 4, 3, 3, 0, 0]))
+rec = bytes([0x17, 3, 3, 0x0b, 0xb8]) + bytes(3000)
+sp = 50004; opening()
+cl(1, 1, 0x18, rec[:1000]); cl(1001, 1, 0x18, rec[1000:2000])
+cl(2001, 1, 0x18, rec[2000:] + bytes([0x17, 3, 3, 0, 2, 1, 1]))
+sp = 50005; opening()
+cl(1, 1, 0x18, bytes([0x17, 3, 3, 0, 2, 1, 1]) + rec[:1000]); cl(1008, 1, 0x18, rec[1000:])
+write('tls-records.pcap', fr)

@@ -256,10 +256,26 @@ impl Packet {
                 _ => None,
             },
             Field::ArpOpcode => self.arp.as_ref().map(|a| a.opcode.to_string()),
-            Field::ArpSrcHwMac => self.arp.as_ref().map(|a| fmt_mac(&a.sender_mac)),
-            Field::ArpSrcProtoIpv4 => self.arp.as_ref().map(|a| a.sender_ip.to_string()),
-            Field::ArpDstHwMac => self.arp.as_ref().map(|a| fmt_mac(&a.target_mac)),
-            Field::ArpDstProtoIpv4 => self.arp.as_ref().map(|a| a.target_ip.to_string()),
+            Field::ArpSrcHwMac => self
+                .arp
+                .as_ref()
+                .filter(|a| a.hw_is_mac())
+                .map(|a| fmt_mac(&a.sender_mac)),
+            Field::ArpSrcProtoIpv4 => self
+                .arp
+                .as_ref()
+                .filter(|a| a.proto_is_ipv4())
+                .map(|a| a.sender_ip.to_string()),
+            Field::ArpDstHwMac => self
+                .arp
+                .as_ref()
+                .filter(|a| a.hw_is_mac())
+                .map(|a| fmt_mac(&a.target_mac)),
+            Field::ArpDstProtoIpv4 => self
+                .arp
+                .as_ref()
+                .filter(|a| a.proto_is_ipv4())
+                .map(|a| a.target_ip.to_string()),
             Field::IpSrc => join_ipv4(self, |ip| ip_text(&ip.src)),
             Field::IpDst => join_ipv4(self, |ip| ip_text(&ip.dst)),
             Field::IpId => join_ipv4(self, |ip| format!("0x{:04x}", ip.id)),
@@ -268,8 +284,10 @@ impl Packet {
             Field::IpFlagsMf => join_ipv4(self, |ip| bit(ip.mf)),
             Field::IpFragOffset => join_ipv4(self, |ip| (ip.frag_offset / 8).to_string()),
             Field::IpProto => join_ipv4(self, |ip| ip.protocol.to_string()),
-            Field::IpLen => join_ipv4(self, |ip| ip.total_len.to_string()),
-            Field::IpHdrLen => join_ipv4(self, |ip| ip.header_len.to_string()),
+            Field::IpLen => join_ipv4(self, |ip| ip.total_len.to_string())
+                .or_else(|| self.bogus_ip.map(|(total, _)| total.to_string())),
+            Field::IpHdrLen => join_ipv4(self, |ip| ip.header_len.to_string())
+                .or_else(|| self.bogus_ip.map(|(_, header)| header.to_string())),
             Field::Ipv6Src | Field::Ipv6Dst | Field::Ipv6Hlim | Field::Ipv6Nxt => {
                 let layers = ipv6_layers(self);
                 if layers.is_empty() {
@@ -348,6 +366,7 @@ impl Packet {
                     Field::TcpFlagsReset => bit(t.flags.contains(TcpFlags::RST)),
                     Field::TcpFlagsPush => bit(t.flags.contains(TcpFlags::PSH)),
                     Field::TcpAck => t.ack.to_string(),
+                    Field::TcpNxtseq | Field::TcpLen if t.in_fragment => return None,
                     Field::TcpNxtseq => t.nxtseq.to_string(),
                     Field::TcpLen => t.len.to_string(),
                     Field::TcpHdrLen => t.header_len.to_string(),

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::packet::{Packet, TcpInfo};
+use super::pdu::AppColumns;
 use super::text::{TextSink, fmt_mac};
 use labrun_wire::{ArpRepr, IcmpRepr, Icmpv6Repr};
 use labrun_wire::{TcpFlags, TcpOption};
@@ -17,7 +18,9 @@ pub fn write_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
         out.put_u64(n);
         out.put_str(")");
     }
-    if p.cut_short && (p.tcp.is_some() || p.udp.is_some() || p.icmp.is_some() || p.icmpv6.is_some())
+    if p.cut_short
+        && !p.first_fragment
+        && (p.tcp.is_some() || p.udp.is_some() || p.icmp.is_some() || p.icmpv6.is_some())
     {
         out.put_str("[Packet size limited during capture]");
     }
@@ -31,7 +34,8 @@ fn base_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
     }
     if let Some(ip) = &p.ip {
         let ip_proto = if ip.version == 4 { "IPv4" } else { "IPv6" };
-        if ip.version == 4 && (ip.mf || ip.frag_offset > 0) && p.reassembled_from.is_empty() {
+        let fragment = ip.version == 4 && (ip.mf || ip.frag_offset > 0);
+        if fragment && p.reassembled_from.is_empty() && !p.first_fragment {
             out.put_str(&format!(
                 "Fragmented IP protocol (proto={} {}, off={}, ID={:04x})",
                 ip_proto_name(ip.protocol),
@@ -42,8 +46,38 @@ fn base_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
             return ip_proto;
         }
         if let Some(tcp) = &p.tcp {
-            tcp_info(tcp, out);
-            return "TCP";
+            return match p.app.as_deref() {
+                Some(AppColumns::Pdu { protocol, info }) => {
+                    super::verdict::write_info_prefix(&tcp.analysis, out);
+                    out.put_str(info);
+                    protocol
+                }
+                Some(AppColumns::Segment { info }) => {
+                    // tshark appends with a space only to a column that is not empty
+                    // (TLS clears it before asking for more data).
+                    let written = match info {
+                        Some(info) => {
+                            super::verdict::write_info_prefix(&tcp.analysis, out);
+                            out.put_str(info);
+                            !info.is_empty()
+                                || !super::verdict::info_prefix(&tcp.analysis).is_empty()
+                        }
+                        None => {
+                            tcp_info(tcp, out);
+                            true
+                        }
+                    };
+                    if written {
+                        out.put_str(" ");
+                    }
+                    out.put_str("[TCP segment of a reassembled PDU]");
+                    "TCP"
+                }
+                None => {
+                    tcp_info(tcp, out);
+                    "TCP"
+                }
+            };
         }
         if let Some(dns) = &p.dns {
             out.put_str(&dns_info(dns));
@@ -80,7 +114,11 @@ fn base_columns(p: &Packet, out: &mut impl TextSink) -> &'static str {
     match &p.error {
         Some(e) => {
             out.put_str(e);
-            "Malformed"
+            if p.error_protocol.is_empty() {
+                "Malformed"
+            } else {
+                p.error_protocol
+            }
         }
         None => "",
     }
@@ -123,8 +161,10 @@ fn tcp_info(t: &TcpInfo, s: &mut impl TextSink) {
         s.put_str(" Urg=");
         s.put_u64(u64::from(t.urgent));
     }
-    s.put_str(" Len=");
-    s.put_u64(u64::from(t.len));
+    if !t.in_fragment {
+        s.put_str(" Len=");
+        s.put_u64(u64::from(t.len));
+    }
     let sack_base = if t.flags.contains(TcpFlags::ACK) {
         t.ack_raw.wrapping_sub(t.ack)
     } else {
@@ -160,19 +200,34 @@ fn tcp_info(t: &TcpInfo, s: &mut impl TextSink) {
     }
 }
 
+/// An ARP address as tshark's Info column writes it: MAC or IPv4 for the usual sizes,
+/// hex digits for others, `<No address>` for none.
+fn arp_addr(a: &ArpRepr, n: usize) -> String {
+    let bytes = a.addr(n);
+    if bytes.is_empty() {
+        return "<No address>".to_string();
+    }
+    if n % 2 == 0 && a.hw_is_mac() {
+        return fmt_mac(bytes);
+    }
+    if n % 2 == 1 && a.proto_is_ipv4() {
+        return std::net::Ipv4Addr::from(<[u8; 4]>::try_from(bytes).unwrap_or([0; 4])).to_string();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn arp_info(a: &ArpRepr) -> String {
-    let no_target_mac = a.target_mac == [0; 6];
+    let zero = |b: &[u8]| b.iter().all(|&x| x == 0);
+    let no_target_mac = zero(a.addr(2));
+    let (spa, tpa) = (a.addr(1), a.addr(3));
+    let same = spa == tpa;
     match a.opcode {
-        1 if no_target_mac && a.sender_ip.is_unspecified() => {
-            format!("Who has {}? (ARP Probe)", a.target_ip)
-        }
-        1 if no_target_mac && a.sender_ip == a.target_ip => {
-            format!("ARP Announcement for {}", a.sender_ip)
-        }
-        1 if a.sender_ip == a.target_ip => format!("Gratuitous ARP for {} (Request)", a.sender_ip),
-        1 => format!("Who has {}? Tell {}", a.target_ip, a.sender_ip),
-        2 if a.sender_ip == a.target_ip => format!("Gratuitous ARP for {} (Reply)", a.sender_ip),
-        2 => format!("{} is at {}", a.sender_ip, fmt_mac(&a.sender_mac)),
+        1 if no_target_mac && zero(spa) => format!("Who has {}? (ARP Probe)", arp_addr(a, 3)),
+        1 if no_target_mac && same => format!("ARP Announcement for {}", arp_addr(a, 1)),
+        1 if same => format!("Gratuitous ARP for {} (Request)", arp_addr(a, 1)),
+        1 => format!("Who has {}? Tell {}", arp_addr(a, 3), arp_addr(a, 1)),
+        2 if same => format!("Gratuitous ARP for {} (Reply)", arp_addr(a, 1)),
+        2 => format!("{} is at {}", arp_addr(a, 1), arp_addr(a, 0)),
         op => format!("Unknown ARP opcode 0x{op:04x}"),
     }
 }

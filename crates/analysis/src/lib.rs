@@ -49,6 +49,7 @@ mod header_fields;
 pub mod http;
 mod info;
 mod packet;
+mod pdu;
 pub mod reassembly;
 mod scaling;
 mod seq_analysis;
@@ -57,6 +58,7 @@ mod states;
 mod story;
 mod tcp;
 mod text;
+pub mod tls;
 mod verdict;
 pub mod websocket;
 mod winscale;
@@ -75,6 +77,7 @@ pub use labrun_wire::{
     ArpRepr, EthernetRepr, IcmpQuote, IcmpRepr, IpRepr, LinkRepr, SllRepr, UdpRepr,
 };
 pub use packet::{Packet, RawFrame, TcpInfo, TcpOptions};
+pub use pdu::{App, AppColumns};
 pub use scaling::{ScaledWindow, SynAnnounce, WindowScaling, window_scaling};
 pub use side::Side;
 pub use states::{StateChange, Step, TcpState, tcp_states};
@@ -99,6 +102,7 @@ pub struct Analyzer {
     tcp: tcp::TcpTracker,
     echo: echo::EchoMatcher,
     defrag: defrag::Defragmenter,
+    pdu: pdu::Desegmenter,
     keep_payload: bool,
     keep_columns: bool,
 }
@@ -113,6 +117,7 @@ impl Analyzer {
             tcp: tcp::TcpTracker::default(),
             echo: echo::EchoMatcher::default(),
             defrag: defrag::Defragmenter::default(),
+            pdu: pdu::Desegmenter::default(),
             keep_payload: true,
             keep_columns: true,
         }
@@ -192,7 +197,7 @@ impl Analyzer {
             .as_mut()
             .map(|t| std::mem::take(&mut t.options.raw))
             .unwrap_or_default();
-        let decoded = wire::decode_reusing(self.link, data, self.keep_payload, options);
+        let decoded = wire::decode_captured(self.link, data, orig_len, self.keep_payload, options);
         let mut info = std::mem::take(&mut p.info);
         info.clear();
         let mut reassembled_from = std::mem::take(&mut p.reassembled_from);
@@ -215,14 +220,24 @@ impl Analyzer {
             icmp: None,
             icmpv6: None,
             dns: None,
+            app: None,
             truncated_ports: None,
             payload: decoded.payload,
             cut_short: matches!(
                 &decoded.error,
                 Some(wire::WireError::Truncated { layer, .. }) if layer.is_payload()
             ),
+            first_fragment: false,
             echo_request_frame: None,
             reassembled_from,
+            bogus_ip: match &decoded.error {
+                Some(wire::WireError::BogusIpLength {
+                    total_len,
+                    header_len,
+                }) => Some((*total_len, *header_len)),
+                _ => None,
+            },
+            error_protocol: decoded.error.as_ref().map_or("", wire::WireError::protocol),
             error: decoded.error.map(|e| e.to_string()),
             protocol: "",
             info,
@@ -234,11 +249,12 @@ impl Analyzer {
             None => {}
         }
         let mut transport = decoded.transport;
-        if transport.is_none() && p.error.is_none() {
+        if transport.is_none() && (p.error.is_none() || p.cut_short) {
             transport = self.reassemble(p);
         }
         self.apply_transport(p, transport, ts);
         p.dns = self.read_dns(p, data).map(Box::new);
+        p.app = self.app_columns(p, data).map(Box::new);
         if !self.keep_payload {
             p.payload = Vec::new();
         }
@@ -271,6 +287,56 @@ impl Analyzer {
         Some(dns::DnsMessage::parse(flavor, &p.payload))
     }
 
+    /// The columns HTTP or TLS give a TCP segment on their ports (or on a connection
+    /// tshark's TLS heuristic claimed). Without kept payloads the frame is decoded again
+    /// with its payload: only segments with data on such connections pay.
+    fn app_columns(&mut self, p: &Packet, data: &[u8]) -> Option<pdu::AppColumns> {
+        use verdict::flags::SPURIOUS_RETRANSMISSION;
+        use verdict::flags::{FAST_RETRANSMISSION, OUT_OF_ORDER, RETRANSMISSION};
+        let (tcp, ip) = (p.tcp.as_ref()?, p.ip.as_ref()?);
+        let fin = tcp.flags.contains(wire::TcpFlags::FIN);
+        if (tcp.len == 0 && !fin) || p.cut_short || p.error.is_some() {
+            return None;
+        }
+        // Retransmissions never reach the protocol (tshark's `no_subdissector_on_error`);
+        // segments out of order and fast retransmissions still count within a message
+        // of known length.
+        let resent = RETRANSMISSION | SPURIOUS_RETRANSMISSION;
+        if tcp.analysis.flags & resent != 0 {
+            return None;
+        }
+        let known =
+            pdu::App::of_ports(tcp.src_port, tcp.dst_port).or_else(|| self.pdu.claimed(tcp.stream));
+        if known.is_none() && (tcp.len == 0 || !self.pdu.try_heuristic(tcp.stream)) {
+            return None;
+        }
+        let redecoded;
+        let payload: &[u8] = if tcp.len == 0 || !p.payload.is_empty() {
+            &p.payload
+        } else {
+            redecoded = wire::decode(self.link, data).payload;
+            &redecoded
+        };
+        let app = match known {
+            Some(app) => app,
+            None if tls::looks_like_client_hello(payload) => pdu::App::Tls,
+            None => return None,
+        };
+        let out_of_order = tcp.analysis.flags & (OUT_OF_ORDER | FAST_RETRANSMISSION) != 0;
+        let src = SocketAddr::new(ip.src, tcp.src_port);
+        self.pdu.segment(
+            tcp.stream,
+            src,
+            app,
+            &pdu::TcpData {
+                seq: tcp.seq,
+                payload,
+                fin,
+                out_of_order,
+            },
+        )
+    }
+
     /// Feeds an IPv4 fragment to the reassembler; when it completes a
     /// datagram, the packet takes the datagram's payload and the transport
     /// header is returned.
@@ -278,6 +344,17 @@ impl Analyzer {
         let ip =
             p.ip.as_ref()
                 .filter(|ip| ip.version == 4 && (ip.mf || ip.frag_offset > 0))?;
+        let whole = usize::from(ip.total_len).saturating_sub(usize::from(ip.header_len));
+        if p.payload.len() < whole {
+            // tshark reassembles only fragments it holds whole; the first one of a
+            // fragment cut by the snap length is dissected as it stands.
+            if ip.frag_offset != 0 {
+                return None;
+            }
+            let (t, _) = wire::decode_transport(ip.protocol, &p.payload)?;
+            p.first_fragment = true;
+            return Some(t);
+        }
         let key = (ip.src, ip.dst, ip.id, ip.protocol);
         let r = self.defrag.add(
             key,
@@ -298,6 +375,11 @@ impl Analyzer {
                 if let Some(ip) = &p.ip {
                     let src = SocketAddr::new(ip.src, t.src_port);
                     let dst = SocketAddr::new(ip.dst, t.dst_port);
+                    if p.first_fragment {
+                        let stream = self.tcp.stream_of(src, dst, &t);
+                        p.tcp = Some(fragment_tcp_info(t, stream));
+                        return;
+                    }
                     let a = self.tcp.process(p.number, ts, src, dst, &t);
                     p.tcp = Some(tcp_info(t, &a));
                 }
@@ -367,6 +449,25 @@ impl Trace {
     }
 }
 
+/// The TCP record of a header read from a first fragment: tshark's TCP leaves the
+/// sequence analysis out (`pinfo->fragmented`), so the numbers stay raw.
+fn fragment_tcp_info(t: wire::TcpRepr, stream: u32) -> TcpInfo {
+    let analysis = tcp::SegmentAnalysis {
+        stream,
+        seq: t.seq,
+        ack: t.ack,
+        nxtseq: 0,
+        window_size: None,
+        win_scale: WinScale::Unknown,
+        ack_base: None,
+        port_reused: false,
+        analysis: SeqVerdict::default(),
+    };
+    let mut info = tcp_info(t, &analysis);
+    info.in_fragment = true;
+    info
+}
+
 fn tcp_info(t: wire::TcpRepr, a: &tcp::SegmentAnalysis) -> TcpInfo {
     let mut options = TcpOptions::default();
     for o in &t.options {
@@ -399,6 +500,7 @@ fn tcp_info(t: wire::TcpRepr, a: &tcp::SegmentAnalysis) -> TcpInfo {
         checksum: t.checksum,
         urgent: t.urgent,
         options,
+        in_fragment: false,
         port_reused: a.port_reused,
         analysis: a.analysis,
     }

@@ -72,6 +72,10 @@ pub struct TcpInfo {
     pub urgent: u16,
     /// Decoded options.
     pub options: TcpOptions,
+    /// True when the header was read from a first IPv4 fragment that reassembly could not
+    /// take (the capture holds only part of it): tshark then shows the raw sequence and
+    /// acknowledgement numbers and no length, next sequence number or analysis.
+    pub in_fragment: bool,
     /// True when this SYN reopened a 4-tuple ("TCP Port numbers reused").
     pub port_reused: bool,
     /// Wireshark's sequence analysis of this segment (retransmission, dup ACK, ...).
@@ -109,14 +113,25 @@ pub struct Packet {
     pub icmpv6: Option<Box<Icmpv6Repr>>,
     /// The DNS, mDNS or LLMNR message a UDP datagram on one of their ports carries.
     pub dns: Option<Box<super::dns::DnsMessage>>,
+    /// The Protocol and Info columns HTTP or TLS give this TCP segment, if they do.
+    pub app: Option<Box<super::pdu::AppColumns>>,
     /// Ports of a TCP/UDP header that was cut short by the snap length.
     pub truncated_ports: Option<(u8, u16, u16)>,
     /// Payload bytes of the innermost decoded layer.
     pub payload: Vec<u8>,
     /// Why decoding stopped early, if it did.
     pub error: Option<String>,
+    /// Total and header length of an IPv4 header whose total length is below its header
+    /// length: tshark stops there and shows only these two of its fields.
+    pub bogus_ip: Option<(u16, u16)>,
+    /// The Protocol column of a frame `error` stopped: "Malformed", or the layer tshark
+    /// still names ("IPv4" for a bogus IPv4 length).
+    pub error_protocol: &'static str,
     /// True when the capture ended inside the IP payload (snap length too small).
     pub cut_short: bool,
+    /// True when the TCP or UDP header comes from a first IPv4 fragment cut short by the
+    /// snap length, which tshark dissects as it stands instead of reassembling it.
+    pub first_fragment: bool,
     /// For an ICMP echo reply: the frame number of the matching request.
     pub echo_request_frame: Option<u64>,
     /// For the frame that completed an IPv4 datagram from fragments: the
@@ -150,10 +165,14 @@ impl Default for Packet {
             icmp: None,
             icmpv6: None,
             dns: None,
+            app: None,
             truncated_ports: None,
             payload: Vec::new(),
             error: None,
+            bogus_ip: None,
+            error_protocol: "",
             cut_short: false,
+            first_fragment: false,
             echo_request_frame: None,
             reassembled_from: Vec::new(),
             protocol: "",

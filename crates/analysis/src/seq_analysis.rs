@@ -144,23 +144,23 @@ pub(crate) fn analyze(fwd: &mut SeqFlow, rev: &mut SeqFlow, s: &SegmentIn) -> Se
         fwd.lastnondupack = s.number;
         fwd.dupacknum = 0;
     }
-    // A jump over uncaptured data lifts the suppression of repeated
-    // "ACKed unseen segment" reports for this direction (see below).
-    if v.flags & LOST_PACKET != 0 && fwd.dupacknum == -1 {
-        fwd.dupacknum = 0;
-    }
-
     // An ACK beyond the highest contiguous sequence number seen in the
-    // other direction acknowledges data that was not captured. The boundary
-    // then moves to the other side's nextseq, and the report is suppressed
-    // until the other side sends a segment that is not a duplicate ACK
-    // (behaviour of tshark 4.0, checked against real loopback captures).
+    // other direction acknowledges data that was not captured. When the
+    // other side had sent past a gap, the boundary jumps to its nextseq and
+    // the ACK is reported. When the boundary is already there, the ACK is
+    // reported unless an earlier one was and the other side's acknowledgement
+    // has not moved since (tshark 4.0, checked against real loopback captures
+    // and tests/corpus/ack-unseen.pcap).
     if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && f.contains(TcpFlags::ACK) {
-        if rev.dupacknum == 0 {
+        if rev.maxseqtobeacked != rev.nextseq {
+            rev.maxseqtobeacked = rev.nextseq;
             v.flags |= ACK_LOST_PACKET;
+        } else {
+            if rev.dupacknum == 0 {
+                v.flags |= ACK_LOST_PACKET;
+            }
+            rev.dupacknum = -1;
         }
-        rev.dupacknum = -1;
-        rev.maxseqtobeacked = rev.nextseq;
     }
 
     'retrans: {
@@ -280,6 +280,28 @@ mod tests {
         let v = analyze(&mut a, &mut b, &seg(3, 1000, 5000, 100, 500));
         assert_eq!(v.flags, RETRANSMISSION);
         assert_eq!(info_prefix(&v), "[TCP Retransmission] ");
+    }
+
+    #[test]
+    fn acked_unseen_repeats_while_the_boundary_moves() {
+        let flags = |a: &mut SeqFlow, b: &mut SeqFlow, n, ack| {
+            analyze(b, a, &seg(n, 5000, ack, 0, 300)).flags
+        };
+        // Past data never sent: reported once, however far the ACKs climb.
+        let (mut a, mut b) = (SeqFlow::default(), SeqFlow::default());
+        analyze(&mut a, &mut b, &seg(1, 1000, 5000, 100, 500));
+        assert_eq!(flags(&mut a, &mut b, 2, 1300), ACK_LOST_PACKET);
+        assert_eq!(flags(&mut a, &mut b, 3, 1400), 0);
+        // Past a gap in the data: again while the boundary moves up to nextseq.
+        let (mut a, mut b) = (SeqFlow::default(), SeqFlow::default());
+        analyze(&mut a, &mut b, &seg(1, 1000, 5000, 100, 500));
+        assert_eq!(
+            analyze(&mut a, &mut b, &seg(2, 1200, 5000, 100, 500)).flags,
+            LOST_PACKET
+        );
+        assert_eq!(flags(&mut a, &mut b, 3, 1300), ACK_LOST_PACKET);
+        assert_eq!(flags(&mut a, &mut b, 4, 1400), ACK_LOST_PACKET);
+        assert_eq!(flags(&mut a, &mut b, 5, 1500), 0);
     }
 
     #[test]

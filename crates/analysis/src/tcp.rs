@@ -186,6 +186,13 @@ impl TcpTracker {
         }
     }
 
+    /// The `tcp.stream` of a segment from `src` to `dst` that is not analyzed (its header
+    /// came from a first IP fragment): the stream is found or opened, nothing is learnt.
+    pub fn stream_of(&mut self, src: SocketAddr, dst: SocketAddr, tcp: &TcpRepr) -> u32 {
+        let (conn, _) = Self::conn_for(&mut self.conns, &mut self.streams, src, dst, tcp);
+        u32::try_from(conn.stream).unwrap_or(u32::MAX)
+    }
+
     /// Analyzes one segment sent from `src` to `dst` in frame `number`.
     ///
     /// The steps follow Wireshark's `dissect_tcp`: find the stream, update the direction's

@@ -280,3 +280,54 @@ fn field_names_are_listed_once() {
     );
     assert_eq!(Field::from_name("tcp.nonsense"), None);
 }
+
+/// A first IPv4 fragment cut by the snap length: tshark cannot reassemble it and
+/// dissects its TCP or UDP header as it stands (raw numbers, no length or analysis).
+#[test]
+fn a_first_fragment_cut_short_shows_its_transport_header() {
+    let fragment = |protocol: u8, l4: &[u8], snap: usize| {
+        let mut ip = vec![0x45, 0, 0, 0, 0x12, 0x34, 0x20, 0, 64, protocol, 0, 0];
+        let total = (20 + l4.len()) as u16;
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        ip.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[8, 0]);
+        f.extend_from_slice(&ip);
+        f.extend_from_slice(l4);
+        let orig_len = f.len() as u32;
+        f.truncate(snap);
+        RawFrame {
+            ts_sec: 0,
+            ts_nsec: 0,
+            orig_len,
+            data: f,
+        }
+    };
+    let mut tcp = vec![
+        0x9c, 0x41, 0x27, 0x0f, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x50, 0x18, 0x03, 0xe8,
+    ];
+    tcp.extend_from_slice(&[0; 1464]);
+    let mut udp = vec![0x9c, 0x40, 0x1e, 0x61, 0x0c, 0x08, 0, 0];
+    udp.extend_from_slice(&[0; 1472]);
+    let frames = [
+        fragment(6, &tcp, 96),
+        fragment(17, &udp, 96),
+        fragment(17, &udp, 2000),
+    ];
+    let trace = Trace::analyze(LinkType::Ethernet, frames.iter());
+    let [t, u, whole] = &trace.packets[..] else {
+        panic!()
+    };
+    assert_eq!(t.protocol, "TCP");
+    assert_eq!(t.info, "40001 → 9999 [PSH, ACK] Seq=1000 Ack=0 Win=1000");
+    assert_eq!(t.field("tcp.seq").as_deref(), Some("1000"));
+    assert_eq!(t.field("tcp.len"), None);
+    assert_eq!(t.field("tcp.stream").as_deref(), Some("0"));
+    assert_eq!(
+        (u.protocol, u.info.as_str()),
+        ("UDP", "40000 → 7777 Len=3072")
+    );
+    // A fragment held whole goes to reassembly, which never completes here.
+    assert_eq!(whole.protocol, "IPv4");
+    assert!(whole.udp.is_none());
+}

@@ -42,6 +42,23 @@ pub fn decode_reusing(
     decode_with(link, data, keep_payload, true, options)
 }
 
+/// Like [`decode_reusing`], for a frame whose length on the wire (`orig_len`) is known:
+/// an IPv4 total length is then read as tshark reads it against the frame. A length of
+/// 0 (a TSO super-packet captured before segmentation) covers the whole frame, and one
+/// beyond the frame is cut to it unless the capture's snap length cut the frame.
+pub fn decode_captured(
+    link: LinkType,
+    data: &[u8],
+    orig_len: u32,
+    keep_payload: bool,
+    options: Vec<TcpOption>,
+) -> Frame {
+    let missing = usize::try_from(orig_len)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(data.len());
+    decode_inner(link, data, keep_payload, true, Some(missing), options)
+}
+
 /// [`decode_opts`] with or without the hand-decoded IPv4/TCP path (tests
 /// check that both give the same frames).
 pub(super) fn decode_with(
@@ -49,12 +66,24 @@ pub(super) fn decode_with(
     data: &[u8],
     keep_payload: bool,
     fast: bool,
+    options: Vec<TcpOption>,
+) -> Frame {
+    decode_inner(link, data, keep_payload, fast, None, options)
+}
+
+fn decode_inner(
+    link: LinkType,
+    data: &[u8],
+    keep_payload: bool,
+    fast: bool,
+    missing: Option<usize>,
     mut options: Vec<TcpOption>,
 ) -> Frame {
     let options = &mut options;
     let keep = Keep {
         payload: keep_payload,
         fast,
+        missing,
     };
     let mut frame = Frame {
         link: LinkRepr::Raw,
@@ -111,7 +140,8 @@ pub(super) fn decode_with(
         },
         LinkType::Pktap => match super::link::pktap_inner(data) {
             Ok((inner, bytes)) => {
-                return decode_with(inner, bytes, keep_payload, fast, std::mem::take(options));
+                let options = std::mem::take(options);
+                return decode_inner(inner, bytes, keep_payload, fast, missing, options);
             }
             Err(e) => frame.error = Some(e),
         },
@@ -141,6 +171,9 @@ struct Keep {
     payload: bool,
     /// Try the hand decoder of plain IPv4/TCP first.
     fast: bool,
+    /// Bytes of the frame the capture left out (its length on the wire minus the
+    /// captured length), when the caller knows it.
+    missing: Option<usize>,
 }
 
 fn decode_ethernet(frame: &mut Frame, data: &[u8], keep: Keep, options: &mut Vec<TcpOption>) {
@@ -232,13 +265,33 @@ fn fill_from_lax(
             Err(e) => frame.error = Some(e),
         },
         Some(LaxNetSlice::Ipv4(v4)) => {
-            let ip = ipv4_repr(&v4.header(), v4.payload().ip_number.0);
+            let mut ip = ipv4_repr(&v4.header(), v4.payload().ip_number.0);
             let p = v4.payload();
             ip_payload = p.payload;
             ip_protocol = ip.protocol;
-            let declared = usize::from(ip.total_len).saturating_sub(usize::from(ip.header_len));
+            if ip.total_len != 0 && ip.total_len < ip.header_len {
+                // tshark stops at the IPv4 header and shows none of its fields.
+                frame.error = Some(WireError::BogusIpLength {
+                    total_len: ip.total_len,
+                    header_len: ip.header_len,
+                });
+                frame.payload = ip_payload.to_vec();
+                return;
+            }
+            let mut declared = usize::from(ip.total_len).saturating_sub(usize::from(ip.header_len));
+            if let Some(missing) = keep.missing {
+                // As tshark: the length on the wire bounds what the header announces.
+                let reported = p.payload.len().saturating_add(missing);
+                if ip.total_len == 0 {
+                    declared = reported;
+                    let total = usize::from(ip.header_len).saturating_add(reported);
+                    ip.total_len = u16::try_from(total).unwrap_or(u16::MAX);
+                } else {
+                    declared = declared.min(reported);
+                }
+            }
             l4_declared = Some(declared);
-            if p.incomplete && ip.total_len != 0 {
+            if p.payload.len() < declared {
                 frame.error = Some(WireError::truncated(
                     Layer::Ipv4Payload,
                     p.payload.len(),
@@ -543,33 +596,37 @@ fn ipv6_repr(h: &etherparse::Ipv6HeaderSlice<'_>) -> IpRepr {
 
 /// Decodes an ARP packet for Ethernet/IPv4 by hand.
 pub fn decode_arp(b: &[u8]) -> Result<ArpRepr, WireError> {
-    if b.len() < 28 {
-        return Err(WireError::truncated(Layer::Arp, b.len(), 28));
-    }
-    let htype = read_u16(b, 0).unwrap_or(0);
-    let ptype = read_u16(b, 2).unwrap_or(0);
-    let (hlen, plen) = (b.get(4).copied(), b.get(5).copied());
-    if htype != 1 || ptype != 0x0800 || hlen != Some(6) || plen != Some(4) {
-        return Err(WireError::malformed(
-            Layer::Arp,
-            format!("only Ethernet/IPv4 ARP is decoded (hardware {htype}, protocol 0x{ptype:04x})"),
-        ));
-    }
-    let mac = |at: usize| -> [u8; 6] {
-        let mut m = [0u8; 6];
-        if let Some(s) = b.get(at..at + 6) {
-            m.copy_from_slice(s);
-        }
-        m
+    let [h0, h1, p0, p1, hlen, plen, o0, o1, ..] = *b else {
+        return Err(WireError::truncated(Layer::Arp, b.len(), 8));
     };
-    let ip = |at: usize| Ipv4Addr::from(read_u32(b, at).unwrap_or(0));
-    Ok(ArpRepr {
-        opcode: read_u16(b, 6).unwrap_or(0),
-        sender_mac: mac(8),
-        sender_ip: ip(14),
-        target_mac: mac(18),
-        target_ip: ip(24),
-    })
+    // Any hardware and protocol address sizes, as tshark reads them.
+    let need = 8 + 2 * (usize::from(hlen) + usize::from(plen));
+    let Some(addrs) = b.get(8..need) else {
+        return Err(WireError::truncated(Layer::Arp, b.len(), need));
+    };
+    let mut arp = ArpRepr {
+        opcode: u16::from_be_bytes([o0, o1]),
+        sender_mac: [0; 6],
+        sender_ip: Ipv4Addr::UNSPECIFIED,
+        target_mac: [0; 6],
+        target_ip: Ipv4Addr::UNSPECIFIED,
+        hw_type: u16::from_be_bytes([h0, h1]),
+        proto_type: u16::from_be_bytes([p0, p1]),
+        hw_len: hlen,
+        proto_len: plen,
+        addrs: addrs.to_vec(),
+    };
+    let mac = |a: &[u8]| <[u8; 6]>::try_from(a).unwrap_or([0; 6]);
+    let ip = |a: &[u8]| {
+        <[u8; 4]>::try_from(a)
+            .map(Ipv4Addr::from)
+            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+    };
+    arp.sender_mac = mac(arp.addr(0));
+    arp.sender_ip = ip(arp.addr(1));
+    arp.target_mac = mac(arp.addr(2));
+    arp.target_ip = ip(arp.addr(3));
+    Ok(arp)
 }
 
 /// Decodes the original datagram quoted in an ICMP error message.

@@ -103,12 +103,29 @@ pub enum WireError {
         /// What was wrong.
         reason: String,
     },
+    /// An IPv4 total length shorter than the IPv4 header (tshark's words).
+    #[error("Bogus IP length ({total_len}, less than header length {header_len})")]
+    BogusIpLength {
+        /// The total length field.
+        total_len: u16,
+        /// The header length (IHL × 4).
+        header_len: u16,
+    },
     /// The capture uses a link type this decoder does not know.
     #[error("unsupported link type (DLT {0})")]
     UnsupportedLinkType(u32),
 }
 
 impl WireError {
+    /// The Protocol column tshark shows for a frame this error stopped: the layer it
+    /// still names, or "Malformed".
+    pub fn protocol(&self) -> &'static str {
+        match self {
+            WireError::BogusIpLength { .. } => "IPv4",
+            _ => "Malformed",
+        }
+    }
+
     /// Shorthand for a [`WireError::Truncated`].
     pub fn truncated(layer: Layer, got: usize, need: usize) -> Self {
         WireError::Truncated { layer, got, need }

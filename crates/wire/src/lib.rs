@@ -39,7 +39,8 @@ mod seq;
 mod tcp_options;
 
 pub use decode::{
-    decode, decode_arp, decode_icmpv6, decode_opts, decode_reusing, decode_transport,
+    decode, decode_arp, decode_captured, decode_icmpv6, decode_opts, decode_reusing,
+    decode_transport,
 };
 pub use error::{Layer, WireError};
 pub use flags::{FlagsParseError, TcpFlags};

@@ -5,7 +5,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::link::LinkRepr;
 use super::{TcpFlags, WireError};
 
-/// An ARP packet for Ethernet/IPv4.
+/// An ARP packet. The MAC and IPv4 fields hold Ethernet/IPv4 ARP's addresses (zero for
+/// other address sizes); [`ArpRepr::addrs`] keeps every size as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArpRepr {
     /// 1 = request, 2 = reply.
@@ -18,6 +19,66 @@ pub struct ArpRepr {
     pub target_mac: [u8; 6],
     /// Target protocol address.
     pub target_ip: Ipv4Addr,
+    /// Hardware type (1 = Ethernet).
+    pub hw_type: u16,
+    /// Protocol type (0x0800 = IPv4).
+    pub proto_type: u16,
+    /// Hardware address length.
+    pub hw_len: u8,
+    /// Protocol address length.
+    pub proto_len: u8,
+    /// The four addresses as sent: sender hardware, sender protocol, target hardware,
+    /// target protocol.
+    pub addrs: Vec<u8>,
+}
+
+impl ArpRepr {
+    /// Ethernet/IPv4 ARP with the usual sizes: the addresses as MAC and IPv4.
+    pub fn ethernet_ipv4(
+        opcode: u16,
+        sender_mac: [u8; 6],
+        sender_ip: Ipv4Addr,
+        target_mac: [u8; 6],
+        target_ip: Ipv4Addr,
+    ) -> ArpRepr {
+        let mut addrs = Vec::with_capacity(20);
+        addrs.extend_from_slice(&sender_mac);
+        addrs.extend_from_slice(&sender_ip.octets());
+        addrs.extend_from_slice(&target_mac);
+        addrs.extend_from_slice(&target_ip.octets());
+        ArpRepr {
+            opcode,
+            sender_mac,
+            sender_ip,
+            target_mac,
+            target_ip,
+            hw_type: 1,
+            proto_type: 0x0800,
+            hw_len: 6,
+            proto_len: 4,
+            addrs,
+        }
+    }
+
+    /// True when the hardware addresses are MACs (Ethernet or IEEE 802, 6 bytes), as
+    /// tshark's `ARP_HW_IS_ETHER` decides.
+    pub fn hw_is_mac(&self) -> bool {
+        matches!(self.hw_type, 1 | 6) && self.hw_len == 6
+    }
+
+    /// True when the protocol addresses are IPv4 (`ARP_PRO_IS_IPv4`).
+    pub fn proto_is_ipv4(&self) -> bool {
+        matches!(self.proto_type, 0x0800 | 0x00cc) && self.proto_len == 4
+    }
+
+    /// Address `n` (0 sender hardware, 1 sender protocol, 2 target hardware, 3 target
+    /// protocol) as sent.
+    pub fn addr(&self, n: usize) -> &[u8] {
+        let (h, p) = (usize::from(self.hw_len), usize::from(self.proto_len));
+        let start = (n / 2) * (h + p) + if n % 2 == 1 { h } else { 0 };
+        let len = if n % 2 == 1 { p } else { h };
+        self.addrs.get(start..start + len).unwrap_or(&[])
+    }
 }
 
 /// IPv4 or IPv6 header fields shared by both versions.

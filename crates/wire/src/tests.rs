@@ -164,13 +164,13 @@ fn decodes_udp_arp_icmp() {
     let f = decode(LinkType::Ethernet, &arp_frame());
     assert_eq!(
         f.net,
-        Some(NetRepr::Arp(ArpRepr {
-            opcode: 2,
-            sender_mac: MAC_A,
-            sender_ip: Ipv4Addr::new(10, 77, 0, 2),
-            target_mac: MAC_B,
-            target_ip: Ipv4Addr::new(10, 77, 0, 1),
-        }))
+        Some(NetRepr::Arp(ArpRepr::ethernet_ipv4(
+            2,
+            MAC_A,
+            Ipv4Addr::new(10, 77, 0, 2),
+            MAC_B,
+            Ipv4Addr::new(10, 77, 0, 1),
+        )))
     );
 
     let f = decode(LinkType::Ethernet, &icmp_unreachable_frame());
@@ -585,4 +585,90 @@ fn pktap_header_is_checked_before_the_inner_frame() {
         "a PKTAP inside PKTAP is refused"
     );
     let _ = decode(LinkType::Pktap, &nested);
+}
+
+/// ARP with other address sizes decodes as tshark reads it; the MAC and IPv4 views
+/// are only for the usual sizes.
+#[test]
+fn arp_of_any_address_size() {
+    let arp = |htype: u16, hlen: u8, plen: u8| {
+        let mut b = htype.to_be_bytes().to_vec();
+        b.extend_from_slice(&[8, 0, hlen, plen, 0, 1]);
+        for (i, n) in [hlen, plen, hlen, plen].into_iter().enumerate() {
+            b.extend(std::iter::repeat_n(i as u8 + 1, usize::from(n)));
+        }
+        b
+    };
+    let a = decode_arp(&arp(1, 8, 4)).unwrap();
+    assert!(!a.hw_is_mac() && a.proto_is_ipv4());
+    assert_eq!(
+        (a.addr(0), a.sender_ip),
+        (&[1u8; 8][..], Ipv4Addr::new(2, 2, 2, 2))
+    );
+    assert_eq!(a.addr(3), &[4u8; 4]);
+    let a = decode_arp(&arp(6, 6, 16)).unwrap();
+    assert!(a.hw_is_mac() && !a.proto_is_ipv4());
+    assert_eq!((a.target_mac, a.addr(3).len()), ([3; 6], 16));
+    let a = decode_arp(&arp(1, 0, 4)).unwrap();
+    assert_eq!(
+        (a.addr(0), a.target_ip),
+        (&[][..], Ipv4Addr::new(4, 4, 4, 4))
+    );
+    let short = arp(1, 6, 4);
+    assert!(matches!(
+        decode_arp(&short[..20]),
+        Err(WireError::Truncated { need: 28, .. })
+    ));
+    assert!(decode_arp(&short[..7]).is_err());
+}
+
+/// IPv4 total lengths read against the frame's length on the wire, as tshark does.
+#[test]
+fn ipv4_total_length_against_the_frame() {
+    let frame = udp_frame();
+    let with_total = |total: u16| {
+        let mut f = frame.clone();
+        f[16..18].copy_from_slice(&total.to_be_bytes());
+        f
+    };
+    let udp_len = |f: &Frame| match &f.transport {
+        Some(TransportRepr::Udp(u)) => Some(u.length),
+        _ => None,
+    };
+    let ip_len = |f: &Frame| match &f.net {
+        Some(NetRepr::Ip(ip)) => Some(ip.total_len),
+        _ => None,
+    };
+    let whole = frame.len() as u32;
+    // 0: a TSO super-packet; the frame's length stands in.
+    let f = decode_captured(LinkType::Ethernet, &with_total(0), whole, true, Vec::new());
+    assert_eq!(
+        (ip_len(&f), udp_len(&f), f.error),
+        (Some(whole as u16 - 14), Some(20), None)
+    );
+    // Beyond the frame, which the capture holds whole: cut to the frame, no error.
+    let f = decode_captured(
+        LinkType::Ethernet,
+        &with_total(2000),
+        whole,
+        true,
+        Vec::new(),
+    );
+    assert_eq!((ip_len(&f), f.error), (Some(2000), None));
+    // Beyond the frame, which the snap length cut: the cut shows.
+    let f = decode_captured(
+        LinkType::Ethernet,
+        &with_total(2000)[..40],
+        whole,
+        true,
+        Vec::new(),
+    );
+    assert!(matches!(f.error, Some(WireError::Truncated { .. })));
+    // Below the header length: tshark stops at the IPv4 header.
+    let f = decode_captured(LinkType::Ethernet, &with_total(10), whole, true, Vec::new());
+    assert_eq!(
+        f.error.as_ref().map(ToString::to_string).as_deref(),
+        Some("Bogus IP length (10, less than header length 20)")
+    );
+    assert_eq!((f.net, f.error.map(|e| e.protocol())), (None, Some("IPv4")));
 }
