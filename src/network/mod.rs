@@ -19,6 +19,8 @@ pub use firewall::Firewall;
 pub use host::{Host, NetContext};
 pub use loss::{LinkLoss, Loss};
 pub use options::{HostAddr, NetOptions, OptionValue};
+#[cfg(target_os = "linux")]
+pub use sandboxed::judge_relay;
 pub use two_machines::Role;
 
 use std::net::{IpAddr, SocketAddr};

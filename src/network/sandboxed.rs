@@ -230,8 +230,14 @@ pub fn set_link(
             "the link's relay thread stopped unexpectedly".into(),
         ));
     }
-    relay.set_judge(Some(Box::new(RuleJudge(judge))));
+    judge_relay(relay, judge);
     Ok(())
+}
+
+/// Makes `judge`'s rules decide what `relay` does with each frame (replacing earlier ones):
+/// what `net.link` installs.
+pub fn judge_relay(relay: &crate::sandbox::Relay, judge: super::link::LinkJudge) {
+    relay.set_judge(Some(Box::new(RuleJudge(judge))));
 }
 
 /// Frames and bytes the relay of `handle`'s sandbox has carried.
