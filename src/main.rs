@@ -22,6 +22,16 @@ fn main() -> ExitCode {
     quiet_on_closed_stdout();
     match cli::main() {
         Ok(code) => ExitCode::from(code),
+        // Output written through a writer that meets a closed pipe (`--list-fields | head`)
+        // ends as quietly as a `print!` does (see `quiet_on_closed_stdout`).
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::from(141)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

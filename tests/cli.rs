@@ -274,3 +274,21 @@ fn docs_api_md_is_what_labrun_api_prints() {
         "{committed}"
     );
 }
+
+/// A reader that stops early (`labrun analyze --list-fields | head -1`) ends labrun quietly,
+/// with the status a SIGPIPE gives, instead of an "error: Broken pipe" line.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::process::Stdio;
+    let mut child = labrun()
+        .args(["analyze", "--list-fields"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before labrun has started: its first write meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(stderr(&out), "");
+    assert_eq!(out.status.code(), Some(141), "{out:?}");
+}

@@ -13,6 +13,7 @@ import collections
 import csv
 import io
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -34,6 +35,12 @@ def main():
                             text=True, check=True).stdout.split()
     fields = [f for f in fields if "." in f]
     cols = {"_ws.col.info", "_ws.col.protocol"}
+    # tshark before 4.2 names the columns _ws.col.Info and _ws.col.Protocol.
+    version = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout
+    number = re.search(r"(\d+)\.(\d+)\.\d+", version)
+    major_minor = (int(number.group(1)), int(number.group(2))) if number else (4, 2)
+    old = {"_ws.col.info": "_ws.col.Info", "_ws.col.protocol": "_ws.col.Protocol"}
+    tshark_names = [old.get(f, f) if major_minor < (4, 2) else f for f in fields]
     files = sorted(p for p in folder.rglob("*")
                    if p.suffix.lower() in (".pcap", ".pcapng", ".cap"))
     total = equal = total_nc = equal_nc = 0
@@ -42,7 +49,7 @@ def main():
     for f in files:
         theirs, err = rows(["tshark", "-r", str(f), "-T", "fields", "-E", "header=y",
                             "-E", "separator=,", "-E", "quote=d"]
-                           + [a for n in fields for a in ("-e", n)])
+                           + [a for n in tshark_names for a in ("-e", n)])
         if theirs is None:
             continue  # tshark itself cannot read it: no reference
         ours, err = rows([labrun, "analyze", str(f), "--fields", ",".join(fields)])
