@@ -301,3 +301,25 @@ cl(2001, 1, 0x18, rec[2000:] + bytes([0x17, 3, 3, 0, 2, 1, 1]))
 sp = 50005; opening()
 cl(1, 1, 0x18, bytes([0x17, 3, 3, 0, 2, 1, 1]) + rec[:1000]); cl(1008, 1, 0x18, rec[1000:])
 write('tls-records.pcap', fr)
+
+# ICMP errors quoting TCP: tshark's TCP finds the quoted segment's conversation or opens
+# one (taking the next tcp.stream), except inside a redirect, whose quote it reads only as
+# far as the ports and sequence number.
+def icmp4_error(typ, code, quoted, gateway=b'\0\0\0\0', src=b'\x0a\0\0\x02', dst=b'\x0a\0\0\x01'):
+    body = struct.pack('!BBH4s', typ, code, 0, gateway) + quoted
+    body = body[:2] + struct.pack('!H', csum(body)) + body[4:]
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(body), 7, 0, 64, 1, 0, src, dst)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    return MB + MA + b'\x08\x00' + ip + body
+def quoted_tcp(sp, dp, seq, cut=None):
+    ip_tcp = tcp4(sp, dp, seq, 0, 0x02)[14:]
+    return ip_tcp if cut is None else ip_tcp[:20 + cut]
+write('icmp-quoted-tcp.pcap', [
+    tcp4(50000, 80, 1000, 0, 0x02),
+    icmp4_error(3, 3, quoted_tcp(50010, 81, 2000)),
+    tcp4(50020, 80, 3000, 0, 0x02),
+    icmp4_error(3, 3, quoted_tcp(50000, 80, 1000)),
+    icmp4_error(5, 1, quoted_tcp(50030, 82, 4000, cut=8), gateway=b'\x0a\0\0\x03'),
+    tcp4(50040, 80, 5000, 0, 0x02),
+    tcp4(50030, 82, 4000, 0, 0x02),
+])

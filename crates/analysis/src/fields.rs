@@ -354,7 +354,8 @@ impl Packet {
             Field::WsColInfo => Some(self.info.clone()),
             Field::WsColProtocol => Some(self.protocol.to_string()),
             _ => {
-                let t = tcp?;
+                // Inside an ICMP error, the quoted header's fields (ports and seq above).
+                let t = tcp.or(self.quoted_tcp.as_deref())?;
                 let opts = &t.options;
                 let v = match field {
                     Field::TcpStream => t.stream.to_string(),
@@ -370,6 +371,8 @@ impl Packet {
                     Field::TcpNxtseq => t.nxtseq.to_string(),
                     Field::TcpLen => t.len.to_string(),
                     Field::TcpHdrLen => t.header_len.to_string(),
+                    // tshark shows a quoted header's seq as tcp.seq alone.
+                    Field::TcpSeqRaw if tcp.is_none() => return None,
                     Field::TcpSeqRaw => t.seq_raw.to_string(),
                     Field::TcpAckRaw => t.ack_raw.to_string(),
                     Field::TcpWindowSizeValue => t.window_value.to_string(),

@@ -228,6 +228,7 @@ impl Analyzer {
                 Some(wire::WireError::Truncated { layer, .. }) if layer.is_payload()
             ),
             first_fragment: false,
+            quoted_tcp: None,
             echo_request_frame: None,
             reassembled_from,
             bogus_ip: match &decoded.error {
@@ -385,13 +386,35 @@ impl Analyzer {
                 }
             }
             Some(TransportRepr::Udp(u)) => p.udp = Some(u),
-            Some(TransportRepr::Icmpv4(i)) => p.icmp = Some(i),
-            Some(TransportRepr::Icmpv6(i)) => p.icmpv6 = Some(Box::new(i)),
+            Some(TransportRepr::Icmpv4(i)) => {
+                p.icmp = Some(i);
+                p.quoted_tcp = self.quoted_tcp(p);
+            }
+            Some(TransportRepr::Icmpv6(i)) => {
+                p.icmpv6 = Some(Box::new(i));
+                p.quoted_tcp = self.quoted_tcp(p);
+            }
             Some(TransportRepr::Truncated { protocol, ports }) => {
                 p.truncated_ports = ports.map(|(s, d)| (protocol, s, d));
             }
             None => {}
         }
+    }
+
+    /// The whole TCP header an ICMP error of `p` quotes, with its `tcp.stream`: tshark's TCP
+    /// finds the quoted segment's conversation, or opens one (which takes the next index).
+    /// tshark 4.0 reads a redirect's quoted TCP header only as far as the ports and sequence
+    /// number (the 64 bits RFC 792 quotes), so it shows and opens nothing more for it.
+    fn quoted_tcp(&mut self, p: &Packet) -> Option<Box<TcpInfo>> {
+        if p.icmp.as_ref().is_some_and(|i| i.icmp_type == 5) {
+            return None;
+        }
+        let q = p.icmp_quote()?;
+        let t = q.tcp.as_deref()?;
+        let src = SocketAddr::new(q.ip.src, t.src_port);
+        let dst = SocketAddr::new(q.ip.dst, t.dst_port);
+        let stream = self.tcp.stream_of_quoted(src, dst);
+        Some(Box::new(fragment_tcp_info(t.clone(), stream)))
     }
 
     /// Summaries of the TCP streams seen so far, in `tcp.stream` order.

@@ -134,6 +134,10 @@ pub struct Packet {
     pub first_fragment: bool,
     /// For an ICMP echo reply: the frame number of the matching request.
     pub echo_request_frame: Option<u64>,
+    /// For an ICMP or ICMPv6 error quoting a whole TCP header: that header as tshark shows
+    /// it inside the error (raw numbers, no analysis) with the `tcp.stream` of its
+    /// connection, found or opened as tshark's TCP does.
+    pub quoted_tcp: Option<Box<TcpInfo>>,
     /// For the frame that completed an IPv4 datagram from fragments: the
     /// frames of all its fragments (empty otherwise). Its transport fields
     /// and payload are then the whole datagram's, as in Wireshark.
@@ -173,6 +177,7 @@ impl Default for Packet {
             error_protocol: "",
             cut_short: false,
             first_fragment: false,
+            quoted_tcp: None,
             echo_request_frame: None,
             reassembled_from: Vec::new(),
             protocol: "",

@@ -193,6 +193,16 @@ impl TcpTracker {
         u32::try_from(conn.stream).unwrap_or(u32::MAX)
     }
 
+    /// The `tcp.stream` of a TCP header quoted in an ICMP error (only its ports are known):
+    /// its connection is found or opened, nothing is learnt.
+    pub fn stream_of_quoted(&mut self, src: SocketAddr, dst: SocketAddr) -> u32 {
+        let conn = self
+            .conns
+            .entry(key(src, dst))
+            .or_insert_with(|| Self::new_conn(&mut self.streams, src, dst, false));
+        u32::try_from(conn.stream).unwrap_or(u32::MAX)
+    }
+
     /// Analyzes one segment sent from `src` to `dst` in frame `number`.
     ///
     /// The steps follow Wireshark's `dissect_tcp`: find the stream, update the direction's

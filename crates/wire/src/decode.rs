@@ -653,10 +653,15 @@ fn decode_quote(bytes: &[u8]) -> Option<IcmpQuote> {
     } else {
         None
     };
+    let tcp = match (ip.protocol, decode_transport(6, l4)) {
+        (6, Some((TransportRepr::Tcp(t), _))) => Some(Box::new(t)),
+        _ => None,
+    };
     Some(IcmpQuote {
         ip,
         ports,
         tcp_seq,
         udp_length,
+        tcp,
     })
 }

@@ -200,6 +200,9 @@ pub struct IcmpQuote {
     pub tcp_seq: Option<u32>,
     /// Length field of the original UDP header.
     pub udp_length: Option<u16>,
+    /// The original TCP header, when the quote holds all of it (tshark then shows each of
+    /// its fields, raw).
+    pub tcp: Option<Box<TcpRepr>>,
 }
 
 /// ICMPv4 message fields.

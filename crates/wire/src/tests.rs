@@ -182,6 +182,8 @@ fn decodes_udp_arp_icmp() {
     assert_eq!(q.ip.dst, IpAddr::V4(Ipv4Addr::new(10, 77, 0, 2)));
     assert_eq!(q.ports, Some((52550, 47001)));
     assert_eq!(q.udp_length, Some(20));
+    // A UDP quote has no TCP header to show.
+    assert_eq!(q.tcp, None);
 }
 
 #[test]
