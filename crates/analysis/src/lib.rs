@@ -288,8 +288,9 @@ impl Analyzer {
     }
 
     /// The columns HTTP, TLS or WebSocket give a TCP segment on their ports (or on a
-    /// connection tshark's TLS or HTTP heuristic claimed). Without kept payloads the frame is decoded again
-    /// with its payload: only segments with data on such connections pay.
+    /// connection tshark's TLS or HTTP heuristic claimed). Without kept payloads the frame
+    /// is decoded again with its payload: only segments with data on such connections, or
+    /// on connections no protocol claimed yet, pay.
     fn app_columns(&mut self, p: &Packet, data: &[u8]) -> Option<pdu::AppColumns> {
         use verdict::flags::SPURIOUS_RETRANSMISSION;
         use verdict::flags::{FAST_RETRANSMISSION, OUT_OF_ORDER, RETRANSMISSION};

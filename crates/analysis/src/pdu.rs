@@ -26,9 +26,9 @@ pub const MAX_PENDING: usize = 1 << 20;
 /// The protocols framed above TCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum App {
-    /// HTTP/1.x on tshark's HTTP ports.
+    /// HTTP/1.x on tshark's HTTP ports, or where its HTTP heuristic finds it.
     Http,
-    /// TLS on tshark's TLS ports.
+    /// TLS on tshark's TLS ports, or on a connection that opens with a Client Hello.
     Tls,
     /// WebSocket frames, after an HTTP `101 Switching Protocols` upgraded the connection.
     WebSocket,
@@ -184,13 +184,14 @@ pub(crate) struct Desegmenter {
 }
 
 impl Desegmenter {
-    /// The protocol a heuristic gave `stream` earlier, if one did.
+    /// The protocol `stream` is framed with so far (a heuristic's choice, or WebSocket
+    /// after an upgrade), if any.
     pub(crate) fn claimed(&self, stream: u32) -> Option<App> {
         self.convs.get(&stream).map(|c| c.app)
     }
 
-    /// True the first time `stream` asks (its first segment with data, which tshark's
-    /// heuristics look at; later segments are not tried again here).
+    /// True the first time `stream` asks (its first segment with data, the only one the
+    /// TLS heuristic is tried on here; the HTTP heuristic is tried on every segment).
     pub(crate) fn try_heuristic(&mut self, stream: u32) -> bool {
         self.tried.insert(stream)
     }
