@@ -1,8 +1,9 @@
 //! Compares committed and kept captures with tshark: every example report's
 //! capture.pcapng under reports/examples/, plus every pcap in `$LABRUN_PCAP_DIR` when set
 //! (a way to check the analyzer against captures kept from earlier runs or labs).
-//! tshark's HTTP heuristic is off: on a port without a dissector (the WebSocket lab's
-//! 8888) it would still rewrite the Info column of HTTP frames, and labrun's Info is TCP's.
+//! tshark runs with its default options, its HTTP heuristic included: HTTP on a port
+//! without a dissector (the WebSocket lab's 8888) and the WebSocket frames after its
+//! upgrade are named in the Protocol and Info columns as labrun names them.
 
 mod common;
 
@@ -50,8 +51,7 @@ fn kept_captures_match_tshark() {
         let (link, frames) = read_pcap(&path);
         let trace = Trace::analyze(link, &frames);
         assert!(!trace.packets.is_empty(), "{}: no frames", path.display());
-        let no_heuristic = ["--disable-heuristic", "http_tcp"];
-        assert_same_as_tshark_with(&path, &trace.packets, CSV_FIELDS, &no_heuristic);
+        assert_same_as_tshark_with(&path, &trace.packets, CSV_FIELDS, &[]);
         // Comments are the file's, not the frames': libpcap (the reader here) drops them,
         // and tests/capture_files.rs compares labrun's own reader's with tshark.
         let fields: Vec<&str> = SUPPORTED_FIELDS
@@ -59,7 +59,7 @@ fn kept_captures_match_tshark() {
             .copied()
             .filter(|f| *f != "frame.comment")
             .collect();
-        assert_same_as_tshark_with(&path, &trace.packets, &fields, &no_heuristic);
+        assert_same_as_tshark_with(&path, &trace.packets, &fields, &[]);
         eprintln!("{}: {} frames equal", path.display(), trace.packets.len());
     }
 }

@@ -3,9 +3,8 @@
 //! tshark, independently of labrun's decoder — the upgrade (101, the right
 //! Sec-WebSocket-Accept), masked client frames, unmasked server frames, the ping/pong and
 //! the closing handshake. packets.csv is compared with tshark column for column, with
-//! tshark's HTTP heuristic turned off (`--disable-heuristic http_tcp`): port 8888 has no
-//! tshark dissector, but the heuristic still recognises `GET ...` and rewrites the Info
-//! column of those frames, which packets.csv (TCP's Info) does not do. websocket.csv is
+//! tshark's default options: its HTTP heuristic finds the HTTP on port 8888, and the
+//! frames after the upgrade are WebSocket in both. websocket.csv is
 //! compared with tshark told to read port 8888 as HTTP (`-d tcp.port==8888,http`).
 //! Refreshes reports/examples/websocket/ from the Chromium run.
 
@@ -77,11 +76,7 @@ fn ready(what: &str) -> bool {
 /// Checks the capture of a run with tshark and compares both CSV files.
 fn check_capture(run: &LabRun, client_pings: bool) {
     let pcap = run.dir.join("capture.pcapng");
-    assert_csv_matches_tshark_with(
-        &run.dir.join("packets.csv"),
-        &pcap,
-        &["--disable-heuristic", "http_tcp"],
-    );
+    assert_csv_matches_tshark_with(&run.dir.join("packets.csv"), &pcap, &[]);
 
     let rows = tshark_ws(
         &pcap,

@@ -323,3 +323,59 @@ write('icmp-quoted-tcp.pcap', [
     tcp4(50040, 80, 5000, 0, 0x02),
     tcp4(50030, 82, 4000, 0, 0x02),
 ])
+# HTTP on port 8888, which only tshark's heuristic (http_tcp) finds: a first line that
+# starts with or ends in HTTP/1. and ends within its segment, tried on every segment
+# until one passes; then WebSocket after a 101, with frames of every opcode, masked and
+# not, fragmented messages, frames sharing a segment or spanning segments.
+import struct as _st
+def wsf(op, payload=b'', fin=True, mask=None, rsv=0):
+    b0 = (0x80 if fin else 0) | rsv | op
+    n = len(payload)
+    m = 0x80 if mask else 0
+    if n < 126: h = bytes([b0, m | n])
+    elif n < 65536: h = bytes([b0, m | 126]) + _st.pack('!H', n)
+    else: h = bytes([b0, m | 127]) + _st.pack('!Q', n)
+    if mask:
+        payload = bytes(x ^ mask[i % 4] for i, x in enumerate(payload)); h += mask
+    return h + payload
+class Conn:
+    def __init__(s, sp, dp=8888):
+        s.sp, s.dp, s.c, s.s = sp, dp, 1, 1
+        fr.extend([tcp4(sp, dp, 0, 0, 2), tcp4(dp, sp, 0, 1, 0x12, src=B, dst=A), tcp4(sp, dp, 1, 1, 0x10)])
+    def cl(s, p):
+        fr.append(tcp4(s.sp, s.dp, s.c, s.s, 0x18, p)); s.c += len(p)
+    def sv(s, p):
+        fr.append(tcp4(s.dp, s.sp, s.s, s.c, 0x18, p, src=B, dst=A)); s.s += len(p)
+fr = []
+M = b'\x11\x22\x33\x44'
+c = Conn(40001); c.cl(b'GET / HTTP/1.1\r\nHost: a\r\n\r\n'); c.sv(b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi')
+c.sv(b'\x81abc'); c.cl(b'xyz')
+c = Conn(40002); c.cl(b'FOO / HTTP/1.1\r\n\r\n'); c.cl(b'GET / HTTP/1.1\r\n\r\n')
+c = Conn(40003); c.cl(b'hello\r\n'); c.cl(b'GET / HTTP/1.1\r\n\r\n'); c.cl(b'more\r\n')
+c = Conn(40004); c.sv(b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'); c.cl(b'xyz\r\n')
+c = Conn(40005); c.cl(b'GET / HTTP/1.1'); c.cl(b'GET / HTTP/2.0\r\n\r\n'); c.cl(b'HTTP/1.1\r\n\r\n')
+c.cl(b'XGET / HTTP/1.1 \r\n\r\n'); c.cl(b'GET / http/1.1\n\n')
+c = Conn(40006); c.cl(b'GET / HTTP/1.1\r\nHost: a\r\n'); c.cl(b'\r\n')
+c = Conn(40007); c.sv(b'http/1.0 200 OK\r\n\r\n')
+REQ = (b'GET /chat HTTP/1.1\r\nHost: lab:8888\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+       b'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+RESP = (b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+        b'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n')
+c = Conn(40011); c.cl(REQ); c.sv(RESP)
+c.cl(wsf(1, b'hello', mask=M)); c.sv(wsf(1, b'hello'))
+c.cl(wsf(1, b'frag', fin=False, mask=M)); c.cl(wsf(0, b'ment', fin=False, mask=M)); c.cl(wsf(0, b'ed', mask=M))
+c.sv(wsf(2, b'\x00\x01', fin=False)); c.sv(wsf(0, b'\x02'))
+c.cl(wsf(2, bytes(300), mask=M)); c.sv(wsf(2, bytes(200)))
+c.cl(wsf(9, b'p', mask=M)); c.sv(wsf(10, b'p')); c.sv(wsf(9)); c.cl(wsf(10, mask=M))
+c.cl(wsf(1, b'a', mask=M) + wsf(1, b'b', mask=M))
+f = wsf(1, b'x' * 50); c.sv(f[:1]); c.sv(f[1:])
+f = wsf(2, bytes(3000)); c.sv(f[:1000]); c.sv(f[1000:2000]); c.sv(f[2000:] + wsf(1, b'after'))
+f = bytes([0x82, 0xff]) + _st.pack('!Q', 10) + M + bytes(10); c.cl(f[:5]); c.cl(f[5:])
+c.cl(wsf(3, b'r', mask=M)); c.sv(wsf(11, b'r')); c.sv(wsf(1, b'rsv', rsv=0x40))
+c.cl(wsf(1, b'\xff\xfe', mask=M)); c.sv(wsf(1, b'{"a":1}'))
+c.cl(wsf(8, _st.pack('!H', 1000) + b'bye', mask=M)); c.sv(wsf(8, _st.pack('!H', 1000))); c.sv(wsf(8))
+c = Conn(40012); c.cl(REQ); c.sv(RESP + wsf(1, b'early')); c.cl(wsf(1, b'x', mask=M))
+c = Conn(40013); c.cl(b'GET / HTTP/1.1\r\nHost: a\r\n\r\n'); c.sv(RESP); c.sv(wsf(1, b'hi'))
+c = Conn(40014, 80); c.cl(REQ); c.sv(RESP); c.cl(wsf(1, b'hi', mask=M)); c.sv(wsf(8))
+c = Conn(40015); c.cl(REQ); c.sv(b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'); c.sv(wsf(1, b'hi'))
+write('http-websocket.pcap', fr)

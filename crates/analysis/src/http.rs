@@ -119,14 +119,34 @@ const METHODS: &[&str] = &[
     "BASELINE-CONTROL",
 ];
 
-/// What one HTTP connection remembers between messages: whether HTTP was seen (later
-/// unparsable data is then "Continuation") and the last request's method (a response to
-/// HEAD has no body).
+/// What one HTTP connection remembers between messages: whether a request was seen
+/// (later unparsable data is then "Continuation"; a response alone does not count, as in
+/// tshark), the last request's method (a response to HEAD has no body), and whether a
+/// `101 Switching Protocols` with `Upgrade: websocket` turned it into WebSocket.
 #[derive(Debug, Clone, Default)]
 pub struct HttpConv {
     seen: bool,
     head_request: bool,
     connect_request: bool,
+    /// Set by a 101 response whose Upgrade header names WebSocket: what follows it is
+    /// WebSocket frames in both directions.
+    pub websocket: bool,
+}
+
+/// tshark's heuristic HTTP dissector on TCP (`http_tcp`, packet-http.c
+/// `dissect_http_heur_tcp`): a segment whose first line, ended within it by CR or LF, is
+/// not 8 bytes long and starts with or ends in `HTTP/1.` (any case, one more byte after
+/// it) makes the connection HTTP from that segment on, on any port.
+pub fn looks_like_http(payload: &[u8]) -> bool {
+    let Some(len) = payload.iter().position(|&b| b == b'\n' || b == b'\r') else {
+        return false;
+    };
+    let token = |at: usize| {
+        payload
+            .get(at..at + 7)
+            .is_some_and(|t| t.eq_ignore_ascii_case(b"HTTP/1."))
+    };
+    len != 8 && ((len >= 8 && token(len - 8)) || token(0))
 }
 
 /// The end of the line that starts `buf` (tvb_find_line_end with desegmentation): the
@@ -243,6 +263,15 @@ pub fn dissect(
     conv: &mut HttpConv,
     info: &mut String,
 ) -> Dissected {
+    // Data that does not start with a printable character is no message: after a
+    // request it continues one, else it is not HTTP.
+    if buf.first().is_some_and(|b| !(0x20..=0x7e).contains(b)) {
+        if conv.seen {
+            info.push_str("Continuation");
+            return Dissected::Pdu(buf.len(), "HTTP");
+        }
+        return Dissected::Reject;
+    }
     let Some((line_len, mut at)) = line_end(buf) else {
         if end_of_stream {
             return Dissected::Reject;
@@ -257,13 +286,13 @@ pub fn dissect(
         }
         return Dissected::Reject;
     };
-    conv.seen = true;
     let entry = info.len();
     info.push_str(&shown(line));
     info.push(' ');
     let code = match kind {
         Kind::Request => {
             let method = line.split(|&b| b == b' ').next().unwrap_or_default();
+            conv.seen = true;
             conv.head_request = method == b"HEAD";
             conv.connect_request = method == b"CONNECT";
             0
@@ -283,6 +312,7 @@ pub fn dissect(
     let try_body = !no_body && !end_of_stream;
     // Header fields up to the blank line.
     let (mut content_length, mut chunked, mut media) = (None::<usize>, false, String::new());
+    let mut upgrade_websocket = false;
     loop {
         let Some((len, next)) = line_end(&buf[at..]) else {
             if end_of_stream {
@@ -293,6 +323,7 @@ pub fn dissect(
         let field = &buf[at..at + len];
         at += next;
         if len == 0 {
+            conv.websocket |= code == 101 && upgrade_websocket;
             break;
         }
         let Some(colon) = field.iter().position(|&b| b == b':') else {
@@ -305,6 +336,8 @@ pub fn dissect(
             content_length = value.parse().ok();
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             chunked = value.eq_ignore_ascii_case("chunked");
+        } else if name.eq_ignore_ascii_case("upgrade") {
+            upgrade_websocket = value.eq_ignore_ascii_case("websocket");
         } else if name.eq_ignore_ascii_case("content-type") {
             media = value
                 .split(';')
@@ -505,6 +538,62 @@ mod tests {
             run(b"GET / HTTP/1.1\r", false, &mut c).0,
             Dissected::Need(Need::OneMore, false)
         );
+    }
+
+    #[test]
+    fn the_heuristic_wants_http_1_at_either_end_of_a_whole_first_line() {
+        use super::looks_like_http;
+        assert!(looks_like_http(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assert!(looks_like_http(b"FOO / http/1.0\n"));
+        assert!(looks_like_http(b"HTTP/1.1 200 OK\r\n"));
+        assert!(looks_like_http(b"http/1.x whatever\r"));
+        // No line end in the segment, an 8-byte line, HTTP/2, a space after the version.
+        assert!(!looks_like_http(b"GET / HTTP/1.1"));
+        assert!(!looks_like_http(b"HTTP/1.1\r\n\r\n"));
+        assert!(!looks_like_http(b"GET / HTTP/2.0\r\n"));
+        assert!(!looks_like_http(b"GET / HTTP/1.1 \r\n"));
+        assert!(!looks_like_http(b"1\r\n\r\n"));
+    }
+
+    #[test]
+    fn only_a_request_makes_later_data_a_continuation() {
+        let mut c = HttpConv::default();
+        run(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            false,
+            &mut c,
+        );
+        assert_eq!(run(b"xyz\r\n", false, &mut c).0, Dissected::Reject);
+        assert_eq!(run(b"\x81\x02hi", false, &mut c).0, Dissected::Reject);
+        run(b"GET / HTTP/1.1\r\n\r\n", false, &mut c);
+        // Binary data is a continuation even without a line end; text waits for one.
+        assert_eq!(
+            run(b"\x81\x02hi", false, &mut c),
+            (Dissected::Pdu(4, "HTTP"), "Continuation".into())
+        );
+        assert_eq!(
+            run(b"xyz", false, &mut c).0,
+            Dissected::Need(Need::OneMore, false)
+        );
+        // A 101 that names WebSocket upgrades the connection; another protocol does not.
+        run(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
+            false,
+            &mut c,
+        );
+        assert!(!c.websocket);
+        run(
+            b"HTTP/1.1 200 OK\r\nUpgrade: websocket\r\n\r\n",
+            false,
+            &mut c,
+        );
+        assert!(!c.websocket);
+        run(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\n\r\n",
+            false,
+            &mut c,
+        );
+        assert!(c.websocket);
     }
 
     #[test]

@@ -288,9 +288,10 @@ impl Analyzer {
         Some(dns::DnsMessage::parse(flavor, &p.payload))
     }
 
-    /// The columns HTTP or TLS give a TCP segment on their ports (or on a connection
-    /// tshark's TLS heuristic claimed). Without kept payloads the frame is decoded again
-    /// with its payload: only segments with data on such connections pay.
+    /// The columns HTTP, TLS or WebSocket give a TCP segment on their ports (or on a
+    /// connection tshark's TLS or HTTP heuristic claimed). Without kept payloads the frame
+    /// is decoded again with its payload: only segments with data on such connections, or
+    /// on connections no protocol claimed yet, pay.
     fn app_columns(&mut self, p: &Packet, data: &[u8]) -> Option<pdu::AppColumns> {
         use verdict::flags::SPURIOUS_RETRANSMISSION;
         use verdict::flags::{FAST_RETRANSMISSION, OUT_OF_ORDER, RETRANSMISSION};
@@ -308,7 +309,7 @@ impl Analyzer {
         }
         let known =
             pdu::App::of_ports(tcp.src_port, tcp.dst_port).or_else(|| self.pdu.claimed(tcp.stream));
-        if known.is_none() && (tcp.len == 0 || !self.pdu.try_heuristic(tcp.stream)) {
+        if known.is_none() && tcp.len == 0 {
             return None;
         }
         let redecoded;
@@ -318,9 +319,14 @@ impl Analyzer {
             redecoded = wire::decode(self.link, data).payload;
             &redecoded
         };
+        // tshark's heuristics on other ports: TLS on the first segment with data, HTTP
+        // on any segment until one passes (the connection is then HTTP from there on).
         let app = match known {
             Some(app) => app,
-            None if tls::looks_like_client_hello(payload) => pdu::App::Tls,
+            None if self.pdu.try_heuristic(tcp.stream) && tls::looks_like_client_hello(payload) => {
+                pdu::App::Tls
+            }
+            None if http::looks_like_http(payload) => pdu::App::Http,
             None => return None,
         };
         let out_of_order = tcp.analysis.flags & (OUT_OF_ORDER | FAST_RETRANSMISSION) != 0;

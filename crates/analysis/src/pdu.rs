@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use crate::fxhash::FxBuild;
 use crate::http::{self, HttpConv};
 use crate::tls::{self, TlsConv};
+use crate::websocket;
 use labrun_wire::SeqNumber;
 
 /// Most bytes a message still waiting for its end may hold (per direction): a head or
@@ -25,10 +26,12 @@ pub const MAX_PENDING: usize = 1 << 20;
 /// The protocols framed above TCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum App {
-    /// HTTP/1.x on tshark's HTTP ports.
+    /// HTTP/1.x on tshark's HTTP ports, or where its HTTP heuristic finds it.
     Http,
-    /// TLS on tshark's TLS ports.
+    /// TLS on tshark's TLS ports, or on a connection that opens with a Client Hello.
     Tls,
+    /// WebSocket frames, after an HTTP `101 Switching Protocols` upgraded the connection.
+    WebSocket,
 }
 
 impl App {
@@ -148,6 +151,14 @@ impl Conv {
         match self.app {
             App::Http => http::dissect(buf, eos, &mut self.http, info),
             App::Tls => tls::dissect(buf, dir, &mut self.tls, info),
+            App::WebSocket => websocket::dissect(buf, info),
+        }
+    }
+
+    /// After a message: an HTTP upgrade to WebSocket makes the rest WebSocket frames.
+    fn after_message(&mut self) {
+        if self.app == App::Http && self.http.websocket {
+            self.app = App::WebSocket;
         }
     }
 }
@@ -173,13 +184,14 @@ pub(crate) struct Desegmenter {
 }
 
 impl Desegmenter {
-    /// The protocol a heuristic gave `stream` earlier, if one did.
+    /// The protocol `stream` is framed with so far (a heuristic's choice, or WebSocket
+    /// after an upgrade), if any.
     pub(crate) fn claimed(&self, stream: u32) -> Option<App> {
         self.convs.get(&stream).map(|c| c.app)
     }
 
-    /// True the first time `stream` asks (its first segment with data, which tshark's
-    /// heuristics look at; later segments are not tried again here).
+    /// True the first time `stream` asks (its first segment with data, the only one the
+    /// TLS heuristic is tried on here; the HTTP heuristic is tried on every segment).
     pub(crate) fn try_heuristic(&mut self, stream: u32) -> bool {
         self.tried.insert(stream)
     }
@@ -281,11 +293,24 @@ impl Desegmenter {
         }
         let buf: &[u8] = if fresh { &payload[start..] } else { &data };
         let mut off = 0usize;
+        // tshark's column fence: a WebSocket frame sets the Info column anew, which
+        // clears only what was written since the last message that was reassembled
+        // or that another protocol wrote.
+        let mut fence = info.len();
         while off < buf.len() {
             let message_start = info.len();
+            let app = conv.app;
             match conv.dissect(&buf[off..], fin, dir, &mut info) {
                 Dissected::Pdu(len, proto) => {
                     protocol = Some(proto);
+                    let reassembled = off == 0 && !fresh;
+                    if app == App::WebSocket {
+                        info.replace_range(fence..message_start, "");
+                    }
+                    if app != App::WebSocket || reassembled {
+                        fence = info.len();
+                    }
+                    conv.after_message();
                     off += len.max(1);
                 }
                 Dissected::Need(need, wrote) => {
@@ -495,6 +520,64 @@ mod tests {
         assert_eq!(
             d.segment(6, s, App::Http, &data(n + 20, &[0; 10], false, false)),
             pdu("HTTP", "HTTP/1.1 200 OK ")
+        );
+    }
+
+    #[test]
+    fn an_upgrade_turns_the_rest_into_websocket_frames() {
+        let (c, s): (SocketAddr, SocketAddr) = (
+            "10.0.0.1:50000".parse().unwrap(),
+            "10.0.0.2:8888".parse().unwrap(),
+        );
+        let pdu = |protocol, info: &str| {
+            Some(AppColumns::Pdu {
+                protocol,
+                info: info.to_string(),
+            })
+        };
+        let mut d = Desegmenter::default();
+        let get = b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n";
+        d.segment(0, c, App::Http, &data(1, get, false, false));
+        // The 101 and a frame in one segment: both show, the frame names the protocol.
+        let mut resp = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n".to_vec();
+        resp.extend_from_slice(b"\x81\x02hi");
+        assert_eq!(
+            d.segment(0, s, App::Http, &data(1, &resp, false, false)),
+            pdu(
+                "WebSocket",
+                "HTTP/1.1 101 Switching Protocols WebSocket Text [FIN] "
+            )
+        );
+        assert_eq!(d.claimed(0), Some(App::WebSocket));
+        // Two whole frames in one segment: the second sets the column anew.
+        let n = 1 + get.len() as u32;
+        let two = b"\x81\x80abcd\x89\x80abcd";
+        assert_eq!(
+            d.segment(0, c, App::Http, &data(n, two, false, false)),
+            pdu("WebSocket", "WebSocket Ping [FIN] [MASKED]")
+        );
+        // A frame over three segments, then one more in its last segment: both show.
+        let mut big = vec![0x82, 126, 0x0b, 0xb8];
+        big.extend_from_slice(&[0; 3000]);
+        let m = 1 + resp.len() as u32;
+        assert_eq!(
+            d.segment(0, s, App::Http, &data(m, &big[..1000], false, false)),
+            Some(AppColumns::Segment { info: None })
+        );
+        assert_eq!(
+            d.segment(
+                0,
+                s,
+                App::Http,
+                &data(m + 1000, &big[1000..2000], false, false)
+            ),
+            Some(AppColumns::Segment { info: None })
+        );
+        let mut last = big[2000..].to_vec();
+        last.extend_from_slice(b"\x8a\x00");
+        assert_eq!(
+            d.segment(0, s, App::Http, &data(m + 2000, &last, false, false)),
+            pdu("WebSocket", "WebSocket Binary [FIN] WebSocket Pong [FIN] ")
         );
     }
 }

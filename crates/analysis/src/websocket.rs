@@ -9,6 +9,7 @@
 //! with a panic.
 
 use super::http::{self, Head};
+use super::pdu::{Dissected, Need};
 use super::reassembly::{Delivery, Reassembler};
 use super::{Packet, TcpStream, Trace};
 use std::collections::BTreeMap;
@@ -623,6 +624,59 @@ pub fn accept_key(key: &[u8]) -> String {
     data_encoding::BASE64.encode(&sha.finalize())
 }
 
+/// Frames the WebSocket frame at the start of `buf` as tshark 4.0 does (packet-websocket.c
+/// through TCP's PDU reassembly) and writes its Info text: `WebSocket`, the opcode's name,
+/// ` [FIN]` or `[FRAGMENT] `, a space, and `[MASKED]` on a masked frame. Only the header
+/// matters, so a frame longer than `buf` waits for its count of bytes alone.
+pub fn dissect(buf: &[u8], info: &mut String) -> Dissected {
+    let Some(&[b0, b1]) = buf.get(..2) else {
+        return Dissected::Need(Need::OneMore, false);
+    };
+    let (len_bytes, short) = match b1 & 0x7f {
+        126 => (2, None),
+        127 => (8, None),
+        n => (0, Some(u64::from(n))),
+    };
+    let masked = b1 & 0x80 != 0;
+    let header = 2 + len_bytes + if masked { 4 } else { 0 };
+    let Some(len_field) = buf.get(2..2 + len_bytes) else {
+        return Dissected::Need(Need::OneMore, false);
+    };
+    let payload_len =
+        short.unwrap_or_else(|| len_field.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b)));
+    let total = usize::try_from(payload_len)
+        .unwrap_or(usize::MAX)
+        .saturating_add(header);
+    let name = match b0 & 0x0f {
+        0 => "Continuation",
+        1 => "Text",
+        2 => "Binary",
+        8 => "Connection Close",
+        9 => "Ping",
+        10 => "Pong",
+        _ => "Unknown Opcode",
+    };
+    info.push_str("WebSocket ");
+    info.push_str(name);
+    info.push_str(if b0 & 0x80 != 0 {
+        " [FIN] "
+    } else {
+        "[FRAGMENT]  "
+    });
+    if masked {
+        info.push_str("[MASKED]");
+    }
+    if buf.len() < total {
+        let need = Need::Body {
+            remaining: total - buf.len(),
+            protocol: "WebSocket",
+            shown: 0,
+        };
+        return Dissected::Need(need, false);
+    }
+    Dissected::Pdu(total, "WebSocket")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -692,6 +746,53 @@ mod tests {
         assert!(!notes.is_empty());
         let (m, _) = parse_http(&bytes(b"\xff\xfe\r\n\r\n"), true, 0, &mut notes);
         assert!(m.is_empty());
+    }
+
+    #[test]
+    fn frames_are_named_as_tshark_names_them() {
+        use super::dissect;
+        use crate::pdu::{Dissected, Need};
+        let run = |buf: &[u8]| {
+            let mut info = String::new();
+            (dissect(buf, &mut info), info)
+        };
+        assert_eq!(
+            run(b"\x81\x85\x01\x02\x03\x04hello!"),
+            (
+                Dissected::Pdu(11, "WebSocket"),
+                "WebSocket Text [FIN] [MASKED]".into()
+            )
+        );
+        assert_eq!(
+            run(b"\x02\x01x").1,
+            "WebSocket Binary[FRAGMENT]  ".to_string()
+        );
+        assert_eq!(run(b"\x88\x00").1, "WebSocket Connection Close [FIN] ");
+        assert_eq!(run(b"\x80\x00").1, "WebSocket Continuation [FIN] ");
+        assert_eq!(run(b"\x89\x00").1, "WebSocket Ping [FIN] ");
+        assert_eq!(run(b"\x8a\x00").1, "WebSocket Pong [FIN] ");
+        assert_eq!(run(b"\x83\x00").1, "WebSocket Unknown Opcode [FIN] ");
+        // Header not complete: one more segment; payload missing: its count.
+        assert_eq!(run(b"\x81").0, Dissected::Need(Need::OneMore, false));
+        assert_eq!(
+            run(b"\x82\x7e\x0b").0,
+            Dissected::Need(Need::OneMore, false)
+        );
+        assert_eq!(
+            run(b"\x82\x7e\x0b\xb8abc").0,
+            Dissected::Need(
+                Need::Body {
+                    remaining: 2997,
+                    protocol: "WebSocket",
+                    shown: 0
+                },
+                false
+            )
+        );
+        assert_eq!(
+            run(b"\x82\x7f\0\0\0\0\0\0\0\x01z").0,
+            Dissected::Pdu(11, "WebSocket")
+        );
     }
 
     #[test]
