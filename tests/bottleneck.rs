@@ -49,6 +49,12 @@ try { c.congestion("no-such-algorithm"); } catch (e) { bad = `${e}`; }
 expect(bad != "", `an unknown algorithm is refused: ${bad}`);
 c.congestion("reno");
 let sampler = c.sample_tcp_info(2);
+// A script gets a few samplers (threads) per connection, not one per loop turn.
+let extra = [c.sample_tcp_info(50), c.sample_tcp_info(50), c.sample_tcp_info(50)];
+let too_many = "";
+try { c.sample_tcp_info(50); } catch (e) { too_many = `${e}`; }
+expect(too_many.contains("at most 4 samplers"), `a fifth sampler is refused: ${too_many}`);
+for x in extra { x.stop(); }
 let line = pad("x", 1023, "y") + "\n";
 let data = line;
 while byte_len(data) < 500000 { data += data; }

@@ -260,6 +260,9 @@ pub fn lock_samples<T>(k: &KernelSamples<T>) -> std::sync::MutexGuard<'_, Vec<(D
 /// The most samples one sampler keeps.
 pub const MAX_SAMPLES: usize = 100_000;
 
+/// The most samplers running on one connection at once.
+pub const MAX_SAMPLERS: usize = 4;
+
 /// What [`TcpConn::on_close`] runs.
 struct CloseHook(Box<dyn FnOnce() + Send>);
 
@@ -557,6 +560,20 @@ impl TcpConn {
     ) -> SockResult<KernelSamples<T>> {
         use std::os::fd::AsFd;
         let ctx = self.context();
+        // Each sampler is a thread: a script gets a few per connection, not a thread per
+        // loop turn.
+        {
+            let mut samplers = lock(&self.inner.samplers);
+            samplers.retain(|s| !s.flag.load(std::sync::atomic::Ordering::Relaxed));
+            if samplers.len() >= MAX_SAMPLERS {
+                return Err(SockError::usage(
+                    op,
+                    format!(
+                        "at most {MAX_SAMPLERS} samplers run on one connection at once; stop one first"
+                    ),
+                ));
+            }
+        }
         let dup = self.with_socket(op, |s| {
             s.try_clone().map_err(|e| SockError::from_io(op, &e, &ctx))
         })?;
